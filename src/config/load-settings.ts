@@ -1,0 +1,113 @@
+/**
+ * Server settings from config/default.yaml, then an optional config file, then GITFUNC_*
+ * environment variables, then CLI flags (CONTRACT section 8b); validated once, then frozen.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GitfuncError } from '../errors.js';
+import {
+  emptyMerge,
+  envLayer,
+  mergeLayer,
+  nested,
+  parseFlags,
+  readSettingsFile,
+  type MergedSettings,
+} from './setting-sources.js';
+import { redactUrl, type Settings } from './settings.js';
+import { settingsErrors } from './validate-settings.js';
+
+export interface LoadSettingsOptions {
+  /** The arguments after the subcommand, e.g. `['--port', '0']`. */
+  argv: readonly string[];
+  env: NodeJS.ProcessEnv;
+  /** Relative paths (local repo.url, dataDir, config files) resolve against it. */
+  cwd: string;
+  /** An extra config file, used when neither --config nor GITFUNC_CONFIG names one. */
+  configFile?: string;
+  /** Accept positional arguments in argv (they are ignored here). Default false: an error. */
+  allowPositionals?: boolean;
+}
+
+/** Where config/default.yaml is shipped: the folder holding gitfunc's package.json. */
+export function packageRoot(): string {
+  // From src/config/ under tsx and from dist/config/ after tsc alike.
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new GitfuncError('CONFIG_INVALID', 'cannot find the gitfunc package root (package.json)', {});
+    dir = parent;
+  }
+  return dir;
+}
+
+/** The path of the shipped defaults. */
+export function defaultSettingsFile(): string {
+  return path.join(packageRoot(), 'config', 'default.yaml');
+}
+
+/** Loads, merges and validates the settings; throws GitfuncError('CONFIG_INVALID') naming the setting and source. */
+export function loadSettings(options: LoadSettingsOptions): Settings {
+  const flags = parseFlags(options.argv, options.allowPositionals ?? false);
+  const merged = emptyMerge();
+
+  mergeLayer(merged, readSettingsFile(defaultSettingsFile(), 'config/default.yaml'), 'config/default.yaml');
+
+  const configFile = flags.config ?? nonEmpty(options.env.GITFUNC_CONFIG) ?? options.configFile;
+  if (configFile !== undefined) {
+    const via = flags.config !== undefined ? '--config' : nonEmpty(options.env.GITFUNC_CONFIG) !== undefined ? 'GITFUNC_CONFIG' : 'configFile';
+    const label = `${configFile} (${via})`;
+    mergeLayer(merged, readSettingsFile(path.resolve(options.cwd, configFile), label), configFile);
+  }
+  for (const { name, setting, value } of envLayer(options.env)) mergeLayer(merged, nested(setting, value), name);
+  for (const { flag, setting, value } of flags.settings) mergeLayer(merged, nested(setting, value), flag);
+
+  const sourceOf = (setting: string): string => originOf(merged, setting);
+  const errors = settingsErrors(merged.values, sourceOf);
+  if (errors.length > 0) throw new GitfuncError('CONFIG_INVALID', errors.join('\n'), { errors });
+
+  // The schema has checked every field; the cast states what it guarantees.
+  const settings = merged.values as unknown as Settings;
+  return deepFreeze({
+    ...settings,
+    repo: { ...settings.repo, url: resolveRepoUrl(settings.repo.url, options.cwd, sourceOf('repo.url')) },
+    dataDir: path.resolve(options.cwd, settings.dataDir),
+    envAllow: [...new Set(settings.envAllow)],
+  });
+}
+
+/** The source that set `setting`, or that set its nearest parent. */
+function originOf(merged: MergedSettings, setting: string): string {
+  for (let name = setting; name !== ''; name = name.includes('.') ? name.slice(0, name.lastIndexOf('.')) : '') {
+    const origin = merged.origins.get(name);
+    if (origin !== undefined) return origin;
+  }
+  return 'config/default.yaml';
+}
+
+/** http(s) URLs stay as given; file: URLs and local paths become absolute directories. */
+function resolveRepoUrl(url: string, cwd: string, source: string): string {
+  if (/^https?:\/\//i.test(url)) return url;
+  if (/^file:\/\//i.test(url)) return fileURLToPath(url);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) || /^[^/\\\s]+@[^/\\\s:]+:/.test(url)) {
+    throw new GitfuncError(
+      'CONFIG_INVALID',
+      `invalid setting repo.url (from ${source}): must be an http(s) URL or a local directory, got '${redactUrl(url)}'`,
+      { setting: 'repo.url' },
+    );
+  }
+  return path.resolve(cwd, url);
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,59 @@
+/** The server settings every other module reads: validated once at start, then frozen. */
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+
+/** Where the functions come from. */
+export interface RepoSettings {
+  /** An http(s) URL (kept as given), or an absolute local directory. */
+  readonly url: string;
+  readonly ref: string;
+  /** Folder inside the repository holding gitfunc.yaml; '' for the root. */
+  readonly path: string;
+  readonly username: string;
+  readonly token?: string;
+}
+
+/** Every setting, filled in (CONTRACT section 8b). */
+export interface Settings {
+  readonly host: string;
+  /** 0 asks the OS for a free port. */
+  readonly port: number;
+  readonly repo: RepoSettings;
+  /** Absolute. */
+  readonly dataDir: string;
+  readonly workers: number;
+  /** Environment names the manifest may read with `${NAME}`; never GITFUNC_*. */
+  readonly envAllow: readonly string[];
+  /** Without it the admin endpoints answer 403. */
+  readonly adminToken?: string;
+  readonly webhookSecret?: string;
+  readonly log: { readonly level: LogLevel };
+  readonly limits: {
+    readonly bodyBytes: number;
+    readonly syncTimeoutMaxSeconds: number;
+  };
+  /** How long a timed-out call's worker may take to stop before it is terminated. */
+  readonly callTimeoutGraceMs: number;
+}
+
+const MASK = '***';
+
+/** `settings` as they may be logged: tokens and secrets (also inside the repo URL) replaced by '***'. */
+export function redactedSettings(settings: Settings): Settings {
+  const repo: RepoSettings = {
+    ...settings.repo,
+    url: redactUrl(settings.repo.url),
+    ...(settings.repo.token !== undefined ? { token: MASK } : {}),
+  };
+  return {
+    ...settings,
+    repo,
+    ...(settings.adminToken !== undefined ? { adminToken: MASK } : {}),
+    ...(settings.webhookSecret !== undefined ? { webhookSecret: MASK } : {}),
+  };
+}
+
+/** `https://user:token@host/x` -> `https://***@host/x`; anything else unchanged. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]+@/i, `$1${MASK}@`);
+}

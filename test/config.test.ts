@@ -1,0 +1,199 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { GitfuncError } from '../src/errors.js';
+import { defaultSettingsFile, loadSettings, redactedSettings, type Settings } from '../src/config/index.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'gitfunc-config-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** The CONFIG_INVALID message loadSettings throws for these inputs. */
+function configError(argv: string[], env: NodeJS.ProcessEnv = {}, cwd = '/srv'): string {
+  try {
+    loadSettings({ argv, env, cwd });
+  } catch (err) {
+    if (err instanceof GitfuncError && err.code === 'CONFIG_INVALID') return err.message;
+    throw err;
+  }
+  throw new Error('expected CONFIG_INVALID');
+}
+
+t.test('defaults from config/default.yaml', async (t) => {
+  t.equal(defaultSettingsFile(), path.join(ROOT, 'config', 'default.yaml'));
+  const settings = loadSettings({ argv: [], env: {}, cwd: '/srv/app' });
+  t.same(settings, {
+    host: '127.0.0.1',
+    port: 8088,
+    repo: { url: '/srv/app/functions.example', ref: 'main', path: '', username: 'x-access-token' },
+    dataDir: '/srv/app/.gitfunc-data',
+    workers: 2,
+    envAllow: [],
+    log: { level: 'info' },
+    limits: { bodyBytes: 52428800, syncTimeoutMaxSeconds: 180 },
+    callTimeoutGraceMs: 2000,
+  } satisfies Settings);
+  t.ok(Object.isFrozen(settings) && Object.isFrozen(settings.repo) && Object.isFrozen(settings.envAllow), 'frozen');
+  t.notOk('adminToken' in settings || 'webhookSecret' in settings || 'token' in settings.repo, 'secrets unset');
+});
+
+t.test('environment variables override the defaults', async (t) => {
+  const settings = loadSettings({
+    argv: [],
+    env: {
+      GITFUNC_PORT: '9000',
+      GITFUNC_HOST: '0.0.0.0',
+      GITFUNC_REPO: 'https://git.example.com/team/functions.git',
+      GITFUNC_REF: 'prod',
+      GITFUNC_REPO_PATH: 'services/funcs',
+      GITFUNC_GIT_TOKEN: 'ghp_secret',
+      GITFUNC_DATA_DIR: '/var/lib/gitfunc',
+      GITFUNC_WORKERS: '4',
+      GITFUNC_ENV_ALLOW: 'DB_PASSWORD, HELLO_TOKEN,,DB_PASSWORD',
+      GITFUNC_ADMIN_TOKEN: 'admin-secret',
+      GITFUNC_WEBHOOK_SECRET: 'hook-secret',
+      GITFUNC_LOG_LEVEL: 'debug',
+      GITFUNC_WORKERS_EXTRA: 'ignored',
+      GITFUNC_HOSTNAME: '',
+    },
+    cwd: '/srv',
+  });
+  t.match(settings, {
+    host: '0.0.0.0',
+    port: 9000,
+    repo: { url: 'https://git.example.com/team/functions.git', ref: 'prod', path: 'services/funcs', token: 'ghp_secret' },
+    dataDir: '/var/lib/gitfunc',
+    workers: 4,
+    envAllow: ['DB_PASSWORD', 'HELLO_TOKEN'],
+    adminToken: 'admin-secret',
+    webhookSecret: 'hook-secret',
+    log: { level: 'debug' },
+  });
+  t.same(redactedSettings(settings).repo, {
+    url: 'https://git.example.com/team/functions.git',
+    ref: 'prod',
+    path: 'services/funcs',
+    username: 'x-access-token',
+    token: '***',
+  });
+  t.match(redactedSettings(settings), { adminToken: '***', webhookSecret: '***' });
+  t.notOk(JSON.stringify(redactedSettings(settings)).includes('secret'), 'no secret in the redacted form');
+  t.equal(
+    redactedSettings(loadSettings({ argv: ['--repo', 'https://u:pw@git.example.com/r.git'], env: {}, cwd: '/srv' })).repo.url,
+    'https://***@git.example.com/r.git',
+  );
+});
+
+t.test('empty environment variables count as unset', async (t) => {
+  const settings = loadSettings({ argv: [], env: { GITFUNC_PORT: '', GITFUNC_ADMIN_TOKEN: '' }, cwd: '/srv' });
+  t.equal(settings.port, 8088);
+  t.equal(settings.adminToken, undefined);
+});
+
+t.test('flags beat environment variables', async (t) => {
+  const settings = loadSettings({
+    argv: ['--port', '0', '--host=::1', '--workers', '3', '--env-allow', 'A,B', '--ref', 'v2', '--path', 'sub', '--log-level', 'warn', '--data-dir', 'data'],
+    env: { GITFUNC_PORT: '9000', GITFUNC_HOST: '0.0.0.0', GITFUNC_WORKERS: '8', GITFUNC_ENV_ALLOW: 'C', GITFUNC_REF: 'prod', GITFUNC_DATA_DIR: '/x' },
+    cwd: '/srv',
+  });
+  t.match(settings, {
+    port: 0,
+    host: '::1',
+    workers: 3,
+    envAllow: ['A', 'B'],
+    repo: { ref: 'v2', path: 'sub' },
+    log: { level: 'warn' },
+    dataDir: '/srv/data',
+  });
+});
+
+t.test('a config file sits between the defaults and the environment', async (t) => {
+  const dir = await tempDir();
+  await writeFile(
+    path.join(dir, 'gitfunc.yaml'),
+    'port: 7000\nworkers: 6\nrepo:\n  ref: staging\nlimits:\n  bodyBytes: 1024\n',
+  );
+  const viaFlag = loadSettings({ argv: ['--config', 'gitfunc.yaml'], env: { GITFUNC_WORKERS: '5' }, cwd: dir });
+  t.match(viaFlag, { port: 7000, workers: 5, repo: { ref: 'staging', url: path.join(dir, 'functions.example') } });
+  t.same(viaFlag.limits, { bodyBytes: 1024, syncTimeoutMaxSeconds: 180 }, 'mappings merge key by key');
+  const viaEnv = loadSettings({ argv: [], env: { GITFUNC_CONFIG: path.join(dir, 'gitfunc.yaml') }, cwd: '/srv' });
+  t.equal(viaEnv.port, 7000);
+  const viaOption = loadSettings({ argv: [], env: {}, cwd: dir, configFile: 'gitfunc.yaml' });
+  t.equal(viaOption.workers, 6);
+
+  await writeFile(path.join(dir, 'typo.yaml'), 'repo:\n  ref: main\n  tokn: x\nprot: 1\n');
+  t.equal(
+    configError(['--config', 'typo.yaml'], {}, dir),
+    'unknown setting prot (from typo.yaml)\nunknown setting repo.tokn (from typo.yaml)',
+  );
+  await writeFile(path.join(dir, 'bad.yaml'), 'port: [1\n');
+  t.match(configError(['--config', 'bad.yaml'], {}, dir), /^config file bad\.yaml \(--config\):2:1: /);
+  t.equal(configError(['--config', 'nope.yaml'], {}, dir), 'cannot read config file nope.yaml (--config): ENOENT');
+  await writeFile(path.join(dir, 'workers.yaml'), 'workers: 0\n');
+  t.equal(
+    configError([], { GITFUNC_CONFIG: 'workers.yaml' }, dir),
+    'invalid setting workers (from workers.yaml): must be an integer between 1 and 256, got 0',
+  );
+});
+
+t.test('a bad value names the setting and its source', async (t) => {
+  t.equal(
+    configError([], { GITFUNC_PORT: 'abc' }),
+    "invalid setting port (from GITFUNC_PORT): must be an integer between 0 and 65535, got 'abc'",
+  );
+  t.equal(
+    configError(['--port', '70000'], { GITFUNC_PORT: '1' }),
+    'invalid setting port (from --port): must be an integer between 0 and 65535, got 70000',
+  );
+  t.equal(configError(['--workers', '1.5']), "invalid setting workers (from --workers): must be an integer between 1 and 256, got '1.5'");
+  t.equal(
+    configError(['--log-level', 'loud']),
+    "invalid setting log.level (from --log-level): must be one of: trace, debug, info, warn, error, fatal, silent, got 'loud'",
+  );
+  t.equal(
+    configError([], { GITFUNC_ENV_ALLOW: 'DB_PASSWORD,GITFUNC_ADMIN_TOKEN' }),
+    "invalid setting envAllow (from GITFUNC_ENV_ALLOW): must be a list of environment variable names (letters, digits and '_'), none starting with GITFUNC_, got 'GITFUNC_ADMIN_TOKEN'",
+  );
+  t.equal(
+    configError(['--path', '../up']),
+    "invalid setting repo.path (from --path): must be a folder inside the repository, without '..' or a leading '/', got '../up'",
+  );
+  t.equal(
+    configError(['--repo', 'ssh://git@example.com/r.git']),
+    "invalid setting repo.url (from --repo): must be an http(s) URL or a local directory, got 'ssh://***@example.com/r.git'",
+  );
+  t.equal(
+    configError([], { GITFUNC_PORT: 'x', GITFUNC_WORKERS: 'y' }),
+    "invalid setting port (from GITFUNC_PORT): must be an integer between 0 and 65535, got 'x'\n" +
+      "invalid setting workers (from GITFUNC_WORKERS): must be an integer between 1 and 256, got 'y'",
+    'every bad setting is reported at once',
+  );
+});
+
+t.test('unknown flags and stray arguments are errors', async (t) => {
+  t.equal(
+    configError(['--prot', '80']),
+    'unknown option --prot (known: --port, --host, --repo, --ref, --path, --data-dir, --workers, --env-allow, --log-level, --config)',
+  );
+  t.match(configError(['--admin-token', 'x']), /^unknown option --admin-token /, 'secrets have no flags');
+  t.equal(configError(['--port']), 'option --port needs a value');
+  t.equal(configError(['extra']), "unexpected argument 'extra'");
+  t.equal(loadSettings({ argv: ['extra', '--port', '1'], env: {}, cwd: '/srv', allowPositionals: true }).port, 1);
+});
+
+t.test('relative paths resolve against cwd, URLs are kept', async (t) => {
+  const local = loadSettings({ argv: ['--repo', '../functions', '--data-dir', 'state'], env: {}, cwd: '/srv/app' });
+  t.equal(local.repo.url, '/srv/functions');
+  t.equal(local.dataDir, '/srv/app/state');
+  const absolute = loadSettings({ argv: ['--repo', '/opt/functions'], env: {}, cwd: '/srv/app' });
+  t.equal(absolute.repo.url, '/opt/functions');
+  const fileUrl = loadSettings({ argv: ['--repo', 'file:///opt/functions'], env: {}, cwd: '/srv/app' });
+  t.equal(fileUrl.repo.url, '/opt/functions');
+  const http = loadSettings({ argv: ['--repo', 'http://127.0.0.1:3000/r.git'], env: {}, cwd: '/srv/app' });
+  t.equal(http.repo.url, 'http://127.0.0.1:3000/r.git');
+});
