@@ -1,0 +1,29 @@
+/** The functions repository's manifest, `gitfunc.yaml`: parse, validate, check, resolve. */
+export { loadManifest, parseManifest, type LoadedManifest } from './load-manifest.js';
+export { checkManifest, cronExpressionError, timezoneError } from './check-manifest.js';
+export { checkFunctions, scriptPath } from './check-functions.js';
+export {
+  resolveApiAuths,
+  resolveEnv,
+  resolveManifest,
+  type ResolveMode,
+  type ResolvedEnv,
+} from './resolve-env.js';
+export { manifestSchema, validateManifestSchema, type SchemaValidator } from './validate-manifest.js';
+export {
+  INPUT_BY_CALLER,
+  MANIFEST_FILE,
+  type ApiAuth,
+  type ApiEntry,
+  type BasicUser,
+  type CronJobEntry,
+  type EntryPositions,
+  type FixedField,
+  type FixedFieldAuth,
+  type HttpBasicAuth,
+  type Kwargs,
+  type Manifest,
+  type Misfire,
+  type Position,
+  type Throttling,
+} from './types.js';

@@ -1,0 +1,132 @@
+/**
+ * The typed, normalised form of `gitfunc.yaml` (CONTRACT section 1). Absent lists are `[]`,
+ * defaults are filled in, and every entry remembers where it was written so later checks
+ * (scripts, decorators, env) can point at the manifest line.
+ */
+
+/** The manifest's fixed file name, relative to the revision directory. */
+export const MANIFEST_FILE = 'gitfunc.yaml';
+
+/** 1-based line and column in `gitfunc.yaml`. */
+export interface Position {
+  line: number;
+  col: number;
+}
+
+/** Where the parts of one list entry (API, cron job, API auth) were written. */
+export interface EntryPositions {
+  /** The entry itself (its first key). */
+  entry: Position;
+  /** The value of `id`. */
+  id: Position;
+  /** The value of every other field present, by field name (e.g. `auth`, `cron`, `timezone`). */
+  fields: Partial<Record<string, Position>>;
+}
+
+/** Keyword arguments: fixed values, or `INPUT_BY_CALLER` for values a caller may give. */
+export type Kwargs = Record<string, unknown>;
+
+/** The kwargs value that lets the caller supply a field (CONTRACT section 3). */
+export const INPUT_BY_CALLER = 'INPUT_BY_CALLER';
+
+/** Maximum calls of one API per period. */
+export interface Throttling {
+  bySecond?: number;
+  byMinute?: number;
+  byHour?: number;
+  byDay?: number;
+}
+
+/** One entry of `syncAPIs` or `asyncAPIs`. */
+export interface ApiEntry {
+  id: string;
+  /** `<set>__<script>.<func>`. */
+  func: string;
+  title?: string;
+  description?: string;
+  /** Absent: the caller may pass any kwargs. Present: only these keys (CONTRACT section 3). */
+  kwargs?: Kwargs;
+  /** The id of an entry in `apiAuths`. */
+  auth?: string;
+  /** Seconds, 1-3600; overrides the function's own timeout. */
+  timeout?: number;
+  throttling?: Throttling;
+  disabled: boolean;
+  /** Epoch seconds after which the API answers 403 (a date-time in the manifest is converted). */
+  expireTime?: number;
+  maxConcurrency?: number;
+  /** Where the `func` value was written, for errors about the function. */
+  position: Position;
+  positions: EntryPositions;
+}
+
+/** What to do with cron fires missed while the server was down. */
+export type Misfire = 'skip' | 'runOnce';
+
+/** One entry of `cronJobs`. */
+export interface CronJobEntry {
+  id: string;
+  func: string;
+  title?: string;
+  description?: string;
+  /** Absent when the function's `fixed_cron_expr` provides it (checked by checkFunctions). */
+  cron?: string;
+  /** IANA time zone; `UTC` when not given. */
+  timezone: string;
+  /** `{}` when not given. */
+  kwargs: Kwargs;
+  misfire: Misfire;
+  disabled: boolean;
+  /** Where the `func` value was written. */
+  position: Position;
+  positions: EntryPositions;
+}
+
+/** One field a fixedField auth compares. `value` is as written (`${NAME}` until resolved). */
+export interface FixedField {
+  location: 'header' | 'query' | 'body';
+  name: string;
+  value: string;
+  /** Where `value` was written. */
+  position: Position;
+}
+
+/** One user of an httpBasic auth. `password` is as written (`${NAME}` until resolved). */
+export interface BasicUser {
+  username: string;
+  password: string;
+  /** Where `password` was written. */
+  position: Position;
+}
+
+export interface FixedFieldAuth {
+  id: string;
+  type: 'fixedField';
+  fields: FixedField[];
+  position: Position;
+  positions: EntryPositions;
+}
+
+export interface HttpBasicAuth {
+  id: string;
+  type: 'httpBasic';
+  users: BasicUser[];
+  position: Position;
+  positions: EntryPositions;
+}
+
+/** One entry of `apiAuths`. */
+export type ApiAuth = FixedFieldAuth | HttpBasicAuth;
+
+/** A structurally valid `gitfunc.yaml`. */
+export interface Manifest {
+  version: 1;
+  /** As written: `${NAME}` references are resolved by `resolveEnv`. */
+  env: Record<string, string>;
+  /** Where each env value was written, by env name. */
+  envPositions: Record<string, Position>;
+  apiAuths: ApiAuth[];
+  syncAPIs: ApiEntry[];
+  asyncAPIs: ApiEntry[];
+  cronJobs: CronJobEntry[];
+}
