@@ -1,0 +1,26 @@
+/**
+ * What a script's `@DFF.API(...)` decorator declared for one function, as reported by the
+ * worker after importing the revision's scripts. Keys follow CONTRACT section 2, normalised
+ * (aliases already folded: `api_timeout` -> timeout, `fixed_crontab` -> fixedCronExpr, ...).
+ */
+export interface FunctionInfo {
+  /** `<set>__<script>.<func>`, e.g. `demo__basic.hello_world`. */
+  id: string;
+  title: string;
+  category: string;
+  tags: string[];
+  /** Seconds, when the decorator set one. */
+  timeout?: number;
+  /** Seconds. */
+  cacheResult?: number;
+  fixedCronExpr?: string;
+  /** Seconds after each cron fire, one extra run per value. */
+  delayedCronJob?: number[];
+  isHidden: boolean;
+  /** Where the function is defined, for error positions. */
+  file: string;
+  line: number;
+}
+
+/** The functions of one revision, by function id. */
+export type FunctionCatalog = ReadonlyMap<string, FunctionInfo>;

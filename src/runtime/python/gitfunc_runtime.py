@@ -1,0 +1,275 @@
+"""Runs a revision's scripts inside Pyodide: one isolated module namespace per revision.
+
+The worker (worker.cts) calls `load_revision`, `inspect_revision`, `call` and `drop_revisions`.
+Scripts never touch `sys.modules`: every script module gets its own `__builtins__` whose
+`__import__` resolves `demo__other` / `__other` inside the same revision, so two commits'
+`demo__x` never collide and dropping a revision frees its modules.
+"""
+
+import builtins
+import json
+import linecache
+import sys
+import time
+import traceback
+import types
+
+from gitfunc_dff import DFFNamespace, DFFConfigError, RESULT_ENCODERS
+
+_builtin_import = builtins.__import__
+_builtin_print = builtins.print
+
+# Caps on captured print output: a runaway loop of prints must not fill the worker's heap.
+LOG_LINE_MAX_CHARS = 2000
+LOG_MAX_LINES = 1000
+
+
+class CallLog:
+    """print() output of the current call: lines with their elapsed ms, head and tail kept."""
+
+    def __init__(self):
+        self.started = time.monotonic()
+        self.head = []
+        self.tail = []
+        self.dropped = 0
+
+    def write(self, text):
+        elapsed = int((time.monotonic() - self.started) * 1000)
+        for line in text.split("\n"):
+            if len(line) > LOG_LINE_MAX_CHARS:
+                line = line[:LOG_LINE_MAX_CHARS] + "...(cut)"
+            entry = [elapsed, line]
+            if len(self.head) < LOG_MAX_LINES // 2:
+                self.head.append(entry)
+            else:
+                self.tail.append(entry)
+                if len(self.tail) > LOG_MAX_LINES // 2:
+                    self.tail.pop(0)
+                    self.dropped += 1
+
+    def lines(self):
+        if not self.head:
+            return None
+        out = list(self.head)
+        if self.dropped:
+            out.append([self.tail[0][0], "...(%d lines cut)" % self.dropped])
+        out.extend(self.tail)
+        return json.dumps(out, ensure_ascii=False)
+
+
+_current_log = None
+
+
+def _captured_print(*args, sep=" ", end="\n", file=None, flush=False):
+    if file is not None and file is not sys.stdout:
+        return _builtin_print(*args, sep=sep, end=end, file=file, flush=flush)
+    if _current_log is None:
+        return None
+    text = (sep if sep is not None else " ").join(str(a) for a in args)
+    if end and end != "\n":
+        text += end
+    _current_log.write(text)
+    return None
+
+
+class ScriptImportError(Exception):
+    """A script failed to import; carries the position for `path:line:col` reports."""
+
+    def __init__(self, path, line, col, message):
+        super().__init__(message)
+        self.path = path
+        self.line = line
+        self.col = col
+        self.message = message
+
+
+class Revision:
+    """One commit's scripts, their modules and their decorated functions."""
+
+    def __init__(self, rev_id, sources, env):
+        self.id = rev_id
+        # script id -> (relative path, source text)
+        self.sources = sources
+        self.paths = {path for path, _ in sources.values()}
+        self.modules = {}
+        self.functions = {}
+        self.catalog = {}
+        self.dff = DFFNamespace(env, self._register)
+        for path, source in sources.values():
+            # linecache lets tracebacks show the user's source lines.
+            linecache.cache[path] = (len(source), None, source.splitlines(True), path)
+
+    def _register(self, func, options):
+        func_id = "%s.%s" % (func.__module__, func.__name__)
+        options["id"] = func_id
+        options["line"] = func.__code__.co_firstlineno
+        options["file"] = func.__code__.co_filename
+        self.functions[func_id] = func
+        self.catalog[func_id] = options
+
+    def _builtins_for(self, script_set):
+        table = dict(builtins.__dict__)
+        revision = self
+
+        def _import(name, globals=None, locals=None, fromlist=(), level=0):
+            if level == 0:
+                script_id = None
+                if name in revision.sources:
+                    script_id = name
+                elif name.startswith("__") and (script_set + name) in revision.sources:
+                    script_id = script_set + name
+                if script_id is not None:
+                    return revision.import_script(script_id)
+            return _builtin_import(name, globals, locals, fromlist, level)
+
+        table["__import__"] = _import
+        table["print"] = _captured_print
+        return table
+
+    def import_script(self, script_id):
+        module = self.modules.get(script_id)
+        if module is not None:
+            return module
+        path, source = self.sources[script_id]
+        module = types.ModuleType(script_id)
+        module.__file__ = path
+        module.__dict__["__builtins__"] = self._builtins_for(script_id.split("__", 1)[0])
+        module.__dict__["DFF"] = self.dff
+        # Registered before running, as Python does, so import cycles see a partial module.
+        self.modules[script_id] = module
+        try:
+            exec(compile(source, path, "exec"), module.__dict__)
+        except BaseException:
+            del self.modules[script_id]
+            raise
+        return module
+
+    def undecorated(self):
+        names = []
+        for script_id, module in self.modules.items():
+            for name, value in module.__dict__.items():
+                if isinstance(value, types.FunctionType) and value.__module__ == script_id:
+                    func_id = "%s.%s" % (script_id, name)
+                    if func_id not in self.catalog:
+                        names.append(func_id)
+        return names
+
+
+_revisions = {}
+
+
+def load_revision(rev_id, sources_json, env_json):
+    """Registers a revision's sources; scripts are compiled lazily on first use."""
+    if rev_id in _revisions:
+        return
+    sources = {sid: (entry[0], entry[1]) for sid, entry in json.loads(sources_json).items()}
+    _revisions[rev_id] = Revision(rev_id, sources, json.loads(env_json))
+
+
+def has_revision(rev_id):
+    return rev_id in _revisions
+
+
+def drop_revisions(keep_ids_json):
+    """Forgets every revision not in the list: no call uses them any more."""
+    keep = set(json.loads(keep_ids_json))
+    for rev_id in list(_revisions):
+        if rev_id not in keep:
+            revision = _revisions.pop(rev_id)
+            for path in revision.paths:
+                linecache.cache.pop(path, None)
+
+
+def _position_of(error, revision):
+    """(path, line, col) of the innermost user-script frame of an import error."""
+    if isinstance(error, SyntaxError) and error.filename in revision.paths:
+        return error.filename, error.lineno or 1, error.offset or 1
+    if isinstance(error, DFFConfigError) and error.position:
+        return error.position
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename in revision.paths]
+    if frames:
+        frame = frames[-1]
+        return frame.filename, frame.lineno or 1, (frame.colno or 0) + 1
+    return None, 1, 1
+
+
+def inspect_revision(rev_id):
+    """Imports every script; returns the function catalog and each import problem (JSON)."""
+    revision = _revisions[rev_id]
+    problems = []
+    global _current_log
+    _current_log = CallLog()
+    try:
+        for script_id in sorted(revision.sources):
+            try:
+                revision.import_script(script_id)
+            except KeyboardInterrupt:
+                raise
+            except BaseException as error:  # a script may raise anything, SystemExit included
+                path, line, col = _position_of(error, revision)
+                if path is None:
+                    path = revision.sources[script_id][0]
+                message = "%s: %s" % (type(error).__name__, _error_text(error))
+                problems.append({"file": path, "line": line, "col": col, "message": message})
+    finally:
+        _current_log = None
+    return json.dumps(
+        {
+            "catalog": list(revision.catalog.values()),
+            "undecorated": revision.undecorated(),
+            "scriptIds": sorted(revision.sources),
+            "problems": problems,
+        }
+    )
+
+
+def _error_text(error):
+    if isinstance(error, SyntaxError):
+        return error.msg
+    return str(error)
+
+
+def _user_traceback(error, revision):
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename in revision.paths]
+    text = "Traceback (most recent call last):\n"
+    text += "".join(traceback.format_list(frames))
+    text += "".join(traceback.format_exception_only(type(error), error))
+    return text
+
+
+def call(rev_id, func_id, kwargs_json, context_json, return_type):
+    """Runs one function; returns (kind, body, log_json).
+
+    kind is 'json' | 'text' | 'error'; for 'error' the body is a JSON object with the
+    exception and a traceback of user-script frames only.
+    """
+    global _current_log
+    revision = _revisions[rev_id]
+    log = _current_log = CallLog()
+    try:
+        func = revision.functions.get(func_id)
+        if func is None:
+            script_id = func_id.split(".", 1)[0]
+            if script_id in revision.sources:
+                revision.import_script(script_id)
+            func = revision.functions.get(func_id)
+        if func is None:
+            raise LookupError("function %s is not loaded in this revision" % func_id)
+        context = json.loads(context_json)
+        module_globals = func.__globals__
+        for key, value in context.items():
+            module_globals[key] = value
+        result = func(**json.loads(kwargs_json))
+        kind, body = RESULT_ENCODERS[return_type](result)
+        return kind, body, log.lines()
+    except KeyboardInterrupt:
+        # The interrupt buffer was set: the caller already got its timeout answer.
+        return "timeout", "", log.lines()
+    except BaseException as error:  # SystemExit from a script is an error of that call too
+        detail = {
+            "exception": "%s: %s" % (type(error).__name__, _error_text(error)),
+            "traceback": _user_traceback(error, revision),
+        }
+        return "error", json.dumps(detail, ensure_ascii=False), log.lines()
+    finally:
+        _current_log = None

@@ -1,0 +1,67 @@
+/**
+ * Messages between the server thread and a Pyodide worker. Types only; a `.cts` file so the
+ * CommonJS worker entry and the ESM server code can both import it.
+ */
+import type { FunctionInfo } from './function-info.js' with { 'resolution-mode': 'import' };
+
+/** A revision as a worker needs it: where its files are and its resolved `env`. */
+export interface RevisionRef {
+  /** The commit id; namespaces in a worker are keyed by it. */
+  id: string;
+  dir: string;
+  env: Record<string, string>;
+}
+
+interface RevisionTask {
+  revision: RevisionRef;
+  /** Revisions still in use somewhere; a worker drops every other namespace it holds. */
+  live: string[];
+}
+
+export type ReturnType = 'raw' | 'jsonDumps';
+
+export interface CallTask extends RevisionTask {
+  type: 'call';
+  funcId: string;
+  kwargsJson: string;
+  /** `_DFF_*` globals for the script, as a JSON object. */
+  contextJson: string;
+  returnType: ReturnType;
+  /** Pyodide's interrupt buffer for this call (Int32Array view); the pool writes 2 (SIGINT) at the deadline. */
+  interrupt: SharedArrayBuffer;
+}
+
+export interface InspectTask extends RevisionTask {
+  type: 'inspect';
+}
+
+export interface WarmTask extends RevisionTask {
+  type: 'warm';
+  /** Int32 counter shared by one warm-up round, so each worker takes exactly one warm task. */
+  barrier: SharedArrayBuffer;
+  workers: number;
+  deadlineMs: number;
+}
+
+export type WorkerTask = CallTask | InspectTask | WarmTask;
+
+export interface CallOutcome {
+  kind: 'json' | 'text' | 'error' | 'timeout';
+  body: string;
+  /** JSON list of [elapsedMs, line] printed by the call, or null. */
+  log: string | null;
+}
+
+export interface ImportProblem {
+  file: string;
+  line: number;
+  col: number;
+  message: string;
+}
+
+export interface InspectOutcome {
+  catalog: FunctionInfo[];
+  undecorated: string[];
+  scriptIds: string[];
+  problems: ImportProblem[];
+}

@@ -1,0 +1,73 @@
+// One worker holds several revisions side by side: the same script id in two commits never
+// collides, and a revision no call uses any more is dropped from the worker.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { createLogger } from '../src/log.js';
+import { WorkerPool } from '../src/runtime/pool.js';
+
+function makeRevision(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'gitfunc-ns-'));
+  for (const [name, content] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), content);
+  }
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const script = (version: string): string => `
+import demo__shared
+
+_loads = []
+
+@DFF.API('Which version')
+def which():
+    _loads.append(1)
+    return {'version': ${JSON.stringify(version)}, 'shared': demo__shared.VALUE, 'env': DFF.ENV('NAME'), 'calls': len(_loads)}
+`;
+const dirA = makeRevision({ 'demo/main.py': script('a'), 'demo/shared.py': 'VALUE = "shared-a"\n' });
+const dirB = makeRevision({ 'demo/main.py': script('b'), 'demo/shared.py': 'VALUE = "shared-b"\n' });
+const revA = { id: 'a'.repeat(40), dir: dirA, env: { NAME: 'env-a' } };
+const revB = { id: 'b'.repeat(40), dir: dirB, env: { NAME: 'env-b' } };
+
+const pool = new WorkerPool({ workers: 1, timeoutGraceMs: 500, maxQueue: 10 }, createLogger('silent'));
+t.teardown(() => pool.close());
+
+async function which(rev: typeof revA, live: string[]): Promise<Record<string, unknown>> {
+  const result = await pool.call(
+    { revision: rev, live, funcId: 'demo__main.which', kwargsJson: '{}', contextJson: '{}', returnType: 'raw' },
+    10_000,
+  );
+  t.equal(result.kind, 'json', JSON.stringify(result));
+  return JSON.parse((result as { body: string }).body) as Record<string, unknown>;
+}
+
+t.test('two commits of the same script live side by side in one worker', async (t) => {
+  const both = [revA.id, revB.id];
+  t.same(await which(revA, both), { version: 'a', shared: 'shared-a', env: 'env-a', calls: 1 });
+  t.same(await which(revB, both), { version: 'b', shared: 'shared-b', env: 'env-b', calls: 1 });
+  t.same(await which(revA, both), { version: 'a', shared: 'shared-a', env: 'env-a', calls: 2 }, 'module state kept per revision');
+});
+
+t.test('a revision dropped from the live set is reloaded from scratch', async (t) => {
+  t.same(await which(revB, [revB.id]), { version: 'b', shared: 'shared-b', env: 'env-b', calls: 2 });
+  // revA left the live set in the call above: its module state is gone.
+  t.same(await which(revA, [revA.id, revB.id]), { version: 'a', shared: 'shared-a', env: 'env-a', calls: 1 });
+});
+
+t.test('inspect reports decorated functions and import errors with positions', async (t) => {
+  const broken = makeRevision({
+    'demo/main.py': script('c'),
+    'demo/shared.py': 'VALUE = (\n',
+    'demo/other.py': "@DFF.API('x', timeout=99999)\ndef f():\n    pass\n",
+    'demo/boom.py': 'def helper():\n    raise RuntimeError("at import")\n\nhelper()\n',
+  });
+  const outcome = await pool.inspect({ id: 'c'.repeat(40), dir: broken, env: {} }, ['c'.repeat(40)]);
+  const byFile = Object.fromEntries(outcome.problems.map((p) => [p.file, p]));
+  t.match(byFile['demo/shared.py'], { line: 1, message: /SyntaxError/ });
+  t.match(byFile['demo/other.py'], { line: 1, message: /timeout must be between 1 and 3600/ });
+  t.match(byFile['demo/boom.py'], { line: 2, message: 'RuntimeError: at import' });
+  t.same(outcome.scriptIds, ['demo__boom', 'demo__main', 'demo__other', 'demo__shared']);
+});
