@@ -1,0 +1,88 @@
+import { ApiError, ApiErrors } from './api-error.js';
+import { jsonErrorReason, type RequestBody } from './request-body.js';
+
+/** What the caller asked for: kwargs for the function and call options. */
+export interface CallInput {
+  kwargs: Record<string, unknown>;
+  options: Record<string, unknown>;
+}
+
+/** `normal` takes `{kwargs, options}`; `simplified` (`/s`) takes the query or body as the kwargs. */
+export type CallForm = 'normal' | 'simplified';
+
+const FORMS: Record<string, CallForm> = { s: 'simplified', simplified: 'simplified', normal: 'normal' };
+
+/** The call form named by the URL suffix, or undefined for an unknown suffix. */
+export function callFormOf(suffix: string | undefined): CallForm | undefined {
+  return suffix === undefined ? 'normal' : FORMS[suffix];
+}
+
+type Query = Record<string, string | string[]>;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function objectField(name: string, value: unknown): Record<string, unknown> {
+  if (value === undefined || value === null) return {};
+  if (!isPlainObject(value)) throw new ApiError(ApiErrors.badRequest, `'${name}' must be a JSON object`);
+  return value;
+}
+
+function jsonQueryField(query: Query, name: string): Record<string, unknown> {
+  const raw = query[name];
+  if (raw === undefined) return {};
+  if (Array.isArray(raw)) throw new ApiError(ApiErrors.badRequest, `Query parameter '${name}' is given more than once`);
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (error) {
+    throw new ApiError(ApiErrors.badRequest, `Query parameter '${name}' is not valid JSON: ${jsonErrorReason(error)}`);
+  }
+  return objectField(name, value);
+}
+
+function rejectUnexpected(fields: Iterable<string>, where: string): void {
+  for (const field of fields) {
+    if (field !== 'kwargs' && field !== 'options') {
+      throw new ApiError(ApiErrors.badRequest, `Unexpected field '${field}' in ${where}: only 'kwargs' and 'options' are accepted`);
+    }
+  }
+}
+
+function normalInput(method: string, query: Query, body: RequestBody): CallInput {
+  if (method === 'GET') {
+    rejectUnexpected(Object.keys(query), 'the query string');
+    return { kwargs: jsonQueryField(query, 'kwargs'), options: jsonQueryField(query, 'options') };
+  }
+  if (body.kind === 'none') return { kwargs: {}, options: {} };
+  if (body.kind !== 'json' || !isPlainObject(body.value)) {
+    throw new ApiError(ApiErrors.badRequest, 'The normal form takes a JSON object body: {"kwargs": {...}, "options": {...}}');
+  }
+  rejectUnexpected(Object.keys(body.value), 'the body');
+  return { kwargs: objectField('kwargs', body.value.kwargs), options: objectField('options', body.value.options) };
+}
+
+function simplifiedInput(method: string, query: Query, body: RequestBody): CallInput {
+  if (method === 'GET') return { kwargs: { ...query }, options: {} };
+  switch (body.kind) {
+    case 'none':
+      return { kwargs: {}, options: {} };
+    case 'json':
+      if (!isPlainObject(body.value)) throw new ApiError(ApiErrors.badRequest, 'A JSON body must be an object of kwargs');
+      return { kwargs: body.value, options: {} };
+    case 'form':
+      return { kwargs: body.value, options: {} };
+    case 'text':
+      return { kwargs: { text: body.value }, options: {} };
+    case 'binary':
+      return { kwargs: { base64: body.value.toString('base64') }, options: {} };
+    case 'multipart':
+      throw new ApiError(ApiErrors.badRequest, 'multipart/form-data uploads are not supported by this gitfunc version yet');
+  }
+}
+
+/** Turns a request into kwargs and options per the call form (CONTRACT section 3). */
+export function callInputFrom(form: CallForm, method: string, query: Query, body: RequestBody): CallInput {
+  return form === 'normal' ? normalInput(method, query, body) : simplifiedInput(method, query, body);
+}

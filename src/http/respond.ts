@@ -1,0 +1,54 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ApiError } from './api-error.js';
+
+/** Per-request facts every response carries (CONTRACT section 3). */
+export interface RequestScope {
+  traceId: string;
+  startedAt: number;
+  taskId?: string;
+}
+
+const SAFE_TRACE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The caller's `X-Trace-Id` when it is safe to echo, else a new one. */
+export function startScope(req: IncomingMessage): RequestScope {
+  const given = req.headers['x-trace-id'];
+  const traceId = typeof given === 'string' && SAFE_TRACE_ID.test(given) ? given : `trace-${randomUUID()}`;
+  return { traceId, startedAt: performance.now() };
+}
+
+function scopeHeaders(scope: RequestScope): Record<string, string> {
+  const headers: Record<string, string> = {
+    'X-Trace-Id': scope.traceId,
+    'X-Request-Cost': String(Math.round(performance.now() - scope.startedAt)),
+  };
+  if (scope.taskId !== undefined) headers['X-Task-Id'] = scope.taskId;
+  return headers;
+}
+
+/** Writes a successful body with the scope headers. */
+export function sendBody(res: ServerResponse, scope: RequestScope, status: number, contentType: string, body: string): void {
+  res.writeHead(status, {
+    ...scopeHeaders(scope),
+    'Content-Type': contentType,
+    'Content-Length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+/** Writes a DFF error body; the request body is never echoed. */
+export function sendApiError(res: ServerResponse, scope: RequestScope, error: ApiError): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify(error.toBody(scope.traceId));
+  res.writeHead(error.status, {
+    ...error.headers,
+    ...scopeHeaders(scope),
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}

@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import type { CallResult, WorkerPool } from '../runtime/pool.js';
+import type { RevisionHolder } from '../revision/revision-holder.js';
+import type { Revision } from '../revision/revision.js';
+import type { ReturnType } from '../runtime/worker-protocol.cjs';
+
+/** Where a call came from (CONTRACT section 8). */
+export type CallOrigin = 'syncAPI' | 'asyncAPI' | 'cronJob' | 'manual';
+
+/** The request as a script sees it in `_DFF_HTTP_REQUEST` (credentials removed). */
+export interface ScriptHttpRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  query: Record<string, unknown>;
+  body: unknown;
+  ip: string | undefined;
+}
+
+/** One function call, fully resolved. */
+export interface Invocation {
+  taskId: string;
+  funcId: string;
+  origin: CallOrigin;
+  originId: string;
+  kwargs: Record<string, unknown>;
+  returnType: ReturnType;
+  timeoutSeconds: number;
+  attempt: number;
+  httpRequest?: ScriptHttpRequest;
+}
+
+/** `task-` + 24 unguessable characters (CONTRACT section 8). */
+export function newTaskId(): string {
+  return `task-${randomBytes(18).toString('base64url')}`;
+}
+
+/** Runs invocations on the worker pool against a given revision. */
+export class Invoker {
+  constructor(
+    private readonly pool: WorkerPool,
+    private readonly holder: RevisionHolder,
+  ) {}
+
+  /** Runs one call on `revision` (acquired by the caller); never rejects. */
+  run(revision: Revision, call: Invocation): Promise<CallResult> {
+    const context = {
+      _DFF_TASK_ID: call.taskId,
+      _DFF_FUNC_ID: call.funcId,
+      _DFF_ORIGIN: call.origin,
+      _DFF_ORIGIN_ID: call.originId,
+      _DFF_TASK_ATTEMPT: call.attempt,
+      _DFF_HTTP_REQUEST: call.httpRequest ?? null,
+    };
+    return this.pool.call(
+      {
+        revision: revision.ref,
+        live: this.holder.live(),
+        funcId: call.funcId,
+        kwargsJson: JSON.stringify(call.kwargs),
+        contextJson: JSON.stringify(context),
+        returnType: call.returnType,
+      },
+      call.timeoutSeconds * 1000,
+    );
+  }
+}

@@ -1,0 +1,93 @@
+import type { Problem } from '../errors.js';
+import {
+  type ApiEntry,
+  checkFunctions,
+  checkManifest,
+  loadManifest,
+  resolveEnv,
+} from '../manifest/index.js';
+import type { FunctionCatalog, FunctionInfo } from '../runtime/function-info.js';
+import type { WorkerPool } from '../runtime/pool.js';
+import type { ApiEndpoint, Revision } from './revision.js';
+
+/** Default call timeouts in seconds (CONTRACT section 2). */
+export const DEFAULT_SYNC_TIMEOUT_SECONDS = 35;
+export const DEFAULT_ASYNC_TIMEOUT_SECONDS = 3600;
+
+export interface BuildOptions {
+  pool: WorkerPool;
+  envAllow: readonly string[];
+  processEnv: NodeJS.ProcessEnv;
+  /** `check` turns unset secrets into warnings: a team's CI has none. */
+  mode: 'serve' | 'check';
+  /** Sync calls never wait longer than this (DFF caps its wait too). */
+  syncTimeoutMaxSeconds: number;
+  /** Revisions the pool must keep while this one is imported. */
+  live: readonly string[];
+}
+
+export interface BuildResult {
+  /** Present only when no problem is an error. */
+  revision?: Revision;
+  problems: Problem[];
+}
+
+function hasErrors(problems: Problem[]): boolean {
+  return problems.some((p) => p.severity === 'error');
+}
+
+function endpoints(
+  entries: ApiEntry[],
+  catalog: FunctionCatalog,
+  defaultSeconds: number,
+  maxSeconds: number,
+): Map<string, ApiEndpoint> {
+  const map = new Map<string, ApiEndpoint>();
+  for (const entry of entries) {
+    const declared = entry.timeout ?? catalog.get(entry.func)?.timeout ?? defaultSeconds;
+    map.set(entry.id, {
+      id: entry.id,
+      funcId: entry.func,
+      kwargs: entry.kwargs,
+      timeoutSeconds: Math.min(declared, maxSeconds),
+    });
+  }
+  return map;
+}
+
+/**
+ * Turns a fetched commit directory into a servable revision: manifest parsed and checked,
+ * env resolved, every script imported in a worker, every named function verified.
+ */
+export async function buildRevision(commit: string, dir: string, options: BuildOptions): Promise<BuildResult> {
+  const loaded = await loadManifest(dir);
+  const manifest = loaded.manifest;
+  if (manifest === undefined) return { problems: loaded.problems };
+
+  const env = resolveEnv(manifest.env, manifest.envPositions, [...options.envAllow], options.processEnv, options.mode);
+  const problems = [...loaded.problems, ...checkManifest(manifest), ...env.problems];
+
+  const ref = { id: commit, dir, env: env.values };
+  const inspected = await options.pool.inspect(ref, [...new Set([...options.live, commit])]);
+  for (const problem of inspected.problems) problems.push({ ...problem, severity: 'error' });
+
+  const catalog: FunctionCatalog = new Map(inspected.catalog.map((info: FunctionInfo) => [info.id, info]));
+  // Functions are only checked when every script imported: a failed import hides its functions.
+  if (inspected.problems.length === 0) {
+    problems.push(...checkFunctions(manifest, catalog, new Set(inspected.scriptIds), new Set(inspected.undecorated)));
+  }
+  if (hasErrors(problems)) return { problems };
+
+  const revision: Revision = {
+    commit,
+    dir,
+    ref,
+    catalog,
+    syncApis: endpoints(manifest.syncAPIs, catalog, DEFAULT_SYNC_TIMEOUT_SECONDS, options.syncTimeoutMaxSeconds),
+    asyncApis: endpoints(manifest.asyncAPIs, catalog, DEFAULT_ASYNC_TIMEOUT_SECONDS, DEFAULT_ASYNC_TIMEOUT_SECONDS),
+    warnings: problems,
+    secrets: env.secrets,
+    builtAt: Date.now(),
+  };
+  return { revision, problems };
+}

@@ -1,0 +1,53 @@
+import type { Revision } from './revision.js';
+
+/**
+ * The revision being served, swapped atomically, and the revisions still used by calls in
+ * flight. Workers drop every namespace not in `live()`.
+ */
+export class RevisionHolder {
+  private served: Revision | undefined;
+  private readonly inUse = new Map<Revision, number>();
+  private liveIds: string[] = [];
+
+  /** The revision new calls go to, if one is loaded. */
+  get current(): Revision | undefined {
+    return this.served;
+  }
+
+  /** Makes `next` the served revision; calls already running finish on their own. */
+  swap(next: Revision): void {
+    this.served = next;
+    this.updateLive();
+  }
+
+  /** Takes the served revision for one call; pair with `release`. */
+  acquire(): Revision | undefined {
+    const revision = this.served;
+    if (revision === undefined) return undefined;
+    const count = this.inUse.get(revision) ?? 0;
+    this.inUse.set(revision, count + 1);
+    return revision;
+  }
+
+  release(revision: Revision): void {
+    const count = (this.inUse.get(revision) ?? 1) - 1;
+    if (count > 0) {
+      this.inUse.set(revision, count);
+      return;
+    }
+    this.inUse.delete(revision);
+    if (revision !== this.served) this.updateLive();
+  }
+
+  /** Commit ids that some worker may still need. Same array until the set changes. */
+  live(): string[] {
+    return this.liveIds;
+  }
+
+  private updateLive(): void {
+    const ids = new Set<string>();
+    if (this.served) ids.add(this.served.commit);
+    for (const revision of this.inUse.keys()) ids.add(revision.commit);
+    this.liveIds = [...ids];
+  }
+}

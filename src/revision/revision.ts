@@ -1,0 +1,29 @@
+import type { Problem } from '../errors.js';
+import type { FunctionCatalog } from '../runtime/function-info.js';
+import type { RevisionRef } from '../runtime/worker-protocol.cjs';
+
+/** An API of the manifest, resolved against its function: ready to call. */
+export interface ApiEndpoint {
+  id: string;
+  funcId: string;
+  /** Declared kwargs (fixed values or INPUT_BY_CALLER); undefined lets the caller pass any. */
+  kwargs?: Readonly<Record<string, unknown>>;
+  /** Manifest override, else the function's own, else the default; capped for sync calls. */
+  timeoutSeconds: number;
+}
+
+/** A loaded, validated, ready-to-serve commit. Immutable once built. */
+export interface Revision {
+  commit: string;
+  dir: string;
+  /** What a worker needs to load it. */
+  ref: RevisionRef;
+  catalog: FunctionCatalog;
+  syncApis: ReadonlyMap<string, ApiEndpoint>;
+  asyncApis: ReadonlyMap<string, ApiEndpoint>;
+  /** Warnings found while building (errors stop the build). */
+  warnings: Problem[];
+  /** Resolved secret values, to mask wherever output leaves the server. */
+  secrets: string[];
+  builtAt: number;
+}

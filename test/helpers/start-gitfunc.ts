@@ -1,0 +1,61 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { loadSettings } from '../../src/config/index.js';
+import { createLogger } from '../../src/log.js';
+import { type RunningServer, startServer } from '../../src/server.js';
+
+export const FIXTURES = path.resolve(import.meta.dirname, '..', 'fixtures');
+export const EXAMPLE_REPO = path.resolve(import.meta.dirname, '..', '..', 'functions.example');
+
+/** Every file under `dir`, as {relativePath: content}, for createWorkRepo. */
+export function readTree(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const full = path.join(entry.parentPath, entry.name);
+    files[path.relative(dir, full)] = readFileSync(full, 'utf8');
+  }
+  return files;
+}
+
+export interface TestServer {
+  server: RunningServer;
+  url: string;
+  /** JSON log lines the server wrote. */
+  logs: Record<string, unknown>[];
+  close(): Promise<void>;
+}
+
+/** Starts gitfunc in this process with its own data dir; `args` are CLI flags. */
+export async function startGitfunc(args: string[], env: Record<string, string> = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gitfunc-test-'));
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const settings = loadSettings({
+    argv: ['--port', '0', '--data-dir', dataDir, '--workers', '1', ...args],
+    env,
+    cwd: process.cwd(),
+  });
+  try {
+    const server = await startServer(settings, { logger: createLogger('info', sink), processEnv: env });
+    return {
+      server,
+      url: server.url,
+      logs,
+      close: async () => {
+        await server.close();
+        rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+}
