@@ -78,6 +78,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await pool.close();
+        logger.flush();
       },
     };
   } catch (error) {

@@ -4,6 +4,7 @@ import {
   checkFunctions,
   checkManifest,
   loadManifest,
+  type Manifest,
   resolveEnv,
 } from '../manifest/index.js';
 import type { FunctionCatalog, FunctionInfo } from '../runtime/function-info.js';
@@ -55,6 +56,26 @@ function endpoints(
   return map;
 }
 
+/** Script ids (`demo__basic`) of the files whose import failed. */
+function failedScripts(importProblems: readonly { file: string }[]): Set<string> {
+  return new Set(importProblems.map((p) => p.file.replace(/\.py$/, '').replace('/', '__')));
+}
+
+/**
+ * The manifest without entries whose script failed to import: their functions are unknown,
+ * and the import error already says why.
+ */
+function withoutScripts(manifest: Manifest, failed: Set<string>): Manifest {
+  if (failed.size === 0) return manifest;
+  const keep = (entry: { func: string }): boolean => !failed.has(entry.func.split('.', 1)[0]!);
+  return {
+    ...manifest,
+    syncAPIs: manifest.syncAPIs.filter(keep),
+    asyncAPIs: manifest.asyncAPIs.filter(keep),
+    cronJobs: manifest.cronJobs.filter(keep),
+  };
+}
+
 /**
  * Turns a fetched commit directory into a servable revision: manifest parsed and checked,
  * env resolved, every script imported in a worker, every named function verified.
@@ -72,10 +93,14 @@ export async function buildRevision(commit: string, dir: string, options: BuildO
   for (const problem of inspected.problems) problems.push({ ...problem, severity: 'error' });
 
   const catalog: FunctionCatalog = new Map(inspected.catalog.map((info: FunctionInfo) => [info.id, info]));
-  // Functions are only checked when every script imported: a failed import hides its functions.
-  if (inspected.problems.length === 0) {
-    problems.push(...checkFunctions(manifest, catalog, new Set(inspected.scriptIds), new Set(inspected.undecorated)));
-  }
+  problems.push(
+    ...checkFunctions(
+      withoutScripts(manifest, failedScripts(inspected.problems)),
+      catalog,
+      new Set(inspected.scriptIds),
+      new Set(inspected.undecorated),
+    ),
+  );
   if (hasErrors(problems)) return { problems };
 
   const revision: Revision = {

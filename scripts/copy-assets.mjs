@@ -1,0 +1,5 @@
+// Copies the files tsc does not emit (the Python shim, the plain-CJS worker entry) into dist/.
+import { cpSync } from 'node:fs';
+
+cpSync('src/runtime/python', 'dist/runtime/python', { recursive: true, filter: (src) => !src.includes('__pycache__') });
+cpSync('src/runtime/worker-entry.cjs', 'dist/runtime/worker-entry.cjs');

@@ -1,0 +1,4 @@
+// The `gitfunc` process: runs the CLI and exits with its code.
+import { main } from './cli.js';
+
+process.exitCode = await main(process.argv.slice(2));

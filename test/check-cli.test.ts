@@ -1,0 +1,66 @@
+// `gitfunc check DIR`, run as a user runs it: a process, its output and its exit code.
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { EXAMPLE_REPO, FIXTURES } from './helpers/start-gitfunc.js';
+
+const MAIN = path.resolve(import.meta.dirname, '..', 'src', 'main.ts');
+
+function check(dir: string, env: Record<string, string> = {}): { code: number | null; out: string } {
+  const run = spawnSync(process.execPath, ['--import=tsx', MAIN, 'check', dir], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, ...env },
+    timeout: 120_000,
+  });
+  return { code: run.status, out: run.stdout + run.stderr };
+}
+
+t.test('functions.example is valid', async (t) => {
+  const { code, out } = check(EXAMPLE_REPO);
+  t.equal(code, 0, out);
+  t.match(out, /^ok: .* is valid/m);
+});
+
+t.test('every problem of a broken repository is printed with its position', async (t) => {
+  const dir = path.join(FIXTURES, 'broken');
+  const { code, out } = check(dir);
+  t.equal(code, 1, out);
+  const lines = out.trim().split('\n');
+  const expected = [
+    `${dir}/gitfunc.yaml:6:11 function 'helper' is not decorated with @DFF.API`,
+    `${dir}/gitfunc.yaml:8:11 script 'demo__nope' not found (expected demo/nope.py)`,
+    `${dir}/gitfunc.yaml:12:11 cronJobs[0].cron: '61 * * * *' is not a valid cron expression`,
+    `${dir}/gitfunc.yaml:13:15 cronJobs[0].timezone: unknown time zone 'Mars/Olympus'`,
+    `${dir}/more/syntax.py:4:12 SyntaxError`,
+  ];
+  for (const prefix of expected) t.ok(lines.some((l) => l.startsWith(prefix)), `prints ${prefix}`);
+  t.match(out, /5 error\(s\)/);
+});
+
+t.test('a manifest schema error points at the offending key', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'gitfunc-check-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  cpSync(EXAMPLE_REPO, dir, { recursive: true });
+  writeFileSync(
+    path.join(dir, 'gitfunc.yaml'),
+    'version: 1\nsyncAPIs:\n  - id: hello\n    func: demo__basic.hello_world\n    tiemout: 5\n',
+  );
+  const { code, out } = check(dir);
+  t.equal(code, 1);
+  t.match(out, `${dir}/gitfunc.yaml:5:5 unknown field 'tiemout' in syncAPIs[0]`);
+});
+
+t.test('an unset secret only warns in check mode', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'gitfunc-check-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  cpSync(EXAMPLE_REPO, dir, { recursive: true });
+  writeFileSync(
+    path.join(dir, 'gitfunc.yaml'),
+    'version: 1\nenv:\n  DB_PASSWORD: ${DB_PASSWORD}\nsyncAPIs:\n  - id: hello\n    func: demo__basic.hello_world\n',
+  );
+  const { code, out } = check(dir, { GITFUNC_ENV_ALLOW: 'DB_PASSWORD' });
+  t.equal(code, 0, out);
+  t.match(out, /gitfunc\.yaml:3:\d+ warning: /);
+});
