@@ -26,6 +26,22 @@ export type CallResult =
 
 const WORKER_FILE = new URL('./worker-entry.cjs', import.meta.url);
 const SIGINT = 2;
+/** Per-call shared state: [interrupt flag (Pyodide's interrupt buffer), thread id running it]. */
+const CALL_STATE_BYTES = 8;
+const INTERRUPT_SLOT = 0;
+const THREAD_SLOT = 1;
+const NOT_STARTED = 0;
+/**
+ * Calls handed to one worker at a time. Above 1, a worker finds its next call already posted
+ * and the two threads wake each other far less (half the main-thread cost per call); the price
+ * is that a call may wait behind a slow one on the same worker instead of going to the next
+ * free worker.
+ */
+const CALLS_PER_WORKER = 2;
+
+function isWorkerExit(error: unknown): boolean {
+  return error instanceof Error && /worker exited/i.test(error.message);
+}
 const WARM_DEADLINE_MS = 120_000;
 
 /** A fixed-size pool of Pyodide workers (Piscina); the one place that knows about threads. */
@@ -43,7 +59,7 @@ export class WorkerPool {
       // A dropped worker costs seconds to reload Pyodide: never drop idle ones.
       idleTimeout: Infinity,
       maxQueue: options.maxQueue,
-      concurrentTasksPerWorker: 1,
+      concurrentTasksPerWorker: CALLS_PER_WORKER,
     });
     this.piscina.on('error', (error: unknown) => this.logger.error({ err: error }, 'worker pool error'));
   }
@@ -52,31 +68,27 @@ export class WorkerPool {
     return this.options.workers;
   }
 
-  /** Runs one function call; never rejects. At `timeoutMs` Python is interrupted, and its worker terminated if it does not stop. */
+  /**
+   * Runs one function call; never rejects. At `timeoutMs` Python is interrupted; a call that
+   * ignores the interrupt has its worker terminated after the grace period.
+   */
   async call(task: Omit<CallTask, 'type' | 'interrupt'>, timeoutMs: number): Promise<CallResult> {
-    const interrupt = new SharedArrayBuffer(4);
-    const abort = new AbortController();
+    const interrupt = new SharedArrayBuffer(CALL_STATE_BYTES);
+    const state = new Int32Array(interrupt);
+    let timedOut = false;
     let deadlineTimer: NodeJS.Timeout | undefined;
     let graceTimer: NodeJS.Timeout | undefined;
 
-    const running = this.piscina.run({ ...task, type: 'call', interrupt } satisfies CallTask, { signal: abort.signal });
-    const settled = running.then(
-      (outcome: CallOutcome): CallResult => outcome,
-      (error: Error): CallResult => this.failure(error, task.funcId),
-    );
-    void settled.finally(() => clearTimeout(graceTimer));
-
     const deadline = new Promise<CallResult>((resolve) => {
       deadlineTimer = setTimeout(() => {
-        Atomics.store(new Int32Array(interrupt), 0, SIGINT);
-        graceTimer = setTimeout(() => {
-          this.logger.warn({ funcId: task.funcId }, 'call ignored its interrupt: terminating its worker');
-          abort.abort();
-        }, this.options.timeoutGraceMs);
+        timedOut = true;
+        Atomics.store(state, INTERRUPT_SLOT, SIGINT);
+        graceTimer = setTimeout(() => this.terminateRunner(state, task.funcId), this.options.timeoutGraceMs);
         resolve({ kind: 'timeout' });
       }, timeoutMs);
     });
-
+    const settled = this.runCall({ ...task, type: 'call', interrupt }, state, () => timedOut);
+    void settled.finally(() => clearTimeout(graceTimer));
     try {
       return await Promise.race([settled, deadline]);
     } finally {
@@ -84,8 +96,31 @@ export class WorkerPool {
     }
   }
 
+  private async runCall(task: CallTask, state: Int32Array, timedOut: () => boolean): Promise<CallResult> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await this.piscina.run(task)) as CallOutcome;
+      } catch (error) {
+        // A worker terminated for another call's timeout takes the calls queued on it along;
+        // one that had not started yet is run again elsewhere.
+        const started = Atomics.load(state, THREAD_SLOT) !== NOT_STARTED;
+        if (!started && !timedOut() && attempt === 1 && isWorkerExit(error)) continue;
+        return this.failure(error as Error, task.funcId);
+      }
+    }
+  }
+
+  /** Terminates the worker still running a call past its grace period; Piscina replaces it. */
+  private terminateRunner(state: Int32Array, funcId: string): void {
+    const threadId = Atomics.load(state, THREAD_SLOT);
+    if (threadId === NOT_STARTED) return; // never started: the worker will skip it
+    const worker = this.piscina.threads.find((thread) => thread.threadId === threadId);
+    if (worker === undefined) return;
+    this.logger.warn({ funcId, threadId }, 'call ignored its interrupt: terminating its worker');
+    void worker.terminate();
+  }
+
   private failure(error: Error, funcId: string): CallResult {
-    if (error.name === 'AbortError') return { kind: 'timeout' };
     if (/queue is at limit/i.test(error.message)) return { kind: 'busy' };
     this.logger.error({ err: error, funcId }, 'worker failed during a call');
     return { kind: 'crashed', message: error.message };

@@ -27,7 +27,11 @@ export interface CallTask extends RevisionTask {
   /** `_DFF_*` globals for the script, as a JSON object. */
   contextJson: string;
   returnType: ReturnType;
-  /** Pyodide's interrupt buffer for this call (Int32Array view); the pool writes 2 (SIGINT) at the deadline. */
+  /**
+   * Int32 [interrupt, threadId]: slot 0 is Pyodide's interrupt buffer for this call (the pool
+   * writes 2, SIGINT, at the deadline); the worker writes its thread id to slot 1 when it
+   * starts the call, so the pool knows which thread to terminate if it never stops.
+   */
   interrupt: SharedArrayBuffer;
 }
 

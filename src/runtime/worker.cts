@@ -6,6 +6,7 @@
  */
 import fs = require('node:fs');
 import path = require('node:path');
+import { threadId } from 'node:worker_threads';
 import { loadPyodide } from 'pyodide';
 import type { PyodideInterface } from 'pyodide';
 import type { PyCallable, PyProxy } from 'pyodide/ffi';
@@ -18,14 +19,16 @@ const SCRIPT_NAME = /^[A-Za-z0-9_]+$/;
 interface Runtime {
   pyodide: PyodideInterface;
   loadRevision: PyCallable;
-  hasRevision: PyCallable;
   dropRevisions: PyCallable;
   inspectRevision: PyCallable;
   call: PyCallable;
+  takeLog: PyCallable;
 }
 
 const runtime: Promise<Runtime> = startRuntime();
 let lastLive = '';
+/** Revisions loaded into this worker's interpreter, mirrored here to skip a Python call per task. */
+const loadedRevisions = new Set<string>();
 
 async function startRuntime(): Promise<Runtime> {
   const pyodide = await loadPyodide({ stdout: () => {}, stderr: () => {} });
@@ -38,10 +41,10 @@ async function startRuntime(): Promise<Runtime> {
   return {
     pyodide,
     loadRevision: module.load_revision,
-    hasRevision: module.has_revision,
     dropRevisions: module.drop_revisions,
     inspectRevision: module.inspect_revision,
     call: module.call,
+    takeLog: module.take_log,
   };
 }
 
@@ -65,25 +68,27 @@ function ensureRevision(rt: Runtime, revision: RevisionRef, live: string[]): voi
   const liveKey = live.join(',');
   if (liveKey !== lastLive) {
     rt.dropRevisions(JSON.stringify(live));
+    for (const id of loadedRevisions) if (!live.includes(id)) loadedRevisions.delete(id);
     lastLive = liveKey;
   }
-  if (!rt.hasRevision(revision.id)) {
+  if (!loadedRevisions.has(revision.id)) {
     rt.loadRevision(revision.id, JSON.stringify(readScripts(revision.dir)), JSON.stringify(revision.env));
+    loadedRevisions.add(revision.id);
   }
 }
 
+const OUTCOME_KINDS: Record<string, CallOutcome['kind']> = { j: 'json', t: 'text', e: 'error', x: 'timeout' };
+
 function runCall(rt: Runtime, task: CallTask): CallOutcome {
-  const interrupt = new Int32Array(task.interrupt);
+  const interrupt = new Int32Array(task.interrupt, 0, 1);
   // The deadline passed while the call waited for this worker: do not start it.
   if (Atomics.load(interrupt, 0) !== 0) return { kind: 'timeout', body: '', log: null };
+  Atomics.store(new Int32Array(task.interrupt, 4, 1), 0, threadId);
   rt.pyodide.setInterruptBuffer(interrupt);
-  const result = rt.call(task.revision.id, task.funcId, task.kwargsJson, task.contextJson, task.returnType) as PyProxy;
-  try {
-    const [kind, body, log] = result.toJs() as [CallOutcome['kind'], string, string | null];
-    return { kind, body, log: log ?? null };
-  } finally {
-    result.destroy();
-  }
+  // A plain string crosses from Python without a proxy: kind letter, log flag, then the body.
+  const packed = rt.call(task.revision.id, task.funcId, task.kwargsJson, task.contextJson, task.returnType) as string;
+  const log = packed[1] === '1' ? (rt.takeLog() as string) : null;
+  return { kind: OUTCOME_KINDS[packed[0]!]!, body: packed.slice(2), log };
 }
 
 function inspect(rt: Runtime): (id: string) => InspectOutcome {

@@ -166,10 +166,6 @@ def load_revision(rev_id, sources_json, env_json):
     _revisions[rev_id] = Revision(rev_id, sources, json.loads(env_json))
 
 
-def has_revision(rev_id):
-    return rev_id in _revisions
-
-
 def drop_revisions(keep_ids_json):
     """Forgets every revision not in the list: no call uses them any more."""
     keep = set(json.loads(keep_ids_json))
@@ -237,13 +233,23 @@ def _user_traceback(error, revision):
     return text
 
 
-def call(rev_id, func_id, kwargs_json, context_json, return_type):
-    """Runs one function; returns (kind, body, log_json).
+_KIND_CODES = {"json": "j", "text": "t", "error": "e", "timeout": "x"}
+_last_log = None
 
-    kind is 'json' | 'text' | 'error'; for 'error' the body is a JSON object with the
-    exception and a traceback of user-script frames only.
+
+def take_log():
+    """The print output of the last call, as JSON [[elapsedMs, line], ...]."""
+    return _last_log
+
+
+def call(rev_id, func_id, kwargs_json, context_json, return_type):
+    """Runs one function; returns kind letter + log flag + body, one string (no proxy to free).
+
+    kind is j(son) | t(ext) | e(rror) | x (timeout: interrupted); for an error the body is a
+    JSON object with the exception and a traceback of user-script frames only.
     """
-    global _current_log
+    global _current_log, _last_log
+    kind, body = "timeout", ""
     revision = _revisions[rev_id]
     log = _current_log = CallLog()
     try:
@@ -255,21 +261,21 @@ def call(rev_id, func_id, kwargs_json, context_json, return_type):
             func = revision.functions.get(func_id)
         if func is None:
             raise LookupError("function %s is not loaded in this revision" % func_id)
-        context = json.loads(context_json)
         module_globals = func.__globals__
-        for key, value in context.items():
+        for key, value in json.loads(context_json).items():
             module_globals[key] = value
         result = func(**json.loads(kwargs_json))
         kind, body = RESULT_ENCODERS[return_type](result)
-        return kind, body, log.lines()
     except KeyboardInterrupt:
         # The interrupt buffer was set: the caller already got its timeout answer.
-        return "timeout", "", log.lines()
+        kind, body = "timeout", ""
     except BaseException as error:  # SystemExit from a script is an error of that call too
         detail = {
             "exception": "%s: %s" % (type(error).__name__, _error_text(error)),
             "traceback": _user_traceback(error, revision),
         }
-        return "error", json.dumps(detail, ensure_ascii=False), log.lines()
+        kind, body = "error", json.dumps(detail, ensure_ascii=False)
     finally:
         _current_log = None
+    _last_log = log.lines()
+    return _KIND_CODES[kind] + ("0" if _last_log is None else "1") + body
