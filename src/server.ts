@@ -54,6 +54,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
       logger.error({ commit: fetched.commit, problems: built.problems }, 'revision failed');
       throw new RevisionInvalidError(built.problems);
     }
+    logger.info({ commit: fetched.commit, ms: Math.round(performance.now() - started) }, 'revision built');
     holder.swap(built.revision);
     await pool.warm(built.revision.ref, holder.live());
     logger.info(

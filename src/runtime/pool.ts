@@ -47,6 +47,7 @@ const WARM_DEADLINE_MS = 120_000;
 /** A fixed-size pool of Pyodide workers (Piscina); the one place that knows about threads. */
 export class WorkerPool {
   private readonly piscina: Piscina;
+  private closing = false;
 
   constructor(
     private readonly options: WorkerPoolOptions,
@@ -62,6 +63,10 @@ export class WorkerPool {
       concurrentTasksPerWorker: CALLS_PER_WORKER,
     });
     this.piscina.on('error', (error: unknown) => this.logger.error({ err: error }, 'worker pool error'));
+    // The reason was logged just before (timeout, dead interpreter); this line marks the exit.
+    this.piscina.on('workerDestroy', (worker: { id: number }) => {
+      if (!this.closing) this.logger.warn({ threadId: worker.id }, 'worker exited');
+    });
   }
 
   get size(): number {
@@ -145,6 +150,7 @@ export class WorkerPool {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await this.piscina.destroy();
   }
 }

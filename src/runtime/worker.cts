@@ -109,18 +109,41 @@ async function warm(rt: Runtime, task: WarmTask): Promise<number> {
   }
 }
 
+/**
+ * A JS-level error out of Pyodide means the interpreter itself failed (`os._exit`, a fatal
+ * error): Python exceptions never get here, the runtime catches them. A dead interpreter
+ * answers nothing useful again, so the thread exits after answering and Piscina replaces it.
+ */
+function exitAfterReply(): void {
+  interpreterDead = true;
+  setImmediate(() => process.exit(1));
+}
+let interpreterDead = false;
+
 /** Piscina's task handler. */
 async function handle(task: WorkerTask): Promise<CallOutcome | InspectOutcome | number> {
+  // A task posted before the exit above: leave unanswered, so the pool runs it elsewhere.
+  if (interpreterDead) process.exit(1);
   const rt = await runtime;
-  ensureRevision(rt, task.revision, task.live);
-  switch (task.type) {
-    case 'call':
-      return runCall(rt, task);
-    case 'inspect':
-      return inspect(rt)(task.revision.id);
-    case 'warm':
-      return warm(rt, task);
+  try {
+    ensureRevision(rt, task.revision, task.live);
+    switch (task.type) {
+      case 'call':
+        return runCall(rt, task);
+      case 'inspect':
+        return inspect(rt)(task.revision.id);
+      case 'warm':
+        return await warm(rt, task);
+    }
+  } catch (error) {
+    if (isInterpreterFailure(error)) exitAfterReply();
+    throw error;
   }
+}
+
+/** Errors raised by Pyodide's own machinery, not by reading a revision's files. */
+function isInterpreterFailure(error: unknown): boolean {
+  return !(error instanceof Error && 'code' in error && typeof error.code === 'string' && error.code.startsWith('E'));
 }
 
 export = handle;

@@ -1,5 +1,7 @@
-// A call past its timeout answers 599.2 at the deadline: a Python loop is interrupted in
-// place, a call stuck in C (time.sleep) gets its worker terminated and replaced.
+// Whatever a call does to its worker, the caller gets a DFF error and the next call is served:
+// a Python loop is interrupted in place at the deadline (599.2), a call stuck in C
+// (time.sleep) gets its worker terminated and replaced, a dead interpreter is replaced
+// (599.99), and a full call queue answers 503.1 at once.
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import t from 'tap';
@@ -47,4 +49,25 @@ t.test('options.timeout shortens a call, never lengthens it', async (t) => {
   t.equal(ok.body, 'rested');
   const tooLong = await timed(`/api/v1/al/slow-default?options=${encodeURIComponent('{"timeout":36}')}`);
   t.equal(tooLong.body.error, 400.43);
+});
+
+t.test('a call that kills its interpreter answers 599.99 and the worker is replaced', async (t) => {
+  const res = await timed('/api/v1/al/hard-exit');
+  t.equal(res.status, 599);
+  t.equal(res.body.error, 599.99);
+  const next = await timed('/api/v1/al/hello/s?message=alive');
+  t.same(next.body, { message: 'alive' });
+});
+
+t.test('a full call queue answers 503.1 with Retry-After instead of piling up', async (t) => {
+  // One worker takes 2 calls and queues 64 more: 90 concurrent 50 ms calls overflow it.
+  const responses = await Promise.all(
+    Array.from({ length: 90 }, () => fetch(`${gitfunc.url}/api/v1/al/nap/s?seconds=0.05`)),
+  );
+  const busy = responses.filter((r) => r.status === 503);
+  t.ok(busy.length > 0, `${busy.length} calls refused`);
+  t.equal(busy[0]?.headers.get('retry-after'), '1');
+  t.equal(((await busy[0]!.json()) as { error: number }).error, 503.1);
+  t.ok(responses.every((r) => [200, 503, 599].includes(r.status)), 'no other status');
+  await Promise.all(responses.filter((r) => !r.bodyUsed).map((r) => r.arrayBuffer()));
 });
