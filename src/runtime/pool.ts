@@ -1,12 +1,16 @@
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
+import { CallDispatcher, type CallResult } from './call-dispatcher.js';
 import type {
   CallOutcome,
+  CallResultMessage,
   CallTask,
   InspectOutcome,
   RevisionRef,
   WarmTask,
 } from './worker-protocol.cjs';
+
+export type { CallResult };
 
 /** Settings of the worker pool. */
 export interface WorkerPoolOptions {
@@ -17,36 +21,17 @@ export interface WorkerPoolOptions {
   maxQueue: number;
 }
 
-/** What a call ended as, from the caller's side. */
-export type CallResult =
-  | CallOutcome
-  | { kind: 'timeout' }
-  | { kind: 'busy' }
-  | { kind: 'crashed'; message: string };
-
 const WORKER_FILE = new URL('./worker-entry.cjs', import.meta.url);
-const SIGINT = 2;
-/** Per-call shared state: [interrupt flag (Pyodide's interrupt buffer), thread id running it]. */
-const CALL_STATE_BYTES = 8;
-const INTERRUPT_SLOT = 0;
-const THREAD_SLOT = 1;
-const NOT_STARTED = 0;
-/**
- * Calls handed to one worker at a time. Above 1, a worker finds its next call already posted
- * and the two threads wake each other far less (half the main-thread cost per call); the price
- * is that a call may wait behind a slow one on the same worker instead of going to the next
- * free worker.
- */
-const CALLS_PER_WORKER = 2;
-
-function isWorkerExit(error: unknown): boolean {
-  return error instanceof Error && /worker exited/i.test(error.message);
-}
 const WARM_DEADLINE_MS = 120_000;
+
+function isCallResult(message: unknown): message is CallResultMessage {
+  return typeof message === 'object' && message !== null && 'callId' in message && 'outcome' in message;
+}
 
 /** A fixed-size pool of Pyodide workers (Piscina); the one place that knows about threads. */
 export class WorkerPool {
   private readonly piscina: Piscina;
+  private readonly dispatcher: CallDispatcher;
   private closing = false;
 
   constructor(
@@ -59,8 +44,16 @@ export class WorkerPool {
       maxThreads: options.workers,
       // A dropped worker costs seconds to reload Pyodide: never drop idle ones.
       idleTimeout: Infinity,
-      maxQueue: options.maxQueue,
-      concurrentTasksPerWorker: CALLS_PER_WORKER,
+      concurrentTasksPerWorker: 1,
+    });
+    this.dispatcher = new CallDispatcher(
+      { slots: options.workers, timeoutGraceMs: options.timeoutGraceMs, maxQueue: options.maxQueue },
+      { runBatch: (calls) => this.piscina.run({ type: 'calls', calls }), terminateThread: (id) => this.terminateThread(id) },
+      logger,
+    );
+    // Each call's result is posted on its own as soon as it ends (see CallDispatcher).
+    this.piscina.on('message', (message: unknown) => {
+      if (isCallResult(message)) this.dispatcher.onResult(message.callId, message.outcome);
     });
     this.piscina.on('error', (error: unknown) => this.logger.error({ err: error }, 'worker pool error'));
     // The reason was logged just before (timeout, dead interpreter); this line marks the exit.
@@ -73,62 +66,14 @@ export class WorkerPool {
     return this.options.workers;
   }
 
-  /**
-   * Runs one function call; never rejects. At `timeoutMs` Python is interrupted; a call that
-   * ignores the interrupt has its worker terminated after the grace period.
-   */
-  async call(task: Omit<CallTask, 'type' | 'interrupt'>, timeoutMs: number): Promise<CallResult> {
-    const interrupt = new SharedArrayBuffer(CALL_STATE_BYTES);
-    const state = new Int32Array(interrupt);
-    let timedOut = false;
-    let deadlineTimer: NodeJS.Timeout | undefined;
-    let graceTimer: NodeJS.Timeout | undefined;
-
-    const deadline = new Promise<CallResult>((resolve) => {
-      deadlineTimer = setTimeout(() => {
-        timedOut = true;
-        Atomics.store(state, INTERRUPT_SLOT, SIGINT);
-        graceTimer = setTimeout(() => this.terminateRunner(state, task.funcId), this.options.timeoutGraceMs);
-        resolve({ kind: 'timeout' });
-      }, timeoutMs);
-    });
-    const settled = this.runCall({ ...task, type: 'call', interrupt }, state, () => timedOut);
-    void settled.finally(() => clearTimeout(graceTimer));
-    try {
-      return await Promise.race([settled, deadline]);
-    } finally {
-      clearTimeout(deadlineTimer);
-    }
+  /** Runs one function call; never rejects (see CallDispatcher.call). */
+  call(task: Omit<CallTask, 'callId' | 'interrupt'>, timeoutMs: number): Promise<CallResult> {
+    return this.dispatcher.call(task, timeoutMs);
   }
 
-  private async runCall(task: CallTask, state: Int32Array, timedOut: () => boolean): Promise<CallResult> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return (await this.piscina.run(task)) as CallOutcome;
-      } catch (error) {
-        // A worker terminated for another call's timeout takes the calls queued on it along;
-        // one that had not started yet is run again elsewhere.
-        const started = Atomics.load(state, THREAD_SLOT) !== NOT_STARTED;
-        if (!started && !timedOut() && attempt === 1 && isWorkerExit(error)) continue;
-        return this.failure(error as Error, task.funcId);
-      }
-    }
-  }
-
-  /** Terminates the worker still running a call past its grace period; Piscina replaces it. */
-  private terminateRunner(state: Int32Array, funcId: string): void {
-    const threadId = Atomics.load(state, THREAD_SLOT);
-    if (threadId === NOT_STARTED) return; // never started: the worker will skip it
+  private terminateThread(threadId: number): void {
     const worker = this.piscina.threads.find((thread) => thread.threadId === threadId);
-    if (worker === undefined) return;
-    this.logger.warn({ funcId, threadId }, 'call ignored its interrupt: terminating its worker');
-    void worker.terminate();
-  }
-
-  private failure(error: Error, funcId: string): CallResult {
-    if (/queue is at limit/i.test(error.message)) return { kind: 'busy' };
-    this.logger.error({ err: error, funcId }, 'worker failed during a call');
-    return { kind: 'crashed', message: error.message };
+    if (worker !== undefined) void worker.terminate();
   }
 
   /** Imports every script of a revision on one worker and reports its functions and import errors. */
@@ -144,9 +89,9 @@ export class WorkerPool {
     await Promise.all(Array.from({ length: this.options.workers }, () => this.piscina.run(task)));
   }
 
-  /** Pending calls waiting for a free worker. */
+  /** Calls waiting for a free worker. */
   get queueSize(): number {
-    return this.piscina.queueSize;
+    return this.dispatcher.queueSize;
   }
 
   async close(): Promise<void> {
@@ -154,3 +99,5 @@ export class WorkerPool {
     await this.piscina.destroy();
   }
 }
+
+export type { CallOutcome };

@@ -20,8 +20,10 @@ interface RevisionTask {
 
 export type ReturnType = 'raw' | 'jsonDumps';
 
+/** One function call; calls travel to a worker in batches. */
 export interface CallTask extends RevisionTask {
-  type: 'call';
+  /** Echoed in its CallResultMessage. */
+  callId: number;
   funcId: string;
   kwargsJson: string;
   /** `_DFF_*` globals for the script, as a JSON object. */
@@ -33,6 +35,12 @@ export interface CallTask extends RevisionTask {
    * starts the call, so the pool knows which thread to terminate if it never stops.
    */
   interrupt: SharedArrayBuffer;
+}
+
+/** Calls a worker runs in order, posting each result as a CallResultMessage when it ends. */
+export interface CallBatchTask {
+  type: 'calls';
+  calls: CallTask[];
 }
 
 export interface InspectTask extends RevisionTask {
@@ -47,13 +55,19 @@ export interface WarmTask extends RevisionTask {
   deadlineMs: number;
 }
 
-export type WorkerTask = CallTask | InspectTask | WarmTask;
+export type WorkerTask = CallBatchTask | InspectTask | WarmTask;
 
 export interface CallOutcome {
   kind: 'json' | 'text' | 'error' | 'timeout';
   body: string;
   /** JSON list of [elapsedMs, line] printed by the call, or null. */
   log: string | null;
+}
+
+/** Posted on the worker's parentPort as each call of a batch ends. */
+export interface CallResultMessage {
+  callId: number;
+  outcome: CallOutcome;
 }
 
 export interface ImportProblem {

@@ -6,11 +6,20 @@
  */
 import fs = require('node:fs');
 import path = require('node:path');
-import { threadId } from 'node:worker_threads';
+import { parentPort, threadId } from 'node:worker_threads';
 import { loadPyodide } from 'pyodide';
 import type { PyodideInterface } from 'pyodide';
 import type { PyCallable, PyProxy } from 'pyodide/ffi';
-import type { CallOutcome, CallTask, InspectOutcome, RevisionRef, WarmTask, WorkerTask } from './worker-protocol.cjs';
+import type {
+  CallBatchTask,
+  CallOutcome,
+  CallResultMessage,
+  CallTask,
+  InspectOutcome,
+  RevisionRef,
+  WarmTask,
+  WorkerTask,
+} from './worker-protocol.cjs';
 
 const PYTHON_DIR = path.join(__dirname, 'python');
 const PYTHON_HOME = '/home/pyodide/gitfunc';
@@ -120,19 +129,30 @@ function exitAfterReply(): void {
 }
 let interpreterDead = false;
 
+/** Runs a batch in order, posting each result as soon as its call ends. */
+function runBatch(rt: Runtime, batch: CallBatchTask): number {
+  for (const call of batch.calls) {
+    ensureRevision(rt, call.revision, call.live);
+    const message: CallResultMessage = { callId: call.callId, outcome: runCall(rt, call) };
+    parentPort!.postMessage(message);
+  }
+  return batch.calls.length;
+}
+
 /** Piscina's task handler. */
-async function handle(task: WorkerTask): Promise<CallOutcome | InspectOutcome | number> {
-  // A task posted before the exit above: leave unanswered, so the pool runs it elsewhere.
+async function handle(task: WorkerTask): Promise<InspectOutcome | number> {
+  // A task posted before the exit below: leave unanswered, so the pool runs it elsewhere.
   if (interpreterDead) process.exit(1);
   const rt = await runtime;
   try {
-    ensureRevision(rt, task.revision, task.live);
     switch (task.type) {
-      case 'call':
-        return runCall(rt, task);
+      case 'calls':
+        return runBatch(rt, task);
       case 'inspect':
+        ensureRevision(rt, task.revision, task.live);
         return inspect(rt)(task.revision.id);
       case 'warm':
+        ensureRevision(rt, task.revision, task.live);
         return await warm(rt, task);
     }
   } catch (error) {

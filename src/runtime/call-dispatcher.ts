@@ -1,0 +1,173 @@
+import type { Logger } from 'pino';
+import type { CallOutcome, CallTask } from './worker-protocol.cjs';
+
+/** What a call ended as, from the caller's side. */
+export type CallResult =
+  | CallOutcome
+  | { kind: 'timeout' }
+  | { kind: 'busy' }
+  | { kind: 'crashed'; message: string };
+
+/** What the dispatcher needs from the thread pool. */
+export interface BatchRunner {
+  /** Runs calls in order on one worker; each result arrives through `onResult`. */
+  runBatch(calls: CallTask[]): Promise<unknown>;
+  /** Ends a worker thread (it gets replaced). */
+  terminateThread(threadId: number): void;
+}
+
+export interface CallDispatcherOptions {
+  /** Batches in flight at once: one per worker, so a queued call goes to the next free worker. */
+  slots: number;
+  timeoutGraceMs: number;
+  /** Calls waiting for a slot beyond this are refused (`busy`). */
+  maxQueue: number;
+}
+
+/** Per-call shared state: [interrupt flag (Pyodide's interrupt buffer), thread id running it]. */
+const CALL_STATE_BYTES = 8;
+const INTERRUPT_SLOT = 0;
+const THREAD_SLOT = 1;
+const NOT_STARTED = 0;
+const SIGINT = 2;
+/** Most calls one batch takes; small enough that a slow call holds few others behind it. */
+const MAX_BATCH = 16;
+
+interface PendingCall {
+  task: CallTask;
+  state: Int32Array;
+  answer: (result: CallResult) => void;
+  answered: boolean;
+  /** The worker reported it, or it was given up. */
+  finished: boolean;
+  requeued: boolean;
+  deadlineTimer?: NodeJS.Timeout;
+  graceTimer?: NodeJS.Timeout;
+}
+
+/**
+ * Queues calls and hands them to workers in batches. One call per Piscina task cost a thread
+ * wake-up each way and Piscina's per-task bookkeeping, more than the Python call itself;
+ * a batch takes whatever queued while the workers were busy, so under load that cost is
+ * shared, and with a single waiting call a batch is just that call. Results come back one
+ * by one as each call ends, so a fast call never waits for a slow one's batch to finish.
+ */
+export class CallDispatcher {
+  private readonly queue: PendingCall[] = [];
+  private readonly calls = new Map<number, PendingCall>();
+  private running = 0;
+  private lastCallId = 0;
+
+  constructor(
+    private readonly options: CallDispatcherOptions,
+    private readonly runner: BatchRunner,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Calls waiting for a worker. */
+  get queueSize(): number {
+    return this.queue.length;
+  }
+
+  /**
+   * Runs one function call; never rejects. At `timeoutMs` Python is interrupted; a call that
+   * ignores the interrupt has its worker terminated after the grace period.
+   */
+  call(task: Omit<CallTask, 'callId' | 'interrupt'>, timeoutMs: number): Promise<CallResult> {
+    if (this.queue.length >= this.options.maxQueue) return Promise.resolve({ kind: 'busy' });
+    return new Promise((resolve) => {
+      const interrupt = new SharedArrayBuffer(CALL_STATE_BYTES);
+      const pending: PendingCall = {
+        task: { ...task, callId: ++this.lastCallId, interrupt },
+        state: new Int32Array(interrupt),
+        answer: resolve,
+        answered: false,
+        finished: false,
+        requeued: false,
+      };
+      pending.deadlineTimer = setTimeout(() => this.onDeadline(pending), timeoutMs);
+      this.calls.set(pending.task.callId, pending);
+      this.queue.push(pending);
+      this.dispatch();
+    });
+  }
+
+  /** A worker finished one call. */
+  onResult(callId: number, outcome: CallOutcome): void {
+    const pending = this.calls.get(callId);
+    if (pending === undefined) return;
+    this.finish(pending);
+    this.answer(pending, outcome);
+  }
+
+  private answer(pending: PendingCall, result: CallResult): void {
+    if (pending.answered) return;
+    pending.answered = true;
+    clearTimeout(pending.deadlineTimer);
+    pending.answer(result);
+  }
+
+  private finish(pending: PendingCall): void {
+    pending.finished = true;
+    clearTimeout(pending.graceTimer);
+    this.calls.delete(pending.task.callId);
+  }
+
+  private onDeadline(pending: PendingCall): void {
+    this.answer(pending, { kind: 'timeout' });
+    // A worker that reaches the call later sees the flag and skips it.
+    Atomics.store(pending.state, INTERRUPT_SLOT, SIGINT);
+    pending.graceTimer = setTimeout(() => this.onGraceOver(pending), this.options.timeoutGraceMs);
+  }
+
+  private onGraceOver(pending: PendingCall): void {
+    if (pending.finished) return;
+    const threadId = Atomics.load(pending.state, THREAD_SLOT);
+    if (threadId === NOT_STARTED) return;
+    this.logger.warn({ funcId: pending.task.funcId, threadId }, 'call ignored its interrupt: terminating its worker');
+    this.runner.terminateThread(threadId);
+  }
+
+  private dispatch(): void {
+    while (this.running < this.options.slots && this.queue.length > 0) {
+      const free = this.options.slots - this.running;
+      const batch = this.queue.splice(0, Math.min(MAX_BATCH, Math.ceil(this.queue.length / free)));
+      this.running++;
+      this.runner
+        .runBatch(batch.map((pending) => pending.task))
+        .then(
+          () => undefined,
+          (error: unknown) => {
+            // Results posted just before a worker died may still be in flight: let them land first.
+            setImmediate(() => this.onBatchFailed(batch, error));
+          },
+        )
+        .finally(() => {
+          this.running--;
+          this.dispatch();
+        });
+    }
+  }
+
+  /** The worker died mid-batch: calls it had not started run again once, elsewhere. */
+  private onBatchFailed(batch: PendingCall[], error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    const again: PendingCall[] = [];
+    for (const pending of batch) {
+      if (pending.finished) continue;
+      const started = Atomics.load(pending.state, THREAD_SLOT) !== NOT_STARTED;
+      if (!started && !pending.answered && !pending.requeued) {
+        pending.requeued = true;
+        again.push(pending);
+        continue;
+      }
+      if (started) this.logger.error({ funcId: pending.task.funcId, err: message }, 'worker failed during a call');
+      this.finish(pending);
+      this.answer(pending, { kind: 'crashed', message });
+    }
+    if (again.length > 0) {
+      this.queue.unshift(...again);
+      this.dispatch();
+    }
+  }
+}
