@@ -64,11 +64,6 @@ export class CallDispatcher {
     private readonly logger: Logger,
   ) {}
 
-  /** Calls waiting for a worker. */
-  get queueSize(): number {
-    return this.queue.length;
-  }
-
   /**
    * Runs one function call; never rejects. At `timeoutMs` Python is interrupted; a call that
    * ignores the interrupt has its worker terminated after the grace period.

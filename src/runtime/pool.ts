@@ -2,7 +2,6 @@ import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import { CallDispatcher, type CallResult } from './call-dispatcher.js';
 import type {
-  CallOutcome,
   CallResultMessage,
   CallTask,
   InspectOutcome,
@@ -62,10 +61,6 @@ export class WorkerPool {
     });
   }
 
-  get size(): number {
-    return this.options.workers;
-  }
-
   /** Runs one function call; never rejects (see CallDispatcher.call). */
   call(task: Omit<CallTask, 'callId' | 'interrupt'>, timeoutMs: number): Promise<CallResult> {
     return this.dispatcher.call(task, timeoutMs);
@@ -89,15 +84,8 @@ export class WorkerPool {
     await Promise.all(Array.from({ length: this.options.workers }, () => this.piscina.run(task)));
   }
 
-  /** Calls waiting for a free worker. */
-  get queueSize(): number {
-    return this.dispatcher.queueSize;
-  }
-
   async close(): Promise<void> {
     this.closing = true;
     await this.piscina.destroy();
   }
 }
-
-export type { CallOutcome };

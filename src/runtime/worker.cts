@@ -86,6 +86,7 @@ function ensureRevision(rt: Runtime, revision: RevisionRef, live: string[]): voi
   }
 }
 
+const NEVER_INTERRUPTED = new Int32Array(new SharedArrayBuffer(4));
 const OUTCOME_KINDS: Record<string, CallOutcome['kind']> = { j: 'json', t: 'text', e: 'error', x: 'timeout' };
 
 function runCall(rt: Runtime, task: CallTask): CallOutcome {
@@ -94,8 +95,15 @@ function runCall(rt: Runtime, task: CallTask): CallOutcome {
   if (Atomics.load(interrupt, 0) !== 0) return { kind: 'timeout', body: '', log: null };
   Atomics.store(new Int32Array(task.interrupt, 4, 1), 0, threadId);
   rt.pyodide.setInterruptBuffer(interrupt);
-  // A plain string crosses from Python without a proxy: kind letter, log flag, then the body.
-  const packed = rt.call(task.revision.id, task.funcId, task.kwargsJson, task.contextJson, task.returnType) as string;
+  let packed: string;
+  try {
+    // A plain string crosses from Python without a proxy: kind letter, log flag, then the body.
+    packed = rt.call(task.revision.id, task.funcId, task.kwargsJson, task.contextJson, task.returnType) as string;
+  } finally {
+    // A deadline that fires just after the call must not interrupt the next Python this
+    // thread runs (loading a revision, an import check).
+    rt.pyodide.setInterruptBuffer(NEVER_INTERRUPTED);
+  }
   const log = packed[1] === '1' ? (rt.takeLog() as string) : null;
   return { kind: OUTCOME_KINDS[packed[0]!]!, body: packed.slice(2), log };
 }

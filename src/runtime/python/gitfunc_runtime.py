@@ -72,17 +72,6 @@ def _captured_print(*args, sep=" ", end="\n", file=None, flush=False):
     return None
 
 
-class ScriptImportError(Exception):
-    """A script failed to import; carries the position for `path:line:col` reports."""
-
-    def __init__(self, path, line, col, message):
-        super().__init__(message)
-        self.path = path
-        self.line = line
-        self.col = col
-        self.message = message
-
-
 class Revision:
     """One commit's scripts, their modules and their decorated functions."""
 
