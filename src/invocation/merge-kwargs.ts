@@ -1,7 +1,5 @@
 import { ApiError, ApiErrors } from '../http/api-error.js';
-
-/** Manifest kwargs value that lets the caller supply the argument. */
-export const INPUT_BY_CALLER = 'INPUT_BY_CALLER';
+import { INPUT_BY_CALLER } from '../manifest/index.js';
 
 /**
  * Merges the caller's kwargs into the API's declared kwargs (CONTRACT section 3):
