@@ -300,7 +300,7 @@ cronJobs:
 `);
   const info = (id: string, extra: Partial<FunctionInfo> = {}): [string, FunctionInfo] => [
     id,
-    { id, title: id, category: 'general', tags: [], isHidden: false, file: 'demo/basic.py', line: 7, ...extra },
+    { id, title: id, category: 'general', tags: [], isHidden: false, usesHttpRequest: false, file: 'demo/basic.py', line: 7, ...extra },
   ];
   const catalog: FunctionCatalog = new Map([
     info('demo__basic.hello'),

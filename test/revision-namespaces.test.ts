@@ -37,7 +37,18 @@ t.teardown(() => pool.close());
 
 async function which(rev: typeof revA, live: string[]): Promise<Record<string, unknown>> {
   const result = await pool.call(
-    { revision: rev, live, funcId: 'demo__main.which', kwargsJson: '{}', contextJson: '{}', returnType: 'raw' },
+    {
+      revision: rev,
+      live,
+      funcId: 'demo__main.which',
+      kwargsJson: '{}',
+      taskId: 'task-test',
+      origin: 'manual',
+      originId: 'test',
+      attempt: 1,
+      httpRequestJson: null,
+      returnType: 'raw',
+    },
     10_000,
   );
   t.equal(result.kind, 'json', JSON.stringify(result));
@@ -63,11 +74,15 @@ t.test('inspect reports decorated functions and import errors with positions', a
     'demo/shared.py': 'VALUE = (\n',
     'demo/other.py': "@DFF.API('x', timeout=99999)\ndef f():\n    pass\n",
     'demo/boom.py': 'def helper():\n    raise RuntimeError("at import")\n\nhelper()\n',
+    'demo/web.py': "@DFF.API('web')\ndef ip():\n    return _DFF_HTTP_REQUEST['ip']\n",
   });
   const outcome = await pool.inspect({ id: 'c'.repeat(40), dir: broken, env: {} }, ['c'.repeat(40)]);
   const byFile = Object.fromEntries(outcome.problems.map((p) => [p.file, p]));
   t.match(byFile['demo/shared.py'], { line: 1, message: /SyntaxError/ });
   t.match(byFile['demo/other.py'], { line: 1, message: /timeout must be between 1 and 3600/ });
   t.match(byFile['demo/boom.py'], { line: 2, message: 'RuntimeError: at import' });
-  t.same(outcome.scriptIds, ['demo__boom', 'demo__main', 'demo__other', 'demo__shared']);
+  t.same(outcome.scriptIds, ['demo__boom', 'demo__main', 'demo__other', 'demo__shared', 'demo__web']);
+  // Only a script that mentions _DFF_HTTP_REQUEST is sent the request with each call.
+  const uses = Object.fromEntries(outcome.catalog.map((info) => [info.id, info.usesHttpRequest]));
+  t.same(uses, { 'demo__web.ip': true });
 });

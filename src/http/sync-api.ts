@@ -105,7 +105,7 @@ async function handleSyncCall(deps: SyncApiDeps, req: Request, res: ServerRespon
       returnType: options.returnType,
       timeoutSeconds: options.timeoutSeconds,
       attempt: 1,
-      httpRequest: scriptRequest(req, body),
+      httpRequest: endpoint.usesHttpRequest ? scriptRequest(req, body) : undefined,
     };
     scope.taskId = call.taskId;
     status = sendResult(res, scope, await deps.invoker.run(revision, call), options.timeoutSeconds);

@@ -27,6 +27,7 @@ export interface Invocation {
   returnType: ReturnType;
   timeoutSeconds: number;
   attempt: number;
+  /** Sent only to functions whose script uses `_DFF_HTTP_REQUEST`. */
   httpRequest?: ScriptHttpRequest;
 }
 
@@ -55,21 +56,17 @@ export class Invoker {
 
   /** Runs one call on `revision` (acquired by the caller); never rejects. */
   run(revision: Revision, call: Invocation): Promise<CallResult> {
-    const context = {
-      _DFF_TASK_ID: call.taskId,
-      _DFF_FUNC_ID: call.funcId,
-      _DFF_ORIGIN: call.origin,
-      _DFF_ORIGIN_ID: call.originId,
-      _DFF_TASK_ATTEMPT: call.attempt,
-      _DFF_HTTP_REQUEST: call.httpRequest ?? null,
-    };
     return this.pool.call(
       {
         revision: revision.ref,
         live: this.holder.live(),
         funcId: call.funcId,
         kwargsJson: JSON.stringify(call.kwargs),
-        contextJson: JSON.stringify(context),
+        taskId: call.taskId,
+        origin: call.origin,
+        originId: call.originId,
+        attempt: call.attempt,
+        httpRequestJson: call.httpRequest === undefined ? null : JSON.stringify(call.httpRequest),
         returnType: call.returnType,
       },
       call.timeoutSeconds * 1000,

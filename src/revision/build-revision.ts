@@ -45,12 +45,14 @@ function endpoints(
 ): Map<string, ApiEndpoint> {
   const map = new Map<string, ApiEndpoint>();
   for (const entry of entries) {
-    const declared = entry.timeout ?? catalog.get(entry.func)?.timeout ?? defaultSeconds;
+    const info = catalog.get(entry.func);
+    const declared = entry.timeout ?? info?.timeout ?? defaultSeconds;
     map.set(entry.id, {
       id: entry.id,
       funcId: entry.func,
       kwargs: entry.kwargs,
       timeoutSeconds: Math.min(declared, maxSeconds),
+      usesHttpRequest: info?.usesHttpRequest ?? true,
     });
   }
   return map;

@@ -10,6 +10,8 @@ export interface ApiEndpoint {
   kwargs?: Readonly<Record<string, unknown>>;
   /** Manifest override, else the function's own, else the default; capped for sync calls. */
   timeoutSeconds: number;
+  /** The function reads `_DFF_HTTP_REQUEST`: only then is it built for a call. */
+  usesHttpRequest: boolean;
 }
 
 /** A loaded, validated, ready-to-serve commit. Immutable once built. */

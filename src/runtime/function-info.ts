@@ -17,6 +17,8 @@ export interface FunctionInfo {
   /** Seconds after each cron fire, one extra run per value. */
   delayedCronJob?: number[];
   isHidden: boolean;
+  /** The function's script mentions `_DFF_HTTP_REQUEST`, so calls must send the request. */
+  usesHttpRequest: boolean;
   /** Where the function is defined, for error positions. */
   file: string;
   line: number;

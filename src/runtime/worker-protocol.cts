@@ -26,8 +26,13 @@ export interface CallTask extends RevisionTask {
   callId: number;
   funcId: string;
   kwargsJson: string;
-  /** `_DFF_*` globals for the script, as a JSON object. */
-  contextJson: string;
+  /** `_DFF_TASK_ID`, `_DFF_ORIGIN`, `_DFF_ORIGIN_ID`, `_DFF_TASK_ATTEMPT` for the script. */
+  taskId: string;
+  origin: string;
+  originId: string;
+  attempt: number;
+  /** `_DFF_HTTP_REQUEST` as JSON, or null when the script does not use it. */
+  httpRequestJson: string | null;
   returnType: ReturnType;
   /**
    * Int32 [interrupt, threadId]: slot 0 is Pyodide's interrupt buffer for this call (the pool

@@ -98,7 +98,17 @@ function runCall(rt: Runtime, task: CallTask): CallOutcome {
   let packed: string;
   try {
     // A plain string crosses from Python without a proxy: kind letter, log flag, then the body.
-    packed = rt.call(task.revision.id, task.funcId, task.kwargsJson, task.contextJson, task.returnType) as string;
+    packed = rt.call(
+      task.revision.id,
+      task.funcId,
+      task.kwargsJson,
+      task.taskId,
+      task.origin,
+      task.originId,
+      task.attempt,
+      task.httpRequestJson ?? undefined, // JS null reaches Python as jsnull, undefined as None
+      task.returnType,
+    ) as string;
   } finally {
     // A deadline that fires just after the call must not interrupt the next Python this
     // thread runs (loading a revision, an import check).

@@ -93,6 +93,9 @@ class Revision:
         options["id"] = func_id
         options["line"] = func.__code__.co_firstlineno
         options["file"] = func.__code__.co_filename
+        # Only functions whose script mentions it get the request: building and parsing it
+        # per call is a large share of a small call's cost.
+        options["usesHttpRequest"] = "_DFF_HTTP_REQUEST" in self.sources[func.__module__][1]
         self.functions[func_id] = func
         self.catalog[func_id] = options
 
@@ -231,7 +234,7 @@ def take_log():
     return _last_log
 
 
-def call(rev_id, func_id, kwargs_json, context_json, return_type):
+def call(rev_id, func_id, kwargs_json, task_id, origin, origin_id, attempt, http_request_json, return_type):
     """Runs one function; returns kind letter + log flag + body, one string (no proxy to free).
 
     kind is j(son) | t(ext) | e(rror) | x (timeout: interrupted); for an error the body is a
@@ -251,8 +254,12 @@ def call(rev_id, func_id, kwargs_json, context_json, return_type):
         if func is None:
             raise LookupError("function %s is not loaded in this revision" % func_id)
         module_globals = func.__globals__
-        for key, value in json.loads(context_json).items():
-            module_globals[key] = value
+        module_globals["_DFF_TASK_ID"] = task_id
+        module_globals["_DFF_FUNC_ID"] = func_id
+        module_globals["_DFF_ORIGIN"] = origin
+        module_globals["_DFF_ORIGIN_ID"] = origin_id
+        module_globals["_DFF_TASK_ATTEMPT"] = attempt
+        module_globals["_DFF_HTTP_REQUEST"] = None if http_request_json is None else json.loads(http_request_json)
         result = func(**json.loads(kwargs_json))
         kind, body = RESULT_ENCODERS[return_type](result)
     except KeyboardInterrupt:
