@@ -39,6 +39,7 @@ async function check(args: string[]): Promise<number> {
     envAllow: settings.envAllow,
     processEnv: process.env,
     syncTimeoutMaxSeconds: settings.limits.syncTimeoutMaxSeconds,
+    importSeconds: settings.limits.importSeconds,
     logger: createLogger('warn', process.stderr),
   });
   for (const problem of problems) {

@@ -48,6 +48,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
       processEnv: options.processEnv ?? process.env,
       mode: 'serve',
       syncTimeoutMaxSeconds: settings.limits.syncTimeoutMaxSeconds,
+      importSeconds: settings.limits.importSeconds,
       live: holder.live(),
     });
     if (built.revision === undefined) {

@@ -8,8 +8,8 @@ import { EXAMPLE_REPO, FIXTURES } from './helpers/start-gitfunc.js';
 
 const MAIN = path.resolve(import.meta.dirname, '..', 'src', 'main.ts');
 
-function check(dir: string, env: Record<string, string> = {}): { code: number | null; out: string } {
-  const run = spawnSync(process.execPath, ['--import=tsx', MAIN, 'check', dir], {
+function check(dir: string, env: Record<string, string> = {}, flags: string[] = []): { code: number | null; out: string } {
+  const run = spawnSync(process.execPath, ['--import=tsx', MAIN, 'check', dir, ...flags], {
     encoding: 'utf8',
     env: { PATH: process.env.PATH, ...env },
     timeout: 120_000,
@@ -63,4 +63,17 @@ t.test('an unset secret only warns in check mode', async (t) => {
   const { code, out } = check(dir, { GITFUNC_ENV_ALLOW: 'DB_PASSWORD' });
   t.equal(code, 0, out);
   t.match(out, /gitfunc\.yaml:3:\d+ warning: /);
+});
+
+t.test('a script looping at import fails the check at its line, within the import limit', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'gitfunc-check-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  cpSync(EXAMPLE_REPO, dir, { recursive: true });
+  writeFileSync(path.join(dir, 'demo', 'spin.py'), 'ticks = 0\nwhile True:\n    ticks += 1\n');
+  const config = path.join(dir, 'limits.yaml');
+  writeFileSync(config, 'limits:\n  importSeconds: 1\n');
+  const { code, out } = check(dir, {}, ['--config', config]);
+  t.equal(code, 1, out);
+  t.match(out, `${dir}/demo/spin.py:3:`);
+  t.match(out, /import did not finish within the time allowed/);
 });

@@ -35,7 +35,7 @@ t.test('defaults from config/default.yaml', async (t) => {
     workers: 2,
     envAllow: [],
     log: { level: 'info' },
-    limits: { bodyBytes: 52428800, syncTimeoutMaxSeconds: 180 },
+    limits: { bodyBytes: 52428800, syncTimeoutMaxSeconds: 180, importSeconds: 30 },
     callTimeoutGraceMs: 2000,
   } satisfies Settings);
   t.ok(Object.isFrozen(settings) && Object.isFrozen(settings.repo) && Object.isFrozen(settings.envAllow), 'frozen');
@@ -120,7 +120,7 @@ t.test('a config file sits between the defaults and the environment', async (t) 
   );
   const viaFlag = loadSettings({ argv: ['--config', 'gitfunc.yaml'], env: { GITFUNC_WORKERS: '5' }, cwd: dir });
   t.match(viaFlag, { port: 7000, workers: 5, repo: { ref: 'staging', url: path.join(dir, 'functions.example') } });
-  t.same(viaFlag.limits, { bodyBytes: 1024, syncTimeoutMaxSeconds: 180 }, 'mappings merge key by key');
+  t.same(viaFlag.limits, { bodyBytes: 1024, syncTimeoutMaxSeconds: 180, importSeconds: 30 }, 'mappings merge key by key');
   const viaEnv = loadSettings({ argv: [], env: { GITFUNC_CONFIG: path.join(dir, 'gitfunc.yaml') }, cwd: '/srv' });
   t.equal(viaEnv.port, 7000);
   const viaOption = loadSettings({ argv: [], env: {}, cwd: dir, configFile: 'gitfunc.yaml' });

@@ -76,7 +76,7 @@ t.test('inspect reports decorated functions and import errors with positions', a
     'demo/boom.py': 'def helper():\n    raise RuntimeError("at import")\n\nhelper()\n',
     'demo/web.py': "@DFF.API('web')\ndef ip():\n    return _DFF_HTTP_REQUEST['ip']\n",
   });
-  const outcome = await pool.inspect({ id: 'c'.repeat(40), dir: broken, env: {} }, ['c'.repeat(40)]);
+  const outcome = await pool.inspect({ id: 'c'.repeat(40), dir: broken, env: {} }, ['c'.repeat(40)], 30_000);
   const byFile = Object.fromEntries(outcome.problems.map((p) => [p.file, p]));
   t.match(byFile['demo/shared.py'], { line: 1, message: /SyntaxError/ });
   t.match(byFile['demo/other.py'], { line: 1, message: /timeout must be between 1 and 3600/ });
@@ -85,4 +85,26 @@ t.test('inspect reports decorated functions and import errors with positions', a
   // Only a script that mentions _DFF_HTTP_REQUEST is sent the request with each call.
   const uses = Object.fromEntries(outcome.catalog.map((info) => [info.id, info.usesHttpRequest]));
   t.same(uses, { 'demo__web.ip': true });
+});
+
+t.test('an import that never ends is stopped at the import time limit, at its line', async (t) => {
+  const looping = makeRevision({
+    'demo/a_fine.py': "@DFF.API('fine')\ndef fine():\n    return 1\n",
+    'demo/loop.py': 'import time\n\ncount = 0\nwhile True:\n    count += 1\n',
+  });
+  const started = performance.now();
+  const outcome = await pool.inspect({ id: 'd'.repeat(40), dir: looping, env: {} }, ['d'.repeat(40)], 500);
+  t.ok(performance.now() - started < 3000, 'stopped promptly');
+  t.equal(outcome.interrupted, true);
+  t.match(outcome.problems, [{ file: 'demo/loop.py', line: 5, message: /import did not finish within the time allowed/ }]);
+  // The worker was interrupted, not replaced: it still serves.
+  t.same(await which(revA, [revA.id]), { version: 'a', shared: 'shared-a', env: 'env-a', calls: 1 });
+});
+
+t.test('an import sleeping in C past the limit gets its worker replaced', async (t) => {
+  const sleeping = makeRevision({ 'demo/nap.py': 'import time\ntime.sleep(60)\n' });
+  const outcome = await pool.inspect({ id: 'e'.repeat(40), dir: sleeping, env: {} }, ['e'.repeat(40)], 300);
+  t.equal(outcome.interrupted, true);
+  t.match(outcome.problems, [{ message: /did not stop when interrupted/ }]);
+  t.same(await which(revA, [revA.id]), { version: 'a', shared: 'shared-a', env: 'env-a', calls: 1 });
 });

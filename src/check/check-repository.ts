@@ -8,6 +8,7 @@ export interface CheckOptions {
   envAllow: readonly string[];
   processEnv: NodeJS.ProcessEnv;
   syncTimeoutMaxSeconds: number;
+  importSeconds: number;
   logger: Logger;
 }
 
@@ -24,6 +25,7 @@ export async function checkRepository(dir: string, options: CheckOptions): Promi
       processEnv: options.processEnv,
       mode: 'check',
       syncTimeoutMaxSeconds: options.syncTimeoutMaxSeconds,
+      importSeconds: options.importSeconds,
       live: [],
     });
     return problems.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);

@@ -31,6 +31,8 @@ export interface Settings {
   readonly limits: {
     readonly bodyBytes: number;
     readonly syncTimeoutMaxSeconds: number;
+    /** Time allowed to import every script of a revision. */
+    readonly importSeconds: number;
   };
   /** How long a timed-out call's worker may take to stop before it is terminated. */
   readonly callTimeoutGraceMs: number;

@@ -23,6 +23,8 @@ export interface BuildOptions {
   mode: 'serve' | 'check';
   /** Sync calls never wait longer than this (DFF caps its wait too). */
   syncTimeoutMaxSeconds: number;
+  /** Time allowed to import every script. */
+  importSeconds: number;
   /** Revisions the pool must keep while this one is imported. */
   live: readonly string[];
 }
@@ -91,18 +93,21 @@ export async function buildRevision(commit: string, dir: string, options: BuildO
   const problems = [...loaded.problems, ...checkManifest(manifest), ...env.problems];
 
   const ref = { id: commit, dir, env: env.values };
-  const inspected = await options.pool.inspect(ref, [...new Set([...options.live, commit])]);
+  const inspected = await options.pool.inspect(ref, [...new Set([...options.live, commit])], options.importSeconds * 1000);
   for (const problem of inspected.problems) problems.push({ ...problem, severity: 'error' });
 
   const catalog: FunctionCatalog = new Map(inspected.catalog.map((info: FunctionInfo) => [info.id, info]));
-  problems.push(
-    ...checkFunctions(
-      withoutScripts(manifest, failedScripts(inspected.problems)),
-      catalog,
-      new Set(inspected.scriptIds),
-      new Set(inspected.undecorated),
-    ),
-  );
+  // An import stopped by the time limit left later scripts unread: their functions are unknown.
+  if (!inspected.interrupted) {
+    problems.push(
+      ...checkFunctions(
+        withoutScripts(manifest, failedScripts(inspected.problems)),
+        catalog,
+        new Set(inspected.scriptIds),
+        new Set(inspected.undecorated),
+      ),
+    );
+  }
   if (hasErrors(problems)) return { problems };
 
   const revision: Revision = {

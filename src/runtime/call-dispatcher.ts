@@ -1,4 +1,6 @@
 import type { Logger } from 'pino';
+import { armDeadline } from './deadline.js';
+import { NOT_STARTED, TASK_STATE_BYTES, THREAD_SLOT } from './task-state.cjs';
 import type { CallOutcome, CallTask } from './worker-protocol.cjs';
 
 /** What a call ended as, from the caller's side. */
@@ -24,12 +26,6 @@ export interface CallDispatcherOptions {
   maxQueue: number;
 }
 
-/** Per-call shared state: [interrupt flag (Pyodide's interrupt buffer), thread id running it]. */
-const CALL_STATE_BYTES = 8;
-const INTERRUPT_SLOT = 0;
-const THREAD_SLOT = 1;
-const NOT_STARTED = 0;
-const SIGINT = 2;
 /** Most calls one batch takes; small enough that a slow call holds few others behind it. */
 const MAX_BATCH = 16;
 
@@ -41,8 +37,7 @@ interface PendingCall {
   /** The worker reported it, or it was given up. */
   finished: boolean;
   requeued: boolean;
-  deadlineTimer?: NodeJS.Timeout;
-  graceTimer?: NodeJS.Timeout;
+  disarm?: () => void;
 }
 
 /**
@@ -71,7 +66,7 @@ export class CallDispatcher {
   call(task: Omit<CallTask, 'callId' | 'interrupt'>, timeoutMs: number): Promise<CallResult> {
     if (this.queue.length >= this.options.maxQueue) return Promise.resolve({ kind: 'busy' });
     return new Promise((resolve) => {
-      const interrupt = new SharedArrayBuffer(CALL_STATE_BYTES);
+      const interrupt = new SharedArrayBuffer(TASK_STATE_BYTES);
       const pending: PendingCall = {
         task: { ...task, callId: ++this.lastCallId, interrupt },
         state: new Int32Array(interrupt),
@@ -80,7 +75,10 @@ export class CallDispatcher {
         finished: false,
         requeued: false,
       };
-      pending.deadlineTimer = setTimeout(() => this.onDeadline(pending), timeoutMs);
+      pending.disarm = armDeadline(pending.state, timeoutMs, this.options.timeoutGraceMs, {
+        onExpired: () => this.answer(pending, { kind: 'timeout' }),
+        onStuck: (threadId) => this.onStuck(pending, threadId),
+      });
       this.calls.set(pending.task.callId, pending);
       this.queue.push(pending);
       this.dispatch();
@@ -98,27 +96,17 @@ export class CallDispatcher {
   private answer(pending: PendingCall, result: CallResult): void {
     if (pending.answered) return;
     pending.answered = true;
-    clearTimeout(pending.deadlineTimer);
     pending.answer(result);
   }
 
   private finish(pending: PendingCall): void {
     pending.finished = true;
-    clearTimeout(pending.graceTimer);
+    pending.disarm?.();
     this.calls.delete(pending.task.callId);
   }
 
-  private onDeadline(pending: PendingCall): void {
-    this.answer(pending, { kind: 'timeout' });
-    // A worker that reaches the call later sees the flag and skips it.
-    Atomics.store(pending.state, INTERRUPT_SLOT, SIGINT);
-    pending.graceTimer = setTimeout(() => this.onGraceOver(pending), this.options.timeoutGraceMs);
-  }
-
-  private onGraceOver(pending: PendingCall): void {
+  private onStuck(pending: PendingCall, threadId: number): void {
     if (pending.finished) return;
-    const threadId = Atomics.load(pending.state, THREAD_SLOT);
-    if (threadId === NOT_STARTED) return;
     this.logger.warn({ funcId: pending.task.funcId, threadId }, 'call ignored its interrupt: terminating its worker');
     this.runner.terminateThread(threadId);
   }

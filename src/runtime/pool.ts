@@ -1,10 +1,13 @@
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import { CallDispatcher, type CallResult } from './call-dispatcher.js';
+import { armDeadline } from './deadline.js';
+import { NOT_STARTED, TASK_STATE_BYTES, THREAD_SLOT } from './task-state.cjs';
 import type {
   CallResultMessage,
   CallTask,
   InspectOutcome,
+  InspectTask,
   RevisionRef,
   WarmTask,
 } from './worker-protocol.cjs';
@@ -71,9 +74,44 @@ export class WorkerPool {
     if (worker !== undefined) void worker.terminate();
   }
 
-  /** Imports every script of a revision on one worker and reports its functions and import errors. */
-  async inspect(revision: RevisionRef, live: string[]): Promise<InspectOutcome> {
-    return (await this.piscina.run({ type: 'inspect', revision, live })) as InspectOutcome;
+  /**
+   * Imports every script of a revision on one worker and reports its functions and import
+   * errors. An import running past `deadlineMs` (counted from when it starts, not from when a
+   * still-loading worker picks it up) is interrupted and reported at the line it was stopped
+   * at; one that ignores the interrupt (sleeping in C) has its worker terminated.
+   */
+  async inspect(revision: RevisionRef, live: string[], deadlineMs: number): Promise<InspectOutcome> {
+    const interrupt = new SharedArrayBuffer(TASK_STATE_BYTES);
+    const state = new Int32Array(interrupt);
+    let stuck = false;
+    let done = false;
+    let disarm = (): void => {};
+    const startDeadline = (): void => {
+      if (done) return;
+      disarm = armDeadline(state, deadlineMs, this.options.timeoutGraceMs, {
+        onExpired: () => undefined,
+        onStuck: (threadId) => {
+          stuck = true;
+          this.logger.warn({ commit: revision.id, threadId }, 'import check ignored its interrupt: terminating its worker');
+          this.terminateThread(threadId);
+        },
+      });
+    };
+    const started = Atomics.waitAsync(state, THREAD_SLOT, NOT_STARTED);
+    if (started.async) void started.value.then(startDeadline);
+    else startDeadline();
+    try {
+      return (await this.piscina.run({ type: 'inspect', revision, live, interrupt } satisfies InspectTask)) as InspectOutcome;
+    } catch (error) {
+      if (!stuck) throw error;
+      const message = `importing the scripts did not finish within ${deadlineMs / 1000} s and did not stop when interrupted (time.sleep or other C code at module level?)`;
+      return { catalog: [], undecorated: [], scriptIds: [], problems: [{ file: '*.py', line: 1, col: 1, message }], interrupted: true };
+    } finally {
+      done = true;
+      disarm();
+      // Release the start wait if the task never started.
+      Atomics.notify(state, THREAD_SLOT);
+    }
   }
 
   /** Loads a revision into every worker, one warm task each. */

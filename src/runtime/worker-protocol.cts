@@ -34,11 +34,7 @@ export interface CallTask extends RevisionTask {
   /** `_DFF_HTTP_REQUEST` as JSON, or null when the script does not use it. */
   httpRequestJson: string | null;
   returnType: ReturnType;
-  /**
-   * Int32 [interrupt, threadId]: slot 0 is Pyodide's interrupt buffer for this call (the pool
-   * writes 2, SIGINT, at the deadline); the worker writes its thread id to slot 1 when it
-   * starts the call, so the pool knows which thread to terminate if it never stops.
-   */
+  /** The call's shared state (see task-state.cts). */
   interrupt: SharedArrayBuffer;
 }
 
@@ -50,6 +46,8 @@ export interface CallBatchTask {
 
 export interface InspectTask extends RevisionTask {
   type: 'inspect';
+  /** The import check's shared state (see task-state.cts): interrupted at `limits.importSeconds`. */
+  interrupt: SharedArrayBuffer;
 }
 
 export interface WarmTask extends RevisionTask {
@@ -87,4 +85,6 @@ export interface InspectOutcome {
   undecorated: string[];
   scriptIds: string[];
   problems: ImportProblem[];
+  /** The import time limit stopped the check: scripts after the stopped one were not imported. */
+  interrupted: boolean;
 }

@@ -10,12 +10,14 @@ import { parentPort, threadId } from 'node:worker_threads';
 import { loadPyodide } from 'pyodide';
 import type { PyodideInterface } from 'pyodide';
 import type { PyCallable, PyProxy } from 'pyodide/ffi';
+import { INTERRUPT_SLOT, THREAD_SLOT } from './task-state.cjs';
 import type {
   CallBatchTask,
   CallOutcome,
   CallResultMessage,
   CallTask,
   InspectOutcome,
+  InspectTask,
   RevisionRef,
   WarmTask,
   WorkerTask,
@@ -89,16 +91,30 @@ function ensureRevision(rt: Runtime, revision: RevisionRef, live: string[]): voi
 const NEVER_INTERRUPTED = new Int32Array(new SharedArrayBuffer(4));
 const OUTCOME_KINDS: Record<string, CallOutcome['kind']> = { j: 'json', t: 'text', e: 'error', x: 'timeout' };
 
-function runCall(rt: Runtime, task: CallTask): CallOutcome {
-  const interrupt = new Int32Array(task.interrupt, 0, 1);
-  // The deadline passed while the call waited for this worker: do not start it.
-  if (Atomics.load(interrupt, 0) !== 0) return { kind: 'timeout', body: '', log: null };
-  Atomics.store(new Int32Array(task.interrupt, 4, 1), 0, threadId);
-  rt.pyodide.setInterruptBuffer(interrupt);
-  let packed: string;
+/**
+ * Runs Python under a task's shared state: its interrupt flag becomes Pyodide's interrupt
+ * buffer, and this thread's id is published so a task that never stops can be terminated.
+ * Returns undefined, without running, when the deadline passed while the task waited.
+ */
+function underInterrupt<T>(rt: Runtime, shared: SharedArrayBuffer, run: () => T): T | undefined {
+  const state = new Int32Array(shared);
+  if (Atomics.load(state, INTERRUPT_SLOT) !== 0) return undefined;
+  Atomics.store(state, THREAD_SLOT, threadId);
+  Atomics.notify(state, THREAD_SLOT); // an import check's deadline starts now
+  rt.pyodide.setInterruptBuffer(state.subarray(INTERRUPT_SLOT, INTERRUPT_SLOT + 1));
   try {
-    // A plain string crosses from Python without a proxy: kind letter, log flag, then the body.
-    packed = rt.call(
+    return run();
+  } finally {
+    // A deadline that fires just after the task must not interrupt the next Python this
+    // thread runs (loading a revision, an import check).
+    rt.pyodide.setInterruptBuffer(NEVER_INTERRUPTED);
+  }
+}
+
+function runCall(rt: Runtime, task: CallTask): CallOutcome {
+  // A plain string crosses from Python without a proxy: kind letter, log flag, then the body.
+  const packed = underInterrupt(rt, task.interrupt, () =>
+    rt.call(
       task.revision.id,
       task.funcId,
       task.kwargsJson,
@@ -108,14 +124,18 @@ function runCall(rt: Runtime, task: CallTask): CallOutcome {
       task.attempt,
       task.httpRequestJson ?? undefined, // JS null reaches Python as jsnull, undefined as None
       task.returnType,
-    ) as string;
-  } finally {
-    // A deadline that fires just after the call must not interrupt the next Python this
-    // thread runs (loading a revision, an import check).
-    rt.pyodide.setInterruptBuffer(NEVER_INTERRUPTED);
-  }
+    ) as string,
+  );
+  if (packed === undefined) return { kind: 'timeout', body: '', log: null };
   const log = packed[1] === '1' ? (rt.takeLog() as string) : null;
   return { kind: OUTCOME_KINDS[packed[0]!]!, body: packed.slice(2), log };
+}
+
+/** The import check, stopped at its deadline like a call. */
+function inspectUnderDeadline(rt: Runtime, task: InspectTask): InspectOutcome {
+  const outcome = underInterrupt(rt, task.interrupt, () => inspect(rt)(task.revision.id));
+  if (outcome === undefined) throw new Error('import check interrupted before it started'); // its deadline starts with it
+  return outcome;
 }
 
 function inspect(rt: Runtime): (id: string) => InspectOutcome {
@@ -168,7 +188,7 @@ async function handle(task: WorkerTask): Promise<InspectOutcome | number> {
         return runBatch(rt, task);
       case 'inspect':
         ensureRevision(rt, task.revision, task.live);
-        return inspect(rt)(task.revision.id);
+        return inspectUnderDeadline(rt, task);
       case 'warm':
         ensureRevision(rt, task.revision, task.live);
         return await warm(rt, task);

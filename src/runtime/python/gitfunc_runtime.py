@@ -185,14 +185,24 @@ def inspect_revision(rev_id):
     """Imports every script; returns the function catalog and each import problem (JSON)."""
     revision = _revisions[rev_id]
     problems = []
+    interrupted = False
     global _current_log
     _current_log = CallLog()
     try:
         for script_id in sorted(revision.sources):
             try:
                 revision.import_script(script_id)
-            except KeyboardInterrupt:
-                raise
+            except KeyboardInterrupt as error:
+                # The import time limit passed: point at the line it was stopped at.
+                path, line, col = _position_of(error, revision)
+                problems.append({
+                    "file": path or revision.sources[script_id][0],
+                    "line": line,
+                    "col": col,
+                    "message": "import did not finish within the time allowed (limits.importSeconds); stopped here",
+                })
+                interrupted = True
+                break
             except BaseException as error:  # a script may raise anything, SystemExit included
                 path, line, col = _position_of(error, revision)
                 if path is None:
@@ -207,6 +217,7 @@ def inspect_revision(rev_id):
             "undecorated": revision.undecorated(),
             "scriptIds": sorted(revision.sources),
             "problems": problems,
+            "interrupted": interrupted,
         }
     )
 

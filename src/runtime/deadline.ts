@@ -1,0 +1,29 @@
+import { INTERRUPT_SLOT, NOT_STARTED, SIGINT, THREAD_SLOT } from './task-state.cjs';
+
+export interface DeadlineHandlers {
+  /** The deadline passed: Python has just been asked to stop. */
+  onExpired(): void;
+  /** The task still runs a grace period later, on this thread. */
+  onStuck(threadId: number): void;
+}
+
+/**
+ * Interrupts a task at its deadline through its shared state, and reports it stuck if it has
+ * not stopped after `graceMs`. Returns `disarm`, to call when the task has ended.
+ */
+export function armDeadline(state: Int32Array, timeoutMs: number, graceMs: number, handlers: DeadlineHandlers): () => void {
+  let graceTimer: NodeJS.Timeout | undefined;
+  const deadlineTimer = setTimeout(() => {
+    // A worker that reaches the task later sees the flag and skips it.
+    Atomics.store(state, INTERRUPT_SLOT, SIGINT);
+    handlers.onExpired();
+    graceTimer = setTimeout(() => {
+      const threadId = Atomics.load(state, THREAD_SLOT);
+      if (threadId !== NOT_STARTED) handlers.onStuck(threadId);
+    }, graceMs);
+  }, timeoutMs);
+  return () => {
+    clearTimeout(deadlineTimer);
+    clearTimeout(graceTimer);
+  };
+}
