@@ -108,3 +108,34 @@ t.test('an import sleeping in C past the limit gets its worker replaced', async 
   t.match(outcome.problems, [{ message: /did not stop when interrupted/ }]);
   t.same(await which(revA, [revA.id]), { version: 'a', shared: 'shared-a', env: 'env-a', calls: 1 });
 });
+
+t.test('print output is captured per call, each line capped, head and tail kept', async (t) => {
+  const dir = makeRevision({
+    'demo/chatty.py': [
+      "@DFF.API('chatty')",
+      'def chatty(lines=3, width=5):',
+      '    for i in range(lines):',
+      "        print('line', i, 'x' * width)",
+      "    return 'done'",
+      '',
+    ].join('\n'),
+  });
+  const rev = { id: 'f'.repeat(40), dir, env: {} };
+  const run = async (kwargs: Record<string, number>) => {
+    const result = await pool.call(
+      { revision: rev, live: [rev.id], funcId: 'demo__chatty.chatty', kwargsJson: JSON.stringify(kwargs), taskId: 'task-p', origin: 'manual', originId: 'p', attempt: 1, httpRequestJson: null, returnType: 'raw' },
+      10_000,
+    );
+    return JSON.parse((result as { log: string }).log) as [number, string][];
+  };
+  const short = await run({ lines: 3, width: 2 });
+  t.same(short.map(([, line]) => line), ['line 0 xx', 'line 1 xx', 'line 2 xx']);
+  t.ok(short.every(([ms]) => Number.isInteger(ms) && ms >= 0), 'elapsed ms per line');
+
+  const long = await run({ lines: 1500, width: 3000 });
+  t.equal(long.length, 1001, '500 first lines, a marker, 500 last lines');
+  t.match(long[0]![1], /^line 0 x+\.\.\.\(cut\)$/);
+  t.equal(long[0]![1].length, 2000 + '...(cut)'.length);
+  t.equal(long[500]![1], '...(500 lines cut)');
+  t.match(long[1000]![1], /^line 1499 /);
+});

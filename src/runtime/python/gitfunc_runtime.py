@@ -7,6 +7,7 @@ Scripts never touch `sys.modules`: every script module gets its own `__builtins_
 """
 
 import builtins
+import collections
 import json
 import linecache
 import sys
@@ -30,7 +31,7 @@ class CallLog:
     def __init__(self):
         self.started = time.monotonic()
         self.head = []
-        self.tail = []
+        self.tail = collections.deque(maxlen=LOG_MAX_LINES // 2)
         self.dropped = 0
 
     def write(self, text):
@@ -42,10 +43,9 @@ class CallLog:
             if len(self.head) < LOG_MAX_LINES // 2:
                 self.head.append(entry)
             else:
-                self.tail.append(entry)
-                if len(self.tail) > LOG_MAX_LINES // 2:
-                    self.tail.pop(0)
+                if len(self.tail) == self.tail.maxlen:
                     self.dropped += 1
+                self.tail.append(entry)
 
     def lines(self):
         if not self.head:
