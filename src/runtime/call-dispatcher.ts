@@ -1,7 +1,10 @@
 import type { Logger } from 'pino';
 import { armDeadline } from './deadline.js';
-import { NOT_STARTED, TASK_STATE_BYTES, THREAD_SLOT } from './task-state.cjs';
+// Default import: named imports of a CommonJS module depend on the loader detecting them.
+import taskState from './task-state.cjs';
 import type { CallOutcome, CallTask } from './worker-protocol.cjs';
+
+const { NOT_STARTED, TASK_STATE_BYTES, THREAD_SLOT } = taskState;
 
 /** What a call ended as, from the caller's side. */
 export type CallResult =

@@ -1,4 +1,7 @@
-import { INTERRUPT_SLOT, NOT_STARTED, SIGINT, THREAD_SLOT } from './task-state.cjs';
+// Default import: named imports of a CommonJS module depend on the loader detecting them.
+import taskState from './task-state.cjs';
+
+const { INTERRUPT_SLOT, NOT_STARTED, SIGINT, THREAD_SLOT } = taskState;
 
 export interface DeadlineHandlers {
   /** The deadline passed: Python has just been asked to stop. */

@@ -2,7 +2,8 @@ import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import { CallDispatcher, type CallResult } from './call-dispatcher.js';
 import { armDeadline } from './deadline.js';
-import { NOT_STARTED, TASK_STATE_BYTES, THREAD_SLOT } from './task-state.cjs';
+// Default import: named imports of a CommonJS module depend on the loader detecting them.
+import taskState from './task-state.cjs';
 import type {
   CallResultMessage,
   CallTask,
@@ -11,6 +12,8 @@ import type {
   RevisionRef,
   WarmTask,
 } from './worker-protocol.cjs';
+
+const { NOT_STARTED, TASK_STATE_BYTES, THREAD_SLOT } = taskState;
 
 export type { CallResult };
 
