@@ -18,13 +18,14 @@ async function serve(args: string[]): Promise<number> {
   const server = await startServer(settings, { logger });
   let stopping = false;
   const stop = (signal: string): void => {
-    if (stopping) process.exit(1);
+    if (stopping) process.exit(1); // a second signal: stop now
     stopping = true;
     logger.info({ signal }, 'stopping');
     void server.close().then(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // Serving ends only through a signal, which exits the process itself.
   return new Promise<number>(() => {});
 }
 
