@@ -42,6 +42,13 @@ t.test('a call stuck in time.sleep answers 599.2 and its worker is replaced', as
   t.ok(gitfunc.logs.some((l) => /terminating its worker/.test(String(l.msg))), 'worker terminated');
 });
 
+t.test("a function's own @DFF.API(timeout=...) applies when the manifest sets none", async (t) => {
+  const res = await timed('/api/v1/al/spin-own-timeout');
+  t.equal(res.body.error, 599.2);
+  t.equal(res.body.detail.timeout, 1);
+  t.ok(res.ms >= 950 && res.ms < 2000, `answered after ${Math.round(res.ms)} ms`);
+});
+
 t.test('options.timeout shortens a call, never lengthens it', async (t) => {
   const options = encodeURIComponent('{"timeout":1}');
   const kwargs = encodeURIComponent('{"seconds":0.2}');
