@@ -38,6 +38,7 @@ interface Runtime {
 
 const runtime: Promise<Runtime> = startRuntime();
 let lastLive = '';
+let lastLiveArray: string[] | undefined;
 /** Revisions loaded into this worker's interpreter, mirrored here to skip a Python call per task. */
 const loadedRevisions = new Set<string>();
 
@@ -75,12 +76,16 @@ function readScripts(dir: string): Record<string, [string, string]> {
 }
 
 function ensureRevision(rt: Runtime, revision: RevisionRef, live: string[]): void {
-  // Dropping only when the live set changed keeps the per-call cost to one string compare.
-  const liveKey = live.join(',');
-  if (liveKey !== lastLive) {
-    rt.dropRevisions(JSON.stringify(live));
-    for (const id of loadedRevisions) if (!live.includes(id)) loadedRevisions.delete(id);
-    lastLive = liveKey;
+  // The calls of one batch share one `live` array (a message keeps shared references), so
+  // the set is compared once per batch, and Python is asked to drop only when it changed.
+  if (live !== lastLiveArray) {
+    lastLiveArray = live;
+    const liveKey = live.join(',');
+    if (liveKey !== lastLive) {
+      rt.dropRevisions(JSON.stringify(live));
+      for (const id of loadedRevisions) if (!live.includes(id)) loadedRevisions.delete(id);
+      lastLive = liveKey;
+    }
   }
   if (!loadedRevisions.has(revision.id)) {
     rt.loadRevision(revision.id, JSON.stringify(readScripts(revision.dir)), JSON.stringify(revision.env));
