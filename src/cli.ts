@@ -21,7 +21,7 @@ async function serve(args: string[]): Promise<number> {
     if (stopping) process.exit(1); // a second signal: stop now
     stopping = true;
     logger.info({ signal }, 'stopping');
-    void server.close().then(() => process.exit(0));
+    void server.shutdown().then(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

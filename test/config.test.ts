@@ -35,7 +35,9 @@ t.test('defaults from config/default.yaml', async (t) => {
     workers: 2,
     envAllow: [],
     log: { level: 'info' },
-    limits: { bodyBytes: 52428800, syncTimeoutMaxSeconds: 180, importSeconds: 30 },
+    limits: { bodyBytes: 52428800, syncTimeoutMaxSeconds: 180, importSeconds: 30, asyncQueueMax: 10000 },
+    tasks: { keepPerApi: 100, keepPerCronJob: 500 },
+    shutdown: { drainSeconds: 5, graceSeconds: 30 },
     callTimeoutGraceMs: 2000,
   } satisfies Settings);
   t.ok(Object.isFrozen(settings) && Object.isFrozen(settings.repo) && Object.isFrozen(settings.envAllow), 'frozen');
@@ -89,6 +91,29 @@ t.test('environment variables override the defaults', async (t) => {
   );
 });
 
+t.test('task retention, async queue and shutdown settings come from the environment', async (t) => {
+  const settings = loadSettings({
+    argv: [],
+    env: {
+      GITFUNC_TASKS_KEEP_PER_API: '20',
+      GITFUNC_TASKS_KEEP_PER_CRON_JOB: '7',
+      GITFUNC_ASYNC_QUEUE_MAX: '250',
+      GITFUNC_SHUTDOWN_DRAIN_SECONDS: '0.2',
+      GITFUNC_SHUTDOWN_GRACE_SECONDS: '0',
+    },
+    cwd: '/srv',
+  });
+  t.same(settings.tasks, { keepPerApi: 20, keepPerCronJob: 7 });
+  t.equal(settings.limits.asyncQueueMax, 250);
+  t.same(settings.limits, { bodyBytes: 52428800, syncTimeoutMaxSeconds: 180, importSeconds: 30, asyncQueueMax: 250 }, 'other limits kept');
+  t.same(settings.shutdown, { drainSeconds: 0.2, graceSeconds: 0 });
+  t.ok(Object.isFrozen(settings.tasks) && Object.isFrozen(settings.shutdown), 'frozen');
+  t.same(loadSettings({ argv: [], env: { GITFUNC_SHUTDOWN_GRACE_SECONDS: ' 12.5 ' }, cwd: '/srv' }).shutdown, {
+    drainSeconds: 5,
+    graceSeconds: 12.5,
+  });
+});
+
 t.test('empty environment variables count as unset', async (t) => {
   const settings = loadSettings({ argv: [], env: { GITFUNC_PORT: '', GITFUNC_ADMIN_TOKEN: '' }, cwd: '/srv' });
   t.equal(settings.port, 8088);
@@ -120,7 +145,7 @@ t.test('a config file sits between the defaults and the environment', async (t) 
   );
   const viaFlag = loadSettings({ argv: ['--config', 'gitfunc.yaml'], env: { GITFUNC_WORKERS: '5' }, cwd: dir });
   t.match(viaFlag, { port: 7000, workers: 5, repo: { ref: 'staging', url: path.join(dir, 'functions.example') } });
-  t.same(viaFlag.limits, { bodyBytes: 1024, syncTimeoutMaxSeconds: 180, importSeconds: 30 }, 'mappings merge key by key');
+  t.same(viaFlag.limits, { bodyBytes: 1024, syncTimeoutMaxSeconds: 180, importSeconds: 30, asyncQueueMax: 10000 }, 'mappings merge key by key');
   const viaEnv = loadSettings({ argv: [], env: { GITFUNC_CONFIG: path.join(dir, 'gitfunc.yaml') }, cwd: '/srv' });
   t.equal(viaEnv.port, 7000);
   const viaOption = loadSettings({ argv: [], env: {}, cwd: dir, configFile: 'gitfunc.yaml' });
@@ -172,6 +197,44 @@ t.test('a bad value names the setting and its source', async (t) => {
     "invalid setting port (from GITFUNC_PORT): must be an integer between 0 and 65535, got 'x'\n" +
       "invalid setting workers (from GITFUNC_WORKERS): must be an integer between 1 and 256, got 'y'",
     'every bad setting is reported at once',
+  );
+  t.equal(
+    configError([], { GITFUNC_SHUTDOWN_DRAIN_SECONDS: 'abc' }),
+    "invalid setting shutdown.drainSeconds (from GITFUNC_SHUTDOWN_DRAIN_SECONDS): must be a number of at least 0, got 'abc'",
+  );
+  t.equal(
+    configError([], { GITFUNC_SHUTDOWN_GRACE_SECONDS: '-1' }),
+    'invalid setting shutdown.graceSeconds (from GITFUNC_SHUTDOWN_GRACE_SECONDS): must be a number of at least 0, got -1',
+  );
+  t.equal(
+    configError([], { GITFUNC_SHUTDOWN_GRACE_SECONDS: 'Infinity' }),
+    "invalid setting shutdown.graceSeconds (from GITFUNC_SHUTDOWN_GRACE_SECONDS): must be a number of at least 0, got 'Infinity'",
+  );
+  t.equal(
+    configError([], { GITFUNC_ASYNC_QUEUE_MAX: '0' }),
+    'invalid setting limits.asyncQueueMax (from GITFUNC_ASYNC_QUEUE_MAX): must be an integer of at least 1, got 0',
+  );
+  t.equal(
+    configError([], { GITFUNC_TASKS_KEEP_PER_API: '2.5' }),
+    "invalid setting tasks.keepPerApi (from GITFUNC_TASKS_KEEP_PER_API): must be an integer of at least 1, got '2.5'",
+  );
+  t.equal(
+    configError([], { GITFUNC_TASKS_KEEP_PER_CRON_JOB: 'many' }),
+    "invalid setting tasks.keepPerCronJob (from GITFUNC_TASKS_KEEP_PER_CRON_JOB): must be an integer of at least 1, got 'many'",
+  );
+});
+
+t.test('the new settings are checked in config files too', async (t) => {
+  const dir = await tempDir();
+  await writeFile(path.join(dir, 'shutdown.yaml'), 'shutdown:\n  drainSeconds: 1.5\ntasks:\n  keepPerApi: 3\n');
+  const settings = loadSettings({ argv: ['--config', 'shutdown.yaml'], env: {}, cwd: dir });
+  t.same(settings.shutdown, { drainSeconds: 1.5, graceSeconds: 30 }, 'mappings merge key by key');
+  t.same(settings.tasks, { keepPerApi: 3, keepPerCronJob: 500 });
+  await writeFile(path.join(dir, 'bad-shutdown.yaml'), 'shutdown:\n  graceSeconds: soon\n  drainsSeconds: 1\n');
+  t.equal(
+    configError(['--config', 'bad-shutdown.yaml'], {}, dir),
+    'unknown setting shutdown.drainsSeconds (from bad-shutdown.yaml)\n' +
+      "invalid setting shutdown.graceSeconds (from bad-shutdown.yaml): must be a number of at least 0, got 'soon'",
   );
 });
 

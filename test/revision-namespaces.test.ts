@@ -47,6 +47,7 @@ async function which(rev: typeof revA, live: string[]): Promise<Record<string, u
       originId: 'test',
       attempt: 1,
       httpRequestJson: null,
+      cronExpr: null,
       returnType: 'raw',
     },
     10_000,
@@ -123,7 +124,8 @@ t.test('print output is captured per call, each line capped, head and tail kept'
   const rev = { id: 'f'.repeat(40), dir, env: {} };
   const run = async (kwargs: Record<string, number>) => {
     const result = await pool.call(
-      { revision: rev, live: [rev.id], funcId: 'demo__chatty.chatty', kwargsJson: JSON.stringify(kwargs), taskId: 'task-p', origin: 'manual', originId: 'p', attempt: 1, httpRequestJson: null, returnType: 'raw' },
+      { revision: rev, live: [rev.id], funcId: 'demo__chatty.chatty', kwargsJson: JSON.stringify(kwargs), taskId: 'task-p', origin: 'manual', originId: 'p', attempt: 1, httpRequestJson: null,
+      cronExpr: null, returnType: 'raw' },
       10_000,
     );
     return JSON.parse((result as { log: string }).log) as [number, string][];

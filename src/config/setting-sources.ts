@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { LineCounter, parseDocument } from 'yaml';
 import { GitfuncError } from '../errors.js';
 
-type Kind = 'string' | 'integer' | 'list';
+type Kind = 'string' | 'integer' | 'number' | 'list';
 
 /** A setting an environment variable or flag can set. */
 interface Override {
@@ -29,6 +29,11 @@ export const ENV_SETTINGS: Readonly<Record<string, Override>> = Object.freeze({
   GITFUNC_ADMIN_TOKEN: { setting: 'adminToken', kind: 'string' },
   GITFUNC_WEBHOOK_SECRET: { setting: 'webhookSecret', kind: 'string' },
   GITFUNC_LOG_LEVEL: { setting: 'log.level', kind: 'string' },
+  GITFUNC_ASYNC_QUEUE_MAX: { setting: 'limits.asyncQueueMax', kind: 'integer' },
+  GITFUNC_TASKS_KEEP_PER_API: { setting: 'tasks.keepPerApi', kind: 'integer' },
+  GITFUNC_TASKS_KEEP_PER_CRON_JOB: { setting: 'tasks.keepPerCronJob', kind: 'integer' },
+  GITFUNC_SHUTDOWN_DRAIN_SECONDS: { setting: 'shutdown.drainSeconds', kind: 'number' },
+  GITFUNC_SHUTDOWN_GRACE_SECONDS: { setting: 'shutdown.graceSeconds', kind: 'number' },
 });
 
 /** CLI flags. Secrets have none on purpose: a command line is visible to every local user. */
@@ -166,6 +171,12 @@ function coerce(raw: string, kind: Kind): unknown {
   switch (kind) {
     case 'integer':
       return /^\s*[+-]?\d+\s*$/.test(raw) ? Number(raw) : raw;
+    case 'number': {
+      // Decimal text only ('0.2', '5', '1e3'): not '', '0x10', 'Infinity' or 'NaN', which Number() would take.
+      if (!/^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?\s*$/i.test(raw)) return raw;
+      const value = Number(raw);
+      return Number.isFinite(value) ? value : raw;
+    }
     case 'list':
       return [...new Set(raw.split(',').map((item) => item.trim()))].filter((item) => item !== '');
     case 'string':

@@ -33,6 +33,22 @@ export interface Settings {
     readonly syncTimeoutMaxSeconds: number;
     /** Time allowed to import every script of a revision. */
     readonly importSeconds: number;
+    /** Async tasks waiting in the durable queue before new async calls are refused (429.47). */
+    readonly asyncQueueMax: number;
+  };
+  /** How many task records are kept; older finished ones are trimmed. */
+  readonly tasks: {
+    /** Per sync/async API. */
+    readonly keepPerApi: number;
+    /** Per cron job. */
+    readonly keepPerCronJob: number;
+  };
+  /** What SIGTERM does, in seconds (fractions allowed). */
+  readonly shutdown: {
+    /** /readyz answers 503 at once while the server keeps serving this long, then it stops accepting. */
+    readonly drainSeconds: number;
+    /** Then how long in-flight calls may take to finish before the process exits anyway. */
+    readonly graceSeconds: number;
   };
   /** How long a timed-out call's worker may take to stop before it is terminated. */
   readonly callTimeoutGraceMs: number;

@@ -71,6 +71,10 @@ function describe(name: string, schema: JsonSchema | undefined): string {
       if (typeof minimum === 'number' && typeof maximum === 'number') return `an integer between ${minimum} and ${maximum}`;
       if (typeof minimum === 'number') return `an integer of at least ${minimum}`;
       return 'an integer';
+    case 'number':
+      if (typeof minimum === 'number' && typeof maximum === 'number') return `a number between ${minimum} and ${maximum}`;
+      if (typeof minimum === 'number') return `a number of at least ${minimum}`;
+      return 'a number';
     case 'string':
       return schema.minLength === 1 ? 'a non-empty string' : 'a string';
     case 'array':

@@ -6,6 +6,10 @@ export const ApiErrors = {
   notFound: { error: 404.41, reason: 'ENotFound' },
   badRequest: { error: 400.43, reason: 'EClientBadRequest' },
   bodyTooLarge: { error: 413.1, reason: 'EBodyTooLarge' },
+  authFailed: { error: 401.99, reason: 'EAuthFailed' },
+  /** An admin endpoint while no admin token is configured. */
+  adminDisabled: { error: 403.1, reason: 'EAdminDisabled' },
+  asyncQueueFull: { error: 429.47, reason: 'EAsyncQueueFull' },
   busy: { error: 503.1, reason: 'EServerBusy' },
   notReady: { error: 503.2, reason: 'EServerNotReady' },
   funcFailed: { error: 599.1, reason: 'EFuncFailed' },

@@ -1,10 +1,25 @@
 import type { ServerResponse } from 'node:http';
 import polka, { type Polka, type Request } from 'polka';
+import type { Logger } from '../log.js';
 import { ApiError, ApiErrors } from './api-error.js';
-import { sendApiError, sendBody, startScope } from './respond.js';
+import { type AsyncApiDeps, registerAsyncApi } from './async-api.js';
+import { type CronApiDeps, registerCronApi } from './cron-api.js';
+import { type Readiness, registerHealthApi } from './health-api.js';
+import { sendApiError, startScope } from './respond.js';
+import { registerStatusApi, type StatusApiDeps } from './status-api.js';
 import { registerSyncApi, type SyncApiDeps } from './sync-api.js';
+import { registerTaskApi, type TaskApiDeps } from './task-api.js';
 
-export type AppDeps = SyncApiDeps;
+/** Everything the routes need, by route family. */
+export interface AppDeps {
+  logger: Logger;
+  readiness: Readiness;
+  sync: SyncApiDeps;
+  async: AsyncApiDeps;
+  tasks: TaskApiDeps;
+  status: StatusApiDeps;
+  cron: CronApiDeps;
+}
 
 /** The HTTP app: one register call per route family; unknown routes answer 404.41. */
 export function createApp(deps: AppDeps): Polka {
@@ -21,9 +36,11 @@ export function createApp(deps: AppDeps): Polka {
       }
     },
   });
-  app.get('/healthz', (req: Request, res: ServerResponse) => {
-    sendBody(res, startScope(req), 200, 'application/json; charset=utf-8', '{"ok":true}');
-  });
-  registerSyncApi(app, deps);
+  registerHealthApi(app, deps.readiness);
+  registerSyncApi(app, deps.sync);
+  registerAsyncApi(app, deps.async);
+  registerTaskApi(app, deps.tasks);
+  registerStatusApi(app, deps.status);
+  registerCronApi(app, deps.cron);
   return app;
 }

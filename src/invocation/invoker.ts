@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { CallResult, WorkerPool } from '../runtime/pool.js';
+import type { CallLane, CallResult, WorkerPool } from '../runtime/pool.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
 import type { Revision } from '../revision/revision.js';
 import type { ReturnType } from '../runtime/worker-protocol.cjs';
+import type { RunResult } from '../tasks/record-of-call.js';
+import type { TaskOrigin } from '../tasks/task-record.js';
 
-/** Where a call came from (CONTRACT section 8). */
-export type CallOrigin = 'syncAPI' | 'asyncAPI' | 'cronJob' | 'manual';
 
 /** The request as a script sees it in `_DFF_HTTP_REQUEST` (credentials removed). */
 export interface ScriptHttpRequest {
@@ -21,7 +21,7 @@ export interface ScriptHttpRequest {
 export interface Invocation {
   taskId: string;
   funcId: string;
-  origin: CallOrigin;
+  origin: TaskOrigin;
   originId: string;
   kwargs: Record<string, unknown>;
   returnType: ReturnType;
@@ -29,6 +29,8 @@ export interface Invocation {
   attempt: number;
   /** Sent only to functions whose script uses `_DFF_HTTP_REQUEST`. */
   httpRequest?: ScriptHttpRequest;
+  /** `_DFF_CRON_EXPR` of a cron job's run. */
+  cronExpr?: string;
 }
 
 const TASK_ID_BYTES = 18;
@@ -55,7 +57,7 @@ export class Invoker {
   ) {}
 
   /** Runs one call on `revision` (acquired by the caller); never rejects. */
-  run(revision: Revision, call: Invocation): Promise<CallResult> {
+  run(revision: Revision, call: Invocation, lane: CallLane = 'sync'): Promise<CallResult> {
     return this.pool.call(
       {
         revision: revision.ref,
@@ -68,8 +70,17 @@ export class Invoker {
         attempt: call.attempt,
         httpRequestJson: call.httpRequest === undefined ? null : JSON.stringify(call.httpRequest),
         returnType: call.returnType,
+        cronExpr: call.cronExpr ?? null,
       },
       call.timeoutSeconds * 1000,
+      lane,
     );
+  }
+
+  /** Runs an async task or cron run on the background lane (see CallDispatcher); never rejects. */
+  async runInBackground(revision: Revision, call: Invocation): Promise<RunResult> {
+    const result = await this.run(revision, call, 'background');
+    // The background lane has no bounded queue, so it never answers busy.
+    return result.kind === 'busy' ? { kind: 'crashed', message: 'background call refused as busy' } : result;
   }
 }

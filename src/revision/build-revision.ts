@@ -9,6 +9,7 @@ import {
 } from '../manifest/index.js';
 import type { FunctionCatalog, FunctionInfo } from '../runtime/function-info.js';
 import type { WorkerPool } from '../runtime/pool.js';
+import { cronJobSpecs } from '../schedule/cron-job-spec.js';
 import type { ApiEndpoint, Revision } from './revision.js';
 
 /** Default call timeouts in seconds (CONTRACT section 2). */
@@ -117,6 +118,7 @@ export async function buildRevision(commit: string, dir: string, options: BuildO
     catalog,
     syncApis: endpoints(manifest.syncAPIs, catalog, DEFAULT_SYNC_TIMEOUT_SECONDS, options.syncTimeoutMaxSeconds),
     asyncApis: endpoints(manifest.asyncAPIs, catalog, DEFAULT_ASYNC_TIMEOUT_SECONDS, DEFAULT_ASYNC_TIMEOUT_SECONDS),
+    cronJobs: cronJobSpecs(manifest.cronJobs, catalog, DEFAULT_ASYNC_TIMEOUT_SECONDS),
     warnings: problems,
     secrets: env.secrets,
     builtAt: Date.now(),

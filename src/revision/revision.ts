@@ -1,6 +1,7 @@
 import type { Problem } from '../errors.js';
 import type { FunctionCatalog } from '../runtime/function-info.js';
 import type { RevisionRef } from '../runtime/worker-protocol.cjs';
+import type { CronJobSpec } from '../schedule/cron-job-spec.js';
 
 /** An API of the manifest, resolved against its function: ready to call. */
 export interface ApiEndpoint {
@@ -23,9 +24,12 @@ export interface Revision {
   catalog: FunctionCatalog;
   syncApis: ReadonlyMap<string, ApiEndpoint>;
   asyncApis: ReadonlyMap<string, ApiEndpoint>;
+  /** Enabled cron jobs, expressions resolved (`fixed_cron_expr` wins). */
+  cronJobs: readonly CronJobSpec[];
   /** Warnings found while building (errors stop the build). */
   warnings: Problem[];
   /** Resolved secret values, to mask wherever output leaves the server. */
   secrets: string[];
+  /** Epoch ms when the build finished. */
   builtAt: number;
 }

@@ -24,16 +24,35 @@ export interface BatchRunner {
 export interface CallDispatcherOptions {
   /** Batches in flight at once: one per worker, so a queued call goes to the next free worker. */
   slots: number;
+  /** Background calls (async tasks, cron runs) in flight at most: fewer than `slots`, so a sync call always finds a worker. */
+  backgroundSlots: number;
   timeoutGraceMs: number;
   /** Calls waiting for a slot beyond this are refused (`busy`). */
   maxQueue: number;
 }
 
+const SHUT_DOWN: CallResult = { kind: 'crashed', message: 'the server is shutting down' };
+
 /** Most calls one batch takes; small enough that a slow call holds few others behind it. */
 const MAX_BATCH = 16;
 
+/**
+ * `sync`: a caller is waiting; batched, first served. `background`: async tasks and cron
+ * runs, one per batch, only on the workers sync calls leave over.
+ */
+export type CallLane = 'sync' | 'background';
+
+/** Calls queued and running, by lane. */
+export interface DispatcherStats {
+  busyWorkers: number;
+  queuedSync: number;
+  queuedBackground: number;
+  runningBackground: number;
+}
+
 interface PendingCall {
   task: CallTask;
+  lane: CallLane;
   state: Int32Array;
   answer: (result: CallResult) => void;
   answered: boolean;
@@ -52,8 +71,11 @@ interface PendingCall {
  */
 export class CallDispatcher {
   private readonly queue: PendingCall[] = [];
+  private readonly background: PendingCall[] = [];
   private readonly calls = new Map<number, PendingCall>();
   private running = 0;
+  private runningBackground = 0;
+  private closed = false;
   private lastCallId = 0;
 
   constructor(
@@ -66,12 +88,15 @@ export class CallDispatcher {
    * Runs one function call; never rejects. At `timeoutMs` Python is interrupted; a call that
    * ignores the interrupt has its worker terminated after the grace period.
    */
-  call(task: Omit<CallTask, 'callId' | 'interrupt'>, timeoutMs: number): Promise<CallResult> {
-    if (this.queue.length >= this.options.maxQueue) return Promise.resolve({ kind: 'busy' });
+  call(task: Omit<CallTask, 'callId' | 'interrupt'>, timeoutMs: number, lane: CallLane = 'sync'): Promise<CallResult> {
+    if (this.closed) return Promise.resolve(SHUT_DOWN);
+    // Background producers admit work by `backgroundSlots` themselves; only sync calls pile up.
+    if (lane === 'sync' && this.queue.length >= this.options.maxQueue) return Promise.resolve({ kind: 'busy' });
     return new Promise((resolve) => {
       const interrupt = new SharedArrayBuffer(TASK_STATE_BYTES);
       const pending: PendingCall = {
         task: { ...task, callId: ++this.lastCallId, interrupt },
+        lane,
         state: new Int32Array(interrupt),
         answer: resolve,
         answered: false,
@@ -83,9 +108,33 @@ export class CallDispatcher {
         onStuck: (threadId) => this.onStuck(pending, threadId),
       });
       this.calls.set(pending.task.callId, pending);
-      this.queue.push(pending);
+      this.queueOf(lane).push(pending);
       this.dispatch();
     });
+  }
+
+  /** Answers every queued and running call as crashed, and refuses new ones: the pool is closing. */
+  close(): void {
+    this.closed = true;
+    this.queue.length = 0;
+    this.background.length = 0;
+    for (const pending of this.calls.values()) {
+      this.finish(pending);
+      this.answer(pending, SHUT_DOWN);
+    }
+  }
+
+  stats(): DispatcherStats {
+    return {
+      busyWorkers: this.running,
+      queuedSync: this.queue.length,
+      queuedBackground: this.background.length,
+      runningBackground: this.runningBackground,
+    };
+  }
+
+  private queueOf(lane: CallLane): PendingCall[] {
+    return lane === 'sync' ? this.queue : this.background;
   }
 
   /** A worker finished one call. */
@@ -115,24 +164,37 @@ export class CallDispatcher {
   }
 
   private dispatch(): void {
-    while (this.running < this.options.slots && this.queue.length > 0) {
-      const free = this.options.slots - this.running;
-      const batch = this.queue.splice(0, Math.min(MAX_BATCH, Math.ceil(this.queue.length / free)));
-      this.running++;
-      this.runner
-        .runBatch(batch.map((pending) => pending.task))
-        .then(
-          () => undefined,
-          (error: unknown) => {
-            // Results posted just before a worker died may still be in flight: let them land first.
-            setImmediate(() => this.onBatchFailed(batch, error));
-          },
-        )
-        .finally(() => {
-          this.running--;
-          this.dispatch();
-        });
+    while (this.running < this.options.slots) {
+      let batch: PendingCall[];
+      if (this.queue.length > 0) {
+        const free = this.options.slots - this.running;
+        batch = this.queue.splice(0, Math.min(MAX_BATCH, Math.ceil(this.queue.length / free)));
+      } else if (this.background.length > 0 && this.runningBackground < this.options.backgroundSlots) {
+        batch = this.background.splice(0, 1);
+        this.runningBackground++;
+      } else {
+        return;
+      }
+      this.runBatch(batch);
     }
+  }
+
+  private runBatch(batch: PendingCall[]): void {
+    this.running++;
+    this.runner
+      .runBatch(batch.map((pending) => pending.task))
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          // Results posted just before a worker died may still be in flight: let them land first.
+          setImmediate(() => this.onBatchFailed(batch, error));
+        },
+      )
+      .finally(() => {
+        this.running--;
+        if (batch[0]!.lane === 'background') this.runningBackground--;
+        this.dispatch();
+      });
   }
 
   /** The worker died mid-batch: calls it had not started run again once, elsewhere. */
@@ -152,7 +214,7 @@ export class CallDispatcher {
       this.answer(pending, { kind: 'crashed', message });
     }
     if (again.length > 0) {
-      this.queue.unshift(...again);
+      this.queueOf(again[0]!.lane).unshift(...again);
       this.dispatch();
     }
   }

@@ -1,6 +1,6 @@
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
-import { CallDispatcher, type CallResult } from './call-dispatcher.js';
+import { type CallLane, CallDispatcher, type CallResult, type DispatcherStats } from './call-dispatcher.js';
 import { armDeadline } from './deadline.js';
 // Default import: named imports of a CommonJS module depend on the loader detecting them.
 import taskState from './task-state.cjs';
@@ -15,7 +15,7 @@ import type {
 
 const { NOT_STARTED, TASK_STATE_BYTES, THREAD_SLOT } = taskState;
 
-export type { CallResult };
+export type { CallLane, CallResult, DispatcherStats };
 
 /** Settings of the worker pool. */
 export interface WorkerPoolOptions {
@@ -31,6 +31,14 @@ const WARM_DEADLINE_MS = 120_000;
 
 function isCallResult(message: unknown): message is CallResultMessage {
   return typeof message === 'object' && message !== null && 'callId' in message && 'outcome' in message;
+}
+
+/**
+ * Every worker but one takes background work, so a sync call always finds a free worker.
+ * A single-worker pool cannot keep that promise: its one worker runs both.
+ */
+function backgroundSlotsFor(workers: number): number {
+  return Math.max(1, workers - 1);
 }
 
 /** A fixed-size pool of Pyodide workers (Piscina); the one place that knows about threads. */
@@ -52,7 +60,12 @@ export class WorkerPool {
       concurrentTasksPerWorker: 1,
     });
     this.dispatcher = new CallDispatcher(
-      { slots: options.workers, timeoutGraceMs: options.timeoutGraceMs, maxQueue: options.maxQueue },
+      {
+        slots: options.workers,
+        backgroundSlots: backgroundSlotsFor(options.workers),
+        timeoutGraceMs: options.timeoutGraceMs,
+        maxQueue: options.maxQueue,
+      },
       { runBatch: (calls) => this.piscina.run({ type: 'calls', calls }), terminateThread: (id) => this.terminateThread(id) },
       logger,
     );
@@ -68,8 +81,21 @@ export class WorkerPool {
   }
 
   /** Runs one function call; never rejects (see CallDispatcher.call). */
-  call(task: Omit<CallTask, 'callId' | 'interrupt'>, timeoutMs: number): Promise<CallResult> {
-    return this.dispatcher.call(task, timeoutMs);
+  call(task: Omit<CallTask, 'callId' | 'interrupt'>, timeoutMs: number, lane: CallLane = 'sync'): Promise<CallResult> {
+    return this.dispatcher.call(task, timeoutMs, lane);
+  }
+
+  /** Background calls (async tasks, cron runs) that may run at once. */
+  get backgroundSlots(): number {
+    return backgroundSlotsFor(this.options.workers);
+  }
+
+  get workers(): number {
+    return this.options.workers;
+  }
+
+  stats(): DispatcherStats {
+    return this.dispatcher.stats();
   }
 
   private terminateThread(threadId: number): void {
@@ -125,8 +151,10 @@ export class WorkerPool {
     await Promise.all(Array.from({ length: this.options.workers }, () => this.piscina.run(task)));
   }
 
+  /** Ends every call still queued or running (answered as crashed), then stops the threads. */
   async close(): Promise<void> {
     this.closing = true;
+    this.dispatcher.close();
     await this.piscina.destroy();
   }
 }

@@ -33,6 +33,8 @@ export interface CallTask extends RevisionTask {
   attempt: number;
   /** `_DFF_HTTP_REQUEST` as JSON, or null when the script does not use it. */
   httpRequestJson: string | null;
+  /** `_DFF_CRON_EXPR` for a cron job's run, else null. */
+  cronExpr: string | null;
   returnType: ReturnType;
   /** The call's shared state (see task-state.cts). */
   interrupt: SharedArrayBuffer;
@@ -65,6 +67,9 @@ export interface CallOutcome {
   body: string;
   /** JSON list of [elapsedMs, line] printed by the call, or null. */
   log: string | null;
+  /** Epoch ms when the worker started and ended the call (absent if it never ran). */
+  startedAt?: number;
+  endedAt?: number;
 }
 
 /** Posted on the worker's parentPort as each call of a batch ends. */

@@ -118,6 +118,7 @@ function underInterrupt<T>(rt: Runtime, shared: SharedArrayBuffer, run: () => T)
 
 function runCall(rt: Runtime, task: CallTask): CallOutcome {
   // A plain string crosses from Python without a proxy: kind letter, log flag, then the body.
+  const startedAt = Date.now();
   const packed = underInterrupt(rt, task.interrupt, () =>
     rt.call(
       task.revision.id,
@@ -129,11 +130,12 @@ function runCall(rt: Runtime, task: CallTask): CallOutcome {
       task.attempt,
       task.httpRequestJson ?? undefined, // JS null reaches Python as jsnull, undefined as None
       task.returnType,
+      task.cronExpr ?? undefined,
     ) as string,
   );
   if (packed === undefined) return { kind: 'timeout', body: '', log: null };
   const log = packed[1] === '1' ? (rt.takeLog() as string) : null;
-  return { kind: OUTCOME_KINDS[packed[0]!]!, body: packed.slice(2), log };
+  return { kind: OUTCOME_KINDS[packed[0]!]!, body: packed.slice(2), log, startedAt, endedAt: Date.now() };
 }
 
 /** The import check, stopped at its deadline like a call. */

@@ -245,7 +245,7 @@ def take_log():
     return _last_log
 
 
-def call(rev_id, func_id, kwargs_json, task_id, origin, origin_id, attempt, http_request_json, return_type):
+def call(rev_id, func_id, kwargs_json, task_id, origin, origin_id, attempt, http_request_json, return_type, cron_expr=None):
     """Runs one function; returns kind letter + log flag + body, one string (no proxy to free).
 
     kind is j(son) | t(ext) | e(rror) | x (timeout: interrupted); for an error the body is a
@@ -270,6 +270,7 @@ def call(rev_id, func_id, kwargs_json, task_id, origin, origin_id, attempt, http
         module_globals["_DFF_ORIGIN"] = origin
         module_globals["_DFF_ORIGIN_ID"] = origin_id
         module_globals["_DFF_TASK_ATTEMPT"] = attempt
+        module_globals["_DFF_CRON_EXPR"] = cron_expr
         module_globals["_DFF_HTTP_REQUEST"] = None if http_request_json is None else json.loads(http_request_json)
         result = func(**json.loads(kwargs_json))
         kind, body = RESULT_ENCODERS[return_type](result)

@@ -1,0 +1,72 @@
+import type { ServerResponse } from 'node:http';
+import type { Polka, Request } from 'polka';
+import type { AsyncTaskRunner } from '../invocation/async-task-runner.js';
+import type { Logger } from '../log.js';
+import type { RevisionHolder } from '../revision/revision-holder.js';
+import type { Revision } from '../revision/revision.js';
+import type { AsyncTaskQueue } from '../tasks/ports.js';
+import { acquireRevision, readApiCall, registerCallRoutes } from './api-call.js';
+import { ApiError, ApiErrors } from './api-error.js';
+import { sendApiError, sendBody, startScope } from './respond.js';
+
+export interface AsyncApiDeps {
+  holder: RevisionHolder;
+  queue: AsyncTaskQueue;
+  runner: AsyncTaskRunner;
+  logger: Logger;
+  bodyLimitBytes: number;
+  /** Waiting tasks beyond this are refused with 429.47. */
+  queueMax: number;
+}
+
+/** Registers `/api/v1/bat/:id` and `/api/v1/async/:id`, in every call form (CONTRACT section 6). */
+export function registerAsyncApi(app: Polka, deps: AsyncApiDeps): void {
+  const handler = (req: Request, res: ServerResponse): Promise<void> => handleAsyncCall(deps, req, res);
+  registerCallRoutes(app, ['/api/v1/bat', '/api/v1/async'], handler);
+}
+
+/** Queues the call durably, then answers with its task id; the task runs in the background. */
+async function handleAsyncCall(deps: AsyncApiDeps, req: Request, res: ServerResponse): Promise<void> {
+  const scope = startScope(req);
+  let revision: Revision | undefined;
+  let status = 200;
+  try {
+    revision = acquireRevision(deps.holder);
+    const { call } = await readApiCall(req, revision.asyncApis, 'asyncAPI', deps.bodyLimitBytes);
+    const queued = deps.queue.enqueue(
+      {
+        record: {
+          id: call.taskId,
+          funcId: call.funcId,
+          origin: 'asyncAPI',
+          originId: call.originId,
+          kwargs: call.kwargs,
+          commit: revision.commit,
+          triggerTime: Date.now(),
+          attempt: 1,
+          status: 'queued',
+        },
+        call: { returnType: call.returnType, timeoutSeconds: call.timeoutSeconds, httpRequest: call.httpRequest },
+      },
+      deps.queueMax,
+    );
+    if (!queued) {
+      throw new ApiError(
+        ApiErrors.asyncQueueFull,
+        `The async queue is full (${deps.queueMax} tasks waiting); retry later`,
+        { queueMax: deps.queueMax },
+        { 'Retry-After': '5' },
+      );
+    }
+    scope.taskId = call.taskId;
+    deps.runner.wake();
+    sendBody(res, scope, 200, 'application/json; charset=utf-8', JSON.stringify({ ok: true, error: 200, message: '', data: { id: call.taskId } }));
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    sendApiError(res, scope, error);
+    status = error.status;
+  } finally {
+    if (revision) deps.holder.release(revision);
+  }
+  deps.logger.info({ traceId: scope.traceId, apiId: req.params.id, taskId: scope.taskId, status, commit: revision?.commit }, 'async call');
+}

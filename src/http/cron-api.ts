@@ -1,0 +1,26 @@
+import type { Polka } from 'polka';
+import { newTaskId } from '../invocation/invoker.js';
+import type { CronRunner } from '../schedule/cron-runner.js';
+import type { CronScheduler } from '../schedule/cron-scheduler.js';
+import { type AdminCheck, adminRoute } from './admin-route.js';
+import { ApiError, ApiErrors } from './api-error.js';
+
+export interface CronApiDeps {
+  check: AdminCheck;
+  scheduler: CronScheduler;
+  runner: CronRunner;
+}
+
+/** `POST /api/v1/cron/:id`: runs a cron job of the served revision now (admin only). */
+export function registerCronApi(app: Polka, deps: CronApiDeps): void {
+  app.post(
+    '/api/v1/cron/:id',
+    adminRoute(deps.check, (req) => {
+      const job = deps.scheduler.job(req.params.id!);
+      if (job === undefined) throw new ApiError(ApiErrors.notFound, `No cron job '${req.params.id}'`);
+      const taskId = newTaskId();
+      deps.runner.runNow(job, taskId);
+      return { id: taskId };
+    }),
+  );
+}

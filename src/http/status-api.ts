@@ -1,0 +1,56 @@
+import type { Polka } from 'polka';
+import type { RevisionHolder } from '../revision/revision-holder.js';
+import type { WorkerPool } from '../runtime/pool.js';
+import type { CronScheduler } from '../schedule/cron-scheduler.js';
+import type { AsyncTaskQueue } from '../tasks/ports.js';
+import { type AdminCheck, adminRoute } from './admin-route.js';
+import type { Readiness } from './health-api.js';
+
+export interface StatusApiDeps {
+  check: AdminCheck;
+  holder: RevisionHolder;
+  readiness: Readiness;
+  pool: WorkerPool;
+  queue: AsyncTaskQueue;
+  scheduler: CronScheduler;
+  /** Async tasks and cron runs in progress. */
+  running(): { asyncTasks: number; cronRuns: number };
+  /** How long the served revision took to fetch, build and warm, in ms. */
+  loadMs(): number | undefined;
+}
+
+function iso(ms: number | undefined): string | null {
+  return ms === undefined ? null : new Date(ms).toISOString();
+}
+
+/** `GET /api/v1/status` (admin only): what is served, what is scheduled, how busy it is. */
+export function registerStatusApi(app: Polka, deps: StatusApiDeps): void {
+  app.get(
+    '/api/v1/status',
+    adminRoute(deps.check, () => {
+      const revision = deps.holder.current;
+      const nextFires = deps.scheduler.nextFires();
+      const endpoints = (apis: ReadonlyMap<string, { id: string; funcId: string; timeoutSeconds: number }>): unknown[] =>
+        [...apis.values()].map(({ id, funcId, timeoutSeconds }) => ({ id, funcId, timeoutSeconds }));
+      return {
+        phase: deps.readiness.phase(),
+        ready: deps.readiness.ready(),
+        revision:
+          revision === undefined
+            ? null
+            : { commit: revision.commit, loadedAt: iso(revision.builtAt), loadMs: deps.loadMs() ?? null, warnings: revision.warnings },
+        syncAPIs: revision === undefined ? [] : endpoints(revision.syncApis),
+        asyncAPIs: revision === undefined ? [] : endpoints(revision.asyncApis),
+        cronJobs: (revision?.cronJobs ?? []).map((job) => ({
+          id: job.id,
+          funcId: job.funcId,
+          expression: job.expression,
+          timezone: job.timezone,
+          nextFireAt: iso(nextFires.get(job.id)),
+        })),
+        queue: { asyncWaiting: deps.queue.depth(), ...deps.running() },
+        pool: { workers: deps.pool.workers, backgroundSlots: deps.pool.backgroundSlots, ...deps.pool.stats() },
+      };
+    }),
+  );
+}

@@ -1,0 +1,114 @@
+import type { Logger } from '../log.js';
+import type { RevisionHolder } from '../revision/revision-holder.js';
+import type { AsyncTaskQueue, QueuedTask } from '../tasks/ports.js';
+import { recordOfCall } from '../tasks/record-of-call.js';
+import type { RecordWriter } from '../tasks/record-writer.js';
+import type { Invocation, Invoker } from './invoker.js';
+
+export interface AsyncTaskRunnerDeps {
+  queue: AsyncTaskQueue;
+  holder: RevisionHolder;
+  invoker: Invoker;
+  /** Trims each API's records after its tasks end. */
+  records: RecordWriter;
+  logger: Logger;
+  /** Tasks run at once: the pool's background slots. */
+  concurrency: number;
+}
+
+/**
+ * Takes async tasks from the durable queue and runs them on the background lane of the
+ * pool, on the revision served when each task starts. A task is removed from the queue only
+ * together with its final record, so a crash re-runs it (at least once).
+ */
+export class AsyncTaskRunner {
+  private inFlight = 0;
+  private stopped = true;
+  private idle: (() => void) | undefined;
+
+  constructor(private readonly deps: AsyncTaskRunnerDeps) {}
+
+  /** Puts back tasks a crashed run had started, then starts taking tasks. */
+  start(): void {
+    const recovered = this.deps.queue.recoverClaimed();
+    if (recovered > 0) this.deps.logger.warn({ tasks: recovered }, 'async tasks of an earlier run re-queued');
+    this.stopped = false;
+    this.pump();
+  }
+
+  /** A task was queued: run it if a slot is free. */
+  wake(): void {
+    this.pump();
+  }
+
+  /** Takes no more tasks; resolves once the running ones ended, or at `graceMs`. */
+  stop(graceMs: number): Promise<void> {
+    this.stopped = true;
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, graceMs);
+      this.idle = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  get running(): number {
+    return this.inFlight;
+  }
+
+  private pump(): void {
+    if (this.stopped) return;
+    const free = this.deps.concurrency - this.inFlight;
+    const revision = this.deps.holder.current;
+    if (free <= 0 || revision === undefined) return;
+    for (const task of this.deps.queue.claim(free, Date.now(), revision.commit)) {
+      this.inFlight++;
+      void this.run(task).finally(() => {
+        this.inFlight--;
+        if (this.stopped && this.inFlight === 0) this.idle?.();
+        this.pump();
+      });
+    }
+  }
+
+  private async run({ record, call }: QueuedTask): Promise<void> {
+    const revision = this.deps.holder.acquire();
+    if (revision === undefined) return; // unreachable: claimed only while a revision is served
+    try {
+      if (!revision.catalog.has(record.funcId)) {
+        this.deps.queue.complete({
+          ...record,
+          commit: revision.commit,
+          status: 'failure',
+          endTime: Date.now(),
+          exceptionType: 'FunctionNotFound',
+          exceptionText: `function ${record.funcId} is not in commit ${revision.commit.slice(0, 12)} any more (removed after the task was queued)`,
+        });
+        return;
+      }
+      const invocation: Invocation = {
+        taskId: record.id,
+        funcId: record.funcId,
+        origin: record.origin,
+        originId: record.originId,
+        kwargs: record.kwargs,
+        returnType: call.returnType,
+        timeoutSeconds: call.timeoutSeconds,
+        attempt: record.attempt,
+        httpRequest: call.httpRequest,
+      };
+      const result = await this.deps.invoker.runInBackground(revision, invocation);
+      // Cut short by a shutdown: left claimed in the queue, so the next start runs it again.
+      if (this.stopped && result.kind === 'crashed') return;
+      this.deps.queue.complete(recordOfCall(invocation, revision.commit, record.triggerTime, result));
+    } catch (error) {
+      // The task stays claimed in the queue: the next start re-runs it.
+      this.deps.logger.error({ err: error, taskId: record.id }, 'async task could not be completed');
+    } finally {
+      this.deps.holder.release(revision);
+      this.deps.records.markForTrim(record.origin, record.originId);
+    }
+  }
+}

@@ -1,0 +1,115 @@
+import type { Invocation, Invoker } from '../invocation/invoker.js';
+import type { Logger } from '../log.js';
+import type { RevisionHolder } from '../revision/revision-holder.js';
+import { recordOfCall } from '../tasks/record-of-call.js';
+import type { RecordWriter } from '../tasks/record-writer.js';
+import type { TaskRecord } from '../tasks/task-record.js';
+import type { CronJobSpec } from './cron-job-spec.js';
+import type { CronFire } from './cron-scheduler.js';
+
+export interface CronRunnerDeps {
+  holder: RevisionHolder;
+  invoker: Invoker;
+  records: RecordWriter;
+  logger: Logger;
+}
+
+/**
+ * Runs cron fires on the pool's background lane and records each: `running` when it starts,
+ * then how it ended. A fire that comes while the same job's previous run is still going is
+ * recorded as `skip` and not run.
+ */
+export class CronRunner {
+  /** Runs in progress per job (and delayed-run) key. */
+  private readonly runningKeys = new Set<string>();
+  private inFlight = 0;
+  private idle: (() => void) | undefined;
+  private stopping = false;
+
+  constructor(private readonly deps: CronRunnerDeps) {}
+
+  /** A scheduled fire (or a delayed run after one). */
+  runFire(fire: CronFire): void {
+    const key = fire.delaySeconds === 0 ? fire.job.id : `${fire.job.id}+${fire.delaySeconds}s`;
+    const triggerTime = fire.scheduledAt + fire.delaySeconds * 1000;
+    if (this.runningKeys.has(key)) {
+      const now = Date.now();
+      this.deps.records.add({
+        ...this.baseRecord(fire.job, fire.taskId, 'cronJob', triggerTime),
+        status: 'skip',
+        startTime: now,
+        endTime: now,
+        exceptionText: 'skipped: the previous run of this job was still running',
+      });
+      return;
+    }
+    this.runningKeys.add(key);
+    void this.run(fire.job, fire.taskId, 'cronJob', triggerTime).finally(() => this.runningKeys.delete(key));
+  }
+
+  /** `POST /api/v1/cron/:id`: runs the job now, whether or not a scheduled run is going. */
+  runNow(job: CronJobSpec, taskId: string): void {
+    void this.run(job, taskId, 'manual', Date.now());
+  }
+
+  /** Resolves once no run is in progress, or at `graceMs`; a run cut after that is `cancelled`. */
+  drain(graceMs: number): Promise<void> {
+    this.stopping = true;
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, graceMs);
+      this.idle = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  get running(): number {
+    return this.inFlight;
+  }
+
+  private baseRecord(job: CronJobSpec, taskId: string, origin: 'cronJob' | 'manual', triggerTime: number): TaskRecord {
+    return {
+      id: taskId,
+      funcId: job.funcId,
+      origin,
+      originId: job.id,
+      kwargs: job.kwargs,
+      commit: this.deps.holder.current?.commit ?? '',
+      triggerTime,
+      attempt: 1,
+      status: 'running',
+    };
+  }
+
+  private async run(job: CronJobSpec, taskId: string, origin: 'cronJob' | 'manual', triggerTime: number): Promise<void> {
+    const revision = this.deps.holder.acquire();
+    if (revision === undefined) return; // jobs are scheduled only once a revision is served
+    this.inFlight++;
+    try {
+      this.deps.records.add({ ...this.baseRecord(job, taskId, origin, triggerTime), startTime: Date.now() });
+      const call: Invocation = {
+        taskId,
+        funcId: job.funcId,
+        origin,
+        originId: job.id,
+        kwargs: job.kwargs,
+        returnType: 'raw',
+        timeoutSeconds: job.timeoutSeconds,
+        attempt: 1,
+        cronExpr: job.expression,
+      };
+      const result = await this.deps.invoker.runInBackground(revision, call);
+      const record = recordOfCall(call, revision.commit, triggerTime, result);
+      if (this.stopping && result.kind === 'crashed') record.status = 'cancelled';
+      this.deps.records.add(record);
+    } catch (error) {
+      this.deps.logger.error({ err: error, jobId: job.id, taskId }, 'cron run could not be recorded');
+    } finally {
+      this.deps.holder.release(revision);
+      this.inFlight--;
+      if (this.inFlight === 0) this.idle?.();
+    }
+  }
+}

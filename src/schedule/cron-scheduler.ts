@@ -1,0 +1,131 @@
+import { CronJob, Task, ToadScheduler } from 'toad-scheduler';
+import { newTaskId } from '../invocation/invoker.js';
+import type { Logger } from '../log.js';
+import type { CronFireLedger } from '../tasks/ports.js';
+import type { CronJobSpec } from './cron-job-spec.js';
+import { type Clock, FireTimes } from './fire-times.js';
+
+/** One run a cron job owes: its scheduled fire, or a `delayed_cron_job` run after it. */
+export interface CronFire {
+  job: CronJobSpec;
+  /** The scheduled time of the fire (epoch ms). */
+  scheduledAt: number;
+  /** 0 for the fire itself; else the `delayed_cron_job` offset this run is for. */
+  delaySeconds: number;
+  taskId: string;
+}
+
+export interface CronSchedulerDeps {
+  ledger: CronFireLedger;
+  clock: Clock;
+  logger: Logger;
+  /** Runs a claimed fire (records it, skips an overlap); must not throw. */
+  run(fire: CronFire): void;
+}
+
+/** A croner timer may wake a little before its second (clock drift): look this far ahead. */
+const EARLY_WAKE_MS = 50;
+
+interface ScheduledJob {
+  spec: CronJobSpec;
+  times: FireTimes;
+}
+
+/**
+ * Fires the served revision's cron jobs with toad-scheduler. A fire is (job id, scheduled
+ * time) and runs only if the ledger lets this process claim it, so a fire is recorded once
+ * across reloads, restarts and (with a shared ledger) replicas. toad-scheduler's
+ * `preventOverrun` is left off: it drops an overlapping fire silently, and an overlap must
+ * be recorded as `skip` (the runner does that).
+ */
+export class CronScheduler {
+  private scheduler: ToadScheduler | undefined;
+  private jobs = new Map<string, ScheduledJob>();
+  /** Latest scheduled time handled per job id, to catch a fire a swap fell on. */
+  private readonly lastHandled = new Map<string, number>();
+  private readonly delayed = new Set<NodeJS.Timeout>();
+
+  constructor(private readonly deps: CronSchedulerDeps) {}
+
+  /**
+   * Swaps in a revision's jobs at once: the old timers stop and the new ones start in the
+   * same turn. A job whose fire came due during the swap, before its old timer ran, fires now.
+   */
+  replace(specs: readonly CronJobSpec[]): void {
+    const next = new ToadScheduler();
+    const jobs = new Map<string, ScheduledJob>();
+    for (const spec of specs) {
+      const job = { spec, times: new FireTimes(spec.expression, spec.timezone) };
+      jobs.set(spec.id, job);
+      const task = new Task(spec.id, () => this.onTimer(job), (error: Error) => {
+        this.deps.logger.error({ err: error, jobId: spec.id }, 'cron fire failed');
+      });
+      next.addCronJob(new CronJob({ cronExpression: spec.expression, timezone: spec.timezone }, task, { id: spec.id }));
+    }
+    this.scheduler?.stop();
+    this.scheduler = next;
+    this.jobs = jobs;
+    const now = this.deps.clock.now();
+    for (const job of jobs.values()) {
+      const handled = this.lastHandled.get(job.spec.id);
+      const due = job.times.latestAtOrBefore(now);
+      if (handled !== undefined && due !== undefined && due > handled) this.fire(job.spec, due, 0);
+    }
+  }
+
+  /**
+   * Runs one catch-up fire for each `misfire: runOnce` job that missed fires while the
+   * server was down (other jobs skip them). Call once, after the first `replace`.
+   */
+  catchUp(): void {
+    const now = this.deps.clock.now();
+    for (const { spec, times } of this.jobs.values()) {
+      if (spec.misfire !== 'runOnce') continue;
+      const last = this.deps.ledger.lastFire(spec.id);
+      const missed = times.latestAtOrBefore(now);
+      if (last !== undefined && missed !== undefined && missed > last) {
+        this.deps.logger.info({ jobId: spec.id, scheduledAt: new Date(missed).toISOString() }, 'cron catch-up run for missed fires');
+        this.fire(spec, missed, 0);
+      }
+    }
+  }
+
+  /** The next fire time (epoch ms) of each scheduled job. */
+  nextFires(): Map<string, number | undefined> {
+    const now = this.deps.clock.now();
+    return new Map([...this.jobs].map(([id, job]) => [id, job.times.next(now)]));
+  }
+
+  job(id: string): CronJobSpec | undefined {
+    return this.jobs.get(id)?.spec;
+  }
+
+  /** Stops every timer; runs already started go on (see CronRunner). */
+  stop(): void {
+    this.scheduler?.stop();
+    this.scheduler = undefined;
+    for (const timer of this.delayed) clearTimeout(timer);
+    this.delayed.clear();
+  }
+
+  private onTimer(job: ScheduledJob): void {
+    const scheduledAt = job.times.latestAtOrBefore(this.deps.clock.now() + EARLY_WAKE_MS);
+    if (scheduledAt !== undefined) this.fire(job.spec, scheduledAt, 0);
+  }
+
+  private fire(spec: CronJobSpec, scheduledAt: number, delaySeconds: number): void {
+    if (delaySeconds === 0) this.lastHandled.set(spec.id, Math.max(scheduledAt, this.lastHandled.get(spec.id) ?? 0));
+    const taskId = newTaskId();
+    const key = delaySeconds === 0 ? spec.id : `${spec.id}+${delaySeconds}s`;
+    if (!this.deps.ledger.claim(key, scheduledAt, taskId)) return;
+    this.deps.run({ job: spec, scheduledAt, delaySeconds, taskId });
+    if (delaySeconds !== 0) return;
+    for (const delay of spec.delaysSeconds) {
+      const timer = setTimeout(() => {
+        this.delayed.delete(timer);
+        this.fire(spec, scheduledAt, delay);
+      }, Math.max(0, scheduledAt + delay * 1000 - this.deps.clock.now()));
+      this.delayed.add(timer);
+    }
+  }
+}

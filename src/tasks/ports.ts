@@ -1,0 +1,57 @@
+/**
+ * What the server needs from storage, as small interfaces: the embedded SQLite store
+ * implements all three today, and a Redis implementation can slot in for scale-out.
+ */
+import type { TaskRecord, TaskRecordPage, TaskRecordQuery } from './task-record.js';
+import type { ScriptHttpRequest } from '../invocation/invoker.js';
+import type { ReturnType } from '../runtime/worker-protocol.cjs';
+
+/** Task records: written once a run ends (or when it is queued), read over HTTP. */
+export interface TaskRecordStore {
+  /** Writes (or overwrites, by id) records in one transaction. */
+  save(records: readonly TaskRecord[]): void;
+  get(id: string): TaskRecord | undefined;
+  list(query: TaskRecordQuery): TaskRecordPage;
+  /** Deletes the oldest finished records of one API or cron job beyond `keep`. */
+  trim(origin: TaskRecord['origin'], originId: string, keep: number): void;
+}
+
+/** What an async task needs to run, beyond its record. */
+export interface AsyncCall {
+  returnType: ReturnType;
+  timeoutSeconds: number;
+  httpRequest?: ScriptHttpRequest;
+}
+
+export interface QueuedTask {
+  record: TaskRecord;
+  call: AsyncCall;
+}
+
+/** The durable, bounded queue of async API tasks (at least once). */
+export interface AsyncTaskQueue {
+  /**
+   * Stores the task's `queued` record and queues it, durably, before returning; false when
+   * the queue already holds `max` tasks.
+   */
+  enqueue(task: QueuedTask, max: number): boolean;
+  /** Takes up to `count` tasks, oldest first, marking their records `running`. */
+  claim(count: number, startTime: number, commit: string): QueuedTask[];
+  /** Stores the final record and removes the task from the queue, together. */
+  complete(record: TaskRecord): void;
+  /**
+   * Puts back tasks a crashed process had claimed, counting one more attempt. Called once
+   * at start, before any claim. Returns how many.
+   */
+  recoverClaimed(): number;
+  /** Tasks waiting (not claimed). */
+  depth(): number;
+}
+
+/** Decides which process runs a cron fire: the first to claim (job, scheduled time). */
+export interface CronFireLedger {
+  /** True exactly once per key, across restarts (and, with a shared store, replicas). */
+  claim(jobId: string, scheduledAt: number, taskId: string): boolean;
+  /** The latest claimed scheduled time of a job, for catch-up after downtime. */
+  lastFire(jobId: string): number | undefined;
+}

@@ -1,0 +1,68 @@
+import type { Invocation } from '../invocation/invoker.js';
+import type { CallResult } from '../runtime/pool.js';
+import { formatPrintLog } from './print-log.js';
+import type { TaskRecord, TaskStatus } from './task-record.js';
+
+/** Return values longer than this (JSON text) are not stored in the record. */
+export const RETURN_VALUE_MAX_CHARS = 256 * 1024;
+
+/** How a call that ran (or was given up) ended; a call refused as busy never ran. */
+export type RunResult = Exclude<CallResult, { kind: 'busy' }>;
+
+const STATUS_OF: Record<RunResult['kind'], TaskStatus> = {
+  json: 'success',
+  text: 'success',
+  error: 'failure',
+  timeout: 'timeout',
+  crashed: 'failure',
+};
+
+/** The finished record of one call, from how it ended. */
+export function recordOfCall(call: Invocation, commit: string, triggerTime: number, result: RunResult): TaskRecord {
+  const ran = result.kind === 'json' || result.kind === 'text' || result.kind === 'error' ? result : undefined;
+  const endTime = ran?.endedAt ?? Date.now();
+  const record: TaskRecord = {
+    id: call.taskId,
+    funcId: call.funcId,
+    origin: call.origin,
+    originId: call.originId,
+    kwargs: call.kwargs,
+    commit,
+    triggerTime,
+    startTime: ran?.startedAt ?? triggerTime,
+    endTime,
+    attempt: call.attempt,
+    status: STATUS_OF[result.kind],
+  };
+  switch (result.kind) {
+    case 'json':
+      record.returnValueJson = storedReturnValue(result.body);
+      break;
+    case 'text':
+      record.returnValueJson = storedReturnValue(JSON.stringify(result.body));
+      break;
+    case 'error': {
+      const detail = JSON.parse(result.body) as { exception: string; traceback: string };
+      const split = detail.exception.indexOf(': ');
+      record.exceptionType = split < 0 ? detail.exception : detail.exception.slice(0, split);
+      record.exceptionText = split < 0 ? '' : detail.exception.slice(split + 2);
+      record.traceback = detail.traceback;
+      break;
+    }
+    case 'timeout':
+      record.exceptionType = 'TimeoutError';
+      record.exceptionText = `did not finish within ${call.timeoutSeconds} s`;
+      break;
+    case 'crashed':
+      record.exceptionType = 'WorkerFailed';
+      record.exceptionText = result.message;
+      break;
+  }
+  if (ran?.log) record.printLogs = formatPrintLog(ran.log, ran.startedAt ?? triggerTime);
+  return record;
+}
+
+function storedReturnValue(json: string): string {
+  if (json.length <= RETURN_VALUE_MAX_CHARS) return json;
+  return JSON.stringify(`(return value of ${json.length} characters not stored)`);
+}

@@ -1,0 +1,94 @@
+import type { AsyncCall, AsyncTaskQueue, QueuedTask } from '../ports.js';
+import type { TaskRecord } from '../task-record.js';
+import type { SqliteDatabase } from './database.js';
+import { fromRow, type RecordRow } from './record-rows.js';
+import type { SqliteTaskRecords } from './sqlite-task-records.js';
+
+interface ClaimedRow extends RecordRow {
+  queue_seq: number;
+  call: string;
+}
+
+/**
+ * The async queue as a table beside the task records: accepting a task writes its `queued`
+ * record and its queue row in one transaction; finishing it writes the final record and
+ * deletes the row in one transaction, so a task is never both done and still queued.
+ */
+export class SqliteAsyncQueue implements AsyncTaskQueue {
+  /** Waiting (unclaimed) tasks, counted here so the bound costs no query per call. */
+  private waiting: number;
+  private readonly enqueueTx: (task: QueuedTask) => void;
+  private readonly claimTx: (count: number, startTime: number, commit: string) => QueuedTask[];
+  private readonly completeTx: (record: TaskRecord) => void;
+
+  constructor(
+    private readonly db: SqliteDatabase,
+    records: SqliteTaskRecords,
+  ) {
+    this.waiting = (db.prepare('SELECT count(*) AS n FROM async_queue WHERE claimed_at IS NULL').get() as { n: number }).n;
+    const insertQueue = db.prepare<[string, string]>('INSERT INTO async_queue (task_id, call) VALUES (?, ?)');
+    this.enqueueTx = db.transaction((task: QueuedTask) => {
+      records.save([task.record]);
+      insertQueue.run(task.record.id, JSON.stringify(task.call));
+    });
+
+    const oldest = db.prepare<[number], ClaimedRow>(
+      `SELECT q.seq AS queue_seq, q.call AS call, r.* FROM async_queue q JOIN task_records r ON r.id = q.task_id
+        WHERE q.claimed_at IS NULL ORDER BY q.seq LIMIT ?`,
+    );
+    const markClaimed = db.prepare<[number, number]>('UPDATE async_queue SET claimed_at = ? WHERE seq = ?');
+    const markRunning = db.prepare<[number, string, string]>(
+      `UPDATE task_records SET status = 'running', start_time = ?, commit_id = ? WHERE id = ?`,
+    );
+    this.claimTx = db.transaction((count: number, startTime: number, commit: string) =>
+      oldest.all(count).map((row) => {
+        markClaimed.run(startTime, row.queue_seq);
+        markRunning.run(startTime, commit, row.id);
+        const record: TaskRecord = { ...fromRow(row), status: 'running', startTime, commit };
+        return { record, call: JSON.parse(row.call) as AsyncCall };
+      }),
+    );
+
+    const dequeue = db.prepare<[string]>('DELETE FROM async_queue WHERE task_id = ?');
+    this.completeTx = db.transaction((record: TaskRecord) => {
+      records.save([record]);
+      dequeue.run(record.id);
+    });
+  }
+
+  enqueue(task: QueuedTask, max: number): boolean {
+    if (this.waiting >= max) return false;
+    this.enqueueTx(task);
+    this.waiting++;
+    return true;
+  }
+
+  claim(count: number, startTime: number, commit: string): QueuedTask[] {
+    if (this.waiting === 0 || count <= 0) return [];
+    const claimed = this.claimTx(count, startTime, commit);
+    this.waiting -= claimed.length;
+    return claimed;
+  }
+
+  complete(record: TaskRecord): void {
+    this.completeTx(record);
+  }
+
+  recoverClaimed(): number {
+    const recovered = this.db.transaction(() => {
+      this.db
+        .prepare(
+          `UPDATE task_records SET status = 'queued', attempt = attempt + 1, start_time = NULL
+            WHERE id IN (SELECT task_id FROM async_queue WHERE claimed_at IS NOT NULL)`,
+        )
+        .run();
+      return this.db.prepare('UPDATE async_queue SET claimed_at = NULL WHERE claimed_at IS NOT NULL').run().changes;
+    })();
+    this.waiting += recovered;
+    return recovered;
+  }
+
+  depth(): number {
+    return this.waiting;
+  }
+}

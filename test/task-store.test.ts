@@ -1,0 +1,147 @@
+// The embedded SQLite store behind the storage ports: records, trimming, paging, the durable
+// async queue, the cron fire ledger, and migrating a database written by an older schema.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { openDatabase } from '../src/tasks/sqlite/database.js';
+import { MIGRATIONS } from '../src/tasks/sqlite/migrations.js';
+import { openSqliteStorage } from '../src/tasks/sqlite/index.js';
+import type { TaskRecord } from '../src/tasks/task-record.js';
+
+function tempDir(t: { teardown(fn: () => void): void }): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'gitfunc-store-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+let counter = 0;
+function record(fields: Partial<TaskRecord> = {}): TaskRecord {
+  counter++;
+  return {
+    id: `task-${counter}`,
+    funcId: 'demo__basic.f',
+    origin: 'syncAPI',
+    originId: 'api-a',
+    kwargs: { n: counter },
+    commit: 'c'.repeat(40),
+    triggerTime: 1_700_000_000_000 + counter,
+    attempt: 1,
+    status: 'success',
+    ...fields,
+  };
+}
+
+t.test('records round-trip, newest first, filtered and paged', async (t) => {
+  const storage = openSqliteStorage(tempDir(t));
+  t.teardown(() => storage.close());
+  const written = [
+    record({ returnValueJson: '{"a":[1,2]}', printLogs: 'line\n' }),
+    record({ status: 'failure', exceptionType: 'ValueError', exceptionText: 'bad', traceback: 'Traceback ...' }),
+    record({ originId: 'api-b' }),
+    record({ origin: 'cronJob', originId: 'job' }),
+  ];
+  storage.records.save(written);
+  t.same(storage.records.get(written[0]!.id), written[0]);
+  t.same(storage.records.get(written[1]!.id), written[1]);
+  t.equal(storage.records.get('task-missing'), undefined);
+
+  const all = storage.records.list({ limit: 10 });
+  t.same(all.records.map((r) => r.id), written.map((r) => r.id).reverse());
+  t.equal(all.next, null);
+  t.same(storage.records.list({ limit: 10, originId: 'api-a' }).records.map((r) => r.id), [written[1]!.id, written[0]!.id]);
+  t.same(storage.records.list({ limit: 10, status: 'failure' }).records.map((r) => r.id), [written[1]!.id]);
+  t.same(storage.records.list({ limit: 10, origin: 'cronJob' }).records.map((r) => r.id), [written[3]!.id]);
+
+  const first = storage.records.list({ limit: 3 });
+  t.equal(first.records.length, 3);
+  t.not(first.next, null);
+  const second = storage.records.list({ limit: 3, before: first.next! });
+  t.same(second.records.map((r) => r.id), [written[0]!.id]);
+  t.equal(second.next, null);
+});
+
+t.test('trim keeps the newest finished records of one origin and never a queued or running one', async (t) => {
+  const storage = openSqliteStorage(tempDir(t));
+  t.teardown(() => storage.close());
+  const running = record({ status: 'running' });
+  const other = record({ originId: 'api-other' });
+  const finished = Array.from({ length: 8 }, () => record());
+  storage.records.save([running, other, ...finished]);
+  storage.records.trim('syncAPI', 'api-a', 3);
+  const left = storage.records.list({ limit: 50 }).records.map((r) => r.id);
+  t.same(left, [...finished.slice(-3).map((r) => r.id).reverse(), other.id, running.id]);
+});
+
+t.test('the async queue is bounded, claims oldest first, and re-queues a crashed run with one more attempt', async (t) => {
+  const dir = tempDir(t);
+  const storage = openSqliteStorage(dir);
+  const call = { returnType: 'raw' as const, timeoutSeconds: 60 };
+  const tasks = [1, 2, 3].map(() => record({ origin: 'asyncAPI', status: 'queued' }));
+  t.ok(storage.queue.enqueue({ record: tasks[0]!, call }, 2));
+  t.ok(storage.queue.enqueue({ record: tasks[1]!, call }, 2));
+  t.notOk(storage.queue.enqueue({ record: tasks[2]!, call }, 2), 'a full queue refuses');
+  t.equal(storage.records.get(tasks[2]!.id), undefined, 'a refused task leaves no record');
+  t.equal(storage.queue.depth(), 2);
+
+  const [claimed] = storage.queue.claim(1, 1234, 'd'.repeat(40));
+  t.equal(claimed!.record.id, tasks[0]!.id);
+  t.same(claimed!.call, call);
+  t.match(storage.records.get(tasks[0]!.id), { status: 'running', startTime: 1234, commit: 'd'.repeat(40) });
+  t.equal(storage.queue.depth(), 1);
+  storage.close();
+
+  // The process died with task 0 running: the next start puts it back, attempt 2.
+  const reopened = openSqliteStorage(dir);
+  t.teardown(() => reopened.close());
+  t.equal(reopened.queue.depth(), 1);
+  t.equal(reopened.queue.recoverClaimed(), 1);
+  t.equal(reopened.queue.depth(), 2);
+  const again = reopened.queue.claim(5, 5678, 'e'.repeat(40));
+  t.same(again.map((task) => [task.record.id, task.record.attempt]), [[tasks[0]!.id, 2], [tasks[1]!.id, 1]]);
+  reopened.queue.complete({ ...again[0]!.record, status: 'success', endTime: 6000, returnValueJson: '1' });
+  t.match(reopened.records.get(tasks[0]!.id), { status: 'success', attempt: 2, returnValueJson: '1' });
+  t.equal(reopened.queue.recoverClaimed(), 1, 'only the unfinished task is still claimed');
+});
+
+t.test('the cron ledger grants each (job, scheduled time) once, across reopening', async (t) => {
+  const dir = tempDir(t);
+  const storage = openSqliteStorage(dir);
+  t.ok(storage.cronLedger.claim('job', 1000, 'task-a'));
+  t.notOk(storage.cronLedger.claim('job', 1000, 'task-b'));
+  t.ok(storage.cronLedger.claim('job', 2000, 'task-c'));
+  t.ok(storage.cronLedger.claim('other', 1000, 'task-d'));
+  t.equal(storage.cronLedger.lastFire('job'), 2000);
+  t.equal(storage.cronLedger.lastFire('never'), undefined);
+  storage.close();
+  const reopened = openSqliteStorage(dir);
+  t.teardown(() => reopened.close());
+  t.notOk(reopened.cronLedger.claim('job', 2000, 'task-e'));
+});
+
+t.test('a database of the previous schema version is migrated and keeps its records', async (t) => {
+  const dir = tempDir(t);
+  const previous = openDatabase(dir, MIGRATIONS.slice(0, MIGRATIONS.length - 1));
+  t.equal(previous.pragma('user_version', { simple: true }), MIGRATIONS.length - 1);
+  previous
+    .prepare(
+      `INSERT INTO task_records (id, func_id, origin, origin_id, kwargs, commit_id, trigger_time, attempt, status, return_value)
+       VALUES ('task-old', 'demo__basic.f', 'syncAPI', 'api-a', '{"x":1}', 'abc', 42, 1, 'success', '"kept"')`,
+    )
+    .run();
+  previous.close();
+
+  const storage = openSqliteStorage(dir);
+  t.teardown(() => storage.close());
+  t.match(storage.records.get('task-old'), { kwargs: { x: 1 }, returnValueJson: '"kept"', status: 'success' });
+  t.ok(storage.queue.enqueue({ record: record({ origin: 'asyncAPI', status: 'queued' }), call: { returnType: 'raw', timeoutSeconds: 1 } }, 10));
+  t.ok(storage.cronLedger.claim('job', 1, 'task-x'));
+});
+
+t.test('a database written by a newer gitfunc is refused, not damaged', async (t) => {
+  const dir = tempDir(t);
+  const newer = openDatabase(dir);
+  newer.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+  newer.close();
+  t.throws(() => openSqliteStorage(dir), { code: 'STORE_TOO_NEW' });
+});
