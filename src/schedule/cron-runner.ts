@@ -5,7 +5,7 @@ import { recordOfCall } from '../tasks/record-of-call.js';
 import type { RecordWriter } from '../tasks/record-writer.js';
 import type { TaskRecord } from '../tasks/task-record.js';
 import type { CronJobSpec } from './cron-job-spec.js';
-import type { CronFire } from './cron-scheduler.js';
+import { type CronFire, cronRunKey } from './cron-scheduler.js';
 
 export interface CronRunnerDeps {
   holder: RevisionHolder;
@@ -30,8 +30,8 @@ export class CronRunner {
 
   /** A scheduled fire (or a delayed run after one). */
   runFire(fire: CronFire): void {
-    const key = fire.delaySeconds === 0 ? fire.job.id : `${fire.job.id}+${fire.delaySeconds}s`;
-    const triggerTime = fire.scheduledAt + fire.delaySeconds * 1000;
+    const key = cronRunKey(fire.job.id, fire.delaySeconds);
+    const triggerTime = fire.scheduledAt + (fire.delaySeconds ?? 0) * 1000;
     if (this.runningKeys.has(key)) {
       const now = Date.now();
       this.deps.records.add({

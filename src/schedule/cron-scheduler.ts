@@ -10,8 +10,8 @@ export interface CronFire {
   job: CronJobSpec;
   /** The scheduled time of the fire (epoch ms). */
   scheduledAt: number;
-  /** 0 for the fire itself; else the `delayed_cron_job` offset this run is for. */
-  delaySeconds: number;
+  /** Absent for the fire itself; else the `delayed_cron_job` offset this run is for. */
+  delaySeconds?: number;
   taskId: string;
 }
 
@@ -69,7 +69,7 @@ export class CronScheduler {
     for (const job of jobs.values()) {
       const handled = this.lastHandled.get(job.spec.id);
       const due = job.times.latestAtOrBefore(now);
-      if (handled !== undefined && due !== undefined && due > handled) this.fire(job.spec, due, 0);
+      if (handled !== undefined && due !== undefined && due > handled) this.fire(job.spec, due);
     }
   }
 
@@ -85,7 +85,7 @@ export class CronScheduler {
       const missed = times.latestAtOrBefore(now);
       if (last !== undefined && missed !== undefined && missed > last) {
         this.deps.logger.info({ jobId: spec.id, scheduledAt: new Date(missed).toISOString() }, 'cron catch-up run for missed fires');
-        this.fire(spec, missed, 0);
+        this.fire(spec, missed);
       }
     }
   }
@@ -110,16 +110,15 @@ export class CronScheduler {
 
   private onTimer(job: ScheduledJob): void {
     const scheduledAt = job.times.latestAtOrBefore(this.deps.clock.now() + EARLY_WAKE_MS);
-    if (scheduledAt !== undefined) this.fire(job.spec, scheduledAt, 0);
+    if (scheduledAt !== undefined) this.fire(job.spec, scheduledAt);
   }
 
-  private fire(spec: CronJobSpec, scheduledAt: number, delaySeconds: number): void {
-    if (delaySeconds === 0) this.lastHandled.set(spec.id, Math.max(scheduledAt, this.lastHandled.get(spec.id) ?? 0));
+  private fire(spec: CronJobSpec, scheduledAt: number, delaySeconds?: number): void {
+    if (delaySeconds === undefined) this.lastHandled.set(spec.id, Math.max(scheduledAt, this.lastHandled.get(spec.id) ?? 0));
     const taskId = newTaskId();
-    const key = delaySeconds === 0 ? spec.id : `${spec.id}+${delaySeconds}s`;
-    if (!this.deps.ledger.claim(key, scheduledAt, taskId)) return;
-    this.deps.run({ job: spec, scheduledAt, delaySeconds, taskId });
-    if (delaySeconds !== 0) return;
+    if (!this.deps.ledger.claim(cronRunKey(spec.id, delaySeconds), scheduledAt, taskId)) return;
+    this.deps.run({ job: spec, scheduledAt, ...(delaySeconds === undefined ? {} : { delaySeconds }), taskId });
+    if (delaySeconds !== undefined) return;
     for (const delay of spec.delaysSeconds) {
       const timer = setTimeout(() => {
         this.delayed.delete(timer);
@@ -128,4 +127,9 @@ export class CronScheduler {
       this.delayed.add(timer);
     }
   }
+}
+
+/** The job id a run is claimed and tracked under: `job`, or `job+30s` for a delayed run. */
+export function cronRunKey(jobId: string, delaySeconds: number | undefined): string {
+  return delaySeconds === undefined ? jobId : `${jobId}+${delaySeconds}s`;
 }
