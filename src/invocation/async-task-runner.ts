@@ -63,7 +63,15 @@ export class AsyncTaskRunner {
     const free = this.deps.concurrency - this.inFlight;
     const revision = this.deps.holder.current;
     if (free <= 0 || revision === undefined) return;
-    for (const task of this.deps.queue.claim(free, Date.now(), revision.commit)) {
+    let claimed: QueuedTask[];
+    try {
+      claimed = this.deps.queue.claim(free, Date.now(), revision.commit);
+    } catch (error) {
+      // The store failed (disk full, I/O error): the tasks stay queued; the next wake retries.
+      this.deps.logger.error({ err: error }, 'could not take async tasks from the queue');
+      return;
+    }
+    for (const task of claimed) {
       this.inFlight++;
       void this.run(task).finally(() => {
         this.inFlight--;
