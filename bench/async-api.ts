@@ -27,6 +27,7 @@ const LIGHT_TASKS = Number(process.env.BENCH_LIGHT_TASKS ?? 200);
 const LIGHT_PAUSE_MS = Number(process.env.BENCH_LIGHT_PAUSE_MS ?? 20);
 /** Longest wait for the queue to empty, each time. */
 const DRAIN_LIMIT_SECONDS = Number(process.env.BENCH_DRAIN_SECONDS ?? 60);
+const START_LIMIT_SECONDS = 120;
 
 const SYNC_API = 'summary';
 const ASYNC_API = 'summary-async';
@@ -72,29 +73,43 @@ function startServer(): Promise<Server> {
   );
   return new Promise((resolve, reject) => {
     let url: string | undefined;
-    let pending = '';
+    let ready = false;
     let tail = '';
-    const onData = (chunk: Buffer): void => {
-      const text = chunk.toString();
-      tail = (tail + text).slice(-4000);
-      if (url !== undefined && pending === '') return; // ready: the rest of the log is drained unread
-      pending += text;
-      const lines = pending.split('\n');
-      pending = lines.pop()!;
-      for (const line of lines) {
-        if (!line.startsWith('{')) continue;
-        const entry = JSON.parse(line) as { msg?: string; url?: string };
-        if (entry.msg === 'listening') url = entry.url;
-        if (entry.msg === 'revision served' && url !== undefined) {
-          pending = '';
-          resolve({ child, url, dataDir });
-          return;
-        }
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`gitfunc was not ready within ${START_LIMIT_SECONDS} s:\n${tail}`));
+    }, START_LIMIT_SECONDS * 1000);
+    const reader = (): ((chunk: Buffer) => void) => {
+      let pending = '';
+      return (chunk) => {
+        if (ready) return; // the rest of the log is drained unread
+        const text = chunk.toString();
+        tail = (tail + text).slice(-4000);
+        pending += text;
+        const lines = pending.split('\n');
+        pending = lines.pop()!;
+        for (const line of lines) onLine(line);
+      };
+    };
+    const onLine = (line: string): void => {
+      let entry: { msg?: string; url?: string };
+      try {
+        entry = JSON.parse(line) as typeof entry;
+      } catch {
+        return; // not a log line
+      }
+      if (entry.msg === 'listening') url = entry.url;
+      if (entry.msg === 'revision served' && url !== undefined && !ready) {
+        ready = true;
+        clearTimeout(timer);
+        resolve({ child, url, dataDir });
       }
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout!.on('data', reader());
+    child.stderr!.on('data', reader());
     child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (ready) return;
       rmSync(dataDir, { recursive: true, force: true });
       reject(new Error(`gitfunc exited (${code ?? signal}) before it was ready:\n${tail}`));
     });
@@ -266,18 +281,23 @@ try {
   }
 
   // Light load: one task at a time, a pause apart, so none waits behind a backlog.
-  const lightAccept: number[] = [];
-  const lightNotOk = new Map<number, number>();
-  for (let i = 0; i < LIGHT_TASKS; i++) {
+  const submit = async (text: string): Promise<{ status: number; ms: number }> => {
     const started = performance.now();
     const response = await fetch(`${server.url}/api/v1/async/${ASYNC_API}/s`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ text: TEXT.light }),
+      body: JSON.stringify({ text }),
     });
     await response.arrayBuffer();
-    lightAccept.push(performance.now() - started);
-    if (response.status !== 200) lightNotOk.set(response.status, (lightNotOk.get(response.status) ?? 0) + 1);
+    return { status: response.status, ms: performance.now() - started };
+  };
+  for (let i = 0; i < 10; i++) await submit(TEXT.warmup); // fetch's own first-call costs
+  const lightAccept: number[] = [];
+  const lightNotOk = new Map<number, number>();
+  for (let i = 0; i < LIGHT_TASKS; i++) {
+    const { status, ms } = await submit(TEXT.light);
+    lightAccept.push(ms);
+    if (status !== 200) lightNotOk.set(status, (lightNotOk.get(status) ?? 0) + 1);
     await sleep(LIGHT_PAUSE_MS);
   }
   drainedInTime = (await waitDrained(server)) && drainedInTime;
@@ -311,11 +331,16 @@ try {
     `| 4) light load (${LIGHT_TASKS} × 1, ${LIGHT_PAUSE_MS} ms apart): accept latency | | ${ms(lightAccept, 50)} | ${ms(lightAccept, 99)} | ${ms(lightAccept, 100)} | ${lightNotOkText} | |`,
     `| 4) light load: accept→start (${light.tasks} tasks) | | ${ms(light.acceptToStart, 50)} | ${ms(light.acceptToStart, 99)} | ${ms(light.acceptToStart, 100)} | ${light.unfinished} unfinished, ${light.failed} failed | |`,
     '',
-    `accepted in load rounds: ${accepted} (records found: ${heavy.tasks}); not started when the load stopped: ${backlogs.join(' / ')} tasks; ` +
+    // A round's last requests (at most one per connection) may be queued by the server after
+    // autocannon stopped counting their answers, so records may exceed the 200s by that many.
+    `accepted in load rounds: ${accepted} answered 200, ${heavy.tasks} queued (answers cut off at the end of a round are not counted); ` +
+      `not started when the load stopped: ${backlogs.join(' / ')} tasks; ` +
       `queue empty ${drainAfter.map((s) => fmt(s, 1)).join(' / ')} s after the load stopped (per round)`,
   ];
   if (!drainedInTime) lines.push(`WARNING: the queue did not empty within ${DRAIN_LIMIT_SECONDS} s (BENCH_DRAIN_SECONDS); unfinished tasks are left out of the timings`);
-  if (accepted !== heavy.tasks) lines.push(`WARNING: ${accepted} tasks accepted but ${heavy.tasks} records found`);
+  if (heavy.tasks < accepted || heavy.tasks > accepted + ROUNDS * CONNECTIONS) {
+    lines.push(`WARNING: ${accepted} tasks accepted but ${heavy.tasks} records found`);
+  }
   process.stdout.write(`${lines.join('\n')}\n`);
 } finally {
   await stopServer(server);
