@@ -1,5 +1,6 @@
-// Copies the files tsc does not emit (the Python shim, the plain-CJS worker entry) into dist/.
+// Copies the files tsc does not emit (the Python shim, the plain-JS thread entries) into dist/.
 import { cpSync } from 'node:fs';
 
 cpSync('src/runtime/python', 'dist/runtime/python', { recursive: true, filter: (src) => !src.includes('__pycache__') });
 cpSync('src/runtime/worker-entry.cjs', 'dist/runtime/worker-entry.cjs');
+cpSync('src/tasks/sqlite/record-thread-entry.mjs', 'dist/tasks/sqlite/record-thread-entry.mjs');

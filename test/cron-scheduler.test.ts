@@ -14,11 +14,11 @@ import { openSqliteStorage } from '../src/tasks/sqlite/index.js';
 const logger = createLogger('silent');
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function storage(t: { teardown(fn: () => void): void }): ReturnType<typeof openSqliteStorage> {
+function storage(t: { teardown(fn: () => Promise<void>): void }): ReturnType<typeof openSqliteStorage> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gitfunc-cron-'));
   const opened = openSqliteStorage(dir);
-  t.teardown(() => {
-    opened.close();
+  t.teardown(async () => {
+    await opened.close();
     rmSync(dir, { recursive: true, force: true });
   });
   return opened;

@@ -73,6 +73,25 @@ t.test('trim keeps the newest finished records of one origin and never a queued 
   t.same(left, [...finished.slice(-3).map((r) => r.id).reverse(), other.id, running.id]);
 });
 
+t.test('record batches are written by the writer thread, then trimmed', async (t) => {
+  const storage = openSqliteStorage(tempDir(t));
+  t.teardown(() => storage.close());
+  const batch = Array.from({ length: 6 }, () => record({ originId: 'api-thread' }));
+  await storage.recordSink.write({ records: batch, trims: [{ origin: 'syncAPI', originId: 'api-thread', keep: 4 }] });
+  t.same(
+    storage.records.list({ limit: 10, originId: 'api-thread' }).records,
+    batch.slice(-4).reverse(),
+    'read back on the serving connection',
+  );
+  const running = record({ originId: 'api-thread', status: 'running' });
+  const writes = [
+    storage.recordSink.write({ records: [running], trims: [] }),
+    storage.recordSink.write({ records: [{ ...running, status: 'success', endTime: 1 }], trims: [] }),
+  ];
+  await Promise.all(writes);
+  t.match(storage.records.get(running.id), { status: 'success', endTime: 1 }, 'batches are written in order');
+});
+
 t.test('the async queue is bounded, claims oldest first, and re-queues a crashed run with one more attempt', async (t) => {
   const dir = tempDir(t);
   const storage = openSqliteStorage(dir);
@@ -89,7 +108,7 @@ t.test('the async queue is bounded, claims oldest first, and re-queues a crashed
   t.same(claimed!.call, call);
   t.match(storage.records.get(tasks[0]!.id), { status: 'running', startTime: 1234, commit: 'd'.repeat(40) });
   t.equal(storage.queue.depth(), 1);
-  storage.close();
+  await storage.close();
 
   // The process died with task 0 running: the next start puts it back, attempt 2.
   const reopened = openSqliteStorage(dir);
@@ -113,7 +132,7 @@ t.test('the cron ledger grants each (job, scheduled time) once, across reopening
   t.ok(storage.cronLedger.claim('other', 1000, 'task-d'));
   t.equal(storage.cronLedger.lastFire('job'), 2000);
   t.equal(storage.cronLedger.lastFire('never'), undefined);
-  storage.close();
+  await storage.close();
   const reopened = openSqliteStorage(dir);
   t.teardown(() => reopened.close());
   t.notOk(reopened.cronLedger.claim('job', 2000, 'task-e'));

@@ -8,7 +8,7 @@ export interface TaskApiDeps {
   check: AdminCheck;
   store: TaskRecordStore;
   /** Writes records still buffered, so a read sees every run that has ended. */
-  flushPending(): void;
+  flushPending(): Promise<void>;
 }
 
 const ORIGINS: readonly TaskOrigin[] = ['syncAPI', 'asyncAPI', 'cronJob', 'manual'];
@@ -63,8 +63,8 @@ function recordQuery(req: Request): TaskRecordQuery {
 export function registerTaskApi(app: Polka, deps: TaskApiDeps): void {
   app.get(
     '/api/v1/tasks/:id',
-    adminRoute(deps.check, (req) => {
-      deps.flushPending();
+    adminRoute(deps.check, async (req) => {
+      await deps.flushPending();
       const record = deps.store.get(req.params.id!);
       if (record === undefined) throw new ApiError(ApiErrors.notFound, `No task '${req.params.id}'`);
       return recordView(record);
@@ -72,8 +72,8 @@ export function registerTaskApi(app: Polka, deps: TaskApiDeps): void {
   );
   app.get(
     '/api/v1/task-records',
-    adminRoute(deps.check, (req) => {
-      deps.flushPending();
+    adminRoute(deps.check, async (req) => {
+      await deps.flushPending();
       const page = deps.store.list(recordQuery(req));
       return { records: page.records.map(recordView), next: page.next };
     }),

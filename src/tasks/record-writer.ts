@@ -1,63 +1,67 @@
 import type { Logger } from '../log.js';
-import type { TaskRecordStore } from './ports.js';
+import type { RecordBatchSink } from './ports.js';
+import { RecordBuffer } from './record-buffer.js';
 import type { TaskOrigin, TaskRecord } from './task-record.js';
 
 export interface RecordWriterOptions {
-  /** Most time a record waits in memory before it is written. */
+  /** Most time a record waits in memory before it is sent to be written. */
   flushMs: number;
-  /** A batch this large is written at once. */
+  /** A batch this large is sent at once. */
   maxBatch: number;
   /** Finished records kept per API or cron job. */
   keep(origin: TaskOrigin): number;
 }
 
 /**
- * Writes finished records of sync and cron runs off the request path: buffered, then saved
- * in one transaction per batch, and each API or cron job written to is trimmed after. A
- * record waits at most `flushMs` (a process killed in that window loses it; a client going
- * away never does).
+ * Collects finished records of sync and cron runs and hands them to the sink in batches, off
+ * the request path; each API or cron job written to is trimmed after, and a batch carries only
+ * the records trimming would keep (RecordBuffer). A record waits at most
+ * `flushMs` (a process killed in that window loses it; a client going away never does).
  */
 export class RecordWriter {
-  private buffer: TaskRecord[] = [];
-  /** `origin\0originId` keys to trim at the next flush. */
+  private readonly buffer: RecordBuffer;
+  /** `origin\0originId` keys to trim with the next batch, besides those of the buffered records. */
   private readonly toTrim = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
+  /** Settles when every batch sent so far is written (or failed). */
+  private written: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly store: TaskRecordStore,
+    private readonly sink: RecordBatchSink,
     private readonly options: RecordWriterOptions,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.buffer = new RecordBuffer(options.keep);
+  }
 
   add(record: TaskRecord): void {
-    this.buffer.push(record);
-    this.markForTrim(record.origin, record.originId);
-    if (this.buffer.length >= this.options.maxBatch) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), this.options.flushMs);
+    this.buffer.add(record);
+    if (this.buffer.added >= this.options.maxBatch) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), this.options.flushMs);
   }
 
-  /** Trims an origin at the next flush (its record was written elsewhere, e.g. by the queue). */
+  /** Trims an origin with the next batch (its record was written elsewhere, e.g. by the queue). */
   markForTrim(origin: TaskOrigin, originId: string): void {
     this.toTrim.add(`${origin}\0${originId}`);
-    this.timer ??= setTimeout(() => this.flush(), this.options.flushMs);
+    this.timer ??= setTimeout(() => void this.flush(), this.options.flushMs);
   }
 
-  /** Writes everything buffered now. */
-  flush(): void {
+  /** Sends everything collected now; resolves once it and every earlier batch are written. */
+  flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const batch = this.buffer;
-    this.buffer = [];
-    try {
-      this.store.save(batch);
-      for (const key of this.toTrim) {
-        const [origin, originId] = key.split('\0') as [TaskOrigin, string];
-        this.store.trim(origin, originId, this.options.keep(origin));
-      }
-      this.toTrim.clear();
-    } catch (error) {
+    if (this.buffer.added === 0 && this.toTrim.size === 0) return this.written;
+    const { records, origins } = this.buffer.drain();
+    for (const { origin, originId } of origins) this.toTrim.add(`${origin}\0${originId}`);
+    const trims = [...this.toTrim].map((key) => {
+      const [origin, originId] = key.split('\0') as [TaskOrigin, string];
+      return { origin, originId, keep: this.options.keep(origin) };
+    });
+    this.toTrim.clear();
+    this.written = this.sink.write({ records, trims }).catch((error: unknown) => {
       // A full disk must not take calls down with it; the records of this batch are lost.
-      this.logger.error({ err: error, records: batch.length }, 'task records could not be written');
-    }
+      this.logger.error({ err: error, records: records.length }, 'task records could not be written');
+    });
+    return this.written;
   }
 }

@@ -25,8 +25,7 @@ export const MIGRATIONS: readonly string[] = [
      print_logs TEXT
    );
    CREATE INDEX task_records_by_origin ON task_records (origin, origin_id, seq);
-   CREATE INDEX task_records_by_func ON task_records (func_id, seq);
-   CREATE INDEX task_records_by_status ON task_records (status, seq);`,
+   -- No index by function or status: trimming keeps the table small enough to scan.`,
   // 2: the durable async queue and the cron fire ledger.
   `CREATE TABLE async_queue (
      seq INTEGER PRIMARY KEY AUTOINCREMENT,

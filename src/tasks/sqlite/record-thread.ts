@@ -1,0 +1,37 @@
+/**
+ * The thread that writes record batches into the data dir's database (see SqliteRecordSink):
+ * its own connection, so the serving thread never spends its time in SQLite for them.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { RecordBatch } from '../ports.js';
+import { openDatabase } from './database.js';
+import { SqliteTaskRecords } from './sqlite-task-records.js';
+
+export interface RecordThreadData {
+  dataDir: string;
+}
+
+export interface WriteRequest {
+  seq: number;
+  batch: RecordBatch;
+}
+
+export interface WriteReply {
+  seq: number;
+  /** Why the batch could not be written. */
+  error?: string;
+}
+
+const { dataDir } = workerData as RecordThreadData;
+const records = new SqliteTaskRecords(openDatabase(dataDir));
+
+parentPort!.on('message', ({ seq, batch }: WriteRequest) => {
+  let reply: WriteReply = { seq };
+  try {
+    records.save(batch.records);
+    for (const trim of batch.trims) records.trim(trim.origin, trim.originId, trim.keep);
+  } catch (error) {
+    reply = { seq, error: error instanceof Error ? error.message : String(error) };
+  }
+  parentPort!.postMessage(reply);
+});
