@@ -8,9 +8,9 @@ import { fetchRevision } from './git/index.js';
 import { createAdminCheck } from './http/admin-auth.js';
 import { createApp } from './http/app.js';
 import type { Readiness } from './http/health-api.js';
-import { RequestTracker } from './http/request-tracker.js';
 import { AsyncTaskRunner } from './invocation/async-task-runner.js';
 import { Invoker } from './invocation/invoker.js';
+import { InFlight } from './in-flight.js';
 import { createLogger, type Logger } from './log.js';
 import { buildRevision } from './revision/build-revision.js';
 import { RevisionHolder } from './revision/revision-holder.js';
@@ -104,10 +104,11 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     cron: { check, scheduler, runner: cronRunner },
   });
 
-  const requests = new RequestTracker();
+  const requests = new InFlight();
   // polka's handler parses the URL itself; `Request` is the same object with fields it adds.
   const server = createServer((req, res) => {
-    requests.track(res);
+    requests.enter();
+    res.once('close', () => requests.leave());
     void app.handler(req as Request, res, undefined as never);
   });
   server.requestTimeout = settings.limits.syncTimeoutMaxSeconds * 1000 + REQUEST_TIMEOUT_MARGIN_MS;

@@ -1,3 +1,4 @@
+import { InFlight } from '../in-flight.js';
 import type { Logger } from '../log.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
 import type { AsyncTaskQueue, QueuedTask } from '../tasks/ports.js';
@@ -22,9 +23,8 @@ export interface AsyncTaskRunnerDeps {
  * together with its final record, so a crash re-runs it (at least once).
  */
 export class AsyncTaskRunner {
-  private inFlight = 0;
+  private readonly inFlight = new InFlight();
   private stopped = true;
-  private idle: (() => void) | undefined;
 
   constructor(private readonly deps: AsyncTaskRunnerDeps) {}
 
@@ -44,23 +44,16 @@ export class AsyncTaskRunner {
   /** Takes no more tasks; resolves once the running ones ended, or at `graceMs`. */
   stop(graceMs: number): Promise<void> {
     this.stopped = true;
-    if (this.inFlight === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, graceMs);
-      this.idle = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+    return this.inFlight.idle(graceMs);
   }
 
   get running(): number {
-    return this.inFlight;
+    return this.inFlight.active;
   }
 
   private pump(): void {
     if (this.stopped) return;
-    const free = this.deps.concurrency - this.inFlight;
+    const free = this.deps.concurrency - this.inFlight.active;
     const revision = this.deps.holder.current;
     if (free <= 0 || revision === undefined) return;
     let claimed: QueuedTask[];
@@ -72,10 +65,9 @@ export class AsyncTaskRunner {
       return;
     }
     for (const task of claimed) {
-      this.inFlight++;
+      this.inFlight.enter();
       void this.run(task).finally(() => {
-        this.inFlight--;
-        if (this.stopped && this.inFlight === 0) this.idle?.();
+        this.inFlight.leave();
         this.pump();
       });
     }

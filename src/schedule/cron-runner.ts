@@ -1,4 +1,5 @@
 import type { Invocation, Invoker } from '../invocation/invoker.js';
+import { InFlight } from '../in-flight.js';
 import type { Logger } from '../log.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
 import { recordOfCall } from '../tasks/record-of-call.js';
@@ -22,8 +23,7 @@ export interface CronRunnerDeps {
 export class CronRunner {
   /** Runs in progress per job (and delayed-run) key. */
   private readonly runningKeys = new Set<string>();
-  private inFlight = 0;
-  private idle: (() => void) | undefined;
+  private readonly inFlight = new InFlight();
   private stopping = false;
 
   constructor(private readonly deps: CronRunnerDeps) {}
@@ -55,18 +55,11 @@ export class CronRunner {
   /** Resolves once no run is in progress, or at `graceMs`; a run cut after that is `cancelled`. */
   drain(graceMs: number): Promise<void> {
     this.stopping = true;
-    if (this.inFlight === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, graceMs);
-      this.idle = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+    return this.inFlight.idle(graceMs);
   }
 
   get running(): number {
-    return this.inFlight;
+    return this.inFlight.active;
   }
 
   private baseRecord(job: CronJobSpec, taskId: string, origin: 'cronJob' | 'manual', triggerTime: number): TaskRecord {
@@ -86,7 +79,7 @@ export class CronRunner {
   private async run(job: CronJobSpec, taskId: string, origin: 'cronJob' | 'manual', triggerTime: number): Promise<void> {
     const revision = this.deps.holder.acquire();
     if (revision === undefined) return; // jobs are scheduled only once a revision is served
-    this.inFlight++;
+    this.inFlight.enter();
     try {
       this.deps.records.add({ ...this.baseRecord(job, taskId, origin, triggerTime), startTime: Date.now() });
       const call: Invocation = {
@@ -108,8 +101,7 @@ export class CronRunner {
       this.deps.logger.error({ err: error, jobId: job.id, taskId }, 'cron run could not be recorded');
     } finally {
       this.deps.holder.release(revision);
-      this.inFlight--;
-      if (this.inFlight === 0) this.idle?.();
+      this.inFlight.leave();
     }
   }
 }
