@@ -92,6 +92,38 @@ t.test('record batches are written by the writer thread, then trimmed', async (t
   t.match(storage.records.get(running.id), { status: 'success', endTime: 1 }, 'batches are written in order');
 });
 
+t.test('the queue keeps working while the record thread writes on its own connection', async (t) => {
+  const storage = openSqliteStorage(tempDir(t));
+  t.teardown(() => storage.close());
+  const call = { returnType: 'raw' as const, timeoutSeconds: 60 };
+  let writing = true;
+  const writer = (async () => {
+    let batches = 0;
+    while (writing) {
+      const batch = Array.from({ length: 50 }, () => record({ originId: 'busy' }));
+      await storage.recordSink.write({ records: batch, trims: [{ origin: 'syncAPI', originId: 'busy', keep: 20 }] });
+      batches++;
+    }
+    return batches;
+  })();
+  // Each cycle reads, then writes: without taking the write lock first it would fail at once
+  // with SQLITE_BUSY whenever the thread committed in between.
+  const deadline = Date.now() + 1500;
+  let cycles = 0;
+  while (Date.now() < deadline) {
+    const task = record({ origin: 'asyncAPI', status: 'queued' });
+    if (!storage.queue.enqueue({ record: task, call }, 1000)) throw new Error('queue refused a task');
+    const [claimed] = storage.queue.claim(1, Date.now(), 'c');
+    storage.queue.complete({ ...claimed!.record, status: 'success' });
+    cycles++;
+    if (cycles % 20 === 0) await new Promise((resolve) => setImmediate(resolve)); // let the thread's replies in
+  }
+  writing = false;
+  const batches = await writer;
+  t.ok(cycles > 100 && batches > 10, `${cycles} queue cycles beside ${batches} record batches`);
+  t.equal(storage.queue.depth(), 0);
+});
+
 t.test('the async queue is bounded, claims oldest first, and re-queues a crashed run with one more attempt', async (t) => {
   const dir = tempDir(t);
   const storage = openSqliteStorage(dir);

@@ -6,6 +6,9 @@ import { recordOfCall } from '../tasks/record-of-call.js';
 import type { RecordWriter } from '../tasks/record-writer.js';
 import type { Invocation, Invoker } from './invoker.js';
 
+/** Wait before taking tasks again after the store failed to hand them out. */
+const CLAIM_RETRY_MS = 1000;
+
 export interface AsyncTaskRunnerDeps {
   queue: AsyncTaskQueue;
   holder: RevisionHolder;
@@ -25,6 +28,7 @@ export interface AsyncTaskRunnerDeps {
 export class AsyncTaskRunner {
   private readonly inFlight = new InFlight();
   private stopped = true;
+  private retry: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: AsyncTaskRunnerDeps) {}
 
@@ -44,6 +48,7 @@ export class AsyncTaskRunner {
   /** Takes no more tasks; resolves once the running ones ended, or at `graceMs`. */
   stop(graceMs: number): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.retry);
     return this.inFlight.idle(graceMs);
   }
 
@@ -60,8 +65,12 @@ export class AsyncTaskRunner {
     try {
       claimed = this.deps.queue.claim(free, Date.now(), revision.commit);
     } catch (error) {
-      // The store failed (disk full, I/O error): the tasks stay queued; the next wake retries.
-      this.deps.logger.error({ err: error }, 'could not take async tasks from the queue');
+      // The store failed (disk full, I/O error, locked too long): the tasks stay queued.
+      this.deps.logger.error({ err: error }, 'could not take async tasks from the queue; retrying');
+      this.retry ??= setTimeout(() => {
+        this.retry = undefined;
+        this.pump();
+      }, CLAIM_RETRY_MS);
       return;
     }
     for (const task of claimed) {

@@ -23,13 +23,19 @@ export interface WriteReply {
 }
 
 const { dataDir } = workerData as RecordThreadData;
-const records = new SqliteTaskRecords(openDatabase(dataDir));
+const db = openDatabase(dataDir);
+const records = new SqliteTaskRecords(db);
+// IMMEDIATE: takes the write lock first, so a busy serving connection is waited for
+// (busy_timeout) rather than failing the batch with SQLITE_BUSY.
+const writeBatch = db.transaction((batch: RecordBatch) => {
+  records.save(batch.records);
+  for (const trim of batch.trims) records.trim(trim.origin, trim.originId, trim.keep);
+}).immediate;
 
 parentPort!.on('message', ({ seq, batch }: WriteRequest) => {
   let reply: WriteReply = { seq };
   try {
-    records.save(batch.records);
-    for (const trim of batch.trims) records.trim(trim.origin, trim.originId, trim.keep);
+    writeBatch(batch);
   } catch (error) {
     reply = { seq, error: error instanceof Error ? error.message : String(error) };
   }

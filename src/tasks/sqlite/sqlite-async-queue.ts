@@ -27,10 +27,13 @@ export class SqliteAsyncQueue implements AsyncTaskQueue {
   ) {
     this.waiting = (db.prepare('SELECT count(*) AS n FROM async_queue WHERE claimed_at IS NULL').get() as { n: number }).n;
     const insertQueue = db.prepare<[string, string]>('INSERT INTO async_queue (task_id, call) VALUES (?, ?)');
+    // Every write transaction here is IMMEDIATE: it takes the write lock first (waiting for
+    // the record thread's connection through busy_timeout), instead of reading, then failing
+    // at once with SQLITE_BUSY when the other connection wrote in between.
     this.enqueueTx = db.transaction((task: QueuedTask) => {
       records.save([task.record]);
       insertQueue.run(task.record.id, JSON.stringify(task.call));
-    });
+    }).immediate;
 
     const oldest = db.prepare<[number], ClaimedRow>(
       `SELECT q.seq AS queue_seq, q.call AS call, r.* FROM async_queue q JOIN task_records r ON r.id = q.task_id
@@ -47,13 +50,13 @@ export class SqliteAsyncQueue implements AsyncTaskQueue {
         const record: TaskRecord = { ...fromRow(row), status: 'running', startTime, commit };
         return { record, call: JSON.parse(row.call) as AsyncCall };
       }),
-    );
+    ).immediate;
 
     const dequeue = db.prepare<[string]>('DELETE FROM async_queue WHERE task_id = ?');
     this.completeTx = db.transaction((record: TaskRecord) => {
       records.save([record]);
       dequeue.run(record.id);
-    });
+    }).immediate;
   }
 
   enqueue(task: QueuedTask, max: number): boolean {
@@ -83,7 +86,7 @@ export class SqliteAsyncQueue implements AsyncTaskQueue {
         )
         .run();
       return this.db.prepare('UPDATE async_queue SET claimed_at = NULL WHERE claimed_at IS NOT NULL').run().changes;
-    })();
+    }).immediate();
     this.waiting += recovered;
     return recovered;
   }
