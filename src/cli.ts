@@ -3,7 +3,7 @@ import { loadSettings } from './config/index.js';
 import { checkRepository } from './check/check-repository.js';
 import { formatProblem, GitfuncError } from './errors.js';
 import { createLogger } from './log.js';
-import { startServer } from './server.js';
+import { type RunningServer, startServer } from './server.js';
 
 const USAGE = `Usage:
   gitfunc serve [--repo URL|DIR] [--ref REF] [--path SUBDIR] [--port N] [--host ADDR]
@@ -15,16 +15,22 @@ Settings also come from config/default.yaml and GITFUNC_* environment variables 
 async function serve(args: string[]): Promise<number> {
   const settings = loadSettings({ argv: args, env: process.env, cwd: process.cwd() });
   const logger = createLogger(settings.log.level);
-  const server = await startServer(settings, { logger });
+  let server: RunningServer | undefined;
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) process.exit(1); // a second signal: stop now
     stopping = true;
     logger.info({ signal }, 'stopping');
+    if (server === undefined) {
+      // Still loading: nothing is served yet, so there is nothing to drain.
+      logger.flush();
+      process.exit(0);
+    }
     void server.shutdown().then(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  server = await startServer(settings, { logger });
   // Serving ends only through a signal, which exits the process itself.
   return new Promise<number>(() => {});
 }

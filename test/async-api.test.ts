@@ -109,6 +109,18 @@ t.test('sync calls are recorded too, success and failure', async (t) => {
   });
 });
 
+t.test('very large kwargs and return values are answered in full but not stored in the record', async (t) => {
+  const big = 'x'.repeat(300 * 1024);
+  const res = await fetch(`${base}/api/v1/al/echo/s`, postJson({ big }));
+  t.equal(((await res.json()) as { big: string }).big.length, big.length);
+  const record = await adminGet(base, `/api/v1/tasks/${res.headers.get('x-task-id')}`);
+  t.match(record, {
+    status: 'success',
+    returnValue: /^\(return value of \d+ characters not stored\)$/,
+    kwargs: { '(not stored)': /^kwargs of \d+ characters$/ },
+  });
+});
+
 t.test('a sync call is recorded even when its client went away', async (t) => {
   const before = Date.now();
   await t.rejects(fetch(`${base}/api/v1/al/nap/s?seconds=0.5`, { signal: AbortSignal.timeout(100) }));

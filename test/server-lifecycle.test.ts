@@ -119,3 +119,11 @@ t.test('SIGTERM: not ready at once, drains, finishes in-flight work, keeps the q
   t.equal(await restarted.exited, 1);
   t.ok(Date.now() - started < 2000, 'exited at once');
 });
+
+t.test('SIGTERM while the revision still loads exits 0 at once', async (t) => {
+  const server = await spawnGitfunc(['--repo', functionsDir(), '--data-dir', tempDir('gitfunc-lifecycle-data-'), '--workers', '1']);
+  t.teardown(() => server.child.kill('SIGKILL'));
+  t.equal((await fetch(`${server.url}/readyz`)).status, 503, 'still loading');
+  server.child.kill('SIGTERM');
+  t.equal(await server.exited, 0);
+});

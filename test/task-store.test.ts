@@ -146,13 +146,28 @@ t.test('the async queue is bounded, claims oldest first, and re-queues a crashed
   const reopened = openSqliteStorage(dir);
   t.teardown(() => reopened.close());
   t.equal(reopened.queue.depth(), 1);
-  t.equal(reopened.queue.recoverClaimed(), 1);
+  t.same(reopened.queue.recoverClaimed(3, 5000), { requeued: 1, abandoned: 0 });
   t.equal(reopened.queue.depth(), 2);
   const again = reopened.queue.claim(5, 5678, 'e'.repeat(40));
   t.same(again.map((task) => [task.record.id, task.record.attempt]), [[tasks[0]!.id, 2], [tasks[1]!.id, 1]]);
   reopened.queue.complete({ ...again[0]!.record, status: 'success', endTime: 6000, returnValueJson: '1' });
   t.match(reopened.records.get(tasks[0]!.id), { status: 'success', attempt: 2, returnValueJson: '1' });
-  t.equal(reopened.queue.recoverClaimed(), 1, 'only the unfinished task is still claimed');
+  t.same(reopened.queue.recoverClaimed(3, 7000), { requeued: 1, abandoned: 0 }, 'only the unfinished task is still claimed');
+});
+
+t.test('a task cut by a crash on every attempt is given up after the last one', async (t) => {
+  const storage = openSqliteStorage(tempDir(t));
+  t.teardown(() => storage.close());
+  const task = record({ origin: 'asyncAPI', status: 'queued' });
+  storage.queue.enqueue({ record: task, call: { returnType: 'raw', timeoutSeconds: 1 } }, 10);
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    t.same(storage.queue.claim(1, attempt, 'c').map((claimed) => claimed.record.attempt), [attempt]);
+    const recovered = storage.queue.recoverClaimed(3, 100 + attempt);
+    t.same(recovered, attempt < 3 ? { requeued: 1, abandoned: 0 } : { requeued: 0, abandoned: 1 });
+  }
+  t.match(storage.records.get(task.id), { status: 'failure', attempt: 3, endTime: 103, exceptionType: 'TooManyAttempts' });
+  t.equal(storage.queue.depth(), 0);
+  t.same(storage.queue.claim(5, 200, 'c'), []);
 });
 
 t.test('the cron ledger grants each (job, scheduled time) once, across reopening', async (t) => {
@@ -168,6 +183,11 @@ t.test('the cron ledger grants each (job, scheduled time) once, across reopening
   const reopened = openSqliteStorage(dir);
   t.teardown(() => reopened.close());
   t.notOk(reopened.cronLedger.claim('job', 2000, 'task-e'));
+
+  t.equal(reopened.cronLedger.prune(5000), 1, "only job's 1000 goes: each job keeps its latest");
+  t.equal(reopened.cronLedger.lastFire('job'), 2000);
+  t.equal(reopened.cronLedger.lastFire('other'), 1000);
+  t.ok(reopened.cronLedger.claim('job', 1000, 'task-f'), 'a pruned fire could be claimed again (it is a day old)');
 });
 
 t.test('a database of the previous schema version is migrated and keeps its records', async (t) => {

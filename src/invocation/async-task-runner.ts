@@ -8,6 +8,8 @@ import type { Invocation, Invoker } from './invoker.js';
 
 /** Wait before taking tasks again after the store failed to hand them out. */
 const CLAIM_RETRY_MS = 1000;
+/** Runs of one task cut by a server crash or kill before it is given up. */
+export const MAX_TASK_ATTEMPTS = 3;
 
 export interface AsyncTaskRunnerDeps {
   queue: AsyncTaskQueue;
@@ -34,8 +36,9 @@ export class AsyncTaskRunner {
 
   /** Puts back tasks a crashed run had started, then starts taking tasks. */
   start(): void {
-    const recovered = this.deps.queue.recoverClaimed();
-    if (recovered > 0) this.deps.logger.warn({ tasks: recovered }, 'async tasks of an earlier run re-queued');
+    const { requeued, abandoned } = this.deps.queue.recoverClaimed(MAX_TASK_ATTEMPTS, Date.now());
+    if (requeued > 0) this.deps.logger.warn({ tasks: requeued }, 'async tasks of an earlier run re-queued');
+    if (abandoned > 0) this.deps.logger.error({ tasks: abandoned, maxAttempts: MAX_TASK_ATTEMPTS }, 'async tasks given up after repeated crashes');
     this.stopped = false;
     this.pump();
   }

@@ -25,6 +25,13 @@ export interface CronSchedulerDeps {
 
 /** A croner timer may wake a little before its second (clock drift): look this far ahead. */
 const EARLY_WAKE_MS = 50;
+/**
+ * Claimed fires older than this are forgotten (each job's latest is kept for catch-up): a
+ * fire's key only has to outlive a reload or a replica's clock skew, and an every-second
+ * job claims 86,400 fires a day.
+ */
+const LEDGER_KEEP_MS = 24 * 3_600_000;
+const LEDGER_PRUNE_EVERY_MS = 3_600_000;
 
 interface ScheduledJob {
   spec: CronJobSpec;
@@ -44,6 +51,7 @@ export class CronScheduler {
   /** Latest scheduled time handled per job id, to catch a fire a swap fell on. */
   private readonly lastHandled = new Map<string, number>();
   private readonly delayed = new Set<NodeJS.Timeout>();
+  private pruneTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: CronSchedulerDeps) {}
 
@@ -65,6 +73,8 @@ export class CronScheduler {
     this.scheduler?.stop();
     this.scheduler = next;
     this.jobs = jobs;
+    this.pruneTimer ??= setInterval(() => this.pruneLedger(), LEDGER_PRUNE_EVERY_MS).unref();
+    this.pruneLedger();
     const now = this.deps.clock.now();
     for (const job of jobs.values()) {
       const handled = this.lastHandled.get(job.spec.id);
@@ -104,8 +114,18 @@ export class CronScheduler {
   stop(): void {
     this.scheduler?.stop();
     this.scheduler = undefined;
+    clearInterval(this.pruneTimer);
+    this.pruneTimer = undefined;
     for (const timer of this.delayed) clearTimeout(timer);
     this.delayed.clear();
+  }
+
+  private pruneLedger(): void {
+    try {
+      this.deps.ledger.prune(this.deps.clock.now() - LEDGER_KEEP_MS);
+    } catch (error) {
+      this.deps.logger.error({ err: error }, 'could not prune the cron fire ledger');
+    }
   }
 
   private onTimer(job: ScheduledJob): void {

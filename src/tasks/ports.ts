@@ -64,10 +64,11 @@ export interface AsyncTaskQueue {
   /** Stores the final record and removes the task from the queue, together. */
   complete(record: TaskRecord): void;
   /**
-   * Puts back tasks a crashed process had claimed, counting one more attempt. Called once
-   * at start, before any claim. Returns how many.
+   * Puts back tasks a crashed process had claimed, counting one more attempt; a task that
+   * already had `maxAttempts` ends as `failure` instead (it may be what kills the server).
+   * Called once at start, before any claim.
    */
-  recoverClaimed(): number;
+  recoverClaimed(maxAttempts: number, now: number): { requeued: number; abandoned: number };
   /** Tasks waiting (not claimed). */
   depth(): number;
 }
@@ -78,4 +79,6 @@ export interface CronFireLedger {
   claim(jobId: string, scheduledAt: number, taskId: string): boolean;
   /** The latest claimed scheduled time of a job, for catch-up after downtime. */
   lastFire(jobId: string): number | undefined;
+  /** Forgets fires scheduled before `before`, except each job's latest. Returns how many. */
+  prune(before: number): number;
 }

@@ -1,10 +1,8 @@
 import type { Invocation } from '../invocation/invoker.js';
 import type { CallResult } from '../runtime/pool.js';
 import { formatPrintLog } from './print-log.js';
+import { storedReturnValue } from './stored-size.js';
 import type { TaskRecord, TaskStatus } from './task-record.js';
-
-/** Return values longer than this (JSON text) are not stored in the record. */
-export const RETURN_VALUE_MAX_CHARS = 256 * 1024;
 
 /** How a call that ran (or was given up) ended; a call refused as busy never ran. */
 export type RunResult = Exclude<CallResult, { kind: 'busy' }>;
@@ -60,9 +58,4 @@ export function recordOfCall(call: Invocation, commit: string, triggerTime: numb
   }
   if (ran?.log) record.printLogs = formatPrintLog(ran.log, ran.startedAt ?? triggerTime);
   return record;
-}
-
-function storedReturnValue(json: string): string {
-  if (json.length <= RETURN_VALUE_MAX_CHARS) return json;
-  return JSON.stringify(`(return value of ${json.length} characters not stored)`);
 }

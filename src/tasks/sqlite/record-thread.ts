@@ -4,6 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { RecordBatch } from '../ports.js';
+import { withStoredKwargs } from '../stored-size.js';
 import { openDatabase } from './database.js';
 import { SqliteTaskRecords } from './sqlite-task-records.js';
 
@@ -28,7 +29,9 @@ const records = new SqliteTaskRecords(db);
 // IMMEDIATE: takes the write lock first, so a busy serving connection is waited for
 // (busy_timeout) rather than failing the batch with SQLITE_BUSY.
 const writeBatch = db.transaction((batch: RecordBatch) => {
-  records.save(batch.records);
+  // Sized here, off the serving thread. Batches hold sync and cron records, never a queued
+  // async task (whose kwargs must be kept whole to run it).
+  records.save(batch.records.map(withStoredKwargs));
   for (const trim of batch.trims) records.trim(trim.origin, trim.originId, trim.keep);
 }).immediate;
 

@@ -77,18 +77,25 @@ export class SqliteAsyncQueue implements AsyncTaskQueue {
     this.completeTx(record);
   }
 
-  recoverClaimed(): number {
-    const recovered = this.db.transaction(() => {
-      this.db
+  recoverClaimed(maxAttempts: number, now: number): { requeued: number; abandoned: number } {
+    const claimed = 'SELECT task_id FROM async_queue WHERE claimed_at IS NOT NULL';
+    const outcome = this.db.transaction(() => {
+      const abandoned = this.db
         .prepare(
-          `UPDATE task_records SET status = 'queued', attempt = attempt + 1, start_time = NULL
-            WHERE id IN (SELECT task_id FROM async_queue WHERE claimed_at IS NOT NULL)`,
+          `UPDATE task_records SET status = 'failure', end_time = @now, exception_type = 'TooManyAttempts',
+             exception_text = 'the server stopped during each of its ' || attempt || ' attempts; not run again'
+            WHERE attempt >= @maxAttempts AND id IN (${claimed})`,
         )
-        .run();
-      return this.db.prepare('UPDATE async_queue SET claimed_at = NULL WHERE claimed_at IS NOT NULL').run().changes;
+        .run({ now, maxAttempts }).changes;
+      if (abandoned > 0) {
+        this.db.prepare(`DELETE FROM async_queue WHERE claimed_at IS NOT NULL AND task_id IN (SELECT id FROM task_records WHERE status = 'failure')`).run();
+      }
+      this.db.prepare(`UPDATE task_records SET status = 'queued', attempt = attempt + 1, start_time = NULL WHERE id IN (${claimed})`).run();
+      const requeued = this.db.prepare('UPDATE async_queue SET claimed_at = NULL WHERE claimed_at IS NOT NULL').run().changes;
+      return { requeued, abandoned };
     }).immediate();
-    this.waiting += recovered;
-    return recovered;
+    this.waiting += outcome.requeued;
+    return outcome;
   }
 
   depth(): number {

@@ -6,10 +6,15 @@ import type { SqliteDatabase } from './database.js';
 export class SqliteCronLedger implements CronFireLedger {
   private readonly insert: Statement<[string, number, string]>;
   private readonly latest: Statement<[string], { at: number | null }>;
+  private readonly pruneStatement: Statement<[number]>;
 
   constructor(db: SqliteDatabase) {
     this.insert = db.prepare('INSERT OR IGNORE INTO cron_fires (job_id, scheduled_at, task_id) VALUES (?, ?, ?)');
     this.latest = db.prepare('SELECT max(scheduled_at) AS at FROM cron_fires WHERE job_id = ?');
+    this.pruneStatement = db.prepare(
+      `DELETE FROM cron_fires WHERE scheduled_at < ?
+         AND scheduled_at < (SELECT max(scheduled_at) FROM cron_fires AS newer WHERE newer.job_id = cron_fires.job_id)`,
+    );
   }
 
   claim(jobId: string, scheduledAt: number, taskId: string): boolean {
@@ -18,5 +23,9 @@ export class SqliteCronLedger implements CronFireLedger {
 
   lastFire(jobId: string): number | undefined {
     return this.latest.get(jobId)?.at ?? undefined;
+  }
+
+  prune(before: number): number {
+    return this.pruneStatement.run(before).changes;
   }
 }
