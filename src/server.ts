@@ -81,6 +81,8 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   const cronRunner = new CronRunner({ holder, invoker, records, logger });
   const scheduler = new CronScheduler({ ledger: storage.cronLedger, clock: systemClock, logger, run: (fire) => cronRunner.runFire(fire) });
 
+  /** Sync and async API calls being answered: a shutdown lets them finish. */
+  const calls = new InFlight();
   let phase: Phase = 'loading';
   let loadMs: number | undefined;
   const readiness: Readiness = { ready: () => phase === 'ready', phase: () => phase };
@@ -88,8 +90,16 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   const app = createApp({
     logger,
     readiness,
-    sync: { holder, invoker, logger, bodyLimitBytes: settings.limits.bodyBytes, records },
-    async: { holder, queue: storage.queue, runner: asyncRunner, logger, bodyLimitBytes: settings.limits.bodyBytes, queueMax: settings.limits.asyncQueueMax },
+    sync: { holder, invoker, logger, bodyLimitBytes: settings.limits.bodyBytes, records, calls },
+    async: {
+      holder,
+      queue: storage.queue,
+      runner: asyncRunner,
+      logger,
+      bodyLimitBytes: settings.limits.bodyBytes,
+      queueMax: settings.limits.asyncQueueMax,
+      calls,
+    },
     tasks: { check, store: storage.records, flushPending: () => records.flush() },
     status: {
       check,
@@ -104,13 +114,8 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     cron: { check, scheduler, runner: cronRunner },
   });
 
-  const requests = new InFlight();
   // polka's handler parses the URL itself; `Request` is the same object with fields it adds.
-  const server = createServer((req, res) => {
-    requests.enter();
-    res.once('close', () => requests.leave());
-    void app.handler(req as Request, res, undefined as never);
-  });
+  const server = createServer((req, res) => void app.handler(req as Request, res, undefined as never));
   server.requestTimeout = settings.limits.syncTimeoutMaxSeconds * 1000 + REQUEST_TIMEOUT_MARGIN_MS;
 
   /** Releases everything but the HTTP server; running work is cut (and re-queued next start). */
@@ -186,8 +191,8 @@ export async function startServer(settings: Settings, options: StartOptions = {}
       await sleep(settings.shutdown.drainSeconds * 1000);
       server.close();
       server.closeIdleConnections();
-      logger.info({ requests: requests.active, graceSeconds: settings.shutdown.graceSeconds }, 'no longer accepting connections');
-      await Promise.all([requests.idle(graceMs), asyncDone, cronRunner.drain(graceMs)]);
+      logger.info({ calls: calls.active, graceSeconds: settings.shutdown.graceSeconds }, 'no longer accepting connections');
+      await Promise.all([calls.idle(graceMs), asyncDone, cronRunner.drain(graceMs)]);
       server.closeAllConnections();
       await release();
       logger.info({}, 'stopped');

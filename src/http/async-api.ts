@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Polka, Request } from 'polka';
+import type { InFlight } from '../in-flight.js';
 import type { AsyncTaskRunner } from '../invocation/async-task-runner.js';
 import type { Logger } from '../log.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
@@ -17,6 +18,8 @@ export interface AsyncApiDeps {
   bodyLimitBytes: number;
   /** Waiting tasks beyond this are refused with 429.47. */
   queueMax: number;
+  /** Counts calls being answered, for a shutdown to wait on. */
+  calls: InFlight;
 }
 
 /** Registers `/api/v1/bat/:id` and `/api/v1/async/:id`, in every call form (CONTRACT section 6). */
@@ -27,6 +30,7 @@ export function registerAsyncApi(app: Polka, deps: AsyncApiDeps): void {
 
 /** Queues the call durably, then answers with its task id; the task runs in the background. */
 async function handleAsyncCall(deps: AsyncApiDeps, req: Request, res: ServerResponse): Promise<void> {
+  deps.calls.enter();
   const scope = startScope(req);
   let revision: Revision | undefined;
   let status = 200;
@@ -67,6 +71,7 @@ async function handleAsyncCall(deps: AsyncApiDeps, req: Request, res: ServerResp
     status = error.status;
   } finally {
     if (revision) deps.holder.release(revision);
+    deps.calls.leave();
   }
   deps.logger.info({ traceId: scope.traceId, apiId: req.params.id, taskId: scope.taskId, status, commit: revision?.commit }, 'async call');
 }

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Polka, Request } from 'polka';
+import type { InFlight } from '../in-flight.js';
 import type { Invoker } from '../invocation/invoker.js';
 import type { Logger } from '../log.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
@@ -17,6 +18,8 @@ export interface SyncApiDeps {
   logger: Logger;
   bodyLimitBytes: number;
   records: RecordWriter;
+  /** Counts calls being answered, for a shutdown to wait on. */
+  calls: InFlight;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -56,6 +59,7 @@ export function registerSyncApi(app: Polka, deps: SyncApiDeps): void {
 }
 
 async function handleSyncCall(deps: SyncApiDeps, req: Request, res: ServerResponse): Promise<void> {
+  deps.calls.enter();
   const scope = startScope(req);
   const triggerTime = Date.now();
   let revision: Revision | undefined;
@@ -74,6 +78,7 @@ async function handleSyncCall(deps: SyncApiDeps, req: Request, res: ServerRespon
     status = fail(res, scope, error);
   } finally {
     if (revision) deps.holder.release(revision);
+    deps.calls.leave();
   }
   deps.logger.info(
     {
