@@ -62,24 +62,24 @@ export function toRow(record: TaskRecord): RecordRow {
   };
 }
 
+/** A row as a record; fields in the order the API shows them, absent ones left out. */
 export function fromRow(row: RecordRow): TaskRecord {
-  const record: TaskRecord = {
+  return {
     id: row.id,
     funcId: row.func_id,
     origin: row.origin as TaskOrigin,
     originId: row.origin_id,
     kwargs: JSON.parse(row.kwargs) as Record<string, unknown>,
     commit: row.commit_id,
-    triggerTime: row.trigger_time,
-    attempt: row.attempt,
     status: row.status as TaskStatus,
+    attempt: row.attempt,
+    triggerTime: row.trigger_time,
+    ...(row.start_time !== null && { startTime: row.start_time }),
+    ...(row.end_time !== null && { endTime: row.end_time }),
+    ...(row.exception_type !== null && { exceptionType: row.exception_type }),
+    ...(row.exception_text !== null && { exceptionText: row.exception_text }),
+    ...(row.traceback !== null && { traceback: row.traceback }),
+    ...(row.return_value !== null && { returnValueJson: row.return_value }),
+    ...(row.print_logs !== null && { printLogs: row.print_logs }),
   };
-  if (row.start_time !== null) record.startTime = row.start_time;
-  if (row.end_time !== null) record.endTime = row.end_time;
-  if (row.exception_type !== null) record.exceptionType = row.exception_type;
-  if (row.exception_text !== null) record.exceptionText = row.exception_text;
-  if (row.traceback !== null) record.traceback = row.traceback;
-  if (row.return_value !== null) record.returnValueJson = row.return_value;
-  if (row.print_logs !== null) record.printLogs = row.print_logs;
-  return record;
 }
