@@ -72,6 +72,28 @@ t.test('an async task sees its own task id, origin and attempt', async (t) => {
   });
 });
 
+// Before the time.sleep timeout below: that one ends with its worker terminated and replaced.
+t.test('a timed-out call keeps the output it printed before it was stopped', async (t) => {
+  const res = await submit('/api/v1/async/spin');
+  const record = await waitForTask(base, res.body.data.id, ended);
+  t.match(record, { status: 'timeout', exceptionType: 'TimeoutError', printLogs: /\] started spinning\n$/ });
+  t.ok(record.startTime <= record.endTime, 'started before the deadline answer');
+
+  const sync = await fetch(`${base}/api/v1/al/spin`);
+  t.match([sync.status, await sync.json()], [599, { error: 599.2 }]);
+  const deadline = Date.now() + 10_000;
+  let syncRecord: any;
+  while (Date.now() < deadline) {
+    const res = await fetch(`${base}/api/v1/tasks/${sync.headers.get('x-task-id')}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    if (res.status === 200) {
+      syncRecord = ((await res.json()) as { data: unknown }).data;
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  t.match(syncRecord, { status: 'timeout', origin: 'syncAPI', printLogs: /started spinning/ }, 'recorded once its worker stopped');
+});
+
 t.test('an async task past its timeout ends as timeout', async (t) => {
   const res = await submit('/api/v1/async/short/s?seconds=30');
   const record = await waitForTask(base, res.body.data.id, ended);

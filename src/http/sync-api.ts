@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
 import type { Revision } from '../revision/revision.js';
 import type { CallResult } from '../runtime/pool.js';
-import { recordOfCall } from '../tasks/record-of-call.js';
+import { recordOfCall, recordWhenEnded } from '../tasks/record-of-call.js';
 import type { RecordWriter } from '../tasks/record-writer.js';
 import { acquireRevision, readApiCall, registerCallRoutes } from './api-call.js';
 import { ApiError, ApiErrors } from './api-error.js';
@@ -70,8 +70,11 @@ async function handleSyncCall(deps: SyncApiDeps, req: Request, res: ServerRespon
     scope.taskId = call.taskId;
     const result = await deps.invoker.run(revision, call);
     // Recorded whatever happens to the response: the client may be gone already. A call
-    // refused as busy never ran: no record.
-    if (result.kind !== 'busy') deps.records.add(recordOfCall(call, revision.commit, triggerTime, result));
+    // refused as busy never ran: no record. A timed-out one is recorded once its worker
+    // stopped, with the output printed until then.
+    const commit = revision.commit;
+    if (result.kind === 'timeout') void recordWhenEnded(call, commit, triggerTime, result).then((record) => deps.records.add(record));
+    else if (result.kind !== 'busy') deps.records.add(recordOfCall(call, commit, triggerTime, result));
     status = sendResult(res, scope, result, call.timeoutSeconds);
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;

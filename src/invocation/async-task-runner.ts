@@ -2,7 +2,7 @@ import { InFlight } from '../in-flight.js';
 import type { Logger } from '../log.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
 import type { AsyncTaskQueue, QueuedTask } from '../tasks/ports.js';
-import { recordOfCall } from '../tasks/record-of-call.js';
+import { recordWhenEnded } from '../tasks/record-of-call.js';
 import type { RecordWriter } from '../tasks/record-writer.js';
 import type { Invocation, Invoker } from './invoker.js';
 
@@ -114,7 +114,7 @@ export class AsyncTaskRunner {
       const result = await this.deps.invoker.runInBackground(revision, invocation);
       // Cut short by a shutdown: left claimed in the queue, so the next start runs it again.
       if (this.stopped && result.kind === 'crashed') return;
-      this.deps.queue.complete(recordOfCall(invocation, revision.commit, record.triggerTime, result));
+      this.deps.queue.complete(await recordWhenEnded(invocation, revision.commit, record.triggerTime, result));
     } catch (error) {
       // The task stays claimed in the queue: the next start re-runs it.
       this.deps.logger.error({ err: error, taskId: record.id }, 'async task could not be completed');

@@ -6,10 +6,22 @@ import type { CallOutcome, CallTask } from './worker-protocol.cjs';
 
 const { NOT_STARTED, TASK_STATE_BYTES, THREAD_SLOT } = taskState;
 
+/**
+ * A call answered at its deadline. Its worker goes on until Python stops (interrupted) or the
+ * thread is terminated: `ended` then gives the worker's own outcome, with the print output up
+ * to the interrupt, or undefined when the thread was terminated.
+ */
+export interface TimedOut {
+  kind: 'timeout';
+  /** Epoch ms of the deadline answer. */
+  at: number;
+  ended: Promise<CallOutcome | undefined>;
+}
+
 /** What a call ended as, from the caller's side. */
 export type CallResult =
-  | CallOutcome
-  | { kind: 'timeout' }
+  | (CallOutcome & { kind: 'json' | 'text' | 'error' })
+  | TimedOut
   | { kind: 'busy' }
   | { kind: 'crashed'; message: string };
 
@@ -60,6 +72,8 @@ interface PendingCall {
   finished: boolean;
   requeued: boolean;
   disarm?: () => void;
+  /** Settles the `ended` promise of a timed-out call. */
+  settle?: (outcome: CallOutcome | undefined) => void;
 }
 
 /**
@@ -104,7 +118,7 @@ export class CallDispatcher {
         requeued: false,
       };
       pending.disarm = armDeadline(pending.state, timeoutMs, this.options.timeoutGraceMs, {
-        onExpired: () => this.answer(pending, { kind: 'timeout' }),
+        onExpired: () => this.answer(pending, this.timedOut(pending)),
         onStuck: (threadId) => this.onStuck(pending, threadId),
       });
       this.calls.set(pending.task.callId, pending);
@@ -141,8 +155,14 @@ export class CallDispatcher {
   onResult(callId: number, outcome: CallOutcome): void {
     const pending = this.calls.get(callId);
     if (pending === undefined) return;
-    this.finish(pending);
-    this.answer(pending, outcome);
+    if (outcome.kind === 'timeout' && !pending.answered) this.answer(pending, this.timedOut(pending));
+    this.finish(pending, outcome);
+    // Any other kind is the call's result (the worker's own timeout report was handled above).
+    if (outcome.kind !== 'timeout') this.answer(pending, outcome as CallOutcome & { kind: 'json' | 'text' | 'error' });
+  }
+
+  private timedOut(pending: PendingCall): TimedOut {
+    return { kind: 'timeout', at: Date.now(), ended: new Promise((resolve) => (pending.settle = resolve)) };
   }
 
   private answer(pending: PendingCall, result: CallResult): void {
@@ -151,9 +171,11 @@ export class CallDispatcher {
     pending.answer(result);
   }
 
-  private finish(pending: PendingCall): void {
+  /** The worker is done with the call: `outcome` is its own report, if it sent one. */
+  private finish(pending: PendingCall, outcome?: CallOutcome): void {
     pending.finished = true;
     pending.disarm?.();
+    pending.settle?.(outcome);
     this.calls.delete(pending.task.callId);
   }
 

@@ -2,7 +2,7 @@ import type { Invocation, Invoker } from '../invocation/invoker.js';
 import { InFlight } from '../in-flight.js';
 import type { Logger } from '../log.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
-import { recordOfCall } from '../tasks/record-of-call.js';
+import { recordWhenEnded } from '../tasks/record-of-call.js';
 import type { RecordWriter } from '../tasks/record-writer.js';
 import type { TaskRecord } from '../tasks/task-record.js';
 import type { CronJobSpec } from './cron-job-spec.js';
@@ -94,7 +94,7 @@ export class CronRunner {
         cronExpr: job.expression,
       };
       const result = await this.deps.invoker.runInBackground(revision, call);
-      const record = recordOfCall(call, revision.commit, triggerTime, result);
+      const record = await recordWhenEnded(call, revision.commit, triggerTime, result);
       if (this.stopping && result.kind === 'crashed') record.status = 'cancelled';
       this.deps.records.add(record);
     } catch (error) {

@@ -1,11 +1,17 @@
 import type { Invocation } from '../invocation/invoker.js';
 import type { CallResult } from '../runtime/pool.js';
+import type { CallOutcome } from '../runtime/worker-protocol.cjs';
 import { formatPrintLog } from './print-log.js';
 import { storedReturnValue } from './stored-size.js';
 import type { TaskRecord, TaskStatus } from './task-record.js';
 
 /** How a call that ran (or was given up) ended; a call refused as busy never ran. */
 export type RunResult = Exclude<CallResult, { kind: 'busy' }>;
+
+/** The record of a call once its worker is done with it (a timed-out call waits for that). */
+export async function recordWhenEnded(call: Invocation, commit: string, triggerTime: number, result: RunResult): Promise<TaskRecord> {
+  return recordOfCall(call, commit, triggerTime, result, result.kind === 'timeout' ? await result.ended : undefined);
+}
 
 const STATUS_OF: Record<RunResult['kind'], TaskStatus> = {
   json: 'success',
@@ -15,10 +21,13 @@ const STATUS_OF: Record<RunResult['kind'], TaskStatus> = {
   crashed: 'failure',
 };
 
-/** The finished record of one call, from how it ended. */
-export function recordOfCall(call: Invocation, commit: string, triggerTime: number, result: RunResult): TaskRecord {
-  const ran = result.kind === 'json' || result.kind === 'text' || result.kind === 'error' ? result : undefined;
-  const endTime = ran?.endedAt ?? Date.now();
+/**
+ * The finished record of one call, from how it ended. For a timed-out call, `late` is what
+ * its worker reported once Python stopped (see TimedOut): its start time and print output.
+ */
+export function recordOfCall(call: Invocation, commit: string, triggerTime: number, result: RunResult, late?: CallOutcome): TaskRecord {
+  const ran = result.kind === 'json' || result.kind === 'text' || result.kind === 'error' ? result : late;
+  const endTime = result.kind === 'timeout' ? result.at : (ran?.endedAt ?? Date.now());
   const record: TaskRecord = {
     id: call.taskId,
     funcId: call.funcId,
