@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { armDeadline } from './deadline.js';
+import { armDeadline, armDeadlineAtStart } from './deadline.js';
 // Default import: named imports of a CommonJS module depend on the loader detecting them.
 import taskState from './task-state.cjs';
 import type { CallOutcome, CallTask } from './worker-protocol.cjs';
@@ -117,7 +117,10 @@ export class CallDispatcher {
         finished: false,
         requeued: false,
       };
-      pending.disarm = armDeadline(pending.state, timeoutMs, this.options.timeoutGraceMs, {
+      // A caller waits for a sync call: its time counts from now. A background call's counts
+      // from when it starts, so waiting for a (re)loading worker does not use it up.
+      const arm = lane === 'sync' ? armDeadline : armDeadlineAtStart;
+      pending.disarm = arm(pending.state, timeoutMs, this.options.timeoutGraceMs, {
         onExpired: () => this.answer(pending, this.timedOut(pending)),
         onStuck: (threadId) => this.onStuck(pending, threadId),
       });

@@ -30,3 +30,24 @@ export function armDeadline(state: Int32Array, timeoutMs: number, graceMs: numbe
     clearTimeout(graceTimer);
   };
 }
+
+/**
+ * armDeadline, with the time counted from when a worker starts the task (it publishes its
+ * thread id) instead of from now: for work whose limit is about running, not waiting for a
+ * worker (async tasks, cron runs, import checks), which may be a replacement still loading.
+ */
+export function armDeadlineAtStart(state: Int32Array, timeoutMs: number, graceMs: number, handlers: DeadlineHandlers): () => void {
+  let disarm: (() => void) | undefined;
+  let done = false;
+  const arm = (): void => {
+    if (!done) disarm = armDeadline(state, timeoutMs, graceMs, handlers);
+  };
+  const started = Atomics.waitAsync(state, THREAD_SLOT, NOT_STARTED);
+  if (started.async) void started.value.then(arm);
+  else arm();
+  return () => {
+    done = true;
+    disarm?.();
+    Atomics.notify(state, THREAD_SLOT); // releases the wait of a task that never started
+  };
+}

@@ -1,7 +1,7 @@
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import { type CallLane, CallDispatcher, type CallResult, type DispatcherStats } from './call-dispatcher.js';
-import { armDeadline } from './deadline.js';
+import { armDeadlineAtStart } from './deadline.js';
 // Default import: named imports of a CommonJS module depend on the loader detecting them.
 import taskState from './task-state.cjs';
 import type {
@@ -13,7 +13,7 @@ import type {
   WarmTask,
 } from './worker-protocol.cjs';
 
-const { NOT_STARTED, TASK_STATE_BYTES, THREAD_SLOT } = taskState;
+const { TASK_STATE_BYTES } = taskState;
 
 export type { CallLane, CallResult, DispatcherStats };
 
@@ -111,24 +111,15 @@ export class WorkerPool {
    */
   async inspect(revision: RevisionRef, live: string[], deadlineMs: number): Promise<InspectOutcome> {
     const interrupt = new SharedArrayBuffer(TASK_STATE_BYTES);
-    const state = new Int32Array(interrupt);
     let stuck = false;
-    let done = false;
-    let disarm = (): void => {};
-    const startDeadline = (): void => {
-      if (done) return;
-      disarm = armDeadline(state, deadlineMs, this.options.timeoutGraceMs, {
-        onExpired: () => undefined,
-        onStuck: (threadId) => {
-          stuck = true;
-          this.logger.warn({ commit: revision.id, threadId }, 'import check ignored its interrupt: terminating its worker');
-          this.terminateThread(threadId);
-        },
-      });
-    };
-    const started = Atomics.waitAsync(state, THREAD_SLOT, NOT_STARTED);
-    if (started.async) void started.value.then(startDeadline);
-    else startDeadline();
+    const disarm = armDeadlineAtStart(new Int32Array(interrupt), deadlineMs, this.options.timeoutGraceMs, {
+      onExpired: () => undefined,
+      onStuck: (threadId) => {
+        stuck = true;
+        this.logger.warn({ commit: revision.id, threadId }, 'import check ignored its interrupt: terminating its worker');
+        this.terminateThread(threadId);
+      },
+    });
     try {
       return (await this.piscina.run({ type: 'inspect', revision, live, interrupt } satisfies InspectTask)) as InspectOutcome;
     } catch (error) {
@@ -136,10 +127,7 @@ export class WorkerPool {
       const message = `importing the scripts did not finish within ${deadlineMs / 1000} s and did not stop when interrupted (time.sleep or other C code at module level?)`;
       return { catalog: [], undecorated: [], scriptIds: [], problems: [{ file: '*.py', line: 1, col: 1, message }], interrupted: true };
     } finally {
-      done = true;
       disarm();
-      // Release the start wait if the task never started.
-      Atomics.notify(state, THREAD_SLOT);
     }
   }
 
