@@ -50,7 +50,7 @@ const QUEUE_PER_WORKER = 64;
 const REQUEST_TIMEOUT_MARGIN_MS = 30_000;
 /** Sync and cron records wait at most this long in memory before they are written. */
 const RECORD_FLUSH_MS = 100;
-/** A batch is sent early at this size; coalescing keeps what is written per API far smaller. */
+/** A batch is sent early after this many records; RecordBuffer keeps what it holds per API far smaller. */
 const RECORD_BATCH = 5000;
 
 type Phase = 'loading' | 'ready' | 'draining' | 'stopped';
