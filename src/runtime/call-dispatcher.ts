@@ -2,9 +2,10 @@ import type { Logger } from 'pino';
 import { armDeadline, armDeadlineAtStart } from './deadline.js';
 // Default import: named imports of a CommonJS module depend on the loader detecting them.
 import taskState from './task-state.cjs';
+import { TaskStateSlab, type TaskStateSlot } from './task-state-slab.js';
 import type { CallOutcome, CallTask } from './worker-protocol.cjs';
 
-const { NOT_STARTED, TASK_STATE_BYTES, THREAD_SLOT } = taskState;
+const { NOT_STARTED, THREAD_SLOT } = taskState;
 
 /**
  * A call answered at its deadline. Its worker goes on until Python stops (interrupted) or the
@@ -65,6 +66,7 @@ export interface DispatcherStats {
 interface PendingCall {
   task: CallTask;
   lane: CallLane;
+  slot: TaskStateSlot;
   state: Int32Array;
   answer: (result: CallResult) => void;
   answered: boolean;
@@ -87,6 +89,7 @@ export class CallDispatcher {
   private readonly queue: PendingCall[] = [];
   private readonly background: PendingCall[] = [];
   private readonly calls = new Map<number, PendingCall>();
+  private readonly states = new TaskStateSlab();
   private running = 0;
   private runningBackground = 0;
   private closed = false;
@@ -102,16 +105,17 @@ export class CallDispatcher {
    * Runs one function call; never rejects. At `timeoutMs` Python is interrupted; a call that
    * ignores the interrupt has its worker terminated after the grace period.
    */
-  call(task: Omit<CallTask, 'callId' | 'interrupt'>, timeoutMs: number, lane: CallLane = 'sync'): Promise<CallResult> {
+  call(task: Omit<CallTask, 'callId' | 'interrupt' | 'interruptOffset'>, timeoutMs: number, lane: CallLane = 'sync'): Promise<CallResult> {
     if (this.closed) return Promise.resolve(SHUT_DOWN);
     // Background producers admit work by `backgroundSlots` themselves; only sync calls pile up.
     if (lane === 'sync' && this.queue.length >= this.options.maxQueue) return Promise.resolve({ kind: 'busy' });
     return new Promise((resolve) => {
-      const interrupt = new SharedArrayBuffer(TASK_STATE_BYTES);
+      const slot = this.states.acquire();
       const pending: PendingCall = {
-        task: { ...task, callId: ++this.lastCallId, interrupt },
+        task: { ...task, callId: ++this.lastCallId, interrupt: slot.buffer, interruptOffset: slot.offset },
         lane,
-        state: new Int32Array(interrupt),
+        slot,
+        state: slot.state,
         answer: resolve,
         answered: false,
         finished: false,
@@ -180,6 +184,7 @@ export class CallDispatcher {
     pending.disarm?.();
     pending.settle?.(outcome);
     this.calls.delete(pending.task.callId);
+    this.states.release(pending.slot);
   }
 
   private onStuck(pending: PendingCall, threadId: number): void {

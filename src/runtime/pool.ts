@@ -81,7 +81,7 @@ export class WorkerPool {
   }
 
   /** Runs one function call; never rejects (see CallDispatcher.call). */
-  call(task: Omit<CallTask, 'callId' | 'interrupt'>, timeoutMs: number, lane: CallLane = 'sync'): Promise<CallResult> {
+  call(task: Omit<CallTask, 'callId' | 'interrupt' | 'interruptOffset'>, timeoutMs: number, lane: CallLane = 'sync'): Promise<CallResult> {
     return this.dispatcher.call(task, timeoutMs, lane);
   }
 
@@ -121,7 +121,7 @@ export class WorkerPool {
       },
     });
     try {
-      return (await this.piscina.run({ type: 'inspect', revision, live, interrupt } satisfies InspectTask)) as InspectOutcome;
+      return (await this.piscina.run({ type: 'inspect', revision, live, interrupt, interruptOffset: 0 } satisfies InspectTask)) as InspectOutcome;
     } catch (error) {
       if (!stuck) throw error;
       const message = `importing the scripts did not finish within ${deadlineMs / 1000} s and did not stop when interrupted (time.sleep or other C code at module level?)`;

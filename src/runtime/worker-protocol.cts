@@ -36,8 +36,9 @@ export interface CallTask extends RevisionTask {
   /** `_DFF_CRON_EXPR` for a cron job's run, else null. */
   cronExpr: string | null;
   returnType: ReturnType;
-  /** The call's shared state (see task-state.cts). */
+  /** The call's shared state (see task-state.cts), at `interruptOffset` bytes into this buffer. */
   interrupt: SharedArrayBuffer;
+  interruptOffset: number;
 }
 
 /** Calls a worker runs in order, posting each result as a CallResultMessage when it ends. */
@@ -50,6 +51,7 @@ export interface InspectTask extends RevisionTask {
   type: 'inspect';
   /** The import check's shared state (see task-state.cts): interrupted at `limits.importSeconds`. */
   interrupt: SharedArrayBuffer;
+  interruptOffset: number;
 }
 
 export interface WarmTask extends RevisionTask {

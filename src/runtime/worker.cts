@@ -10,7 +10,7 @@ import { parentPort, threadId } from 'node:worker_threads';
 import { loadPyodide } from 'pyodide';
 import type { PyodideInterface } from 'pyodide';
 import type { PyCallable, PyProxy } from 'pyodide/ffi';
-import { INTERRUPT_SLOT, THREAD_SLOT } from './task-state.cjs';
+import { INTERRUPT_SLOT, TASK_STATE_BYTES, THREAD_SLOT } from './task-state.cjs';
 import type {
   CallBatchTask,
   CallOutcome,
@@ -101,8 +101,8 @@ const OUTCOME_KINDS: Record<string, CallOutcome['kind']> = { j: 'json', t: 'text
  * buffer, and this thread's id is published so a task that never stops can be terminated.
  * Returns undefined, without running, when the deadline passed while the task waited.
  */
-function underInterrupt<T>(rt: Runtime, shared: SharedArrayBuffer, run: () => T): T | undefined {
-  const state = new Int32Array(shared);
+function underInterrupt<T>(rt: Runtime, task: { interrupt: SharedArrayBuffer; interruptOffset: number }, run: () => T): T | undefined {
+  const state = new Int32Array(task.interrupt, task.interruptOffset, TASK_STATE_BYTES / 4);
   if (Atomics.load(state, INTERRUPT_SLOT) !== 0) return undefined;
   Atomics.store(state, THREAD_SLOT, threadId);
   Atomics.notify(state, THREAD_SLOT); // an import check's deadline starts now
@@ -119,7 +119,7 @@ function underInterrupt<T>(rt: Runtime, shared: SharedArrayBuffer, run: () => T)
 function runCall(rt: Runtime, task: CallTask): CallOutcome {
   // A plain string crosses from Python without a proxy: kind letter, log flag, then the body.
   const startedAt = Date.now();
-  const packed = underInterrupt(rt, task.interrupt, () =>
+  const packed = underInterrupt(rt, task, () =>
     rt.call(
       task.revision.id,
       task.funcId,
@@ -140,7 +140,7 @@ function runCall(rt: Runtime, task: CallTask): CallOutcome {
 
 /** The import check, stopped at its deadline like a call. */
 function inspectUnderDeadline(rt: Runtime, task: InspectTask): InspectOutcome {
-  const outcome = underInterrupt(rt, task.interrupt, () => inspect(rt)(task.revision.id));
+  const outcome = underInterrupt(rt, task, () => inspect(rt)(task.revision.id));
   if (outcome === undefined) throw new Error('import check interrupted before it started'); // its deadline starts with it
   return outcome;
 }
