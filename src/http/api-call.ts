@@ -39,7 +39,7 @@ export function acquireRevision(holder: RevisionHolder): Revision {
 }
 
 /**
- * Reads an API call (any call form, CONTRACT section 3) into an invocation of `endpoint`.
+ * Reads an API call (any call form, CONTRACT section 3) into an invocation of the API it names.
  * Throws ApiError for a bad call form, body, kwargs or options.
  */
 export async function readApiCall(
@@ -47,7 +47,7 @@ export async function readApiCall(
   apis: ReadonlyMap<string, ApiEndpoint>,
   origin: TaskOrigin,
   bodyLimitBytes: number,
-): Promise<{ call: Invocation; endpoint: ApiEndpoint }> {
+): Promise<Invocation> {
   const apiId = req.params.id!;
   const form = callFormOf(req.params.form);
   const endpoint = apis.get(apiId);
@@ -58,7 +58,7 @@ export async function readApiCall(
   const body = req.method === 'GET' ? NO_BODY : await readRequestBody(req as IncomingMessage, bodyLimitBytes);
   const input = callInputFrom(form, req.method ?? 'GET', req.query as Record<string, string | string[]>, body);
   const options = parseCallOptions(input.options, endpoint.timeoutSeconds);
-  const call: Invocation = {
+  return {
     taskId: newTaskId(),
     funcId: endpoint.funcId,
     origin,
@@ -69,7 +69,6 @@ export async function readApiCall(
     attempt: 1,
     httpRequest: endpoint.usesHttpRequest ? scriptRequest(req, body) : undefined,
   };
-  return { call, endpoint };
 }
 
 /** Registers one handler for `<prefix>/:id` and `<prefix>/:id/:form`, GET and POST. */

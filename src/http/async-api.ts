@@ -36,7 +36,7 @@ async function handleAsyncCall(deps: AsyncApiDeps, req: Request, res: ServerResp
   let status = 200;
   try {
     revision = acquireRevision(deps.holder);
-    const { call } = await readApiCall(req, revision.asyncApis, 'asyncAPI', deps.bodyLimitBytes);
+    const call = await readApiCall(req, revision.asyncApis, 'asyncAPI', deps.bodyLimitBytes);
     const queued = deps.queue.enqueue(
       {
         record: {

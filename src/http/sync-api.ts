@@ -66,7 +66,7 @@ async function handleSyncCall(deps: SyncApiDeps, req: Request, res: ServerRespon
   let status: number;
   try {
     revision = acquireRevision(deps.holder);
-    const { call } = await readApiCall(req, revision.syncApis, 'syncAPI', deps.bodyLimitBytes);
+    const call = await readApiCall(req, revision.syncApis, 'syncAPI', deps.bodyLimitBytes);
     scope.taskId = call.taskId;
     const result = await deps.invoker.run(revision, call);
     // Recorded whatever happens to the response: the client may be gone already. A call

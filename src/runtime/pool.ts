@@ -46,11 +46,14 @@ export class WorkerPool {
   private readonly piscina: Piscina;
   private readonly dispatcher: CallDispatcher;
   private closing = false;
+  /** Background calls (async tasks, cron runs) that may run at once. */
+  readonly backgroundSlots: number;
 
   constructor(
     private readonly options: WorkerPoolOptions,
     private readonly logger: Logger,
   ) {
+    this.backgroundSlots = backgroundSlotsFor(options.workers);
     this.piscina = new Piscina({
       filename: WORKER_FILE.href,
       minThreads: options.workers,
@@ -62,7 +65,7 @@ export class WorkerPool {
     this.dispatcher = new CallDispatcher(
       {
         slots: options.workers,
-        backgroundSlots: backgroundSlotsFor(options.workers),
+        backgroundSlots: this.backgroundSlots,
         timeoutGraceMs: options.timeoutGraceMs,
         maxQueue: options.maxQueue,
       },
@@ -85,10 +88,6 @@ export class WorkerPool {
     return this.dispatcher.call(task, timeoutMs, lane);
   }
 
-  /** Background calls (async tasks, cron runs) that may run at once. */
-  get backgroundSlots(): number {
-    return backgroundSlotsFor(this.options.workers);
-  }
 
   get workers(): number {
     return this.options.workers;
