@@ -1,5 +1,6 @@
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
+import { BridgeServer, isBridgeHello } from './bridge/bridge-server.js';
 import { type CallLane, CallDispatcher, type CallResult, type DispatcherStats } from './call-dispatcher.js';
 import { armDeadlineAtStart } from './deadline.js';
 // Default import: named imports of a CommonJS module depend on the loader detecting them.
@@ -48,12 +49,15 @@ export class WorkerPool {
   private closing = false;
   /** Background calls (async tasks, cron runs) that may run at once. */
   readonly backgroundSlots: number;
+  /** Operations scripts may ask of the server thread (DFF.CACHE); register them here. */
+  readonly bridge: BridgeServer;
 
   constructor(
     private readonly options: WorkerPoolOptions,
     private readonly logger: Logger,
   ) {
     this.backgroundSlots = backgroundSlotsFor(options.workers);
+    this.bridge = new BridgeServer(logger);
     this.piscina = new Piscina({
       filename: WORKER_FILE.href,
       minThreads: options.workers,
@@ -75,6 +79,7 @@ export class WorkerPool {
     // Each call's result is posted on its own as soon as it ends (see CallDispatcher).
     this.piscina.on('message', (message: unknown) => {
       if (isCallResult(message)) this.dispatcher.onResult(message.callId, message.outcome);
+      else if (isBridgeHello(message)) this.bridge.attach(message);
     });
     this.piscina.on('error', (error: unknown) => this.logger.error({ err: error }, 'worker pool error'));
     // The reason was logged just before (timeout, dead interpreter); this line marks the exit.

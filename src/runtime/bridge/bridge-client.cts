@@ -1,0 +1,64 @@
+/**
+ * The worker's end of the bridge: a blocking request to the server thread, for Python, which
+ * runs synchronously on this thread and cannot await. See bridge-protocol.cts.
+ */
+import { MessageChannel, type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
+import type { BridgeAnswer, BridgeHello, BridgeRequest } from './bridge-protocol.cjs';
+
+export interface BridgeClientOptions {
+  /** Posts the hello to the server thread (the worker's parentPort). */
+  postHello(hello: BridgeHello, transfer: MessagePort[]): void;
+  /** Throws into Python when the call's deadline passed (Pyodide's checkInterrupt). */
+  checkInterrupt(): void;
+  /** How long a request may wait for its answer. */
+  timeoutMs: number;
+  /** The wait is cut into slices this long, so a deadline stops it promptly. */
+  sliceMs: number;
+}
+
+interface Channel {
+  port: MessagePort;
+  answered: Int32Array;
+}
+
+/**
+ * Returns `request(op, argsJson)`: the answer as JSON `{"outcome":"ok","value":...}`,
+ * `{"outcome":"error","error":...}` or `{"outcome":"timeout","ms":...}`. A deadline passing
+ * while it waits throws KeyboardInterrupt into Python through `checkInterrupt`.
+ */
+export function createBridgeClient(options: BridgeClientOptions): (op: string, argsJson: string) => string {
+  let channel: Channel | undefined;
+  let lastId = 0;
+
+  const open = (): Channel => {
+    const { port1, port2 } = new MessageChannel();
+    const answered = new SharedArrayBuffer(4);
+    options.postHello({ bridgePort: port2, answered }, [port2]);
+    return { port: port1, answered: new Int32Array(answered) };
+  };
+
+  return (op, argsJson) => {
+    channel ??= open();
+    const id = ++lastId;
+    channel.port.postMessage({ id, op, argsJson } satisfies BridgeRequest);
+    const deadline = Date.now() + options.timeoutMs;
+    for (;;) {
+      const seen = Atomics.load(channel.answered, 0);
+      const received = receiveMessageOnPort(channel.port);
+      if (received !== undefined) {
+        const answer = received.message as BridgeAnswer;
+        // An older request's answer arriving after it timed out is dropped.
+        if (answer.id === id) return encodeAnswer(answer);
+        continue;
+      }
+      options.checkInterrupt();
+      const left = deadline - Date.now();
+      if (left <= 0) return JSON.stringify({ outcome: 'timeout', ms: options.timeoutMs });
+      Atomics.wait(channel.answered, 0, seen, Math.min(options.sliceMs, left));
+    }
+  };
+}
+
+function encodeAnswer(answer: BridgeAnswer): string {
+  return answer.outcome === 'ok' ? `{"outcome":"ok","value":${answer.valueJson}}` : JSON.stringify(answer);
+}

@@ -1,0 +1,24 @@
+/**
+ * Messages of the bridge from a worker's running script to the server thread (types only;
+ * a `.cts` file so the CommonJS worker and the ESM server share it).
+ *
+ * A worker opens its bridge once, posting a BridgeHello on its parentPort (Piscina forwards it
+ * to the pool's 'message' event) that carries one end of a MessageChannel and a shared answer
+ * counter. Requests and answers then travel on that channel: the server posts each answer,
+ * then bumps the counter and notifies it, which wakes the worker blocked in `Atomics.wait`.
+ */
+import type { MessagePort } from 'node:worker_threads';
+
+export interface BridgeHello {
+  bridgePort: MessagePort;
+  /** Int32 slot 0: bumped after each answer is posted. */
+  answered: SharedArrayBuffer;
+}
+
+export interface BridgeRequest {
+  id: number;
+  op: string;
+  argsJson: string;
+}
+
+export type BridgeAnswer = { id: number; outcome: 'ok'; valueJson: string } | { id: number; outcome: 'error'; error: string };

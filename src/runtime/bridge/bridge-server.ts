@@ -1,0 +1,61 @@
+import type { MessagePort } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { BridgeAnswer, BridgeHello, BridgeRequest } from './bridge-protocol.cjs';
+
+/** Runs one bridge op with its parsed JSON arguments; the answer must be JSON-able. */
+export type BridgeHandler = (args: unknown) => unknown;
+
+/** A request a handler refuses (bad argument): its message goes back to the script. */
+export class BridgeRefusal extends Error {
+  readonly code = 'EBRIDGE_REFUSED';
+  constructor(message: string) {
+    super(message);
+    this.name = 'BridgeRefusal';
+  }
+}
+
+/** True for the message a worker posts when it opens its bridge. */
+export function isBridgeHello(message: unknown): message is BridgeHello {
+  return typeof message === 'object' && message !== null && 'bridgePort' in message && 'answered' in message;
+}
+
+/**
+ * The server thread's end of the bridge (see bridge-protocol.cts): answers each worker's
+ * requests with the handler registered for the op. Handlers may be async (a Redis store).
+ */
+export class BridgeServer {
+  private readonly handlers = new Map<string, BridgeHandler>();
+
+  constructor(private readonly logger: Logger) {}
+
+  /** Makes `op` callable from scripts. */
+  register(op: string, handler: BridgeHandler): void {
+    this.handlers.set(op, handler);
+  }
+
+  /** Starts answering the requests of the worker that sent `hello`. */
+  attach(hello: BridgeHello): void {
+    const port = hello.bridgePort;
+    const answered = new Int32Array(hello.answered);
+    port.on('message', (request: BridgeRequest) => void this.answer(port, answered, request));
+    // The channel closes with its worker; it must not keep the process alive on its own.
+    port.unref();
+  }
+
+  private async answer(port: MessagePort, answered: Int32Array, request: BridgeRequest): Promise<void> {
+    let answer: BridgeAnswer;
+    try {
+      const handler = this.handlers.get(request.op);
+      if (handler === undefined) throw new BridgeRefusal(`unknown server operation '${request.op}'`);
+      const value = await handler(JSON.parse(request.argsJson));
+      answer = { id: request.id, outcome: 'ok', valueJson: JSON.stringify(value ?? null) };
+    } catch (error) {
+      if (!(error instanceof BridgeRefusal)) this.logger.error({ err: error, op: request.op }, 'bridge operation failed');
+      const message = error instanceof BridgeRefusal ? error.message : `the server failed ${request.op}`;
+      answer = { id: request.id, outcome: 'error', error: message };
+    }
+    port.postMessage(answer);
+    Atomics.add(answered, 0, 1);
+    Atomics.notify(answered, 0);
+  }
+}
