@@ -2,6 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Request } from 'polka';
+import { registerCacheOps } from './cache/cache-ops.js';
+import { MemoryCacheStore } from './cache/cache-store.js';
+import { MemoryResultCache } from './cache/result-cache.js';
 import type { Settings } from './config/index.js';
 import { RevisionInvalidError } from './errors.js';
 import { fetchRevision } from './git/index.js';
@@ -44,6 +47,10 @@ export interface StartOptions {
   processEnv?: NodeJS.ProcessEnv;
 }
 
+/** Bounds of the DFF.CACHE store: entries, and characters of keys and values. */
+const CACHE_LIMITS = { maxEntries: 100_000, maxSize: 256 * 1024 * 1024 };
+/** Bounds of the cache_result cache; one result may take at most 1/64 of it. */
+const RESULT_CACHE_LIMITS = { maxEntries: 10_000, maxSize: 64 * 1024 * 1024 };
 /** Calls waiting for a worker, per worker, before new calls get 503. */
 const QUEUE_PER_WORKER = 64;
 /** Time the HTTP server allows beyond the longest sync call before it gives up on a request. */
@@ -66,6 +73,8 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     { workers: settings.workers, timeoutGraceMs: settings.callTimeoutGraceMs, maxQueue: settings.workers * QUEUE_PER_WORKER },
     logger,
   );
+  registerCacheOps(pool.bridge, new MemoryCacheStore(CACHE_LIMITS, systemClock));
+  const resultCache = new MemoryResultCache(RESULT_CACHE_LIMITS, systemClock);
   const holder = new RevisionHolder();
   const invoker = new Invoker(pool, holder);
   const records = new RecordWriter(
@@ -90,7 +99,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   const app = createApp({
     logger,
     readiness,
-    sync: { holder, invoker, logger, bodyLimitBytes: settings.limits.bodyBytes, records, calls },
+    sync: { holder, invoker, logger, bodyLimitBytes: settings.limits.bodyBytes, records, calls, resultCache },
     async: {
       holder,
       queue: storage.queue,

@@ -58,7 +58,7 @@ export async function readApiCall(
   const body = req.method === 'GET' ? NO_BODY : await readRequestBody(req as IncomingMessage, bodyLimitBytes);
   const input = callInputFrom(form, req.method ?? 'GET', req.query as Record<string, string | string[]>, body);
   const options = parseCallOptions(input.options, endpoint.timeoutSeconds);
-  return {
+  const call: Invocation = {
     taskId: newTaskId(),
     funcId: endpoint.funcId,
     origin,
@@ -69,6 +69,9 @@ export async function readApiCall(
     attempt: 1,
     httpRequest: endpoint.usesHttpRequest ? scriptRequest(req, body) : undefined,
   };
+  // Decided once per revision (build-revision.ts); async calls answer at once and never cache.
+  if (endpoint.cacheResultSeconds !== undefined && origin === 'syncAPI') call.cacheResultSeconds = endpoint.cacheResultSeconds;
+  return call;
 }
 
 /** Registers one handler for `<prefix>/:id` and `<prefix>/:id/:form`, GET and POST. */

@@ -7,6 +7,8 @@ export interface RequestScope {
   traceId: string;
   startedAt: number;
   taskId?: string;
+  /** Answered from the `cache_result` cache: sends `X-Dff-Cache: Cached`. */
+  cached?: boolean;
 }
 
 const SAFE_TRACE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -18,12 +20,14 @@ export function startScope(req: IncomingMessage): RequestScope {
   return { traceId, startedAt: performance.now() };
 }
 
-function scopeHeaders(scope: RequestScope): Record<string, string> {
+/** The headers every response carries (CONTRACT section 3). */
+export function scopeHeaders(scope: RequestScope): Record<string, string> {
   const headers: Record<string, string> = {
     'X-Trace-Id': scope.traceId,
     'X-Request-Cost': String(Math.round(performance.now() - scope.startedAt)),
   };
   if (scope.taskId !== undefined) headers['X-Task-Id'] = scope.taskId;
+  if (scope.cached === true) headers['X-Dff-Cache'] = 'Cached';
   return headers;
 }
 

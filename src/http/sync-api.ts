@@ -1,7 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import type { Polka, Request } from 'polka';
+import { type CachedResult, type ResultCache, resultCacheKey } from '../cache/result-cache.js';
 import type { InFlight } from '../in-flight.js';
-import type { Invoker } from '../invocation/invoker.js';
+import type { Invocation, Invoker } from '../invocation/invoker.js';
 import type { Logger } from '../log.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
 import type { Revision } from '../revision/revision.js';
@@ -10,6 +11,7 @@ import { recordOfCall, recordWhenEnded } from '../tasks/record-of-call.js';
 import type { RecordWriter } from '../tasks/record-writer.js';
 import { acquireRevision, readApiCall, registerCallRoutes } from './api-call.js';
 import { ApiError, ApiErrors } from './api-error.js';
+import { checkResponse, type PreparedResponse, prepareResponse, sendPrepared } from './controlled-response.js';
 import { type RequestScope, sendApiError, sendBody, startScope } from './respond.js';
 
 export interface SyncApiDeps {
@@ -20,6 +22,8 @@ export interface SyncApiDeps {
   records: RecordWriter;
   /** Counts calls being answered, for a shutdown to wait on. */
   calls: InFlight;
+  /** Results of APIs whose function sets `cache_result`. */
+  resultCache: ResultCache;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -44,7 +48,25 @@ function sendResult(res: ServerResponse, scope: RequestScope, result: CallResult
       return fail(res, scope, new ApiError(ApiErrors.busy, 'Every worker is busy and the call queue is full; retry shortly', {}, { 'Retry-After': '1' }));
     case 'crashed':
       return fail(res, scope, new ApiError(ApiErrors.workerFailed, 'The worker running this call failed', {}));
+    case 'response':
+      throw new Error('a response result is sent through sendPrepared');
   }
+}
+
+/** A result `cache_result` may keep: a success that is not a file (files may change or go). */
+function cacheable(result: CallResult, prepared: PreparedResponse | undefined): CachedResult | undefined {
+  if (result.kind === 'json' || result.kind === 'text') return { kind: result.kind, body: result.body };
+  if (result.kind === 'response' && prepared?.file === undefined) return { kind: 'response', body: result.body };
+  return undefined;
+}
+
+/** Answers a call from the result cache; the function does not run, so no task id. */
+async function sendCached(res: ServerResponse, scope: RequestScope, cached: CachedResult, revisionDir: string): Promise<number> {
+  scope.cached = true;
+  if (cached.kind !== 'response') return sendResult(res, scope, { ...cached, log: null }, 0);
+  const prepared = await prepareResponse(cached.body, { revisionDir });
+  await sendPrepared(res, scope, prepared);
+  return prepared.status;
 }
 
 function fail(res: ServerResponse, scope: RequestScope, error: ApiError): number {
@@ -58,6 +80,19 @@ export function registerSyncApi(app: Polka, deps: SyncApiDeps): void {
   registerCallRoutes(app, ['/api/v1/al', '/api/v1/sync'], handler);
 }
 
+/**
+ * Records a call that ran, whatever happens to the response (the client may be gone already),
+ * and keeps a cacheable result. A call refused as busy never ran: no record. A timed-out one
+ * is recorded once its worker stopped, with the output printed until then.
+ */
+function recordAndKeep(deps: SyncApiDeps, call: Invocation, commit: string, triggerTime: number, result: CallResult, prepared: PreparedResponse | undefined, cacheKey: string | undefined): void {
+  if (result.kind === 'timeout') void recordWhenEnded(call, commit, triggerTime, result).then((record) => deps.records.add(record));
+  else if (result.kind !== 'busy') deps.records.add(recordOfCall(call, commit, triggerTime, result));
+  if (cacheKey === undefined) return;
+  const keep = cacheable(result, prepared);
+  if (keep !== undefined) void deps.resultCache.set(cacheKey, keep, call.cacheResultSeconds! * 1000);
+}
+
 async function handleSyncCall(deps: SyncApiDeps, req: Request, res: ServerResponse): Promise<void> {
   deps.calls.enter();
   const scope = startScope(req);
@@ -67,15 +102,24 @@ async function handleSyncCall(deps: SyncApiDeps, req: Request, res: ServerRespon
   try {
     revision = acquireRevision(deps.holder);
     const call = await readApiCall(req, revision.syncApis, 'syncAPI', deps.bodyLimitBytes);
-    scope.taskId = call.taskId;
-    const result = await deps.invoker.run(revision, call);
-    // Recorded whatever happens to the response: the client may be gone already. A call
-    // refused as busy never ran: no record. A timed-out one is recorded once its worker
-    // stopped, with the output printed until then.
-    const commit = revision.commit;
-    if (result.kind === 'timeout') void recordWhenEnded(call, commit, triggerTime, result).then((record) => deps.records.add(record));
-    else if (result.kind !== 'busy') deps.records.add(recordOfCall(call, commit, triggerTime, result));
-    status = sendResult(res, scope, result, call.timeoutSeconds);
+    // Only calls of an API whose function sets cache_result (without uploads) look here.
+    const cacheKey = call.cacheResultSeconds !== undefined && call.uploadDir === undefined ? resultCacheKey(revision.commit, call) : undefined;
+    const cached = cacheKey === undefined ? undefined : await deps.resultCache.get(cacheKey);
+    if (cached !== undefined) {
+      status = await sendCached(res, scope, cached, revision.dir);
+    } else {
+      scope.taskId = call.taskId;
+      let result = await deps.invoker.run(revision, call);
+      let prepared: PreparedResponse | undefined;
+      if (result.kind === 'response') ({ result, prepared } = await checkResponse(result, { revisionDir: revision.dir, uploadDir: call.uploadDir }));
+      recordAndKeep(deps, call, revision.commit, triggerTime, result, prepared, cacheKey);
+      if (prepared === undefined) {
+        status = sendResult(res, scope, result, call.timeoutSeconds);
+      } else {
+        await sendPrepared(res, scope, prepared);
+        status = prepared.status;
+      }
+    }
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     status = fail(res, scope, error);

@@ -31,6 +31,10 @@ export interface Invocation {
   httpRequest?: ScriptHttpRequest;
   /** `_DFF_CRON_EXPR` of a cron job's run. */
   cronExpr?: string;
+  /** The call's own upload folder (multipart uploads); DFF.RESP_FILE may serve files from it. */
+  uploadDir?: string;
+  /** `cache_result` of the API, in seconds: set only on sync calls of an API that caches. */
+  cacheResultSeconds?: number;
 }
 
 const TASK_ID_BYTES = 18;
@@ -71,6 +75,7 @@ export class Invoker {
         httpRequestJson: call.httpRequest === undefined ? null : JSON.stringify(call.httpRequest),
         returnType: call.returnType,
         cronExpr: call.cronExpr ?? null,
+        uploadDir: call.uploadDir ?? null,
       },
       call.timeoutSeconds * 1000,
       lane,

@@ -50,13 +50,15 @@ function endpoints(
   for (const entry of entries) {
     const info = catalog.get(entry.func);
     const declared = entry.timeout ?? info?.timeout ?? defaultSeconds;
-    map.set(entry.id, {
+    const endpoint: ApiEndpoint = {
       id: entry.id,
       funcId: entry.func,
       kwargs: entry.kwargs,
       timeoutSeconds: Math.min(declared, maxSeconds),
       usesHttpRequest: info?.usesHttpRequest ?? true,
-    });
+    };
+    if (info?.cacheResult !== undefined && info.cacheResult > 0) endpoint.cacheResultSeconds = info.cacheResult;
+    map.set(entry.id, endpoint);
   }
   return map;
 }

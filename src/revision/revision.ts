@@ -13,6 +13,8 @@ export interface ApiEndpoint {
   timeoutSeconds: number;
   /** The function reads `_DFF_HTTP_REQUEST`: only then is it built for a call. */
   usesHttpRequest: boolean;
+  /** `cache_result` seconds of the function, when it caches (sync APIs only). */
+  cacheResultSeconds?: number;
 }
 
 /** A loaded, validated, ready-to-serve commit. Immutable once built. */

@@ -21,7 +21,7 @@ export interface TimedOut {
 
 /** What a call ended as, from the caller's side. */
 export type CallResult =
-  | (CallOutcome & { kind: 'json' | 'text' | 'error' })
+  | (CallOutcome & { kind: 'json' | 'text' | 'error' | 'response' })
   | TimedOut
   | { kind: 'busy' }
   | { kind: 'crashed'; message: string };
@@ -165,7 +165,7 @@ export class CallDispatcher {
     if (outcome.kind === 'timeout' && !pending.answered) this.answer(pending, this.timedOut(pending));
     this.finish(pending, outcome);
     // Any other kind is the call's result (the worker's own timeout report was handled above).
-    if (outcome.kind !== 'timeout') this.answer(pending, outcome as CallOutcome & { kind: 'json' | 'text' | 'error' });
+    if (outcome.kind !== 'timeout') this.answer(pending, outcome as CallOutcome & { kind: 'json' | 'text' | 'error' | 'response' });
   }
 
   private timedOut(pending: PendingCall): TimedOut {

@@ -35,6 +35,8 @@ export interface CallTask extends RevisionTask {
   httpRequestJson: string | null;
   /** `_DFF_CRON_EXPR` for a cron job's run, else null. */
   cronExpr: string | null;
+  /** The call's own upload folder, or null when it has no uploads. */
+  uploadDir: string | null;
   returnType: ReturnType;
   /** The call's shared state (see task-state.cts), at `interruptOffset` bytes into this buffer. */
   interrupt: SharedArrayBuffer;
@@ -65,7 +67,8 @@ export interface WarmTask extends RevisionTask {
 export type WorkerTask = CallBatchTask | InspectTask | WarmTask;
 
 export interface CallOutcome {
-  kind: 'json' | 'text' | 'error' | 'timeout';
+  /** `response`: the function returned DFF.RESP, RESP_FILE or REDIRECT; the body is its JSON spec. */
+  kind: 'json' | 'text' | 'error' | 'timeout' | 'response';
   body: string;
   /** JSON list of [elapsedMs, line] printed by the call, or null. */
   log: string | null;

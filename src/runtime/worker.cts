@@ -10,6 +10,7 @@ import { parentPort, threadId } from 'node:worker_threads';
 import { loadPyodide } from 'pyodide';
 import type { PyodideInterface } from 'pyodide';
 import type { PyCallable, PyProxy } from 'pyodide/ffi';
+import { createBridgeClient } from './bridge/bridge-client.cjs';
 import { INTERRUPT_SLOT, TASK_STATE_BYTES, THREAD_SLOT } from './task-state.cjs';
 import type {
   CallBatchTask,
@@ -26,6 +27,10 @@ import type {
 const PYTHON_DIR = path.join(__dirname, 'python');
 const PYTHON_HOME = '/home/pyodide/gitfunc';
 const SCRIPT_NAME = /^[A-Za-z0-9_]+$/;
+/** A script's request to the server thread (DFF.CACHE) fails after this long without an answer. */
+const BRIDGE_TIMEOUT_MS = 10_000;
+/** A deadline stops a script waiting on the bridge within this long. */
+const BRIDGE_SLICE_MS = 20;
 
 interface Runtime {
   pyodide: PyodideInterface;
@@ -49,6 +54,16 @@ async function startRuntime(): Promise<Runtime> {
     if (file.endsWith('.py')) pyodide.FS.writeFile(`${PYTHON_HOME}/${file}`, fs.readFileSync(path.join(PYTHON_DIR, file)));
   }
   pyodide.runPython(`import sys; sys.path.insert(0, ${JSON.stringify(PYTHON_HOME)})`);
+  const bridge = pyodide.pyimport('gitfunc_bridge') as PyProxy & Record<string, PyCallable>;
+  bridge.set_transport(
+    createBridgeClient({
+      postHello: (hello, transfer) => parentPort!.postMessage(hello, transfer),
+      // The call's interrupt flag is Pyodide's interrupt buffer (see underInterrupt).
+      checkInterrupt: () => pyodide.checkInterrupt(),
+      timeoutMs: BRIDGE_TIMEOUT_MS,
+      sliceMs: BRIDGE_SLICE_MS,
+    }),
+  );
   const module = pyodide.pyimport('gitfunc_runtime') as PyProxy & Record<string, PyCallable>;
   return {
     pyodide,
@@ -94,7 +109,7 @@ function ensureRevision(rt: Runtime, revision: RevisionRef, live: string[]): voi
 }
 
 const NEVER_INTERRUPTED = new Int32Array(new SharedArrayBuffer(4));
-const OUTCOME_KINDS: Record<string, CallOutcome['kind']> = { j: 'json', t: 'text', e: 'error', x: 'timeout' };
+const OUTCOME_KINDS: Record<string, CallOutcome['kind']> = { j: 'json', t: 'text', e: 'error', x: 'timeout', r: 'response' };
 
 /**
  * Runs Python under a task's shared state: its interrupt flag becomes Pyodide's interrupt
@@ -131,6 +146,7 @@ function runCall(rt: Runtime, task: CallTask): CallOutcome {
       task.httpRequestJson ?? undefined, // JS null reaches Python as jsnull, undefined as None
       task.returnType,
       task.cronExpr ?? undefined,
+      task.uploadDir ?? undefined, // upload_dir
     ) as string,
   );
   if (packed === undefined) return { kind: 'timeout', body: '', log: null };

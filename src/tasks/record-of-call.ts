@@ -19,14 +19,24 @@ const STATUS_OF: Record<RunResult['kind'], TaskStatus> = {
   error: 'failure',
   timeout: 'timeout',
   crashed: 'failure',
+  response: 'success',
 };
+
+/** What a DFF.RESP / RESP_FILE / REDIRECT result records as its return value. */
+function responseReturnValue(specJson: string): string {
+  const spec = JSON.parse(specJson) as { file?: string; bodyKind?: string; body?: string };
+  if (spec.file !== undefined) return JSON.stringify({ file: spec.file });
+  if (spec.bodyKind === 'json') return spec.body!;
+  if (spec.bodyKind === 'text') return JSON.stringify(spec.body);
+  return JSON.stringify({ bytes: 'base64', data: spec.body });
+}
 
 /**
  * The finished record of one call, from how it ended. For a timed-out call, `late` is what
  * its worker reported once Python stopped (see TimedOut): its start time and print output.
  */
 export function recordOfCall(call: Invocation, commit: string, triggerTime: number, result: RunResult, late?: CallOutcome): TaskRecord {
-  const ran = result.kind === 'json' || result.kind === 'text' || result.kind === 'error' ? result : late;
+  const ran = result.kind === 'json' || result.kind === 'text' || result.kind === 'error' || result.kind === 'response' ? result : late;
   const endTime = result.kind === 'timeout' ? result.at : (ran?.endedAt ?? Date.now());
   const record: TaskRecord = {
     id: call.taskId,
@@ -47,6 +57,9 @@ export function recordOfCall(call: Invocation, commit: string, triggerTime: numb
       break;
     case 'text':
       record.returnValueJson = storedReturnValue(JSON.stringify(result.body));
+      break;
+    case 'response':
+      record.returnValueJson = storedReturnValue(responseReturnValue(result.body));
       break;
     case 'error': {
       const detail = JSON.parse(result.body) as { exception: string; traceback: string };

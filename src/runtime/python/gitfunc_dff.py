@@ -1,13 +1,19 @@
 """The `DFF` object scripts see: `@DFF.API(...)`, `DFF.ENV(...)`, and result encoding.
 
 Mirrors DataFlux Func's decorator options (CONTRACT section 2); a bad option value raises
-DFFConfigError at import, which makes the whole revision fail to load.
+DFFConfigError at import, which makes the whole revision fail to load. Response control
+(`DFF.RESP`, `DFF.RESP_FILE`, `DFF.REDIRECT`), `DFF.CACHE` and `DFF.CTX` live in their own
+modules and are attached here.
 """
 
 import datetime
 import decimal
 import json
 import sys
+
+from gitfunc_cache import CACHE
+from gitfunc_context import CTX
+from gitfunc_response import REDIRECT, RESP, RESP_FILE
 
 TIMEOUT_MIN = 1
 TIMEOUT_MAX = 3600
@@ -44,6 +50,12 @@ def _first(name, alias, a, b, position):
 
 class DFFNamespace:
     """One per revision: holds that revision's environment and function registry."""
+
+    CACHE = CACHE
+    CTX = CTX
+    RESP = staticmethod(RESP)
+    RESP_FILE = staticmethod(RESP_FILE)
+    REDIRECT = staticmethod(REDIRECT)
 
     def __init__(self, env, register):
         self._env = env

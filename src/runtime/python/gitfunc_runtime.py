@@ -15,7 +15,9 @@ import time
 import traceback
 import types
 
+from gitfunc_context import CTX
 from gitfunc_dff import DFFNamespace, DFFConfigError, RESULT_ENCODERS
+from gitfunc_response import FuncResponse
 
 _builtin_import = builtins.__import__
 _builtin_print = builtins.print
@@ -236,7 +238,7 @@ def _user_traceback(error, revision):
     return text
 
 
-_KIND_CODES = {"json": "j", "text": "t", "error": "e", "timeout": "x"}
+_KIND_CODES = {"json": "j", "text": "t", "error": "e", "timeout": "x", "response": "r"}
 _last_log = None
 
 
@@ -245,11 +247,12 @@ def take_log():
     return _last_log
 
 
-def call(rev_id, func_id, kwargs_json, task_id, origin, origin_id, attempt, http_request_json, return_type, cron_expr=None):
+def call(rev_id, func_id, kwargs_json, task_id, origin, origin_id, attempt, http_request_json, return_type, cron_expr=None, upload_dir=None):
     """Runs one function; returns kind letter + log flag + body, one string (no proxy to free).
 
-    kind is j(son) | t(ext) | e(rror) | x (timeout: interrupted); for an error the body is a
-    JSON object with the exception and a traceback of user-script frames only.
+    kind is j(son) | t(ext) | e(rror) | x (timeout: interrupted) | r(esponse: DFF.RESP and
+    friends, the body is their JSON spec); for an error the body is a JSON object with the
+    exception and a traceback of user-script frames only.
     """
     global _current_log, _last_log
     kind, body = "timeout", ""
@@ -272,8 +275,12 @@ def call(rev_id, func_id, kwargs_json, task_id, origin, origin_id, attempt, http
         module_globals["_DFF_TASK_ATTEMPT"] = attempt
         module_globals["_DFF_CRON_EXPR"] = cron_expr
         module_globals["_DFF_HTTP_REQUEST"] = None if http_request_json is None else json.loads(http_request_json)
+        CTX.reset()
         result = func(**json.loads(kwargs_json))
-        kind, body = RESULT_ENCODERS[return_type](result)
+        if type(result) is FuncResponse:
+            kind, body = "response", result.spec(RESULT_ENCODERS[return_type])
+        else:
+            kind, body = RESULT_ENCODERS[return_type](result)
     except KeyboardInterrupt:
         # The interrupt buffer was set: the caller already got its timeout answer.
         kind, body = "timeout", ""

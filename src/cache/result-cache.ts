@@ -1,0 +1,53 @@
+import type { Invocation } from '../invocation/invoker.js';
+import type { Clock } from '../schedule/fire-times.js';
+import { TtlMap, type TtlMapLimits } from './ttl-map.js';
+
+/** A successful result kept by `cache_result` (CONTRACT section 2). */
+export interface CachedResult {
+  kind: 'json' | 'text' | 'response';
+  body: string;
+}
+
+/** Where `cache_result` keeps results; async so a Redis implementation fits. */
+export interface ResultCache {
+  get(key: string): Promise<CachedResult | undefined>;
+  set(key: string, result: CachedResult, ttlMs: number): Promise<void>;
+}
+
+/** JSON with object keys sorted, so `{a, b}` and `{b, a}` are the same call. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const keys = Object.keys(value).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The cache key of a call: its commit (a new commit never serves an old result), function, return type and kwargs. */
+export function resultCacheKey(commit: string, call: Invocation): string {
+  return `${commit}\n${call.funcId}\n${call.returnType}\n${canonicalJson(call.kwargs)}`;
+}
+
+/** The ResultCache of a single server: bounded, in memory; a result larger than `maxSize / 64` is not kept. */
+export class MemoryResultCache implements ResultCache {
+  private readonly map: TtlMap<CachedResult>;
+  private readonly maxEntrySize: number;
+
+  constructor(
+    limits: TtlMapLimits,
+    private readonly clock: Clock,
+  ) {
+    this.map = new TtlMap(limits, clock);
+    this.maxEntrySize = Math.floor(limits.maxSize / 64);
+  }
+
+  async get(key: string): Promise<CachedResult | undefined> {
+    return this.map.get(key);
+  }
+
+  async set(key: string, result: CachedResult, ttlMs: number): Promise<void> {
+    const size = key.length + result.body.length;
+    if (size <= this.maxEntrySize) this.map.set(key, result, this.clock.now() + ttlMs, size);
+  }
+}
