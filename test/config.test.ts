@@ -34,6 +34,8 @@ t.test('defaults from config/default.yaml', async (t) => {
     dataDir: '/srv/app/.gitfunc-data',
     workers: 2,
     envAllow: [],
+    webhook: { path: '/api/v1/webhooks/git', maxBodyBytes: 1048576, allowUnsigned: false },
+    pushRemote: { enabled: false, path: '/repo.git', maxPushBytes: 104857600 },
     log: { level: 'info' },
     limits: { bodyBytes: 52428800, syncTimeoutMaxSeconds: 180, importSeconds: 30, asyncQueueMax: 10000 },
     tasks: { keepPerApi: 100, keepPerCronJob: 500 },
