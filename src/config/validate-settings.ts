@@ -77,6 +77,8 @@ function describe(name: string, schema: JsonSchema | undefined): string {
       return 'a number';
     case 'string':
       return schema.minLength === 1 ? 'a non-empty string' : 'a string';
+    case 'boolean':
+      return 'true or false';
     case 'array':
       return 'a list';
     case 'object':
