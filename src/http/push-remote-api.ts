@@ -74,7 +74,9 @@ export function registerPushRemote(app: Polka, deps: PushRemoteDeps): void {
       if (service === 'git-receive-pack') await afterReceivePack(deps, user, before, result.exitCode, result.stderr);
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
-      deps.logger.warn({ pushRemote: { service, refused: error.reason }, traceId: scope.traceId }, 'push remote refused');
+      // git asks without credentials first and retries with them after the 401: that probe is not news.
+      const level = req.headers.authorization === undefined ? 'debug' : 'warn';
+      deps.logger[level]({ pushRemote: { service, refused: error.reason }, traceId: scope.traceId }, 'push remote refused');
       sendApiError(res, scope, error);
     }
   };
@@ -96,7 +98,14 @@ async function afterReceivePack(
     deps.logger.warn({ pushRemote: { user, exitCode, git: stderr.trim().slice(0, 500) } }, 'push failed in git-receive-pack');
     return;
   }
-  const after = await pushedCommit(deps.repoDir, deps.servedRef);
+  let after: string | undefined;
+  try {
+    after = await pushedCommit(deps.repoDir, deps.servedRef);
+  } catch (error) {
+    // The push is stored and answered; only the reload is missed (a later push or webhook catches up).
+    deps.logger.error({ err: error, pushRemote: { user } }, 'push stored, but reading the served ref failed');
+    return;
+  }
   if (after === undefined || after === before) {
     deps.logger.info({ pushRemote: { user, ref: deps.servedRef, changed: false } }, 'push stored; served ref unchanged');
     return;
