@@ -15,7 +15,9 @@ import { AsyncTaskRunner } from './invocation/async-task-runner.js';
 import { Invoker } from './invocation/invoker.js';
 import { InFlight } from './in-flight.js';
 import { createLogger, type Logger } from './log.js';
+import { ensurePushRepo } from './push-remote/push-repo.js';
 import { buildRevision } from './revision/build-revision.js';
+import type { ReloadTrigger } from './revision/reload-trigger.js';
 import { RevisionHolder } from './revision/revision-holder.js';
 import { WorkerPool } from './runtime/pool.js';
 import { CronRunner } from './schedule/cron-runner.js';
@@ -96,6 +98,8 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   let loadMs: number | undefined;
   const readiness: Readiness = { ready: () => phase === 'ready', phase: () => phase };
   const check = createAdminCheck(settings.adminToken);
+  // TEMPORARY: only logs. The lead replaces it with the Reloader (fetch, build, swap) at merge.
+  const reloads: ReloadTrigger = { request: (request) => logger.info({ reload: request }, 'reload requested') };
   const app = createApp({
     logger,
     readiness,
@@ -121,6 +125,19 @@ export async function startServer(settings: Settings, options: StartOptions = {}
       loadMs: () => loadMs,
     },
     cron: { check, scheduler, runner: cronRunner },
+    webhook: { ...settings.webhook, secret: settings.webhookSecret, servedRef: settings.repo.ref, trigger: reloads, logger },
+    ...(settings.pushRemote.enabled && settings.pushRemote.token !== undefined
+      ? {
+          pushRemote: {
+            ...settings.pushRemote,
+            token: settings.pushRemote.token,
+            repoDir: settings.repo.url,
+            servedRef: settings.repo.ref,
+            trigger: reloads,
+            logger,
+          },
+        }
+      : {}),
   });
 
   // polka's handler parses the URL itself; `Request` is the same object with fields it adds.
@@ -157,6 +174,8 @@ export async function startServer(settings: Settings, options: StartOptions = {}
 
   try {
     const started = performance.now();
+    // The push remote's bare repository is what is served (repo.url names it): it must exist to be read.
+    if (settings.pushRemote.enabled) await ensurePushRepo(settings.repo.url, settings.repo.ref);
     const fetched = await fetchRevision({ ...settings.repo, dataDir: settings.dataDir });
     const built = await buildRevision(fetched.commit, fetched.dir, {
       pool,

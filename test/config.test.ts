@@ -34,6 +34,8 @@ t.test('defaults from config/default.yaml', async (t) => {
     dataDir: '/srv/app/.gitfunc-data',
     workers: 2,
     envAllow: [],
+    webhook: { path: '/api/v1/webhooks/git', maxBodyBytes: 1048576, allowUnsigned: false },
+    pushRemote: { enabled: false, path: '/repo.git', maxPushBytes: 104857600 },
     log: { level: 'info' },
     limits: { bodyBytes: 52428800, syncTimeoutMaxSeconds: 180, importSeconds: 30, asyncQueueMax: 10000 },
     tasks: { keepPerApi: 100, keepPerCronJob: 500 },
@@ -259,4 +261,29 @@ t.test('relative paths resolve against cwd, URLs are kept', async (t) => {
   t.equal(fileUrl.repo.url, '/opt/functions');
   const http = loadSettings({ argv: ['--repo', 'http://127.0.0.1:3000/r.git'], env: {}, cwd: '/srv/app' });
   t.equal(http.repo.url, 'http://127.0.0.1:3000/r.git');
+});
+
+t.test('the push remote: GITFUNC_PUSH_TOKEN turns it on and gitfunc serves the push repository', async (t) => {
+  const settings = loadSettings({ argv: ['--data-dir', '/var/lib/gitfunc'], env: { GITFUNC_PUSH_TOKEN: 'push-secret' }, cwd: '/srv' });
+  t.same(settings.pushRemote, { enabled: true, path: '/repo.git', token: 'push-secret', maxPushBytes: 104857600 });
+  t.equal(settings.repo.url, '/var/lib/gitfunc/push-repo.git', 'repo.url defaults to the bare repository in the data dir');
+  t.equal(redactedSettings(settings).pushRemote.token, '***');
+  t.notOk(JSON.stringify(redactedSettings(settings)).includes('push-secret'), 'no token in the redacted form');
+
+  const dir = await tempDir();
+  await writeFile(path.join(dir, 'push.yaml'), 'pushRemote:\n  enabled: true\n');
+  t.equal(
+    configError(['--config', 'push.yaml'], {}, dir),
+    'pushRemote.enabled (from push.yaml) needs a token: set GITFUNC_PUSH_TOKEN',
+  );
+  t.equal(
+    configError(['--repo', 'https://git.example.com/r.git'], { GITFUNC_PUSH_TOKEN: 'push-secret' }),
+    'repo.url (from --repo) cannot be set while the push remote is on: gitfunc serves what is pushed to it',
+  );
+  await writeFile(path.join(dir, 'hook.yaml'), 'webhook:\n  maxBodyBytes: 0\n  allowUnsigned: "yes"\n');
+  t.equal(
+    configError(['--config', 'hook.yaml'], {}, dir),
+    'invalid setting webhook.maxBodyBytes (from hook.yaml): must be an integer of at least 1, got 0\n' +
+      "invalid setting webhook.allowUnsigned (from hook.yaml): must be true or false, got 'yes'",
+  );
 });

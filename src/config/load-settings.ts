@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GitfuncError } from '../errors.js';
+import { pushRepoDir } from '../push-remote/push-repo.js';
 import {
   emptyMerge,
   envLayer,
@@ -69,12 +70,41 @@ export function loadSettings(options: LoadSettingsOptions): Settings {
 
   // The schema has checked every field; the cast states what it guarantees.
   const settings = merged.values as unknown as Settings;
+  const dataDir = path.resolve(options.cwd, settings.dataDir);
+  const pushRemote = { ...settings.pushRemote, enabled: settings.pushRemote.enabled || settings.pushRemote.token !== undefined };
   return deepFreeze({
     ...settings,
-    repo: { ...settings.repo, url: resolveRepoUrl(settings.repo.url, options.cwd, sourceOf('repo.url')) },
-    dataDir: path.resolve(options.cwd, settings.dataDir),
+    repo: {
+      ...settings.repo,
+      url: pushRemote.enabled
+        ? servedPushRepo(dataDir, pushRemote.token, sourceOf)
+        : resolveRepoUrl(settings.repo.url, options.cwd, sourceOf('repo.url')),
+    },
+    dataDir,
     envAllow: [...new Set(settings.envAllow)],
+    pushRemote,
   });
+}
+
+/**
+ * With the push remote on, gitfunc serves what is pushed to it: the bare repository in the data
+ * dir. A repo.url set anywhere but the defaults would be silently ignored, so it is an error.
+ */
+function servedPushRepo(dataDir: string, token: string | undefined, sourceOf: (setting: string) => string): string {
+  if (token === undefined) {
+    throw new GitfuncError('CONFIG_INVALID', `pushRemote.enabled (from ${sourceOf('pushRemote.enabled')}) needs a token: set GITFUNC_PUSH_TOKEN`, {
+      setting: 'pushRemote.token',
+    });
+  }
+  const source = sourceOf('repo.url');
+  if (source !== 'config/default.yaml') {
+    throw new GitfuncError(
+      'CONFIG_INVALID',
+      `repo.url (from ${source}) cannot be set while the push remote is on: gitfunc serves what is pushed to it`,
+      { setting: 'repo.url' },
+    );
+  }
+  return pushRepoDir(dataDir);
 }
 
 /** The source that set `setting`, or that set its nearest parent. */

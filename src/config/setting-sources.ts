@@ -28,6 +28,7 @@ export const ENV_SETTINGS: Readonly<Record<string, Override>> = Object.freeze({
   GITFUNC_ENV_ALLOW: { setting: 'envAllow', kind: 'list' },
   GITFUNC_ADMIN_TOKEN: { setting: 'adminToken', kind: 'string' },
   GITFUNC_WEBHOOK_SECRET: { setting: 'webhookSecret', kind: 'string' },
+  GITFUNC_PUSH_TOKEN: { setting: 'pushRemote.token', kind: 'string' },
   GITFUNC_LOG_LEVEL: { setting: 'log.level', kind: 'string' },
   GITFUNC_ASYNC_QUEUE_MAX: { setting: 'limits.asyncQueueMax', kind: 'integer' },
   GITFUNC_TASKS_KEEP_PER_API: { setting: 'tasks.keepPerApi', kind: 'integer' },

@@ -27,6 +27,23 @@ export interface Settings {
   /** Without it the admin endpoints answer 403. */
   readonly adminToken?: string;
   readonly webhookSecret?: string;
+  /** The push webhook endpoint. */
+  readonly webhook: {
+    readonly path: string;
+    /** Larger bodies are refused (413) before they are read. */
+    readonly maxBodyBytes: number;
+    /** Dangerous: without a secret, accept unsigned webhooks instead of refusing every one. */
+    readonly allowUnsigned: boolean;
+  };
+  /** gitfunc as a git remote (`git push`); on when `enabled` or a token is set. */
+  readonly pushRemote: {
+    readonly enabled: boolean;
+    readonly path: string;
+    /** HTTP Basic password, any user name; required when enabled. */
+    readonly token?: string;
+    /** git's receive.maxInputSize: the largest pack one push may send. */
+    readonly maxPushBytes: number;
+  };
   readonly log: { readonly level: LogLevel };
   readonly limits: {
     readonly bodyBytes: number;
@@ -68,6 +85,7 @@ export function redactedSettings(settings: Settings): Settings {
     repo,
     ...(settings.adminToken !== undefined ? { adminToken: MASK } : {}),
     ...(settings.webhookSecret !== undefined ? { webhookSecret: MASK } : {}),
+    pushRemote: { ...settings.pushRemote, ...(settings.pushRemote.token !== undefined ? { token: MASK } : {}) },
   };
 }
 

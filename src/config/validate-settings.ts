@@ -19,7 +19,7 @@ const validateSettingsSchema = validate as unknown as SchemaValidator;
 export const settingsSchema: JsonSchema = schema;
 
 /** Settings whose values never appear in a message. */
-const SECRET_SETTINGS = new Set(['repo.token', 'adminToken', 'webhookSecret']);
+const SECRET_SETTINGS = new Set(['repo.token', 'adminToken', 'webhookSecret', 'pushRemote.token']);
 
 /** What a value must look like, for settings whose schema uses a pattern. */
 const PATTERN_HINTS: Record<string, string> = {
@@ -77,6 +77,8 @@ function describe(name: string, schema: JsonSchema | undefined): string {
       return 'a number';
     case 'string':
       return schema.minLength === 1 ? 'a non-empty string' : 'a string';
+    case 'boolean':
+      return 'true or false';
     case 'array':
       return 'a list';
     case 'object':

@@ -97,7 +97,7 @@ async function fetchCommitById(
 }
 
 /** Follow annotated tags down to the commit; null when the object is not in the gitdir at all. */
-async function peelToCommit(gitdir: string, oid: string, ref: string): Promise<string | null> {
+export async function peelToCommit(gitdir: string, oid: string, ref: string): Promise<string | null> {
   // Tags of tags are legal; ten levels is far beyond anything real and stops a malicious cycle.
   for (let depth = 0; depth < 10; depth++) {
     let object: Awaited<ReturnType<typeof git.readObject>>;

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { GitfuncError } from '../errors.js';
+import { isBareRepository, readLocalGitRevision } from './local-git-source.js';
 import { copyLocalRevision, localDirectoryOf } from './local-source.js';
 import {
   resolveSourceOptions,
@@ -39,9 +40,11 @@ async function fetchSerialized(opts: ResolvedSourceOptions): Promise<FetchedRevi
   if (!localDir && !/^https?:\/\//i.test(opts.url)) {
     throw new GitfuncError('GIT_URL_UNSUPPORTED', `${url} is neither an http(s) git URL nor an existing local directory`, { url });
   }
-  const { commit, dir } = localDir
-    ? await copyLocalRevision(localDir, opts.path, revisionsDir)
-    : await fetchRemoteRevision(opts, revisionsDir, SOURCE_DEFAULTS.idleTimeoutMs);
+  const { commit, dir } = !localDir
+    ? await fetchRemoteRevision(opts, revisionsDir, SOURCE_DEFAULTS.idleTimeoutMs)
+    : (await isBareRepository(localDir))
+      ? await readLocalGitRevision(opts, localDir, revisionsDir)
+      : await copyLocalRevision(localDir, opts.path, revisionsDir);
   return { commit, dir, url, ref: opts.ref, path: opts.path };
 }
 

@@ -14,12 +14,17 @@ export async function fetchRemoteRevision(
 ): Promise<{ commit: string; dir: string }> {
   const gitdir = join(opts.dataDir, 'git');
   const commit = await fetchCommit({ gitdir, url: opts.url, ref: opts.ref, token: opts.token, username: opts.username, idleTimeoutMs });
-  const name = revisionDirName(commit, opts.path);
+  return writeCommitRevision(gitdir, commit, opts.path, revisionsDir);
+}
+
+/** Make sure the revision directory of `commit` (a commit already in `gitdir`) exists. */
+export async function writeCommitRevision(gitdir: string, commit: string, path: string, revisionsDir: string): Promise<{ commit: string; dir: string }> {
+  const name = revisionDirName(commit, path);
   const existing = join(revisionsDir, name);
   // Same commit and folder means same content: a published revision is reused without reading the tree again.
   if (await isDirectory(existing)) return { commit, dir: existing };
 
-  const { entries, lfsPointers } = await listCommitTree(gitdir, commit, opts.path);
+  const { entries, lfsPointers } = await listCommitTree(gitdir, commit, path);
   const dir = await buildRevisionDir(revisionsDir, async (tmpDir) => {
     await writeTreeEntries(tmpDir, entries);
     if (lfsPointers.length > 0) {

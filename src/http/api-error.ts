@@ -9,6 +9,8 @@ export const ApiErrors = {
   authFailed: { error: 401.99, reason: 'EAuthFailed' },
   /** An admin endpoint while no admin token is configured. */
   adminDisabled: { error: 403.1, reason: 'EAdminDisabled' },
+  /** A webhook while no webhook secret is configured (and unsigned ones are not allowed). */
+  webhookDisabled: { error: 403.3, reason: 'EWebhookDisabled' },
   asyncQueueFull: { error: 429.47, reason: 'EAsyncQueueFull' },
   busy: { error: 503.1, reason: 'EServerBusy' },
   notReady: { error: 503.2, reason: 'EServerNotReady' },

@@ -5,10 +5,12 @@ import { ApiError, ApiErrors } from './api-error.js';
 import { type AsyncApiDeps, registerAsyncApi } from './async-api.js';
 import { type CronApiDeps, registerCronApi } from './cron-api.js';
 import { type Readiness, registerHealthApi } from './health-api.js';
+import { type PushRemoteDeps, registerPushRemote } from './push-remote-api.js';
 import { sendApiError, startScope } from './respond.js';
 import { registerStatusApi, type StatusApiDeps } from './status-api.js';
 import { registerSyncApi, type SyncApiDeps } from './sync-api.js';
 import { registerTaskApi, type TaskApiDeps } from './task-api.js';
+import { registerWebhookApi, type WebhookApiDeps } from './webhook-api.js';
 
 /** Everything the routes need, by route family. */
 export interface AppDeps {
@@ -19,6 +21,9 @@ export interface AppDeps {
   tasks: TaskApiDeps;
   status: StatusApiDeps;
   cron: CronApiDeps;
+  webhook: WebhookApiDeps;
+  /** Absent while the push remote is off. */
+  pushRemote?: PushRemoteDeps;
 }
 
 /** The HTTP app: one register call per route family; unknown routes answer 404.41. */
@@ -42,5 +47,7 @@ export function createApp(deps: AppDeps): Polka {
   registerTaskApi(app, deps.tasks);
   registerStatusApi(app, deps.status);
   registerCronApi(app, deps.cron);
+  registerWebhookApi(app, deps.webhook);
+  if (deps.pushRemote) registerPushRemote(app, deps.pushRemote);
   return app;
 }
