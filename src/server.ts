@@ -2,11 +2,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Request } from 'polka';
+import { MemoryThrottleStore } from './access/throttle.js';
 import type { Settings } from './config/index.js';
 import { RevisionInvalidError } from './errors.js';
 import { fetchRevision } from './git/index.js';
 import { createAdminCheck } from './http/admin-auth.js';
 import { createApp } from './http/app.js';
+import type { CallGate } from './http/call-gate.js';
+import { createCorsPolicy } from './http/cors.js';
 import type { Readiness } from './http/health-api.js';
 import { AsyncTaskRunner } from './invocation/async-task-runner.js';
 import { Invoker } from './invocation/invoker.js';
@@ -17,7 +20,7 @@ import { RevisionHolder } from './revision/revision-holder.js';
 import { WorkerPool } from './runtime/pool.js';
 import { CronRunner } from './schedule/cron-runner.js';
 import { CronScheduler } from './schedule/cron-scheduler.js';
-import { systemClock } from './schedule/fire-times.js';
+import { type Clock, systemClock } from './schedule/fire-times.js';
 import { RecordWriter } from './tasks/record-writer.js';
 import { openSqliteStorage } from './tasks/sqlite/index.js';
 
@@ -42,12 +45,14 @@ export interface StartOptions {
   logger?: Logger;
   /** Where `${NAME}` references of the manifest are read; the process environment by default. */
   processEnv?: NodeJS.ProcessEnv;
+  /** The time API expiry and throttling windows read; tests pass a fake one. */
+  clock?: Clock;
 }
 
 /** Calls waiting for a worker, per worker, before new calls get 503. */
 const QUEUE_PER_WORKER = 64;
-/** Time the HTTP server allows beyond the longest sync call before it gives up on a request. */
-const REQUEST_TIMEOUT_MARGIN_MS = 30_000;
+/** How often Node checks the header and request timeouts of open connections, at most. */
+const TIMEOUT_CHECK_MS = 1000;
 /** Sync and cron records wait at most this long in memory before they are written. */
 const RECORD_FLUSH_MS = 100;
 /** A batch is sent early after this many records; RecordBuffer keeps what it holds per API far smaller. */
@@ -87,10 +92,12 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   let loadMs: number | undefined;
   const readiness: Readiness = { ready: () => phase === 'ready', phase: () => phase };
   const check = createAdminCheck(settings.adminToken);
+  const gate: CallGate = { throttle: new MemoryThrottleStore(), clock: options.clock ?? systemClock };
+  const cors = createCorsPolicy(settings.cors);
   const app = createApp({
     logger,
     readiness,
-    sync: { holder, invoker, logger, bodyLimitBytes: settings.limits.bodyBytes, records, calls },
+    sync: { holder, invoker, logger, bodyLimitBytes: settings.limits.bodyBytes, records, calls, gate, cors },
     async: {
       holder,
       queue: storage.queue,
@@ -99,6 +106,8 @@ export async function startServer(settings: Settings, options: StartOptions = {}
       bodyLimitBytes: settings.limits.bodyBytes,
       queueMax: settings.limits.asyncQueueMax,
       calls,
+      gate,
+      cors,
     },
     tasks: { check, store: storage.records, flushPending: () => records.flush() },
     status: {
@@ -114,9 +123,17 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     cron: { check, scheduler, runner: cronRunner },
   });
 
-  // polka's handler parses the URL itself; `Request` is the same object with fields it adds.
-  const server = createServer((req, res) => void app.handler(req as Request, res, undefined as never));
-  server.requestTimeout = settings.limits.syncTimeoutMaxSeconds * 1000 + REQUEST_TIMEOUT_MARGIN_MS;
+  // Slow clients: Node answers 408 and closes a connection whose headers, or whole request,
+  // did not arrive in time. Both count from the request's first byte; neither limits how long
+  // the answer takes once the request is in.
+  const headersTimeoutMs = settings.limits.headersTimeoutSeconds * 1000;
+  const server = createServer(
+    { connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MS, headersTimeoutMs / 2) },
+    // polka's handler parses the URL itself; `Request` is the same object with fields it adds.
+    (req, res) => void app.handler(req as Request, res, undefined as never),
+  );
+  server.headersTimeout = headersTimeoutMs;
+  server.requestTimeout = headersTimeoutMs + settings.limits.bodyReadSeconds * 1000;
 
   /** Releases everything but the HTTP server; running work is cut (and re-queued next start). */
   const release = async (): Promise<void> => {

@@ -35,10 +35,24 @@ t.test('defaults from config/default.yaml', async (t) => {
     workers: 2,
     envAllow: [],
     log: { level: 'info' },
-    limits: { bodyBytes: 52428800, syncTimeoutMaxSeconds: 180, importSeconds: 30, asyncQueueMax: 10000 },
+    limits: {
+      bodyBytes: 52428800,
+      syncTimeoutMaxSeconds: 180,
+      importSeconds: 30,
+      asyncQueueMax: 10000,
+      headersTimeoutSeconds: 20,
+      bodyReadSeconds: 300,
+    },
     tasks: { keepPerApi: 100, keepPerCronJob: 500 },
     shutdown: { drainSeconds: 5, graceSeconds: 30 },
     callTimeoutGraceMs: 2000,
+    cors: {
+      allowOrigins: ['*'],
+      allowCredentials: false,
+      allowHeaders: ['Content-Type', 'Authorization', 'X-Trace-Id'],
+      exposeHeaders: ['X-Trace-Id', 'X-Request-Cost', 'X-Task-Id', 'X-Dff-Cache'],
+      maxAgeSeconds: 600,
+    },
   } satisfies Settings);
   t.ok(Object.isFrozen(settings) && Object.isFrozen(settings.repo) && Object.isFrozen(settings.envAllow), 'frozen');
   t.notOk('adminToken' in settings || 'webhookSecret' in settings || 'token' in settings.repo, 'secrets unset');
@@ -105,13 +119,32 @@ t.test('task retention, async queue and shutdown settings come from the environm
   });
   t.same(settings.tasks, { keepPerApi: 20, keepPerCronJob: 7 });
   t.equal(settings.limits.asyncQueueMax, 250);
-  t.same(settings.limits, { bodyBytes: 52428800, syncTimeoutMaxSeconds: 180, importSeconds: 30, asyncQueueMax: 250 }, 'other limits kept');
+  t.match(settings.limits, { bodyBytes: 52428800, syncTimeoutMaxSeconds: 180, importSeconds: 30, asyncQueueMax: 250 }, 'other limits kept');
   t.same(settings.shutdown, { drainSeconds: 0.2, graceSeconds: 0 });
   t.ok(Object.isFrozen(settings.tasks) && Object.isFrozen(settings.shutdown), 'frozen');
   t.same(loadSettings({ argv: [], env: { GITFUNC_SHUTDOWN_GRACE_SECONDS: ' 12.5 ' }, cwd: '/srv' }).shutdown, {
     drainSeconds: 5,
     graceSeconds: 12.5,
   });
+});
+
+t.test('slow-client timeouts and CORS origins come from the environment', async (t) => {
+  const settings = loadSettings({
+    argv: [],
+    env: {
+      GITFUNC_HEADERS_TIMEOUT_SECONDS: '2.5',
+      GITFUNC_BODY_READ_SECONDS: '60',
+      GITFUNC_CORS_ALLOW_ORIGINS: 'https://app.example.com, http://localhost:3000',
+    },
+    cwd: '/srv',
+  });
+  t.match(settings.limits, { headersTimeoutSeconds: 2.5, bodyReadSeconds: 60 });
+  t.same(settings.cors.allowOrigins, ['https://app.example.com', 'http://localhost:3000']);
+  t.match(
+    configError([], { GITFUNC_CORS_ALLOW_ORIGINS: 'app.example.com' }),
+    /cors\.allowOrigins.*GITFUNC_CORS_ALLOW_ORIGINS/s,
+  );
+  t.match(configError([], { GITFUNC_HEADERS_TIMEOUT_SECONDS: '0' }), /limits\.headersTimeoutSeconds/);
 });
 
 t.test('empty environment variables count as unset', async (t) => {

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Polka, Request } from 'polka';
+import type { SecretMask } from '../access/secret-mask.js';
 import type { InFlight } from '../in-flight.js';
 import type { Invoker } from '../invocation/invoker.js';
 import type { Logger } from '../log.js';
@@ -10,6 +11,8 @@ import { recordOfCall, recordWhenEnded } from '../tasks/record-of-call.js';
 import type { RecordWriter } from '../tasks/record-writer.js';
 import { acquireRevision, readApiCall, registerCallRoutes } from './api-call.js';
 import { ApiError, ApiErrors } from './api-error.js';
+import type { CallGate } from './call-gate.js';
+import { type CorsPolicy, registerPreflight } from './cors.js';
 import { type RequestScope, sendApiError, sendBody, startScope } from './respond.js';
 
 export interface SyncApiDeps {
@@ -20,13 +23,19 @@ export interface SyncApiDeps {
   records: RecordWriter;
   /** Counts calls being answered, for a shutdown to wait on. */
   calls: InFlight;
+  /** Switches, auth and throttling of APIs that declare them. */
+  gate: CallGate;
+  /** Undefined when CORS is off. */
+  cors: CorsPolicy | undefined;
 }
+
+const PREFIXES = ['/api/v1/al', '/api/v1/sync'];
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const TEXT_TYPE = 'text/plain; charset=utf-8';
 
 /** Maps a call's outcome to the HTTP answer (CONTRACT sections 3 and 5). */
-function sendResult(res: ServerResponse, scope: RequestScope, result: CallResult, timeoutSeconds: number): number {
+function sendResult(res: ServerResponse, scope: RequestScope, result: CallResult, timeoutSeconds: number, mask: SecretMask | undefined): number {
   switch (result.kind) {
     case 'json':
       sendBody(res, scope, 200, JSON_TYPE, result.body);
@@ -36,6 +45,10 @@ function sendResult(res: ServerResponse, scope: RequestScope, result: CallResult
       return 200;
     case 'error': {
       const detail = JSON.parse(result.body) as { exception: string; traceback: string };
+      if (mask !== undefined) {
+        detail.exception = mask(detail.exception);
+        detail.traceback = mask(detail.traceback);
+      }
       return fail(res, scope, new ApiError(ApiErrors.funcFailed, `Function raised ${detail.exception}`, detail));
     }
     case 'timeout':
@@ -55,27 +68,29 @@ function fail(res: ServerResponse, scope: RequestScope, error: ApiError): number
 /** Registers `/api/v1/al/:id` and `/api/v1/sync/:id`, in every call form. */
 export function registerSyncApi(app: Polka, deps: SyncApiDeps): void {
   const handler = (req: Request, res: ServerResponse): Promise<void> => handleSyncCall(deps, req, res);
-  registerCallRoutes(app, ['/api/v1/al', '/api/v1/sync'], handler);
+  registerCallRoutes(app, PREFIXES, handler);
+  registerPreflight(app, PREFIXES, deps.cors, () => deps.holder.current?.syncApis);
 }
 
 async function handleSyncCall(deps: SyncApiDeps, req: Request, res: ServerResponse): Promise<void> {
   deps.calls.enter();
   const scope = startScope(req);
+  if (deps.cors !== undefined) deps.cors.apply(req, res);
   const triggerTime = Date.now();
   let revision: Revision | undefined;
   let status: number;
   try {
     revision = acquireRevision(deps.holder);
-    const call = await readApiCall(req, revision.syncApis, 'syncAPI', deps.bodyLimitBytes);
+    const call = await readApiCall(req, revision.syncApis, 'syncAPI', deps.bodyLimitBytes, deps.gate);
     scope.taskId = call.taskId;
     const result = await deps.invoker.run(revision, call);
     // Recorded whatever happens to the response: the client may be gone already. A call
     // refused as busy never ran: no record. A timed-out one is recorded once its worker
     // stopped, with the output printed until then.
     const commit = revision.commit;
-    if (result.kind === 'timeout') void recordWhenEnded(call, commit, triggerTime, result).then((record) => deps.records.add(record));
-    else if (result.kind !== 'busy') deps.records.add(recordOfCall(call, commit, triggerTime, result));
-    status = sendResult(res, scope, result, call.timeoutSeconds);
+    if (result.kind === 'timeout') void recordWhenEnded(call, commit, triggerTime, result, revision.mask).then((record) => deps.records.add(record));
+    else if (result.kind !== 'busy') deps.records.add(recordOfCall(call, commit, triggerTime, result, undefined, revision.mask));
+    status = sendResult(res, scope, result, call.timeoutSeconds, revision.mask);
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     status = fail(res, scope, error);

@@ -1,3 +1,5 @@
+import type { ApiAccess } from '../access/api-access.js';
+import type { SecretMask } from '../access/secret-mask.js';
 import type { Problem } from '../errors.js';
 import type { FunctionCatalog } from '../runtime/function-info.js';
 import type { RevisionRef } from '../runtime/worker-protocol.cjs';
@@ -13,6 +15,8 @@ export interface ApiEndpoint {
   timeoutSeconds: number;
   /** The function reads `_DFF_HTTP_REQUEST`: only then is it built for a call. */
   usesHttpRequest: boolean;
+  /** Switches, auth and throttling; undefined when the API has none (the fast path). */
+  access?: ApiAccess;
 }
 
 /** A loaded, validated, ready-to-serve commit. Immutable once built. */
@@ -28,8 +32,8 @@ export interface Revision {
   cronJobs: readonly CronJobSpec[];
   /** Warnings found while building (errors stop the build). */
   warnings: Problem[];
-  /** Resolved secret values, to mask wherever output leaves the server. */
-  secrets: string[];
+  /** Masks resolved secret values wherever output leaves the server; undefined without secrets. */
+  mask?: SecretMask;
   /** Epoch ms when the build finished. */
   builtAt: number;
 }
