@@ -178,7 +178,11 @@ t.test('a config file sits between the defaults and the environment', async (t) 
   );
   const viaFlag = loadSettings({ argv: ['--config', 'gitfunc.yaml'], env: { GITFUNC_WORKERS: '5' }, cwd: dir });
   t.match(viaFlag, { port: 7000, workers: 5, repo: { ref: 'staging', url: path.join(dir, 'functions.example') } });
-  t.same(viaFlag.limits, { bodyBytes: 1024, syncTimeoutMaxSeconds: 180, importSeconds: 30, asyncQueueMax: 10000 }, 'mappings merge key by key');
+  t.same(
+    viaFlag.limits,
+    { bodyBytes: 1024, syncTimeoutMaxSeconds: 180, importSeconds: 30, asyncQueueMax: 10000, headersTimeoutSeconds: 20, bodyReadSeconds: 300 },
+    'mappings merge key by key',
+  );
   const viaEnv = loadSettings({ argv: [], env: { GITFUNC_CONFIG: path.join(dir, 'gitfunc.yaml') }, cwd: '/srv' });
   t.equal(viaEnv.port, 7000);
   const viaOption = loadSettings({ argv: [], env: {}, cwd: dir, configFile: 'gitfunc.yaml' });
