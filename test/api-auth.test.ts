@@ -142,10 +142,12 @@ t.test('a revision whose secrets are refused, unset or empty is never served', a
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(path.join(dir, 'secure'));
   writeFileSync(path.join(dir, 'secure', 'calls.py'), "@DFF.API('Plain')\ndef plain(**kwargs):\n    return kwargs\n");
+  writeFileSync(path.join(dir, 'secure', 'boom.py'), "raise ValueError('cannot start with ' + DFF.ENV('LEAK'))\n");
   writeFileSync(
     path.join(dir, 'gitfunc.yaml'),
     [
       'version: 1',
+      'env: {LEAK: "${SET_TOKEN}"}',
       'apiAuths:',
       '  - id: own-token',
       '    type: fixedField',
@@ -161,20 +163,28 @@ t.test('a revision whose secrets are refused, unset or empty is never served', a
       '',
     ].join('\n'),
   );
-  const env = { GITFUNC_GIT_TOKEN: 'git-token-3e9d', GITFUNC_ENV_ALLOW: 'UNSET_TOKEN,EMPTY_PASSWORD', EMPTY_PASSWORD: '' };
+  const env = {
+    GITFUNC_GIT_TOKEN: 'git-token-3e9d',
+    GITFUNC_ENV_ALLOW: 'UNSET_TOKEN,EMPTY_PASSWORD,SET_TOKEN',
+    EMPTY_PASSWORD: '',
+    SET_TOKEN: 'set-token-51ab',
+  };
   const error = await startGitfunc(['--repo', dir], env).then(
     () => undefined,
     (e: unknown) => e,
   );
   t.type(error, RevisionInvalidError);
   const problems = (error as RevisionInvalidError).problems.filter((p) => p.severity === 'error');
+  const manifestProblems = problems.filter((p) => p.file === 'gitfunc.yaml');
   t.match(
-    problems.map((p) => [p.line, p.message]),
+    manifestProblems.map((p) => [p.line, p.message]),
     [
-      [5, /apiAuth own-token: \$\{GITFUNC_GIT_TOKEN\} can never be read/],
-      [8, /apiAuth unset: \$\{UNSET_TOKEN\} is not set/],
-      [11, /apiAuth empty: \$\{EMPTY_PASSWORD\} is empty/],
+      [6, /apiAuth own-token: \$\{GITFUNC_GIT_TOKEN\} can never be read/],
+      [9, /apiAuth unset: \$\{UNSET_TOKEN\} is not set/],
+      [12, /apiAuth empty: \$\{EMPTY_PASSWORD\} is empty/],
     ],
   );
-  t.notMatch(JSON.stringify(error), 'git-token-3e9d', 'the value is never shown');
+  t.match(problems.find((p) => p.file === 'secure/boom.py')?.message, /cannot start with \*\*\*/, 'an import error is masked');
+  // These problems are what the server logs as 'revision failed'.
+  t.notMatch(JSON.stringify(error), /git-token-3e9d|set-token-51ab/, 'values are never shown');
 });
