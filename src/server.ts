@@ -5,11 +5,14 @@ import type { Request } from 'polka';
 import { registerCacheOps } from './cache/cache-ops.js';
 import { MemoryCacheStore } from './cache/cache-store.js';
 import { MemoryResultCache } from './cache/result-cache.js';
+import { MemoryThrottleStore } from './access/throttle.js';
 import type { Settings } from './config/index.js';
 import { RevisionInvalidError } from './errors.js';
 import { fetchRevision } from './git/index.js';
 import { createAdminCheck } from './http/admin-auth.js';
 import { createApp } from './http/app.js';
+import type { CallGate } from './http/call-gate.js';
+import { createCorsPolicy } from './http/cors.js';
 import type { Readiness } from './http/health-api.js';
 import { AsyncTaskRunner } from './invocation/async-task-runner.js';
 import { Invoker } from './invocation/invoker.js';
@@ -22,7 +25,7 @@ import { RevisionHolder } from './revision/revision-holder.js';
 import { WorkerPool } from './runtime/pool.js';
 import { CronRunner } from './schedule/cron-runner.js';
 import { CronScheduler } from './schedule/cron-scheduler.js';
-import { systemClock } from './schedule/fire-times.js';
+import { type Clock, systemClock } from './schedule/fire-times.js';
 import { RecordWriter } from './tasks/record-writer.js';
 import { openSqliteStorage } from './tasks/sqlite/index.js';
 
@@ -47,6 +50,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Where `${NAME}` references of the manifest are read; the process environment by default. */
   processEnv?: NodeJS.ProcessEnv;
+  /** The time API expiry and throttling windows read; tests pass a fake one. */
+  clock?: Clock;
 }
 
 /** Bounds of the DFF.CACHE store: entries, and characters of keys and values. */
@@ -55,8 +60,8 @@ const CACHE_LIMITS = { maxEntries: 100_000, maxSize: 256 * 1024 * 1024 };
 const RESULT_CACHE_LIMITS = { maxEntries: 10_000, maxSize: 64 * 1024 * 1024 };
 /** Calls waiting for a worker, per worker, before new calls get 503. */
 const QUEUE_PER_WORKER = 64;
-/** Time the HTTP server allows beyond the longest sync call before it gives up on a request. */
-const REQUEST_TIMEOUT_MARGIN_MS = 30_000;
+/** How often Node checks the header and request timeouts of open connections, at most. */
+const TIMEOUT_CHECK_MS = 1000;
 /** Sync and cron records wait at most this long in memory before they are written. */
 const RECORD_FLUSH_MS = 100;
 /** A batch is sent early after this many records; RecordBuffer keeps what it holds per API far smaller. */
@@ -100,10 +105,12 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   const check = createAdminCheck(settings.adminToken);
   // TEMPORARY: only logs. The lead replaces it with the Reloader (fetch, build, swap) at merge.
   const reloads: ReloadTrigger = { request: (request) => logger.info({ reload: request }, 'reload requested') };
+  const gate: CallGate = { throttle: new MemoryThrottleStore(), clock: options.clock ?? systemClock };
+  const cors = createCorsPolicy(settings.cors);
   const app = createApp({
     logger,
     readiness,
-    sync: { holder, invoker, logger, bodyLimitBytes: settings.limits.bodyBytes, records, calls, resultCache },
+    sync: { holder, invoker, logger, bodyLimitBytes: settings.limits.bodyBytes, records, calls, resultCache, gate, cors },
     async: {
       holder,
       queue: storage.queue,
@@ -112,6 +119,8 @@ export async function startServer(settings: Settings, options: StartOptions = {}
       bodyLimitBytes: settings.limits.bodyBytes,
       queueMax: settings.limits.asyncQueueMax,
       calls,
+      gate,
+      cors,
     },
     tasks: { check, store: storage.records, flushPending: () => records.flush() },
     status: {
@@ -140,9 +149,17 @@ export async function startServer(settings: Settings, options: StartOptions = {}
       : {}),
   });
 
-  // polka's handler parses the URL itself; `Request` is the same object with fields it adds.
-  const server = createServer((req, res) => void app.handler(req as Request, res, undefined as never));
-  server.requestTimeout = settings.limits.syncTimeoutMaxSeconds * 1000 + REQUEST_TIMEOUT_MARGIN_MS;
+  // Slow clients: Node answers 408 and closes a connection whose headers, or whole request,
+  // did not arrive in time. Both count from the request's first byte; neither limits how long
+  // the answer takes once the request is in.
+  const headersTimeoutMs = settings.limits.headersTimeoutSeconds * 1000;
+  const server = createServer(
+    { connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MS, headersTimeoutMs / 2) },
+    // polka's handler parses the URL itself; `Request` is the same object with fields it adds.
+    (req, res) => void app.handler(req as Request, res, undefined as never),
+  );
+  server.headersTimeout = headersTimeoutMs;
+  server.requestTimeout = headersTimeoutMs + settings.limits.bodyReadSeconds * 1000;
 
   /** Releases everything but the HTTP server; running work is cut (and re-queued next start). */
   const release = async (): Promise<void> => {

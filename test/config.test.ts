@@ -37,10 +37,24 @@ t.test('defaults from config/default.yaml', async (t) => {
     webhook: { path: '/api/v1/webhooks/git', maxBodyBytes: 1048576, allowUnsigned: false },
     pushRemote: { enabled: false, path: '/repo.git', maxPushBytes: 104857600 },
     log: { level: 'info' },
-    limits: { bodyBytes: 52428800, syncTimeoutMaxSeconds: 180, importSeconds: 30, asyncQueueMax: 10000 },
+    limits: {
+      bodyBytes: 52428800,
+      syncTimeoutMaxSeconds: 180,
+      importSeconds: 30,
+      asyncQueueMax: 10000,
+      headersTimeoutSeconds: 20,
+      bodyReadSeconds: 300,
+    },
     tasks: { keepPerApi: 100, keepPerCronJob: 500 },
     shutdown: { drainSeconds: 5, graceSeconds: 30 },
     callTimeoutGraceMs: 2000,
+    cors: {
+      allowOrigins: ['*'],
+      allowCredentials: false,
+      allowHeaders: ['Content-Type', 'Authorization', 'X-Trace-Id'],
+      exposeHeaders: ['X-Trace-Id', 'X-Request-Cost', 'X-Task-Id', 'X-Dff-Cache'],
+      maxAgeSeconds: 600,
+    },
   } satisfies Settings);
   t.ok(Object.isFrozen(settings) && Object.isFrozen(settings.repo) && Object.isFrozen(settings.envAllow), 'frozen');
   t.notOk('adminToken' in settings || 'webhookSecret' in settings || 'token' in settings.repo, 'secrets unset');
@@ -107,13 +121,32 @@ t.test('task retention, async queue and shutdown settings come from the environm
   });
   t.same(settings.tasks, { keepPerApi: 20, keepPerCronJob: 7 });
   t.equal(settings.limits.asyncQueueMax, 250);
-  t.same(settings.limits, { bodyBytes: 52428800, syncTimeoutMaxSeconds: 180, importSeconds: 30, asyncQueueMax: 250 }, 'other limits kept');
+  t.match(settings.limits, { bodyBytes: 52428800, syncTimeoutMaxSeconds: 180, importSeconds: 30, asyncQueueMax: 250 }, 'other limits kept');
   t.same(settings.shutdown, { drainSeconds: 0.2, graceSeconds: 0 });
   t.ok(Object.isFrozen(settings.tasks) && Object.isFrozen(settings.shutdown), 'frozen');
   t.same(loadSettings({ argv: [], env: { GITFUNC_SHUTDOWN_GRACE_SECONDS: ' 12.5 ' }, cwd: '/srv' }).shutdown, {
     drainSeconds: 5,
     graceSeconds: 12.5,
   });
+});
+
+t.test('slow-client timeouts and CORS origins come from the environment', async (t) => {
+  const settings = loadSettings({
+    argv: [],
+    env: {
+      GITFUNC_HEADERS_TIMEOUT_SECONDS: '2.5',
+      GITFUNC_BODY_READ_SECONDS: '60',
+      GITFUNC_CORS_ALLOW_ORIGINS: 'https://app.example.com, http://localhost:3000',
+    },
+    cwd: '/srv',
+  });
+  t.match(settings.limits, { headersTimeoutSeconds: 2.5, bodyReadSeconds: 60 });
+  t.same(settings.cors.allowOrigins, ['https://app.example.com', 'http://localhost:3000']);
+  t.match(
+    configError([], { GITFUNC_CORS_ALLOW_ORIGINS: 'app.example.com' }),
+    /cors\.allowOrigins.*GITFUNC_CORS_ALLOW_ORIGINS/s,
+  );
+  t.match(configError([], { GITFUNC_HEADERS_TIMEOUT_SECONDS: '0' }), /limits\.headersTimeoutSeconds/);
 });
 
 t.test('empty environment variables count as unset', async (t) => {
@@ -147,7 +180,11 @@ t.test('a config file sits between the defaults and the environment', async (t) 
   );
   const viaFlag = loadSettings({ argv: ['--config', 'gitfunc.yaml'], env: { GITFUNC_WORKERS: '5' }, cwd: dir });
   t.match(viaFlag, { port: 7000, workers: 5, repo: { ref: 'staging', url: path.join(dir, 'functions.example') } });
-  t.same(viaFlag.limits, { bodyBytes: 1024, syncTimeoutMaxSeconds: 180, importSeconds: 30, asyncQueueMax: 10000 }, 'mappings merge key by key');
+  t.same(
+    viaFlag.limits,
+    { bodyBytes: 1024, syncTimeoutMaxSeconds: 180, importSeconds: 30, asyncQueueMax: 10000, headersTimeoutSeconds: 20, bodyReadSeconds: 300 },
+    'mappings merge key by key',
+  );
   const viaEnv = loadSettings({ argv: [], env: { GITFUNC_CONFIG: path.join(dir, 'gitfunc.yaml') }, cwd: '/srv' });
   t.equal(viaEnv.port, 7000);
   const viaOption = loadSettings({ argv: [], env: {}, cwd: dir, configFile: 'gitfunc.yaml' });

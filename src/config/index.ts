@@ -1,5 +1,5 @@
 /** Server settings: config/default.yaml, a config file, GITFUNC_* variables and CLI flags. */
 export { defaultSettingsFile, loadSettings, packageRoot, type LoadSettingsOptions } from './load-settings.js';
-export { redactedSettings, redactUrl, type LogLevel, type RepoSettings, type Settings } from './settings.js';
+export { redactedSettings, redactUrl, type CorsSettings, type LogLevel, type RepoSettings, type Settings } from './settings.js';
 export { ENV_SETTINGS, FLAG_SETTINGS } from './setting-sources.js';
 export { settingsSchema } from './validate-settings.js';

@@ -13,6 +13,17 @@ export interface RepoSettings {
   readonly token?: string;
 }
 
+/** CORS of the function APIs. */
+export interface CorsSettings {
+  /** `*` for any origin, else exact origins (`https://app.example.com`); empty turns CORS off. */
+  readonly allowOrigins: readonly string[];
+  readonly allowCredentials: boolean;
+  /** Request headers a browser may send, besides those the API's auth reads. */
+  readonly allowHeaders: readonly string[];
+  readonly exposeHeaders: readonly string[];
+  readonly maxAgeSeconds: number;
+}
+
 /** Every setting, filled in (CONTRACT section 8b). */
 export interface Settings {
   readonly host: string;
@@ -52,6 +63,10 @@ export interface Settings {
     readonly importSeconds: number;
     /** Async tasks waiting in the durable queue before new async calls are refused (429.47). */
     readonly asyncQueueMax: number;
+    /** Time a client has to send its request line and headers (slow clients get 408). */
+    readonly headersTimeoutSeconds: number;
+    /** Time a client has, after the headers, to send the whole body. */
+    readonly bodyReadSeconds: number;
   };
   /** How many task records are kept; older finished ones are trimmed. */
   readonly tasks: {
@@ -69,6 +84,8 @@ export interface Settings {
   };
   /** How long a timed-out call's worker may take to stop before it is terminated. */
   readonly callTimeoutGraceMs: number;
+  /** CORS headers of the function APIs; admin routes never send them. */
+  readonly cors: CorsSettings;
 }
 
 const MASK = '***';

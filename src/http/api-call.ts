@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http';
+import { stringify } from 'node:querystring';
 import type { Request } from 'polka';
+import type { ApiAuthCheck } from '../access/api-auth.js';
 import { parseCallOptions } from '../invocation/call-options.js';
 import { type Invocation, type ScriptHttpRequest, newTaskId } from '../invocation/invoker.js';
 import { mergeKwargs } from '../invocation/merge-kwargs.js';
@@ -8,25 +10,35 @@ import type { ApiEndpoint, Revision } from '../revision/revision.js';
 import type { TaskOrigin } from '../tasks/task-record.js';
 import { ApiError, ApiErrors } from './api-error.js';
 import { callFormOf, callInputFrom } from './call-input.js';
+import { admitCall, type CallGate } from './call-gate.js';
 import { readRequestBody, type RequestBody } from './request-body.js';
 
 const NO_BODY: RequestBody = { kind: 'none' };
 /** Headers a script never sees (CONTRACT section 9). */
 const HIDDEN_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
 
-function scriptRequest(req: Request, body: RequestBody): ScriptHttpRequest {
+type Query = Record<string, string | string[]>;
+
+/** The request as `_DFF_HTTP_REQUEST`: without credentials, nor the fields `auth` matched. */
+function scriptRequest(req: Request, query: Query, body: RequestBody, auth: ApiAuthCheck | undefined): ScriptHttpRequest {
   const headers: Record<string, string | string[] | undefined> = {};
   for (const [name, value] of Object.entries(req.headers)) {
-    if (!HIDDEN_HEADERS.has(name)) headers[name] = value;
+    if (!HIDDEN_HEADERS.has(name) && auth?.headerNames.includes(name) !== true) headers[name] = value;
   }
+  const hidesQuery = auth !== undefined && auth.queryNames.length > 0;
   return {
     method: req.method ?? 'GET',
-    url: req.originalUrl ?? req.url ?? '',
+    url: hidesQuery ? urlWithQuery(req.path, query) : (req.originalUrl ?? req.url ?? ''),
     headers,
-    query: req.query,
+    query,
     body: body.kind === 'json' || body.kind === 'form' || body.kind === 'text' ? body.value : null,
     ip: req.socket.remoteAddress,
   };
+}
+
+function urlWithQuery(path: string, query: Query): string {
+  const search = stringify(query);
+  return search === '' ? path : `${path}?${search}`;
 }
 
 /** The served revision, or 503.2 before one is loaded. Pair with `holder.release`. */
@@ -47,6 +59,7 @@ export async function readApiCall(
   apis: ReadonlyMap<string, ApiEndpoint>,
   origin: TaskOrigin,
   bodyLimitBytes: number,
+  gate: CallGate,
 ): Promise<Invocation> {
   const apiId = req.params.id!;
   const form = callFormOf(req.params.form);
@@ -55,8 +68,17 @@ export async function readApiCall(
     const kind = origin === 'asyncAPI' ? 'async' : 'sync';
     throw new ApiError(ApiErrors.notFound, `No ${kind} API '${apiId}'${form === undefined ? ` with call form '${req.params.form}'` : ''}`);
   }
-  const body = req.method === 'GET' ? NO_BODY : await readRequestBody(req as IncomingMessage, bodyLimitBytes);
-  const input = callInputFrom(form, req.method ?? 'GET', req.query as Record<string, string | string[]>, body);
+  const access = endpoint.access;
+  let query = req.query as Query;
+  let body: RequestBody;
+  if (access === undefined) {
+    body = req.method === 'GET' ? NO_BODY : await readRequestBody(req as IncomingMessage, bodyLimitBytes);
+  } else {
+    const readBody = (): Promise<RequestBody> =>
+      req.method === 'GET' ? Promise.resolve(NO_BODY) : readRequestBody(req as IncomingMessage, bodyLimitBytes);
+    ({ query, body } = await admitCall(req, apiId, access, gate, readBody));
+  }
+  const input = callInputFrom(form, req.method ?? 'GET', query, body);
   const options = parseCallOptions(input.options, endpoint.timeoutSeconds);
   const call: Invocation = {
     taskId: newTaskId(),
@@ -67,7 +89,7 @@ export async function readApiCall(
     returnType: options.returnType,
     timeoutSeconds: options.timeoutSeconds,
     attempt: 1,
-    httpRequest: endpoint.usesHttpRequest ? scriptRequest(req, body) : undefined,
+    httpRequest: endpoint.usesHttpRequest ? scriptRequest(req, query, body, access?.auth) : undefined,
   };
   // Decided once per revision (build-revision.ts); async calls answer at once and never cache.
   if (endpoint.cacheResultSeconds !== undefined && origin === 'syncAPI') call.cacheResultSeconds = endpoint.cacheResultSeconds;

@@ -7,6 +7,12 @@ export const ApiErrors = {
   badRequest: { error: 400.43, reason: 'EClientBadRequest' },
   bodyTooLarge: { error: 413.1, reason: 'EBodyTooLarge' },
   authFailed: { error: 401.99, reason: 'EAuthFailed' },
+  /** A disabled or expired API (`disabled`, `expireTime` in the manifest). */
+  apiDisabled: { error: 403.21, reason: 'EApiDisabled' },
+  /** The body did not arrive within the server's time limit, or the client went away. */
+  bodyIncomplete: { error: 408.1, reason: 'EBodyIncomplete' },
+  /** The API's `throttling` limit is reached (sent `Retry-After`). */
+  throttled: { error: 429.46, reason: 'EThrottled' },
   /** An admin endpoint while no admin token is configured. */
   adminDisabled: { error: 403.1, reason: 'EAdminDisabled' },
   /** A webhook while no webhook secret is configured (and unsigned ones are not allowed). */

@@ -8,6 +8,8 @@ import type { Revision } from '../revision/revision.js';
 import type { AsyncTaskQueue } from '../tasks/ports.js';
 import { acquireRevision, readApiCall, registerCallRoutes } from './api-call.js';
 import { ApiError, ApiErrors } from './api-error.js';
+import type { CallGate } from './call-gate.js';
+import { type CorsPolicy, registerPreflight } from './cors.js';
 import { sendApiError, sendBody, startScope } from './respond.js';
 
 export interface AsyncApiDeps {
@@ -20,23 +22,31 @@ export interface AsyncApiDeps {
   queueMax: number;
   /** Counts calls being answered, for a shutdown to wait on. */
   calls: InFlight;
+  /** Switches, auth and throttling of APIs that declare them. */
+  gate: CallGate;
+  /** Undefined when CORS is off. */
+  cors: CorsPolicy | undefined;
 }
+
+const PREFIXES = ['/api/v1/bat', '/api/v1/async'];
 
 /** Registers `/api/v1/bat/:id` and `/api/v1/async/:id`, in every call form (CONTRACT section 6). */
 export function registerAsyncApi(app: Polka, deps: AsyncApiDeps): void {
   const handler = (req: Request, res: ServerResponse): Promise<void> => handleAsyncCall(deps, req, res);
-  registerCallRoutes(app, ['/api/v1/bat', '/api/v1/async'], handler);
+  registerCallRoutes(app, PREFIXES, handler);
+  registerPreflight(app, PREFIXES, deps.cors, () => deps.holder.current?.asyncApis);
 }
 
 /** Queues the call durably, then answers with its task id; the task runs in the background. */
 async function handleAsyncCall(deps: AsyncApiDeps, req: Request, res: ServerResponse): Promise<void> {
   deps.calls.enter();
   const scope = startScope(req);
+  if (deps.cors !== undefined) deps.cors.apply(req, res);
   let revision: Revision | undefined;
   let status = 200;
   try {
     revision = acquireRevision(deps.holder);
-    const call = await readApiCall(req, revision.asyncApis, 'asyncAPI', deps.bodyLimitBytes);
+    const call = await readApiCall(req, revision.asyncApis, 'asyncAPI', deps.bodyLimitBytes, deps.gate);
     const queued = deps.queue.enqueue(
       {
         record: {

@@ -26,12 +26,24 @@ export async function readRawBody(req: IncomingMessage, limitBytes: number): Pro
   if (declared > limitBytes) throw tooLarge(limitBytes);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limitBytes) throw tooLarge(limitBytes);
-    chunks.push(chunk);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limitBytes) throw tooLarge(limitBytes);
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    // The client went away, or Node cut a body that took too long (limits.bodyReadSeconds).
+    if ((error as NodeJS.ErrnoException).code === 'ECONNRESET') throw incomplete();
+    throw error;
   }
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+}
+
+function incomplete(): ApiError {
+  return new ApiError(ApiErrors.bodyIncomplete, 'The request body did not arrive in time, or the client closed the connection', {}, {
+    Connection: 'close',
+  });
 }
 
 function tooLarge(limitBytes: number): ApiError {

@@ -41,6 +41,12 @@ export function sendBody(res: ServerResponse, scope: RequestScope, status: numbe
   res.end(body);
 }
 
+/** Writes a response without a body (e.g. 204), with the scope headers. */
+export function sendEmpty(res: ServerResponse, scope: RequestScope, status: number): void {
+  res.writeHead(status, scopeHeaders(scope));
+  res.end();
+}
+
 /** Writes a DFF error body; the request body is never echoed. */
 export function sendApiError(res: ServerResponse, scope: RequestScope, error: ApiError): void {
   if (res.headersSent) {

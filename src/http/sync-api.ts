@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Polka, Request } from 'polka';
 import { type CachedResult, type ResultCache, resultCacheKey } from '../cache/result-cache.js';
+import type { SecretMask } from '../access/secret-mask.js';
 import type { InFlight } from '../in-flight.js';
 import type { Invocation, Invoker } from '../invocation/invoker.js';
 import type { Logger } from '../log.js';
@@ -12,6 +13,8 @@ import type { RecordWriter } from '../tasks/record-writer.js';
 import { acquireRevision, readApiCall, registerCallRoutes } from './api-call.js';
 import { ApiError, ApiErrors } from './api-error.js';
 import { checkResponse, type PreparedResponse, prepareResponse, sendPrepared } from './controlled-response.js';
+import type { CallGate } from './call-gate.js';
+import { type CorsPolicy, registerPreflight } from './cors.js';
 import { type RequestScope, sendApiError, sendBody, startScope } from './respond.js';
 
 export interface SyncApiDeps {
@@ -24,13 +27,19 @@ export interface SyncApiDeps {
   calls: InFlight;
   /** Results of APIs whose function sets `cache_result`. */
   resultCache: ResultCache;
+  /** Switches, auth and throttling of APIs that declare them. */
+  gate: CallGate;
+  /** Undefined when CORS is off. */
+  cors: CorsPolicy | undefined;
 }
+
+const PREFIXES = ['/api/v1/al', '/api/v1/sync'];
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const TEXT_TYPE = 'text/plain; charset=utf-8';
 
 /** Maps a call's outcome to the HTTP answer (CONTRACT sections 3 and 5). */
-function sendResult(res: ServerResponse, scope: RequestScope, result: CallResult, timeoutSeconds: number): number {
+function sendResult(res: ServerResponse, scope: RequestScope, result: CallResult, timeoutSeconds: number, mask: SecretMask | undefined): number {
   switch (result.kind) {
     case 'json':
       sendBody(res, scope, 200, JSON_TYPE, result.body);
@@ -40,6 +49,10 @@ function sendResult(res: ServerResponse, scope: RequestScope, result: CallResult
       return 200;
     case 'error': {
       const detail = JSON.parse(result.body) as { exception: string; traceback: string };
+      if (mask !== undefined) {
+        detail.exception = mask(detail.exception);
+        detail.traceback = mask(detail.traceback);
+      }
       return fail(res, scope, new ApiError(ApiErrors.funcFailed, `Function raised ${detail.exception}`, detail));
     }
     case 'timeout':
@@ -63,7 +76,7 @@ function cacheable(result: CallResult, prepared: PreparedResponse | undefined): 
 /** Answers a call from the result cache; the function does not run, so no task id. */
 async function sendCached(res: ServerResponse, scope: RequestScope, cached: CachedResult, revisionDir: string): Promise<number> {
   scope.cached = true;
-  if (cached.kind !== 'response') return sendResult(res, scope, { ...cached, log: null }, 0);
+  if (cached.kind !== 'response') return sendResult(res, scope, { ...cached, log: null }, 0, undefined);
   const prepared = await prepareResponse(cached.body, { revisionDir });
   await sendPrepared(res, scope, prepared);
   return prepared.status;
@@ -77,7 +90,8 @@ function fail(res: ServerResponse, scope: RequestScope, error: ApiError): number
 /** Registers `/api/v1/al/:id` and `/api/v1/sync/:id`, in every call form. */
 export function registerSyncApi(app: Polka, deps: SyncApiDeps): void {
   const handler = (req: Request, res: ServerResponse): Promise<void> => handleSyncCall(deps, req, res);
-  registerCallRoutes(app, ['/api/v1/al', '/api/v1/sync'], handler);
+  registerCallRoutes(app, PREFIXES, handler);
+  registerPreflight(app, PREFIXES, deps.cors, () => deps.holder.current?.syncApis);
 }
 
 /**
@@ -85,9 +99,18 @@ export function registerSyncApi(app: Polka, deps: SyncApiDeps): void {
  * and keeps a cacheable result. A call refused as busy never ran: no record. A timed-out one
  * is recorded once its worker stopped, with the output printed until then.
  */
-function recordAndKeep(deps: SyncApiDeps, call: Invocation, commit: string, triggerTime: number, result: CallResult, prepared: PreparedResponse | undefined, cacheKey: string | undefined): void {
-  if (result.kind === 'timeout') void recordWhenEnded(call, commit, triggerTime, result).then((record) => deps.records.add(record));
-  else if (result.kind !== 'busy') deps.records.add(recordOfCall(call, commit, triggerTime, result));
+function recordAndKeep(
+  deps: SyncApiDeps,
+  call: Invocation,
+  revision: Revision,
+  triggerTime: number,
+  result: CallResult,
+  prepared: PreparedResponse | undefined,
+  cacheKey: string | undefined,
+): void {
+  const { commit, mask } = revision;
+  if (result.kind === 'timeout') void recordWhenEnded(call, commit, triggerTime, result, mask).then((record) => deps.records.add(record));
+  else if (result.kind !== 'busy') deps.records.add(recordOfCall(call, commit, triggerTime, result, undefined, mask));
   if (cacheKey === undefined) return;
   const keep = cacheable(result, prepared);
   if (keep !== undefined) void deps.resultCache.set(cacheKey, keep, call.cacheResultSeconds! * 1000);
@@ -96,12 +119,13 @@ function recordAndKeep(deps: SyncApiDeps, call: Invocation, commit: string, trig
 async function handleSyncCall(deps: SyncApiDeps, req: Request, res: ServerResponse): Promise<void> {
   deps.calls.enter();
   const scope = startScope(req);
+  if (deps.cors !== undefined) deps.cors.apply(req, res);
   const triggerTime = Date.now();
   let revision: Revision | undefined;
   let status: number;
   try {
     revision = acquireRevision(deps.holder);
-    const call = await readApiCall(req, revision.syncApis, 'syncAPI', deps.bodyLimitBytes);
+    const call = await readApiCall(req, revision.syncApis, 'syncAPI', deps.bodyLimitBytes, deps.gate);
     // Only calls of an API whose function sets cache_result (without uploads) look here.
     const cacheKey = call.cacheResultSeconds !== undefined && call.uploadDir === undefined ? resultCacheKey(revision.commit, call) : undefined;
     const cached = cacheKey === undefined ? undefined : await deps.resultCache.get(cacheKey);
@@ -112,9 +136,9 @@ async function handleSyncCall(deps: SyncApiDeps, req: Request, res: ServerRespon
       let result = await deps.invoker.run(revision, call);
       let prepared: PreparedResponse | undefined;
       if (result.kind === 'response') ({ result, prepared } = await checkResponse(result, { revisionDir: revision.dir, uploadDir: call.uploadDir }));
-      recordAndKeep(deps, call, revision.commit, triggerTime, result, prepared, cacheKey);
+      recordAndKeep(deps, call, revision, triggerTime, result, prepared, cacheKey);
       if (prepared === undefined) {
-        status = sendResult(res, scope, result, call.timeoutSeconds);
+        status = sendResult(res, scope, result, call.timeoutSeconds, revision.mask);
       } else {
         await sendPrepared(res, scope, prepared);
         status = prepared.status;

@@ -114,7 +114,7 @@ export class AsyncTaskRunner {
       const result = await this.deps.invoker.runInBackground(revision, invocation);
       // Cut short by a shutdown: left claimed in the queue, so the next start runs it again.
       if (this.stopped && result.kind === 'crashed') return;
-      this.deps.queue.complete(await recordWhenEnded(invocation, revision.commit, record.triggerTime, result));
+      this.deps.queue.complete(await recordWhenEnded(invocation, revision.commit, record.triggerTime, result, revision.mask));
     } catch (error) {
       // The task stays claimed in the queue: the next start re-runs it.
       this.deps.logger.error({ err: error, taskId: record.id }, 'async task could not be completed');

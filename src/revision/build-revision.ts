@@ -1,3 +1,6 @@
+import { apiAccessOf } from '../access/api-access.js';
+import { type ApiAuthCheck, compileApiAuth } from '../access/api-auth.js';
+import { type SecretMask, secretMask } from '../access/secret-mask.js';
 import type { Problem } from '../errors.js';
 import {
   type ApiEntry,
@@ -5,7 +8,7 @@ import {
   checkManifest,
   loadManifest,
   type Manifest,
-  resolveEnv,
+  resolveManifest,
 } from '../manifest/index.js';
 import type { FunctionCatalog, FunctionInfo } from '../runtime/function-info.js';
 import type { WorkerPool } from '../runtime/pool.js';
@@ -42,7 +45,9 @@ function hasErrors(problems: Problem[]): boolean {
 
 function endpoints(
   entries: ApiEntry[],
+  kind: 'sync' | 'async',
   catalog: FunctionCatalog,
+  auths: ReadonlyMap<string, ApiAuthCheck>,
   defaultSeconds: number,
   maxSeconds: number,
 ): Map<string, ApiEndpoint> {
@@ -58,9 +63,16 @@ function endpoints(
       usesHttpRequest: info?.usesHttpRequest ?? true,
     };
     if (info?.cacheResult !== undefined && info.cacheResult > 0) endpoint.cacheResultSeconds = info.cacheResult;
+    const access = apiAccessOf(entry, kind, auths);
+    if (access !== undefined) endpoint.access = access;
     map.set(entry.id, endpoint);
   }
   return map;
+}
+
+/** `problems` with secret values masked: an import error may quote one, and problems are logged. */
+function masked(problems: Problem[], mask: SecretMask | undefined): Problem[] {
+  return mask === undefined ? problems : problems.map((p) => ({ ...p, message: mask(p.message) }));
 }
 
 /** Script ids (`demo__basic`) of the files whose import failed. */
@@ -92,10 +104,11 @@ export async function buildRevision(commit: string, dir: string, options: BuildO
   const manifest = loaded.manifest;
   if (manifest === undefined) return { problems: loaded.problems };
 
-  const env = resolveEnv(manifest.env, manifest.envPositions, [...options.envAllow], options.processEnv, options.mode);
-  const problems = [...loaded.problems, ...checkManifest(manifest), ...env.problems];
+  const resolved = resolveManifest(manifest, [...options.envAllow], options.processEnv, options.mode);
+  const mask = secretMask(resolved.secrets);
+  const problems = [...loaded.problems, ...checkManifest(manifest), ...resolved.problems];
 
-  const ref = { id: commit, dir, env: env.values };
+  const ref = { id: commit, dir, env: resolved.env };
   const inspected = await options.pool.inspect(ref, [...new Set([...options.live, commit])], options.importSeconds * 1000);
   for (const problem of inspected.problems) problems.push({ ...problem, severity: 'error' });
 
@@ -111,19 +124,20 @@ export async function buildRevision(commit: string, dir: string, options: BuildO
       ),
     );
   }
-  if (hasErrors(problems)) return { problems };
+  if (hasErrors(problems)) return { problems: masked(problems, mask) };
 
+  const auths = new Map(resolved.apiAuths.map((auth) => [auth.id, compileApiAuth(auth)]));
   const revision: Revision = {
     commit,
     dir,
     ref,
     catalog,
-    syncApis: endpoints(manifest.syncAPIs, catalog, DEFAULT_SYNC_TIMEOUT_SECONDS, options.syncTimeoutMaxSeconds),
-    asyncApis: endpoints(manifest.asyncAPIs, catalog, DEFAULT_ASYNC_TIMEOUT_SECONDS, DEFAULT_ASYNC_TIMEOUT_SECONDS),
+    syncApis: endpoints(manifest.syncAPIs, 'sync', catalog, auths, DEFAULT_SYNC_TIMEOUT_SECONDS, options.syncTimeoutMaxSeconds),
+    asyncApis: endpoints(manifest.asyncAPIs, 'async', catalog, auths, DEFAULT_ASYNC_TIMEOUT_SECONDS, DEFAULT_ASYNC_TIMEOUT_SECONDS),
     cronJobs: cronJobSpecs(manifest.cronJobs, catalog, DEFAULT_ASYNC_TIMEOUT_SECONDS),
-    warnings: problems,
-    secrets: env.secrets,
+    warnings: masked(problems, mask),
     builtAt: Date.now(),
   };
-  return { revision, problems };
+  if (mask !== undefined) revision.mask = mask;
+  return { revision, problems: revision.warnings };
 }

@@ -1,3 +1,5 @@
+import type { ApiAccess } from '../access/api-access.js';
+import type { SecretMask } from '../access/secret-mask.js';
 import type { Problem } from '../errors.js';
 import type { FunctionCatalog } from '../runtime/function-info.js';
 import type { RevisionRef } from '../runtime/worker-protocol.cjs';
@@ -15,6 +17,8 @@ export interface ApiEndpoint {
   usesHttpRequest: boolean;
   /** `cache_result` seconds of the function, when it caches (sync APIs only). */
   cacheResultSeconds?: number;
+  /** Switches, auth and throttling; undefined when the API has none (the fast path). */
+  access?: ApiAccess;
 }
 
 /** A loaded, validated, ready-to-serve commit. Immutable once built. */
@@ -30,8 +34,8 @@ export interface Revision {
   cronJobs: readonly CronJobSpec[];
   /** Warnings found while building (errors stop the build). */
   warnings: Problem[];
-  /** Resolved secret values, to mask wherever output leaves the server. */
-  secrets: string[];
+  /** Masks resolved secret values wherever output leaves the server; undefined without secrets. */
+  mask?: SecretMask;
   /** Epoch ms when the build finished. */
   builtAt: number;
 }

@@ -94,7 +94,7 @@ export class CronRunner {
         cronExpr: job.expression,
       };
       const result = await this.deps.invoker.runInBackground(revision, call);
-      const record = await recordWhenEnded(call, revision.commit, triggerTime, result);
+      const record = await recordWhenEnded(call, revision.commit, triggerTime, result, revision.mask);
       if (this.stopping && result.kind === 'crashed') record.status = 'cancelled';
       this.deps.records.add(record);
     } catch (error) {

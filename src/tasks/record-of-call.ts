@@ -1,3 +1,4 @@
+import type { SecretMask } from '../access/secret-mask.js';
 import type { Invocation } from '../invocation/invoker.js';
 import type { CallResult } from '../runtime/pool.js';
 import type { CallOutcome } from '../runtime/worker-protocol.cjs';
@@ -8,9 +9,18 @@ import type { TaskRecord, TaskStatus } from './task-record.js';
 /** How a call that ran (or was given up) ended; a call refused as busy never ran. */
 export type RunResult = Exclude<CallResult, { kind: 'busy' }>;
 
-/** The record of a call once its worker is done with it (a timed-out call waits for that). */
-export async function recordWhenEnded(call: Invocation, commit: string, triggerTime: number, result: RunResult): Promise<TaskRecord> {
-  return recordOfCall(call, commit, triggerTime, result, result.kind === 'timeout' ? await result.ended : undefined);
+/**
+ * The record of a call once its worker is done with it (a timed-out call waits for that).
+ * `mask` is the revision's secret mask (see recordOfCall).
+ */
+export async function recordWhenEnded(
+  call: Invocation,
+  commit: string,
+  triggerTime: number,
+  result: RunResult,
+  mask?: SecretMask,
+): Promise<TaskRecord> {
+  return recordOfCall(call, commit, triggerTime, result, result.kind === 'timeout' ? await result.ended : undefined, mask);
 }
 
 const STATUS_OF: Record<RunResult['kind'], TaskStatus> = {
@@ -34,8 +44,16 @@ function responseReturnValue(specJson: string): string {
 /**
  * The finished record of one call, from how it ended. For a timed-out call, `late` is what
  * its worker reported once Python stopped (see TimedOut): its start time and print output.
+ * `mask` hides the revision's secrets in the print output, exception and traceback.
  */
-export function recordOfCall(call: Invocation, commit: string, triggerTime: number, result: RunResult, late?: CallOutcome): TaskRecord {
+export function recordOfCall(
+  call: Invocation,
+  commit: string,
+  triggerTime: number,
+  result: RunResult,
+  late?: CallOutcome,
+  mask?: SecretMask,
+): TaskRecord {
   const ran = result.kind === 'json' || result.kind === 'text' || result.kind === 'error' || result.kind === 'response' ? result : late;
   const endTime = result.kind === 'timeout' ? result.at : (ran?.endedAt ?? Date.now());
   const record: TaskRecord = {
@@ -79,5 +97,12 @@ export function recordOfCall(call: Invocation, commit: string, triggerTime: numb
       break;
   }
   if (ran?.log) record.printLogs = formatPrintLog(ran.log, ran.startedAt ?? triggerTime);
+  return mask === undefined ? record : maskRecord(record, mask);
+}
+
+function maskRecord(record: TaskRecord, mask: SecretMask): TaskRecord {
+  if (record.printLogs !== undefined) record.printLogs = mask(record.printLogs);
+  if (record.exceptionText !== undefined) record.exceptionText = mask(record.exceptionText);
+  if (record.traceback !== undefined) record.traceback = mask(record.traceback);
   return record;
 }

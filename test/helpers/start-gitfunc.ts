@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { loadSettings } from '../../src/config/index.js';
 import { createLogger } from '../../src/log.js';
-import { type RunningServer, startServer } from '../../src/server.js';
+import { type RunningServer, type StartOptions, startServer } from '../../src/server.js';
 
 export const FIXTURES = path.resolve(import.meta.dirname, '..', 'fixtures');
 export const EXAMPLE_REPO = path.resolve(import.meta.dirname, '..', '..', 'functions.example');
@@ -28,8 +28,12 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Starts gitfunc in this process with its own data dir; `args` are CLI flags. */
-export async function startGitfunc(args: string[], env: Record<string, string> = {}): Promise<TestServer> {
+/** Starts gitfunc in this process with its own data dir; `args` are CLI flags; `options` e.g. a fake clock. */
+export async function startGitfunc(
+  args: string[],
+  env: Record<string, string> = {},
+  options: Pick<StartOptions, 'clock'> = {},
+): Promise<TestServer> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gitfunc-test-'));
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
@@ -44,7 +48,7 @@ export async function startGitfunc(args: string[], env: Record<string, string> =
     cwd: process.cwd(),
   });
   try {
-    const server = await startServer(settings, { logger: createLogger('info', sink), processEnv: env });
+    const server = await startServer(settings, { ...options, logger: createLogger('info', sink), processEnv: env });
     return {
       server,
       url: server.url,
