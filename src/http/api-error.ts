@@ -20,6 +20,8 @@ export const ApiErrors = {
   asyncQueueFull: { error: 429.47, reason: 'EAsyncQueueFull' },
   busy: { error: 503.1, reason: 'EServerBusy' },
   notReady: { error: 503.2, reason: 'EServerNotReady' },
+  /** A bug in gitfunc: logged with the trace id it answers with. */
+  internal: { error: 500, reason: 'EInternal' },
   funcFailed: { error: 599.1, reason: 'EFuncFailed' },
   funcTimeout: { error: 599.2, reason: 'EFuncTimeout' },
   workerFailed: { error: 599.99, reason: 'EWorkerFailed' },

@@ -33,12 +33,10 @@ export function createApp(deps: AppDeps): Polka {
       sendApiError(res, startScope(req), new ApiError(ApiErrors.notFound, `No route ${req.method} ${req.path}`));
     },
     onError: (error: unknown, req: Request, res: ServerResponse) => {
-      deps.logger.error({ err: error, url: req.path }, 'unhandled error in a route');
-      if (!res.headersSent) {
-        const body = JSON.stringify({ ok: false, error: 500, reason: 'EInternal', message: 'Internal server error', detail: {}, status: 500 });
-        res.writeHead(500, { 'Content-Type': 'application/json; charset=utf-8' });
-        res.end(body);
-      }
+      // The answer carries the trace id of this log line, so an operator can find it.
+      const scope = startScope(req);
+      deps.logger.error({ err: error, url: req.path, traceId: scope.traceId }, 'unhandled error in a route');
+      sendApiError(res, scope, new ApiError(ApiErrors.internal, 'Internal server error'));
     },
   });
   registerHealthApi(app, deps.readiness);
