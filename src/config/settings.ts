@@ -29,12 +29,19 @@ export interface Settings {
   readonly webhookSecret?: string;
   readonly log: { readonly level: LogLevel };
   readonly limits: {
+    /** Largest request body (413.1); for a multipart upload, the size of its text fields. */
     readonly bodyBytes: number;
     readonly syncTimeoutMaxSeconds: number;
     /** Time allowed to import every script of a revision. */
     readonly importSeconds: number;
     /** Async tasks waiting in the durable queue before new async calls are refused (429.47). */
     readonly asyncQueueMax: number;
+    /** Largest uploaded file (413.2). */
+    readonly uploadFileBytes: number;
+    /** Largest total of one upload's files (413.1). */
+    readonly uploadTotalBytes: number;
+    /** Most files in one upload (413.3). */
+    readonly uploadFiles: number;
   };
   /** How many task records are kept; older finished ones are trimmed. */
   readonly tasks: {
