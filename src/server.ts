@@ -8,6 +8,7 @@ import { fetchRevision } from './git/index.js';
 import { createAdminCheck } from './http/admin-auth.js';
 import { createApp } from './http/app.js';
 import type { Readiness } from './http/health-api.js';
+import type { UploadSupport } from './http/upload-call.js';
 import { AsyncTaskRunner } from './invocation/async-task-runner.js';
 import { Invoker } from './invocation/invoker.js';
 import { InFlight } from './in-flight.js';
@@ -19,6 +20,7 @@ import { CronRunner } from './schedule/cron-runner.js';
 import { CronScheduler } from './schedule/cron-scheduler.js';
 import { systemClock } from './schedule/fire-times.js';
 import { RecordWriter } from './tasks/record-writer.js';
+import { UploadFolders } from './uploads/upload-folders.js';
 import { openSqliteStorage } from './tasks/sqlite/index.js';
 
 /** A started gitfunc server. */
@@ -77,7 +79,25 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     },
     logger,
   );
-  const asyncRunner = new AsyncTaskRunner({ queue: storage.queue, holder, invoker, records, logger, concurrency: pool.backgroundSlots });
+  const uploadFolders = new UploadFolders(settings.dataDir, logger);
+  const uploads: UploadSupport = {
+    folders: uploadFolders,
+    limits: {
+      fileBytes: settings.limits.uploadFileBytes,
+      totalBytes: settings.limits.uploadTotalBytes,
+      files: settings.limits.uploadFiles,
+      fieldBytes: settings.limits.bodyBytes,
+    },
+  };
+  const asyncRunner = new AsyncTaskRunner({
+    queue: storage.queue,
+    holder,
+    invoker,
+    records,
+    logger,
+    concurrency: pool.backgroundSlots,
+    uploads: uploadFolders,
+  });
   const cronRunner = new CronRunner({ holder, invoker, records, logger });
   const scheduler = new CronScheduler({ ledger: storage.cronLedger, clock: systemClock, logger, run: (fire) => cronRunner.runFire(fire) });
 
@@ -90,7 +110,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   const app = createApp({
     logger,
     readiness,
-    sync: { holder, invoker, logger, bodyLimitBytes: settings.limits.bodyBytes, records, calls },
+    sync: { holder, invoker, logger, bodyLimitBytes: settings.limits.bodyBytes, records, calls, uploads },
     async: {
       holder,
       queue: storage.queue,
@@ -99,6 +119,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
       bodyLimitBytes: settings.limits.bodyBytes,
       queueMax: settings.limits.asyncQueueMax,
       calls,
+      uploads,
     },
     tasks: { check, store: storage.records, flushPending: () => records.flush() },
     status: {
@@ -122,6 +143,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   const release = async (): Promise<void> => {
     phase = 'stopped';
     scheduler.stop();
+    uploadFolders.stopSweeping();
     void asyncRunner.stop(0);
     void cronRunner.drain(0);
     await pool.close();
@@ -169,6 +191,8 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     scheduler.replace(built.revision.cronJobs);
     scheduler.catchUp();
     asyncRunner.start();
+    // After the runner's recovery, so tasks it gave up on lose their uploads at once.
+    uploadFolders.startSweeping((taskId) => storage.queue.holds(taskId));
     phase = 'ready';
     logger.info({ commit: fetched.commit, ms: loadMs, warnings: built.problems.length }, 'revision served');
   } catch (error) {

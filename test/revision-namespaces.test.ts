@@ -48,6 +48,7 @@ async function which(rev: typeof revA, live: string[]): Promise<Record<string, u
       attempt: 1,
       httpRequestJson: null,
       cronExpr: null,
+      uploadDir: null,
       returnType: 'raw',
     },
     10_000,
@@ -125,7 +126,7 @@ t.test('print output is captured per call, each line capped, head and tail kept'
   const run = async (kwargs: Record<string, number>) => {
     const result = await pool.call(
       { revision: rev, live: [rev.id], funcId: 'demo__chatty.chatty', kwargsJson: JSON.stringify(kwargs), taskId: 'task-p', origin: 'manual', originId: 'p', attempt: 1, httpRequestJson: null,
-      cronExpr: null, returnType: 'raw' },
+      cronExpr: null, uploadDir: null, returnType: 'raw' },
       10_000,
     );
     return JSON.parse((result as { log: string }).log) as [number, string][];

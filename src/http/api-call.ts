@@ -7,14 +7,15 @@ import type { RevisionHolder } from '../revision/revision-holder.js';
 import type { ApiEndpoint, Revision } from '../revision/revision.js';
 import type { TaskOrigin } from '../tasks/task-record.js';
 import { ApiError, ApiErrors } from './api-error.js';
-import { callFormOf, callInputFrom } from './call-input.js';
+import { type CallForm, type CallInput, callFormOf, callInputFrom, type ReadBody } from './call-input.js';
 import { readRequestBody, type RequestBody } from './request-body.js';
+import { readUploadInput, type UploadSupport } from './upload-call.js';
 
 const NO_BODY: RequestBody = { kind: 'none' };
 /** Headers a script never sees (CONTRACT section 9). */
 const HIDDEN_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
 
-function scriptRequest(req: Request, body: RequestBody): ScriptHttpRequest {
+function scriptRequest(req: Request, body: ReadBody): ScriptHttpRequest {
   const headers: Record<string, string | string[] | undefined> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (!HIDDEN_HEADERS.has(name)) headers[name] = value;
@@ -47,6 +48,7 @@ export async function readApiCall(
   apis: ReadonlyMap<string, ApiEndpoint>,
   origin: TaskOrigin,
   bodyLimitBytes: number,
+  uploads: UploadSupport,
 ): Promise<Invocation> {
   const apiId = req.params.id!;
   const form = callFormOf(req.params.form);
@@ -56,18 +58,47 @@ export async function readApiCall(
     throw new ApiError(ApiErrors.notFound, `No ${kind} API '${apiId}'${form === undefined ? ` with call form '${req.params.form}'` : ''}`);
   }
   const body = req.method === 'GET' ? NO_BODY : await readRequestBody(req as IncomingMessage, bodyLimitBytes);
+  if (body.kind === 'multipart') return readUploadCall(req, endpoint, origin, form, uploads);
   const input = callInputFrom(form, req.method ?? 'GET', req.query as Record<string, string | string[]>, body);
+  return invocationOf(req, endpoint, origin, newTaskId(), input, body, undefined);
+}
+
+/** A multipart call: its upload folder is removed again if the call is refused. */
+async function readUploadCall(req: Request, endpoint: ApiEndpoint, origin: TaskOrigin, form: CallForm, uploads: UploadSupport): Promise<Invocation> {
+  if (req.params.form === undefined) {
+    throw new ApiError(ApiErrors.badRequest, `Multipart uploads go to ${req.path}/s, /simplified or /normal`);
+  }
+  const taskId = newTaskId();
+  const upload = await readUploadInput(req as IncomingMessage, form, taskId, uploads);
+  try {
+    return invocationOf(req, endpoint, origin, taskId, upload.input, { kind: 'form', value: upload.fields }, upload.uploadDir);
+  } catch (error) {
+    if (upload.uploadDir !== undefined) await uploads.folders.remove(taskId);
+    throw error;
+  }
+}
+
+function invocationOf(
+  req: Request,
+  endpoint: ApiEndpoint,
+  origin: TaskOrigin,
+  taskId: string,
+  input: CallInput,
+  body: ReadBody,
+  uploadDir: string | undefined,
+): Invocation {
   const options = parseCallOptions(input.options, endpoint.timeoutSeconds);
   return {
-    taskId: newTaskId(),
+    taskId,
     funcId: endpoint.funcId,
     origin,
-    originId: apiId,
+    originId: req.params.id!,
     kwargs: mergeKwargs(endpoint.kwargs, input.kwargs),
     returnType: options.returnType,
     timeoutSeconds: options.timeoutSeconds,
     attempt: 1,
     httpRequest: endpoint.usesHttpRequest ? scriptRequest(req, body) : undefined,
+    uploadDir,
   };
 }
 

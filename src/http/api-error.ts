@@ -6,6 +6,8 @@ export const ApiErrors = {
   notFound: { error: 404.41, reason: 'ENotFound' },
   badRequest: { error: 400.43, reason: 'EClientBadRequest' },
   bodyTooLarge: { error: 413.1, reason: 'EBodyTooLarge' },
+  uploadFileTooLarge: { error: 413.2, reason: 'EUploadFileTooLarge' },
+  tooManyUploadFiles: { error: 413.3, reason: 'EUploadTooManyFiles' },
   authFailed: { error: 401.99, reason: 'EAuthFailed' },
   /** An admin endpoint while no admin token is configured. */
   adminDisabled: { error: 403.1, reason: 'EAdminDisabled' },

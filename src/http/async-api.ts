@@ -2,13 +2,15 @@ import type { ServerResponse } from 'node:http';
 import type { Polka, Request } from 'polka';
 import type { InFlight } from '../in-flight.js';
 import type { AsyncTaskRunner } from '../invocation/async-task-runner.js';
+import type { Invocation } from '../invocation/invoker.js';
 import type { Logger } from '../log.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
 import type { Revision } from '../revision/revision.js';
-import type { AsyncTaskQueue } from '../tasks/ports.js';
+import type { AsyncTaskQueue, QueuedTask } from '../tasks/ports.js';
 import { acquireRevision, readApiCall, registerCallRoutes } from './api-call.js';
 import { ApiError, ApiErrors } from './api-error.js';
 import { sendApiError, sendBody, startScope } from './respond.js';
+import type { UploadSupport } from './upload-call.js';
 
 export interface AsyncApiDeps {
   holder: RevisionHolder;
@@ -20,6 +22,7 @@ export interface AsyncApiDeps {
   queueMax: number;
   /** Counts calls being answered, for a shutdown to wait on. */
   calls: InFlight;
+  uploads: UploadSupport;
 }
 
 /** Registers `/api/v1/bat/:id` and `/api/v1/async/:id`, in every call form (CONTRACT section 6). */
@@ -36,24 +39,14 @@ async function handleAsyncCall(deps: AsyncApiDeps, req: Request, res: ServerResp
   let status = 200;
   try {
     revision = acquireRevision(deps.holder);
-    const call = await readApiCall(req, revision.asyncApis, 'asyncAPI', deps.bodyLimitBytes);
-    const queued = deps.queue.enqueue(
-      {
-        record: {
-          id: call.taskId,
-          funcId: call.funcId,
-          origin: 'asyncAPI',
-          originId: call.originId,
-          kwargs: call.kwargs,
-          commit: revision.commit,
-          triggerTime: Date.now(),
-          attempt: 1,
-          status: 'queued',
-        },
-        call: { returnType: call.returnType, timeoutSeconds: call.timeoutSeconds, httpRequest: call.httpRequest },
-      },
-      deps.queueMax,
-    );
+    const call = await readApiCall(req, revision.asyncApis, 'asyncAPI', deps.bodyLimitBytes, deps.uploads);
+    let queued = false;
+    try {
+      queued = deps.queue.enqueue(queuedTaskOf(call, revision.commit), deps.queueMax);
+    } finally {
+      // Queued, the uploads live with the task until it ends (the runner removes them).
+      if (!queued && call.uploadDir !== undefined) await deps.uploads.folders.remove(call.taskId);
+    }
     if (!queued) {
       throw new ApiError(
         ApiErrors.asyncQueueFull,
@@ -74,4 +67,22 @@ async function handleAsyncCall(deps: AsyncApiDeps, req: Request, res: ServerResp
     deps.calls.leave();
   }
   deps.logger.info({ traceId: scope.traceId, apiId: req.params.id, taskId: scope.taskId, status, commit: revision?.commit }, 'async call');
+}
+
+/** The task's `queued` record and what it needs to run, as the durable queue keeps them. */
+function queuedTaskOf(call: Invocation, commit: string): QueuedTask {
+  return {
+    record: {
+      id: call.taskId,
+      funcId: call.funcId,
+      origin: 'asyncAPI',
+      originId: call.originId,
+      kwargs: call.kwargs,
+      commit,
+      triggerTime: Date.now(),
+      attempt: 1,
+      status: 'queued',
+    },
+    call: { returnType: call.returnType, timeoutSeconds: call.timeoutSeconds, httpRequest: call.httpRequest, uploadDir: call.uploadDir },
+  };
 }

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Polka, Request } from 'polka';
 import type { InFlight } from '../in-flight.js';
-import type { Invoker } from '../invocation/invoker.js';
+import type { Invocation, Invoker } from '../invocation/invoker.js';
 import type { Logger } from '../log.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
 import type { Revision } from '../revision/revision.js';
@@ -11,6 +11,7 @@ import type { RecordWriter } from '../tasks/record-writer.js';
 import { acquireRevision, readApiCall, registerCallRoutes } from './api-call.js';
 import { ApiError, ApiErrors } from './api-error.js';
 import { type RequestScope, sendApiError, sendBody, startScope } from './respond.js';
+import type { UploadSupport } from './upload-call.js';
 
 export interface SyncApiDeps {
   holder: RevisionHolder;
@@ -20,6 +21,7 @@ export interface SyncApiDeps {
   records: RecordWriter;
   /** Counts calls being answered, for a shutdown to wait on. */
   calls: InFlight;
+  uploads: UploadSupport;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -63,10 +65,11 @@ async function handleSyncCall(deps: SyncApiDeps, req: Request, res: ServerRespon
   const scope = startScope(req);
   const triggerTime = Date.now();
   let revision: Revision | undefined;
+  let call: Invocation | undefined;
   let status: number;
   try {
     revision = acquireRevision(deps.holder);
-    const call = await readApiCall(req, revision.syncApis, 'syncAPI', deps.bodyLimitBytes);
+    call = await readApiCall(req, revision.syncApis, 'syncAPI', deps.bodyLimitBytes, deps.uploads);
     scope.taskId = call.taskId;
     const result = await deps.invoker.run(revision, call);
     // Recorded whatever happens to the response: the client may be gone already. A call
@@ -81,6 +84,8 @@ async function handleSyncCall(deps: SyncApiDeps, req: Request, res: ServerRespon
     status = fail(res, scope, error);
   } finally {
     if (revision) deps.holder.release(revision);
+    // A sync call's uploads live as long as the call.
+    if (call?.uploadDir !== undefined) await deps.uploads.folders.remove(call.taskId);
     deps.calls.leave();
   }
   deps.logger.info(

@@ -31,6 +31,8 @@ export interface Invocation {
   httpRequest?: ScriptHttpRequest;
   /** `_DFF_CRON_EXPR` of a cron job's run. */
   cronExpr?: string;
+  /** The call's own upload folder, set only when files were uploaded (CONTRACT section 4). */
+  uploadDir?: string;
 }
 
 const TASK_ID_BYTES = 18;
@@ -71,6 +73,7 @@ export class Invoker {
         httpRequestJson: call.httpRequest === undefined ? null : JSON.stringify(call.httpRequest),
         returnType: call.returnType,
         cronExpr: call.cronExpr ?? null,
+        uploadDir: call.uploadDir ?? null,
       },
       call.timeoutSeconds * 1000,
       lane,

@@ -120,7 +120,35 @@ function runCall(rt: Runtime, task: CallTask): CallOutcome {
   // A plain string crosses from Python without a proxy: kind letter, log flag, then the body.
   const startedAt = Date.now();
   const packed = underInterrupt(rt, task, () =>
-    rt.call(
+    task.uploadDir === null
+      ? (rt.call(
+          task.revision.id,
+          task.funcId,
+          task.kwargsJson,
+          task.taskId,
+          task.origin,
+          task.originId,
+          task.attempt,
+          task.httpRequestJson ?? undefined, // JS null reaches Python as jsnull, undefined as None
+          task.returnType,
+          task.cronExpr ?? undefined,
+        ) as string)
+      : callWithUploads(rt, task, task.uploadDir),
+  );
+  if (packed === undefined) return { kind: 'timeout', body: '', log: null };
+  const log = packed[1] === '1' ? (rt.takeLog() as string) : null;
+  return { kind: OUTCOME_KINDS[packed[0]!]!, body: packed.slice(2), log, startedAt, endedAt: Date.now() };
+}
+
+/**
+ * A call with uploaded files: its upload folder is mounted (NODEFS) at the same absolute path
+ * inside Pyodide for this call only, so `filePath` opens as given and no other call's folder
+ * is visible. Passed to Python as `upload_dir=`.
+ */
+function callWithUploads(rt: Runtime, task: CallTask, uploadDir: string): string {
+  rt.pyodide.mountNodeFS(uploadDir, uploadDir);
+  try {
+    return rt.call.callKwargs(
       task.revision.id,
       task.funcId,
       task.kwargsJson,
@@ -128,14 +156,15 @@ function runCall(rt: Runtime, task: CallTask): CallOutcome {
       task.origin,
       task.originId,
       task.attempt,
-      task.httpRequestJson ?? undefined, // JS null reaches Python as jsnull, undefined as None
+      task.httpRequestJson ?? undefined,
       task.returnType,
       task.cronExpr ?? undefined,
-    ) as string,
-  );
-  if (packed === undefined) return { kind: 'timeout', body: '', log: null };
-  const log = packed[1] === '1' ? (rt.takeLog() as string) : null;
-  return { kind: OUTCOME_KINDS[packed[0]!]!, body: packed.slice(2), log, startedAt, endedAt: Date.now() };
+      { upload_dir: uploadDir },
+    ) as string;
+  } finally {
+    rt.pyodide.FS.unmount(uploadDir);
+    rt.pyodide.FS.rmdir(uploadDir);
+  }
 }
 
 /** The import check, stopped at its deadline like a call. */

@@ -245,16 +245,22 @@ def take_log():
     return _last_log
 
 
-def call(rev_id, func_id, kwargs_json, task_id, origin, origin_id, attempt, http_request_json, return_type, cron_expr=None):
+# The current call's upload folder (mounted at this same path), or None: the only folder
+# besides a revision's resources/ whose files a call may serve back.
+current_upload_dir = None
+
+
+def call(rev_id, func_id, kwargs_json, task_id, origin, origin_id, attempt, http_request_json, return_type, cron_expr=None, upload_dir=None):
     """Runs one function; returns kind letter + log flag + body, one string (no proxy to free).
 
     kind is j(son) | t(ext) | e(rror) | x (timeout: interrupted); for an error the body is a
     JSON object with the exception and a traceback of user-script frames only.
     """
-    global _current_log, _last_log
+    global _current_log, _last_log, current_upload_dir
     kind, body = "timeout", ""
     revision = _revisions[rev_id]
     log = _current_log = CallLog()
+    current_upload_dir = upload_dir
     try:
         func = revision.functions.get(func_id)
         if func is None:
@@ -285,5 +291,6 @@ def call(rev_id, func_id, kwargs_json, task_id, origin, origin_id, attempt, http
         kind, body = "error", json.dumps(detail, ensure_ascii=False)
     finally:
         _current_log = None
+        current_upload_dir = None
     _last_log = log.lines()
     return _KIND_CODES[kind] + ("0" if _last_log is None else "1") + body
