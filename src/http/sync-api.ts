@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Polka, Request } from 'polka';
 import type { InFlight } from '../in-flight.js';
-import type { Invocation, Invoker } from '../invocation/invoker.js';
+import type { Invoker } from '../invocation/invoker.js';
 import type { Logger } from '../log.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
 import type { Revision } from '../revision/revision.js';
@@ -65,13 +65,14 @@ async function handleSyncCall(deps: SyncApiDeps, req: Request, res: ServerRespon
   const scope = startScope(req);
   const triggerTime = Date.now();
   let revision: Revision | undefined;
-  let call: Invocation | undefined;
   let status: number;
   try {
     revision = acquireRevision(deps.holder);
-    call = await readApiCall(req, revision.syncApis, 'syncAPI', deps.bodyLimitBytes, deps.uploads);
+    const call = await readApiCall(req, revision.syncApis, 'syncAPI', deps.bodyLimitBytes, deps.uploads);
     scope.taskId = call.taskId;
     const result = await deps.invoker.run(revision, call);
+    // A sync call's uploads live as long as the call: gone before the caller hears back.
+    if (call.uploadDir !== undefined) await deps.uploads.folders.remove(call.taskId);
     // Recorded whatever happens to the response: the client may be gone already. A call
     // refused as busy never ran: no record. A timed-out one is recorded once its worker
     // stopped, with the output printed until then.
@@ -84,8 +85,6 @@ async function handleSyncCall(deps: SyncApiDeps, req: Request, res: ServerRespon
     status = fail(res, scope, error);
   } finally {
     if (revision) deps.holder.release(revision);
-    // A sync call's uploads live as long as the call.
-    if (call?.uploadDir !== undefined) await deps.uploads.folders.remove(call.taskId);
     deps.calls.leave();
   }
   deps.logger.info(
