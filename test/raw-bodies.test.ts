@@ -13,7 +13,7 @@ writeFileSync(configFile, `limits:\n  bodyBytes: ${BODY_LIMIT}\n`);
 const gitfunc = await startGitfunc(['--repo', path.join(FIXTURES, 'uploads'), '--config', configFile]);
 t.teardown(() => gitfunc.close());
 
-async function post(route: string, body: BodyInit | undefined, contentType?: string): Promise<{ status: number; body: any }> {
+async function post(route: string, body: RequestInit['body'], contentType?: string): Promise<{ status: number; body: any }> {
   const init: RequestInit & { duplex?: 'half' } = { method: 'POST', body };
   if (contentType !== undefined) init.headers = { 'content-type': contentType };
   if (body instanceof ReadableStream) init.duplex = 'half';
