@@ -14,6 +14,8 @@ import { createApp } from './http/app.js';
 import type { CallGate } from './http/call-gate.js';
 import { createCorsPolicy } from './http/cors.js';
 import type { Readiness } from './http/health-api.js';
+import type { UploadSupport } from './http/upload-call.js';
+import type { CallReading } from './http/api-call.js';
 import { AsyncTaskRunner } from './invocation/async-task-runner.js';
 import { Invoker } from './invocation/invoker.js';
 import { InFlight } from './in-flight.js';
@@ -27,6 +29,7 @@ import { CronRunner } from './schedule/cron-runner.js';
 import { CronScheduler } from './schedule/cron-scheduler.js';
 import { type Clock, systemClock } from './schedule/fire-times.js';
 import { RecordWriter } from './tasks/record-writer.js';
+import { UploadFolders } from './uploads/upload-folders.js';
 import { openSqliteStorage } from './tasks/sqlite/index.js';
 
 /** A started gitfunc server. */
@@ -93,7 +96,25 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     },
     logger,
   );
-  const asyncRunner = new AsyncTaskRunner({ queue: storage.queue, holder, invoker, records, logger, concurrency: pool.backgroundSlots });
+  const uploadFolders = new UploadFolders(settings.dataDir, logger);
+  const uploads: UploadSupport = {
+    folders: uploadFolders,
+    limits: {
+      fileBytes: settings.limits.uploadFileBytes,
+      totalBytes: settings.limits.uploadTotalBytes,
+      files: settings.limits.uploadFiles,
+      fieldBytes: settings.limits.bodyBytes,
+    },
+  };
+  const asyncRunner = new AsyncTaskRunner({
+    queue: storage.queue,
+    holder,
+    invoker,
+    records,
+    logger,
+    concurrency: pool.backgroundSlots,
+    uploads: uploadFolders,
+  });
   const cronRunner = new CronRunner({ holder, invoker, records, logger });
   const scheduler = new CronScheduler({ ledger: storage.cronLedger, clock: systemClock, logger, run: (fire) => cronRunner.runFire(fire) });
 
@@ -106,20 +127,20 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   // TEMPORARY: only logs. The lead replaces it with the Reloader (fetch, build, swap) at merge.
   const reloads: ReloadTrigger = { request: (request) => logger.info({ reload: request }, 'reload requested') };
   const gate: CallGate = { throttle: new MemoryThrottleStore(), clock: options.clock ?? systemClock };
+  const reading: CallReading = { bodyLimitBytes: settings.limits.bodyBytes, gate, uploads };
   const cors = createCorsPolicy(settings.cors);
   const app = createApp({
     logger,
     readiness,
-    sync: { holder, invoker, logger, bodyLimitBytes: settings.limits.bodyBytes, records, calls, resultCache, gate, cors },
+    sync: { holder, invoker, logger, reading, records, calls, resultCache, cors },
     async: {
       holder,
       queue: storage.queue,
       runner: asyncRunner,
       logger,
-      bodyLimitBytes: settings.limits.bodyBytes,
       queueMax: settings.limits.asyncQueueMax,
       calls,
-      gate,
+      reading,
       cors,
     },
     tasks: { check, store: storage.records, flushPending: () => records.flush() },
@@ -165,6 +186,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   const release = async (): Promise<void> => {
     phase = 'stopped';
     scheduler.stop();
+    uploadFolders.stopSweeping();
     void asyncRunner.stop(0);
     void cronRunner.drain(0);
     await pool.close();
@@ -214,6 +236,8 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     scheduler.replace(built.revision.cronJobs);
     scheduler.catchUp();
     asyncRunner.start();
+    // After the runner's recovery, so tasks it gave up on lose their uploads at once.
+    uploadFolders.startSweeping((taskId) => storage.queue.holds(taskId));
     phase = 'ready';
     logger.info({ commit: fetched.commit, ms: loadMs, warnings: built.problems.length }, 'revision served');
   } catch (error) {

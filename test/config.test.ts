@@ -44,6 +44,9 @@ t.test('defaults from config/default.yaml', async (t) => {
       asyncQueueMax: 10000,
       headersTimeoutSeconds: 20,
       bodyReadSeconds: 300,
+      uploadFileBytes: 52428800,
+      uploadTotalBytes: 209715200,
+      uploadFiles: 20,
     },
     tasks: { keepPerApi: 100, keepPerCronJob: 500 },
     shutdown: { drainSeconds: 5, graceSeconds: 30 },
@@ -114,6 +117,9 @@ t.test('task retention, async queue and shutdown settings come from the environm
       GITFUNC_TASKS_KEEP_PER_API: '20',
       GITFUNC_TASKS_KEEP_PER_CRON_JOB: '7',
       GITFUNC_ASYNC_QUEUE_MAX: '250',
+      GITFUNC_UPLOAD_FILE_BYTES: '1000',
+      GITFUNC_UPLOAD_TOTAL_BYTES: '3000',
+      GITFUNC_UPLOAD_FILES: '2',
       GITFUNC_SHUTDOWN_DRAIN_SECONDS: '0.2',
       GITFUNC_SHUTDOWN_GRACE_SECONDS: '0',
     },
@@ -121,7 +127,7 @@ t.test('task retention, async queue and shutdown settings come from the environm
   });
   t.same(settings.tasks, { keepPerApi: 20, keepPerCronJob: 7 });
   t.equal(settings.limits.asyncQueueMax, 250);
-  t.match(settings.limits, { bodyBytes: 52428800, syncTimeoutMaxSeconds: 180, importSeconds: 30, asyncQueueMax: 250 }, 'other limits kept');
+  t.match(settings.limits, { bodyBytes: 52428800, syncTimeoutMaxSeconds: 180, importSeconds: 30, asyncQueueMax: 250, uploadFileBytes: 1000, uploadTotalBytes: 3000, uploadFiles: 2 }, 'other limits kept');
   t.same(settings.shutdown, { drainSeconds: 0.2, graceSeconds: 0 });
   t.ok(Object.isFrozen(settings.tasks) && Object.isFrozen(settings.shutdown), 'frozen');
   t.same(loadSettings({ argv: [], env: { GITFUNC_SHUTDOWN_GRACE_SECONDS: ' 12.5 ' }, cwd: '/srv' }).shutdown, {
@@ -182,7 +188,7 @@ t.test('a config file sits between the defaults and the environment', async (t) 
   t.match(viaFlag, { port: 7000, workers: 5, repo: { ref: 'staging', url: path.join(dir, 'functions.example') } });
   t.same(
     viaFlag.limits,
-    { bodyBytes: 1024, syncTimeoutMaxSeconds: 180, importSeconds: 30, asyncQueueMax: 10000, headersTimeoutSeconds: 20, bodyReadSeconds: 300 },
+    { bodyBytes: 1024, syncTimeoutMaxSeconds: 180, importSeconds: 30, asyncQueueMax: 10000, headersTimeoutSeconds: 20, bodyReadSeconds: 300, uploadFileBytes: 52428800, uploadTotalBytes: 209715200, uploadFiles: 20 },
     'mappings merge key by key',
   );
   const viaEnv = loadSettings({ argv: [], env: { GITFUNC_CONFIG: path.join(dir, 'gitfunc.yaml') }, cwd: '/srv' });

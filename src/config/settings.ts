@@ -57,6 +57,7 @@ export interface Settings {
   };
   readonly log: { readonly level: LogLevel };
   readonly limits: {
+    /** Largest request body (413.1); for a multipart upload, the size of its text fields. */
     readonly bodyBytes: number;
     readonly syncTimeoutMaxSeconds: number;
     /** Time allowed to import every script of a revision. */
@@ -67,6 +68,12 @@ export interface Settings {
     readonly headersTimeoutSeconds: number;
     /** Time a client has, after the headers, to send the whole body. */
     readonly bodyReadSeconds: number;
+    /** Largest uploaded file (413.2). */
+    readonly uploadFileBytes: number;
+    /** Largest total of one upload's files (413.1). */
+    readonly uploadTotalBytes: number;
+    /** Most files in one upload (413.3). */
+    readonly uploadFiles: number;
   };
   /** How many task records are kept; older finished ones are trimmed. */
   readonly tasks: {

@@ -9,18 +9,26 @@ import type { RevisionHolder } from '../revision/revision-holder.js';
 import type { ApiEndpoint, Revision } from '../revision/revision.js';
 import type { TaskOrigin } from '../tasks/task-record.js';
 import { ApiError, ApiErrors } from './api-error.js';
-import { callFormOf, callInputFrom } from './call-input.js';
+import { callFormOf, callInputFrom, multipartInput, type ReadBody } from './call-input.js';
 import { admitCall, type CallGate } from './call-gate.js';
-import { readRequestBody, type RequestBody } from './request-body.js';
+import { readRequestBody } from './request-body.js';
+import { receiveUpload, type ReceivedUpload, type UploadSupport } from './upload-call.js';
 
-const NO_BODY: RequestBody = { kind: 'none' };
+const NO_BODY: ReadBody = { kind: 'none' };
 /** Headers a script never sees (CONTRACT section 9). */
 const HIDDEN_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
 
 type Query = Record<string, string | string[]>;
 
+/** How API routes read a call: body limits, access checks, uploads. */
+export interface CallReading {
+  bodyLimitBytes: number;
+  gate: CallGate;
+  uploads: UploadSupport;
+}
+
 /** The request as `_DFF_HTTP_REQUEST`: without credentials, nor the fields `auth` matched. */
-function scriptRequest(req: Request, query: Query, body: RequestBody, auth: ApiAuthCheck | undefined): ScriptHttpRequest {
+function scriptRequest(req: Request, query: Query, body: ReadBody, auth: ApiAuthCheck | undefined): ScriptHttpRequest {
   const headers: Record<string, string | string[] | undefined> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (!HIDDEN_HEADERS.has(name) && auth?.headerNames.includes(name) !== true) headers[name] = value;
@@ -51,15 +59,15 @@ export function acquireRevision(holder: RevisionHolder): Revision {
 }
 
 /**
- * Reads an API call (any call form, CONTRACT section 3) into an invocation of the API it names.
- * Throws ApiError for a bad call form, body, kwargs or options.
+ * Reads an API call (any call form, CONTRACT sections 3 and 4) into an invocation of the API
+ * it names, after the API's access checks. Throws ApiError for a refused call or a bad call
+ * form, body, kwargs or options; a refused upload leaves no folder behind.
  */
 export async function readApiCall(
   req: Request,
   apis: ReadonlyMap<string, ApiEndpoint>,
   origin: TaskOrigin,
-  bodyLimitBytes: number,
-  gate: CallGate,
+  reading: CallReading,
 ): Promise<Invocation> {
   const apiId = req.params.id!;
   const form = callFormOf(req.params.form);
@@ -68,32 +76,47 @@ export async function readApiCall(
     const kind = origin === 'asyncAPI' ? 'async' : 'sync';
     throw new ApiError(ApiErrors.notFound, `No ${kind} API '${apiId}'${form === undefined ? ` with call form '${req.params.form}'` : ''}`);
   }
-  const access = endpoint.access;
-  let query = req.query as Query;
-  let body: RequestBody;
-  if (access === undefined) {
-    body = req.method === 'GET' ? NO_BODY : await readRequestBody(req as IncomingMessage, bodyLimitBytes);
-  } else {
-    const readBody = (): Promise<RequestBody> =>
-      req.method === 'GET' ? Promise.resolve(NO_BODY) : readRequestBody(req as IncomingMessage, bodyLimitBytes);
-    ({ query, body } = await admitCall(req, apiId, access, gate, readBody));
-  }
-  const input = callInputFrom(form, req.method ?? 'GET', query, body);
-  const options = parseCallOptions(input.options, endpoint.timeoutSeconds);
-  const call: Invocation = {
-    taskId: newTaskId(),
-    funcId: endpoint.funcId,
-    origin,
-    originId: apiId,
-    kwargs: mergeKwargs(endpoint.kwargs, input.kwargs),
-    returnType: options.returnType,
-    timeoutSeconds: options.timeoutSeconds,
-    attempt: 1,
-    httpRequest: endpoint.usesHttpRequest ? scriptRequest(req, query, body, access?.auth) : undefined,
+  const taskId = newTaskId();
+  let upload: ReceivedUpload | undefined;
+  const readBody = async (): Promise<ReadBody> => {
+    if (req.method === 'GET') return NO_BODY;
+    const body = await readRequestBody(req as IncomingMessage, reading.bodyLimitBytes);
+    if (body.kind !== 'multipart') return body;
+    if (req.params.form === undefined) throw new ApiError(ApiErrors.badRequest, `Multipart uploads go to ${req.path}/s, /simplified or /normal`);
+    upload = await receiveUpload(req as IncomingMessage, taskId, reading.uploads);
+    // Its text fields pass the access checks as a form body's would (a body-field auth).
+    return { kind: 'form', value: upload.fields };
   };
-  // Decided once per revision (build-revision.ts); async calls answer at once and never cache.
-  if (endpoint.cacheResultSeconds !== undefined && origin === 'syncAPI') call.cacheResultSeconds = endpoint.cacheResultSeconds;
-  return call;
+  try {
+    const access = endpoint.access;
+    let query = req.query as Query;
+    let body: ReadBody;
+    if (access === undefined) body = await readBody();
+    else ({ query, body } = await admitCall(req, apiId, access, reading.gate, readBody));
+    const input =
+      upload === undefined || body.kind !== 'form'
+        ? callInputFrom(form, req.method ?? 'GET', query, body)
+        : multipartInput(form, { fields: body.value, files: upload.files });
+    const options = parseCallOptions(input.options, endpoint.timeoutSeconds);
+    const call: Invocation = {
+      taskId,
+      funcId: endpoint.funcId,
+      origin,
+      originId: apiId,
+      kwargs: mergeKwargs(endpoint.kwargs, input.kwargs),
+      returnType: options.returnType,
+      timeoutSeconds: options.timeoutSeconds,
+      attempt: 1,
+      httpRequest: endpoint.usesHttpRequest ? scriptRequest(req, query, body, access?.auth) : undefined,
+      uploadDir: upload?.uploadDir,
+    };
+    // Decided once per revision (build-revision.ts); async calls answer at once and never cache.
+    if (endpoint.cacheResultSeconds !== undefined && origin === 'syncAPI') call.cacheResultSeconds = endpoint.cacheResultSeconds;
+    return call;
+  } catch (error) {
+    if (upload?.uploadDir !== undefined) await reading.uploads.folders.remove(taskId);
+    throw error;
+  }
 }
 
 /** Registers one handler for `<prefix>/:id` and `<prefix>/:id/:form`, GET and POST. */

@@ -6,6 +6,8 @@ export const ApiErrors = {
   notFound: { error: 404.41, reason: 'ENotFound' },
   badRequest: { error: 400.43, reason: 'EClientBadRequest' },
   bodyTooLarge: { error: 413.1, reason: 'EBodyTooLarge' },
+  uploadFileTooLarge: { error: 413.2, reason: 'EUploadFileTooLarge' },
+  tooManyUploadFiles: { error: 413.3, reason: 'EUploadTooManyFiles' },
   authFailed: { error: 401.99, reason: 'EAuthFailed' },
   /** A disabled or expired API (`disabled`, `expireTime` in the manifest). */
   apiDisabled: { error: 403.21, reason: 'EApiDisabled' },

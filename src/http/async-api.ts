@@ -2,13 +2,13 @@ import type { ServerResponse } from 'node:http';
 import type { Polka, Request } from 'polka';
 import type { InFlight } from '../in-flight.js';
 import type { AsyncTaskRunner } from '../invocation/async-task-runner.js';
+import type { Invocation } from '../invocation/invoker.js';
 import type { Logger } from '../log.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
 import type { Revision } from '../revision/revision.js';
-import type { AsyncTaskQueue } from '../tasks/ports.js';
-import { acquireRevision, readApiCall, registerCallRoutes } from './api-call.js';
+import type { AsyncTaskQueue, QueuedTask } from '../tasks/ports.js';
+import { acquireRevision, type CallReading, readApiCall, registerCallRoutes } from './api-call.js';
 import { ApiError, ApiErrors } from './api-error.js';
-import type { CallGate } from './call-gate.js';
 import { type CorsPolicy, registerPreflight } from './cors.js';
 import { sendApiError, sendBody, startScope } from './respond.js';
 
@@ -17,13 +17,12 @@ export interface AsyncApiDeps {
   queue: AsyncTaskQueue;
   runner: AsyncTaskRunner;
   logger: Logger;
-  bodyLimitBytes: number;
+  /** Body limits, access checks and uploads of a call. */
+  reading: CallReading;
   /** Waiting tasks beyond this are refused with 429.47. */
   queueMax: number;
   /** Counts calls being answered, for a shutdown to wait on. */
   calls: InFlight;
-  /** Switches, auth and throttling of APIs that declare them. */
-  gate: CallGate;
   /** Undefined when CORS is off. */
   cors: CorsPolicy | undefined;
 }
@@ -46,24 +45,14 @@ async function handleAsyncCall(deps: AsyncApiDeps, req: Request, res: ServerResp
   let status = 200;
   try {
     revision = acquireRevision(deps.holder);
-    const call = await readApiCall(req, revision.asyncApis, 'asyncAPI', deps.bodyLimitBytes, deps.gate);
-    const queued = deps.queue.enqueue(
-      {
-        record: {
-          id: call.taskId,
-          funcId: call.funcId,
-          origin: 'asyncAPI',
-          originId: call.originId,
-          kwargs: call.kwargs,
-          commit: revision.commit,
-          triggerTime: Date.now(),
-          attempt: 1,
-          status: 'queued',
-        },
-        call: { returnType: call.returnType, timeoutSeconds: call.timeoutSeconds, httpRequest: call.httpRequest },
-      },
-      deps.queueMax,
-    );
+    const call = await readApiCall(req, revision.asyncApis, 'asyncAPI', deps.reading);
+    let queued = false;
+    try {
+      queued = deps.queue.enqueue(queuedTaskOf(call, revision.commit), deps.queueMax);
+    } finally {
+      // Queued, the uploads live with the task until it ends (the runner removes them).
+      if (!queued && call.uploadDir !== undefined) await deps.reading.uploads.folders.remove(call.taskId);
+    }
     if (!queued) {
       throw new ApiError(
         ApiErrors.asyncQueueFull,
@@ -84,4 +73,22 @@ async function handleAsyncCall(deps: AsyncApiDeps, req: Request, res: ServerResp
     deps.calls.leave();
   }
   deps.logger.info({ traceId: scope.traceId, apiId: req.params.id, taskId: scope.taskId, status, commit: revision?.commit }, 'async call');
+}
+
+/** The task's `queued` record and what it needs to run, as the durable queue keeps them. */
+function queuedTaskOf(call: Invocation, commit: string): QueuedTask {
+  return {
+    record: {
+      id: call.taskId,
+      funcId: call.funcId,
+      origin: 'asyncAPI',
+      originId: call.originId,
+      kwargs: call.kwargs,
+      commit,
+      triggerTime: Date.now(),
+      attempt: 1,
+      status: 'queued',
+    },
+    call: { returnType: call.returnType, timeoutSeconds: call.timeoutSeconds, httpRequest: call.httpRequest, uploadDir: call.uploadDir },
+  };
 }

@@ -10,7 +10,7 @@ import type { ApiAuthCheck } from '../access/api-auth.js';
 import type { ThrottleStore } from '../access/throttle.js';
 import type { Clock } from '../schedule/fire-times.js';
 import { ApiError, ApiErrors } from './api-error.js';
-import type { RequestBody } from './request-body.js';
+import type { ReadBody } from './call-input.js';
 
 /** Server-wide state of the checks: counters outlive revisions; the clock is a fake in tests. */
 export interface CallGate {
@@ -23,7 +23,7 @@ type Query = Record<string, string | string[]>;
 /** What the call reads once admitted: query and body without the auth's credential fields. */
 export interface AdmittedCall {
   query: Query;
-  body: RequestBody;
+  body: ReadBody;
 }
 
 /** Runs an API's checks; throws ApiError when the call is refused. */
@@ -32,11 +32,11 @@ export async function admitCall(
   apiId: string,
   access: ApiAccess,
   gate: CallGate,
-  readBody: () => Promise<RequestBody>,
+  readBody: () => Promise<ReadBody>,
 ): Promise<AdmittedCall> {
   checkSwitches(apiId, access, gate.clock.now());
   let query = req.query as Query;
-  let body: RequestBody | undefined;
+  let body: ReadBody | undefined;
   const auth = access.auth;
   if (auth !== undefined) {
     if (auth.needsBody) body = await readBody();
@@ -76,7 +76,7 @@ function authFailed(auth: ApiAuthCheck): ApiError {
   return new ApiError(ApiErrors.authFailed, 'Authentication failed: missing or wrong credentials for this API', {}, headers);
 }
 
-function bodyFields(body: RequestBody | undefined): Readonly<Record<string, unknown>> | undefined {
+function bodyFields(body: ReadBody | undefined): Readonly<Record<string, unknown>> | undefined {
   if (body?.kind === 'form') return body.value;
   if (body?.kind === 'json' && typeof body.value === 'object' && body.value !== null && !Array.isArray(body.value)) {
     return body.value as Record<string, unknown>;
@@ -91,7 +91,7 @@ function without<T extends Record<string, unknown>>(fields: T, names: readonly s
   return rest;
 }
 
-function bodyWithout(body: RequestBody, names: readonly string[]): RequestBody {
+function bodyWithout(body: ReadBody, names: readonly string[]): ReadBody {
   if (names.length === 0) return body;
   if (body.kind === 'form') return { kind: 'form', value: without(body.value, names) };
   const fields = bodyFields(body);

@@ -1,4 +1,5 @@
 import { ApiError, ApiErrors } from './api-error.js';
+import type { MultipartBody } from './multipart-body.js';
 import { jsonErrorReason, type RequestBody } from './request-body.js';
 
 /** What the caller asked for: kwargs for the function and call options. */
@@ -29,15 +30,16 @@ function objectField(name: string, value: unknown): Record<string, unknown> {
   return value;
 }
 
-function jsonQueryField(query: Query, name: string): Record<string, unknown> {
-  const raw = query[name];
+/** A JSON object held in a query parameter or a multipart text field (`where` names which). */
+function jsonTextField(fields: Query, name: string, where: string): Record<string, unknown> {
+  const raw = fields[name];
   if (raw === undefined) return {};
-  if (Array.isArray(raw)) throw new ApiError(ApiErrors.badRequest, `Query parameter '${name}' is given more than once`);
+  if (Array.isArray(raw)) throw new ApiError(ApiErrors.badRequest, `${where} '${name}' is given more than once`);
   let value: unknown;
   try {
     value = JSON.parse(raw);
   } catch (error) {
-    throw new ApiError(ApiErrors.badRequest, `Query parameter '${name}' is not valid JSON: ${jsonErrorReason(error)}`);
+    throw new ApiError(ApiErrors.badRequest, `${where} '${name}' is not valid JSON: ${jsonErrorReason(error)}`);
   }
   return objectField(name, value);
 }
@@ -50,10 +52,10 @@ function rejectUnexpected(fields: Iterable<string>, where: string): void {
   }
 }
 
-function normalInput(method: string, query: Query, body: RequestBody): CallInput {
+function normalInput(method: string, query: Query, body: ReadBody): CallInput {
   if (method === 'GET') {
     rejectUnexpected(Object.keys(query), 'the query string');
-    return { kwargs: jsonQueryField(query, 'kwargs'), options: jsonQueryField(query, 'options') };
+    return { kwargs: jsonTextField(query, 'kwargs', 'Query parameter'), options: jsonTextField(query, 'options', 'Query parameter') };
   }
   if (body.kind === 'none') return { kwargs: {}, options: {} };
   if (body.kind !== 'json' || !isPlainObject(body.value)) {
@@ -63,7 +65,7 @@ function normalInput(method: string, query: Query, body: RequestBody): CallInput
   return { kwargs: objectField('kwargs', body.value.kwargs), options: objectField('options', body.value.options) };
 }
 
-function simplifiedInput(method: string, query: Query, body: RequestBody): CallInput {
+function simplifiedInput(method: string, query: Query, body: ReadBody): CallInput {
   if (method === 'GET') return { kwargs: { ...query }, options: {} };
   switch (body.kind) {
     case 'none':
@@ -77,12 +79,34 @@ function simplifiedInput(method: string, query: Query, body: RequestBody): CallI
       return { kwargs: { text: body.value }, options: {} };
     case 'binary':
       return { kwargs: { base64: body.value.toString('base64') }, options: {} };
-    case 'multipart':
-      throw new ApiError(ApiErrors.badRequest, 'multipart/form-data uploads are not supported by this gitfunc version yet');
   }
 }
 
+/** A body read whole; a multipart body is streamed to disk instead (see multipartInput). */
+export type ReadBody = Exclude<RequestBody, { kind: 'multipart' }>;
+
 /** Turns a request into kwargs and options per the call form (CONTRACT section 3). */
-export function callInputFrom(form: CallForm, method: string, query: Query, body: RequestBody): CallInput {
+export function callInputFrom(form: CallForm, method: string, query: Query, body: ReadBody): CallInput {
   return form === 'normal' ? normalInput(method, query, body) : simplifiedInput(method, query, body);
+}
+
+/**
+ * Kwargs and options of a multipart call (CONTRACT section 4). Simplified: the text fields are
+ * the kwargs. Normal: only the text fields `kwargs` and `options`, each a JSON object. Either
+ * way uploaded files, if any, are added as the kwarg `files`.
+ */
+export function multipartInput(form: CallForm, body: MultipartBody): CallInput {
+  let input: CallInput;
+  if (form === 'normal') {
+    rejectUnexpected(Object.keys(body.fields), 'the multipart fields');
+    input = { kwargs: jsonTextField(body.fields, 'kwargs', 'Form field'), options: jsonTextField(body.fields, 'options', 'Form field') };
+  } else {
+    input = { kwargs: { ...body.fields }, options: {} };
+  }
+  if (body.files.length === 0) return input;
+  if (Object.hasOwn(input.kwargs, 'files')) {
+    throw new ApiError(ApiErrors.badRequest, "The kwarg 'files' holds the uploaded files: no field may be named 'files'", { field: 'files' });
+  }
+  input.kwargs.files = body.files;
+  return input;
 }

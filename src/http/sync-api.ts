@@ -10,10 +10,9 @@ import type { Revision } from '../revision/revision.js';
 import type { CallResult } from '../runtime/pool.js';
 import { recordOfCall, recordWhenEnded } from '../tasks/record-of-call.js';
 import type { RecordWriter } from '../tasks/record-writer.js';
-import { acquireRevision, readApiCall, registerCallRoutes } from './api-call.js';
+import { acquireRevision, type CallReading, readApiCall, registerCallRoutes } from './api-call.js';
 import { ApiError, ApiErrors } from './api-error.js';
 import { checkResponse, type PreparedResponse, prepareResponse, sendPrepared } from './controlled-response.js';
-import type { CallGate } from './call-gate.js';
 import { type CorsPolicy, registerPreflight } from './cors.js';
 import { type RequestScope, sendApiError, sendBody, startScope } from './respond.js';
 
@@ -21,14 +20,13 @@ export interface SyncApiDeps {
   holder: RevisionHolder;
   invoker: Invoker;
   logger: Logger;
-  bodyLimitBytes: number;
+  /** Body limits, access checks and uploads of a call. */
+  reading: CallReading;
   records: RecordWriter;
   /** Counts calls being answered, for a shutdown to wait on. */
   calls: InFlight;
   /** Results of APIs whose function sets `cache_result`. */
   resultCache: ResultCache;
-  /** Switches, auth and throttling of APIs that declare them. */
-  gate: CallGate;
   /** Undefined when CORS is off. */
   cors: CorsPolicy | undefined;
 }
@@ -116,6 +114,25 @@ function recordAndKeep(
   if (keep !== undefined) void deps.resultCache.set(cacheKey, keep, call.cacheResultSeconds! * 1000);
 }
 
+/** Runs the call and answers with its result; returns the status sent. */
+async function runAndAnswer(
+  deps: SyncApiDeps,
+  res: ServerResponse,
+  scope: RequestScope,
+  revision: Revision,
+  call: Invocation,
+  triggerTime: number,
+  cacheKey: string | undefined,
+): Promise<number> {
+  let result = await deps.invoker.run(revision, call);
+  let prepared: PreparedResponse | undefined;
+  if (result.kind === 'response') ({ result, prepared } = await checkResponse(result, { revisionDir: revision.dir, uploadDir: call.uploadDir }));
+  recordAndKeep(deps, call, revision, triggerTime, result, prepared, cacheKey);
+  if (prepared === undefined) return sendResult(res, scope, result, call.timeoutSeconds, revision.mask);
+  await sendPrepared(res, scope, prepared);
+  return prepared.status;
+}
+
 async function handleSyncCall(deps: SyncApiDeps, req: Request, res: ServerResponse): Promise<void> {
   deps.calls.enter();
   const scope = startScope(req);
@@ -125,7 +142,7 @@ async function handleSyncCall(deps: SyncApiDeps, req: Request, res: ServerRespon
   let status: number;
   try {
     revision = acquireRevision(deps.holder);
-    const call = await readApiCall(req, revision.syncApis, 'syncAPI', deps.bodyLimitBytes, deps.gate);
+    const call = await readApiCall(req, revision.syncApis, 'syncAPI', deps.reading);
     // Only calls of an API whose function sets cache_result (without uploads) look here.
     const cacheKey = call.cacheResultSeconds !== undefined && call.uploadDir === undefined ? resultCacheKey(revision.commit, call) : undefined;
     const cached = cacheKey === undefined ? undefined : await deps.resultCache.get(cacheKey);
@@ -133,15 +150,11 @@ async function handleSyncCall(deps: SyncApiDeps, req: Request, res: ServerRespon
       status = await sendCached(res, scope, cached, revision.dir);
     } else {
       scope.taskId = call.taskId;
-      let result = await deps.invoker.run(revision, call);
-      let prepared: PreparedResponse | undefined;
-      if (result.kind === 'response') ({ result, prepared } = await checkResponse(result, { revisionDir: revision.dir, uploadDir: call.uploadDir }));
-      recordAndKeep(deps, call, revision, triggerTime, result, prepared, cacheKey);
-      if (prepared === undefined) {
-        status = sendResult(res, scope, result, call.timeoutSeconds, revision.mask);
-      } else {
-        await sendPrepared(res, scope, prepared);
-        status = prepared.status;
+      try {
+        status = await runAndAnswer(deps, res, scope, revision, call, triggerTime, cacheKey);
+      } finally {
+        // A sync call's uploads live as long as the call, a DFF.RESP_FILE of one included.
+        if (call.uploadDir !== undefined) await deps.reading.uploads.folders.remove(call.taskId);
       }
     }
   } catch (error) {

@@ -4,6 +4,7 @@ import type { RevisionHolder } from '../revision/revision-holder.js';
 import type { AsyncTaskQueue, QueuedTask } from '../tasks/ports.js';
 import { recordWhenEnded } from '../tasks/record-of-call.js';
 import type { RecordWriter } from '../tasks/record-writer.js';
+import type { UploadFolders } from '../uploads/upload-folders.js';
 import type { Invocation, Invoker } from './invoker.js';
 
 /** Wait before taking tasks again after the store failed to hand them out. */
@@ -20,6 +21,8 @@ export interface AsyncTaskRunnerDeps {
   logger: Logger;
   /** Tasks run at once: the pool's background slots. */
   concurrency: number;
+  /** A task's uploads are removed when it ends. */
+  uploads: UploadFolders;
 }
 
 /**
@@ -88,6 +91,8 @@ export class AsyncTaskRunner {
   private async run({ record, call }: QueuedTask): Promise<void> {
     const revision = this.deps.holder.acquire();
     if (revision === undefined) return; // unreachable: claimed only while a revision is served
+    // Left false when the task stays claimed for the next start, which needs its uploads.
+    let ended = false;
     try {
       if (!revision.catalog.has(record.funcId)) {
         this.deps.queue.complete({
@@ -98,6 +103,7 @@ export class AsyncTaskRunner {
           exceptionType: 'FunctionNotFound',
           exceptionText: `function ${record.funcId} is not in commit ${revision.commit.slice(0, 12)} any more (removed after the task was queued)`,
         });
+        ended = true;
         return;
       }
       const invocation: Invocation = {
@@ -110,11 +116,13 @@ export class AsyncTaskRunner {
         timeoutSeconds: call.timeoutSeconds,
         attempt: record.attempt,
         httpRequest: call.httpRequest,
+        uploadDir: call.uploadDir,
       };
       const result = await this.deps.invoker.runInBackground(revision, invocation);
       // Cut short by a shutdown: left claimed in the queue, so the next start runs it again.
       if (this.stopped && result.kind === 'crashed') return;
       this.deps.queue.complete(await recordWhenEnded(invocation, revision.commit, record.triggerTime, result, revision.mask));
+      ended = true;
     } catch (error) {
       // The task stays claimed in the queue: the next start re-runs it.
       this.deps.logger.error({ err: error, taskId: record.id }, 'async task could not be completed');
@@ -122,5 +130,6 @@ export class AsyncTaskRunner {
       this.deps.holder.release(revision);
       this.deps.records.markForTrim(record.origin, record.originId);
     }
+    if (ended && call.uploadDir !== undefined) await this.deps.uploads.remove(record.id);
   }
 }

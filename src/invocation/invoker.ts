@@ -31,7 +31,7 @@ export interface Invocation {
   httpRequest?: ScriptHttpRequest;
   /** `_DFF_CRON_EXPR` of a cron job's run. */
   cronExpr?: string;
-  /** The call's own upload folder (multipart uploads); DFF.RESP_FILE may serve files from it. */
+  /** The call's own upload folder, set only when files were uploaded (CONTRACT section 4); DFF.RESP_FILE may serve files from it. */
   uploadDir?: string;
   /** `cache_result` of the API, in seconds: set only on sync calls of an API that caches. */
   cacheResultSeconds?: number;

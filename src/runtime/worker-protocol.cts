@@ -35,7 +35,7 @@ export interface CallTask extends RevisionTask {
   httpRequestJson: string | null;
   /** `_DFF_CRON_EXPR` for a cron job's run, else null. */
   cronExpr: string | null;
-  /** The call's own upload folder, or null when it has no uploads. */
+  /** The call's upload folder, mounted in Pyodide at this same path for the call; else null. */
   uploadDir: string | null;
   returnType: ReturnType;
   /** The call's shared state (see task-state.cts), at `interruptOffset` bytes into this buffer. */

@@ -134,24 +134,40 @@ function underInterrupt<T>(rt: Runtime, task: { interrupt: SharedArrayBuffer; in
 function runCall(rt: Runtime, task: CallTask): CallOutcome {
   // A plain string crosses from Python without a proxy: kind letter, log flag, then the body.
   const startedAt = Date.now();
-  const packed = underInterrupt(rt, task, () =>
-    rt.call(
-      task.revision.id,
-      task.funcId,
-      task.kwargsJson,
-      task.taskId,
-      task.origin,
-      task.originId,
-      task.attempt,
-      task.httpRequestJson ?? undefined, // JS null reaches Python as jsnull, undefined as None
-      task.returnType,
-      task.cronExpr ?? undefined,
-      task.uploadDir ?? undefined, // upload_dir
-    ) as string,
-  );
+  const packed = underInterrupt(rt, task, () => (task.uploadDir === null ? callPython(rt, task) : callWithUploads(rt, task, task.uploadDir)));
   if (packed === undefined) return { kind: 'timeout', body: '', log: null };
   const log = packed[1] === '1' ? (rt.takeLog() as string) : null;
   return { kind: OUTCOME_KINDS[packed[0]!]!, body: packed.slice(2), log, startedAt, endedAt: Date.now() };
+}
+
+function callPython(rt: Runtime, task: CallTask): string {
+  return rt.call(
+    task.revision.id,
+    task.funcId,
+    task.kwargsJson,
+    task.taskId,
+    task.origin,
+    task.originId,
+    task.attempt,
+    task.httpRequestJson ?? undefined, // JS null reaches Python as jsnull, undefined as None
+    task.returnType,
+    task.cronExpr ?? undefined,
+  ) as string;
+}
+
+/**
+ * A call with uploaded files: its upload folder is mounted (NODEFS) at the same absolute path
+ * inside Pyodide for this call only, so `filePath` opens as given and no other call's folder
+ * is visible.
+ */
+function callWithUploads(rt: Runtime, task: CallTask, uploadDir: string): string {
+  rt.pyodide.mountNodeFS(uploadDir, uploadDir);
+  try {
+    return callPython(rt, task);
+  } finally {
+    rt.pyodide.FS.unmount(uploadDir);
+    rt.pyodide.FS.rmdir(uploadDir);
+  }
 }
 
 /** The import check, stopped at its deadline like a call. */

@@ -45,6 +45,8 @@ export interface AsyncCall {
   returnType: ReturnType;
   timeoutSeconds: number;
   httpRequest?: ScriptHttpRequest;
+  /** The task's upload folder, kept until the task ends (also across a restart). */
+  uploadDir?: string;
 }
 
 export interface QueuedTask {
@@ -71,6 +73,8 @@ export interface AsyncTaskQueue {
   recoverClaimed(maxAttempts: number, now: number): { requeued: number; abandoned: number };
   /** Tasks waiting (not claimed). */
   depth(): number;
+  /** Whether the task is still in the queue: waiting, or running (claimed). */
+  holds(taskId: string): boolean;
 }
 
 /** Decides which process runs a cron fire: the first to claim (job, scheduled time). */

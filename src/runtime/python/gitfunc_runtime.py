@@ -247,7 +247,7 @@ def take_log():
     return _last_log
 
 
-def call(rev_id, func_id, kwargs_json, task_id, origin, origin_id, attempt, http_request_json, return_type, cron_expr=None, upload_dir=None):
+def call(rev_id, func_id, kwargs_json, task_id, origin, origin_id, attempt, http_request_json, return_type, cron_expr=None):
     """Runs one function; returns kind letter + log flag + body, one string (no proxy to free).
 
     kind is j(son) | t(ext) | e(rror) | x (timeout: interrupted) | r(esponse: DFF.RESP and

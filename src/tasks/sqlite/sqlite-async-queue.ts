@@ -20,6 +20,7 @@ export class SqliteAsyncQueue implements AsyncTaskQueue {
   private readonly enqueueTx: (task: QueuedTask) => void;
   private readonly claimTx: (count: number, startTime: number, commit: string) => QueuedTask[];
   private readonly completeTx: (record: TaskRecord) => void;
+  private readonly holdsQuery: { get(taskId: string): unknown };
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -52,6 +53,7 @@ export class SqliteAsyncQueue implements AsyncTaskQueue {
       }),
     ).immediate;
 
+    this.holdsQuery = db.prepare<[string]>('SELECT 1 FROM async_queue WHERE task_id = ?');
     const dequeue = db.prepare<[string]>('DELETE FROM async_queue WHERE task_id = ?');
     this.completeTx = db.transaction((record: TaskRecord) => {
       records.save([record]);
@@ -100,5 +102,9 @@ export class SqliteAsyncQueue implements AsyncTaskQueue {
 
   depth(): number {
     return this.waiting;
+  }
+
+  holds(taskId: string): boolean {
+    return this.holdsQuery.get(taskId) !== undefined;
   }
 }
