@@ -128,7 +128,12 @@ async function runAndAnswer(
   let prepared: PreparedResponse | undefined;
   if (result.kind === 'response') ({ result, prepared } = await checkResponse(result, { revisionDir: revision.dir, uploadDir: call.uploadDir }));
   recordAndKeep(deps, call, revision, triggerTime, result, prepared, cacheKey);
-  if (prepared === undefined) return sendResult(res, scope, result, call.timeoutSeconds, revision.mask);
+  if (prepared === undefined) {
+    // A sync call's uploads live as long as the call: gone before the caller hears back.
+    if (call.uploadDir !== undefined) await deps.reading.uploads.folders.remove(call.taskId);
+    return sendResult(res, scope, result, call.timeoutSeconds, revision.mask);
+  }
+  // DFF.RESP_FILE may stream a file of the upload folder: it goes once the answer is sent.
   await sendPrepared(res, scope, prepared);
   return prepared.status;
 }
@@ -153,7 +158,7 @@ async function handleSyncCall(deps: SyncApiDeps, req: Request, res: ServerRespon
       try {
         status = await runAndAnswer(deps, res, scope, revision, call, triggerTime, cacheKey);
       } finally {
-        // A sync call's uploads live as long as the call, a DFF.RESP_FILE of one included.
+        // Already gone unless the answer streamed a file (or failed): see runAndAnswer.
         if (call.uploadDir !== undefined) await deps.reading.uploads.folders.remove(call.taskId);
       }
     }
