@@ -3,8 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Request } from 'polka';
 import type { Settings } from './config/index.js';
-import { RevisionInvalidError } from './errors.js';
-import { fetchRevision } from './git/index.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { createAdminCheck } from './http/admin-auth.js';
 import { createApp } from './http/app.js';
 import type { Readiness } from './http/health-api.js';
@@ -13,7 +12,9 @@ import { Invoker } from './invocation/invoker.js';
 import { InFlight } from './in-flight.js';
 import { createLogger, type Logger } from './log.js';
 import { buildRevision } from './revision/build-revision.js';
+import { Reloader } from './revision/reloader.js';
 import { RevisionHolder } from './revision/revision-holder.js';
+import { ImportChecker } from './runtime/import-checker.js';
 import { WorkerPool } from './runtime/pool.js';
 import { CronRunner } from './schedule/cron-runner.js';
 import { CronScheduler } from './schedule/cron-scheduler.js';
@@ -27,6 +28,8 @@ export interface RunningServer {
   url: string;
   holder: RevisionHolder;
   pool: WorkerPool;
+  /** Fetches and serves new commits (webhooks, polling, `POST /api/v1/reload`). */
+  reloader: Reloader;
   /**
    * Graceful stop (SIGTERM): `/readyz` turns 503 at once, calls are still served for
    * `shutdown.drainSeconds`, then no new connection is accepted; calls in flight, running
@@ -61,7 +64,14 @@ type Phase = 'loading' | 'ready' | 'draining' | 'stopped';
  */
 export async function startServer(settings: Settings, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(settings.log.level);
-  const storage = openSqliteStorage(settings.dataDir);
+  const lock = lockDataDir(settings.dataDir);
+  let storage: ReturnType<typeof openSqliteStorage>;
+  try {
+    storage = openSqliteStorage(settings.dataDir);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   const pool = new WorkerPool(
     { workers: settings.workers, timeoutGraceMs: settings.callTimeoutGraceMs, maxQueue: settings.workers * QUEUE_PER_WORKER },
     logger,
@@ -80,11 +90,29 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   const asyncRunner = new AsyncTaskRunner({ queue: storage.queue, holder, invoker, records, logger, concurrency: pool.backgroundSlots });
   const cronRunner = new CronRunner({ holder, invoker, records, logger });
   const scheduler = new CronScheduler({ ledger: storage.cronLedger, clock: systemClock, logger, run: (fire) => cronRunner.runFire(fire) });
+  // Scripts of a new commit are first imported here, apart from the workers serving calls.
+  const inspector = new ImportChecker({ timeoutGraceMs: settings.callTimeoutGraceMs }, logger);
+  const reloader = new Reloader({
+    source: { ...settings.repo, dataDir: settings.dataDir },
+    pollSeconds: settings.repo.pollSeconds,
+    holder,
+    build: (commit, dir) =>
+      buildRevision(commit, dir, {
+        inspector,
+        envAllow: settings.envAllow,
+        processEnv: options.processEnv ?? process.env,
+        mode: 'serve',
+        syncTimeoutMaxSeconds: settings.limits.syncTimeoutMaxSeconds,
+        importSeconds: settings.limits.importSeconds,
+      }),
+    warm: (revision, live) => pool.warm(revision.ref, live),
+    onServed: (revision) => scheduler.replace(revision.cronJobs),
+    logger,
+  });
 
   /** Sync and async API calls being answered: a shutdown lets them finish. */
   const calls = new InFlight();
   let phase: Phase = 'loading';
-  let loadMs: number | undefined;
   const readiness: Readiness = { ready: () => phase === 'ready', phase: () => phase };
   const check = createAdminCheck(settings.adminToken);
   const app = createApp({
@@ -109,8 +137,10 @@ export async function startServer(settings: Settings, options: StartOptions = {}
       queue: storage.queue,
       scheduler,
       running: () => ({ asyncTasks: asyncRunner.running, cronRuns: cronRunner.running }),
-      loadMs: () => loadMs,
+      loadMs: () => reloader.loadMs,
+      reload: () => reloader.status(),
     },
+    reload: { check, reloader },
     cron: { check, scheduler, runner: cronRunner },
   });
 
@@ -121,12 +151,14 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   /** Releases everything but the HTTP server; running work is cut (and re-queued next start). */
   const release = async (): Promise<void> => {
     phase = 'stopped';
+    reloader.close();
     scheduler.stop();
     void asyncRunner.stop(0);
     void cronRunner.drain(0);
-    await pool.close();
+    await Promise.all([pool.close(), inspector.close()]);
     await records.flush();
     await storage.close();
+    lock.release();
     logger.flush();
   };
 
@@ -147,30 +179,10 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   };
 
   try {
-    const started = performance.now();
-    const fetched = await fetchRevision({ ...settings.repo, dataDir: settings.dataDir });
-    const built = await buildRevision(fetched.commit, fetched.dir, {
-      pool,
-      envAllow: settings.envAllow,
-      processEnv: options.processEnv ?? process.env,
-      mode: 'serve',
-      syncTimeoutMaxSeconds: settings.limits.syncTimeoutMaxSeconds,
-      importSeconds: settings.limits.importSeconds,
-      live: holder.live(),
-    });
-    if (built.revision === undefined) {
-      logger.error({ commit: fetched.commit, problems: built.problems }, 'revision failed');
-      throw new RevisionInvalidError(built.problems);
-    }
-    logger.info({ commit: fetched.commit, ms: Math.round(performance.now() - started) }, 'revision built');
-    holder.swap(built.revision);
-    await pool.warm(built.revision.ref, holder.live());
-    loadMs = Math.round(performance.now() - started);
-    scheduler.replace(built.revision.cronJobs);
+    await reloader.start();
     scheduler.catchUp();
     asyncRunner.start();
     phase = 'ready';
-    logger.info({ commit: fetched.commit, ms: loadMs, warnings: built.problems.length }, 'revision served');
   } catch (error) {
     await closeNow();
     throw error;
@@ -180,10 +192,12 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     url,
     holder,
     pool,
+    reloader,
     close: closeNow,
     shutdown: async () => {
       if (phase === 'draining' || phase === 'stopped') return;
       phase = 'draining';
+      reloader.close();
       logger.info({ drainSeconds: settings.shutdown.drainSeconds }, 'draining: /readyz answers 503');
       scheduler.stop();
       const graceMs = settings.shutdown.graceSeconds * 1000;

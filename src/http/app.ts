@@ -5,6 +5,7 @@ import { ApiError, ApiErrors } from './api-error.js';
 import { type AsyncApiDeps, registerAsyncApi } from './async-api.js';
 import { type CronApiDeps, registerCronApi } from './cron-api.js';
 import { type Readiness, registerHealthApi } from './health-api.js';
+import { registerReloadApi, type ReloadApiDeps } from './reload-api.js';
 import { sendApiError, startScope } from './respond.js';
 import { registerStatusApi, type StatusApiDeps } from './status-api.js';
 import { registerSyncApi, type SyncApiDeps } from './sync-api.js';
@@ -19,6 +20,7 @@ export interface AppDeps {
   tasks: TaskApiDeps;
   status: StatusApiDeps;
   cron: CronApiDeps;
+  reload: ReloadApiDeps;
 }
 
 /** The HTTP app: one register call per route family; unknown routes answer 404.41. */
@@ -42,5 +44,6 @@ export function createApp(deps: AppDeps): Polka {
   registerTaskApi(app, deps.tasks);
   registerStatusApi(app, deps.status);
   registerCronApi(app, deps.cron);
+  registerReloadApi(app, deps.reload);
   return app;
 }
