@@ -105,7 +105,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
         syncTimeoutMaxSeconds: settings.limits.syncTimeoutMaxSeconds,
         importSeconds: settings.limits.importSeconds,
       }),
-    warm: (revision, live) => pool.warm(revision.ref, live),
+    warm: (revision, live, everyWorker) => pool.warm(revision.ref, live, everyWorker),
     onServed: (revision) => scheduler.replace(revision.cronJobs),
     logger,
   });

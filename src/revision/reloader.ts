@@ -20,8 +20,11 @@ export interface ReloaderDeps {
   holder: RevisionHolder;
   /** Manifest checked and every script imported in the build worker (see buildRevision). */
   build(commit: string, dir: string): Promise<BuildResult>;
-  /** Loads a built revision into every serving worker, before it is swapped in. */
-  warm(revision: Revision, live: string[]): Promise<void>;
+  /**
+   * Loads a built revision into the workers before it is swapped in; `everyWorker` only while
+   * nothing is served yet (a reload must not make idle workers wait for busy ones).
+   */
+  warm(revision: Revision, live: string[], everyWorker: boolean): Promise<void>;
   /** Called right after a swap (cron schedules follow the served revision). */
   onServed(revision: Revision): void;
   logger: Logger;
@@ -221,7 +224,7 @@ export class Reloader implements ReloadTrigger {
       const { holder } = this.deps;
       holder.pin(commit);
       try {
-        await this.deps.warm(revision, holder.live());
+        await this.deps.warm(revision, holder.live(), holder.current === undefined);
       } finally {
         holder.unpin(commit);
       }
