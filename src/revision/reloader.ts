@@ -99,7 +99,14 @@ export class Reloader implements ReloadTrigger {
     const remembered = await readLastGood(this.deps.source.dataDir, this.deps.source);
     if (remembered !== undefined) {
       this.lastGood = remembered;
-      const outcome = await this.buildAndServe(remembered.commit, remembered.dir, 'start');
+      // Requests arriving meanwhile (an early webhook) wait, merged, for the first revision.
+      this.running = true;
+      let outcome: ReloadOutcome;
+      try {
+        outcome = await this.buildAndServe(remembered.commit, remembered.dir, 'start');
+      } finally {
+        this.running = false;
+      }
       if (outcome.result === 'served') {
         this.deps.logger.info({ commit: remembered.commit }, 'serving the last good commit from the data dir; fetching the head');
         this.request({ source: 'start' });
@@ -205,9 +212,11 @@ export class Reloader implements ReloadTrigger {
       this.deps.logger.info({ hint: request.commitHint, commit, source }, 'the fetched head is not the commit announced: serving the fetched one');
     }
     if (this.closed) return { result: 'stopped' };
-    if (commit === this.deps.holder.current?.commit) return { result: 'unchanged', commit };
-    // Polls and repeated webhooks do not rebuild a broken head again and again; an operator may.
-    if (this.failed.has(commit) && source !== 'manual') return { result: 'knownFailed', commit };
+    const served = this.deps.holder.current;
+    if (commit === served?.commit) return { result: 'unchanged', commit };
+    // Polls and repeated webhooks do not rebuild a broken head again and again; an operator
+    // may, and so may a start with nothing else to serve.
+    if (this.failed.has(commit) && source !== 'manual' && served !== undefined) return { result: 'knownFailed', commit };
     return this.buildAndServe(commit, fetched.dir, source, started);
   }
 
@@ -231,7 +240,7 @@ export class Reloader implements ReloadTrigger {
       if (this.closed) return { result: 'stopped' };
       const previousCommit = holder.current?.commit ?? null;
       holder.swap(revision);
-      this.deps.onServed(revision);
+      this.afterSwap(revision);
       this.failed.delete(commit);
       const ms = Math.round(performance.now() - started);
       this.servedLoadMs = ms;
@@ -245,6 +254,15 @@ export class Reloader implements ReloadTrigger {
     } finally {
       this.state = 'idle';
       this.buildingCommit = undefined;
+    }
+  }
+
+  /** The revision is served whatever happens here: a failure is logged, never turned into a failed build. */
+  private afterSwap(revision: Revision): void {
+    try {
+      this.deps.onServed(revision);
+    } catch (error) {
+      this.deps.logger.error({ err: error, commit: revision.commit }, 'updating the cron schedules failed');
     }
   }
 
