@@ -5,11 +5,16 @@
  * made, non-2xx answers, p99 latency during reloads against steady state, and the time from
  * the reload request until the new code answers.
  */
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
 import autocannon from 'autocannon';
 import { ADMIN_TOKEN } from '../test/helpers/admin-client.js';
 import { createWorkRepo } from '../test/helpers/git-repo.js';
 import { startGitServer } from '../test/helpers/git-server.js';
-import { spawnGitfunc, waitReady } from '../test/helpers/spawn-gitfunc.js';
+import { waitReady } from '../test/helpers/spawn-gitfunc.js';
+
+const MAIN = path.resolve(import.meta.dirname, '..', 'src', 'main.ts');
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const PUSHES = 10;
@@ -44,14 +49,28 @@ function percentile(values: number[], p: number): number {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A port free right now: gitfunc logs only warnings here, so it cannot report the one it got. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
 const git = await startGitServer();
 const work = await createWorkRepo(repoFiles('v0'));
 await git.publish('funcs', work.dir);
-const gitfunc = await spawnGitfunc(['--repo', git.url('funcs'), '--ref', 'main', '--poll-seconds', '0', '--workers', process.env.BENCH_WORKERS ?? '2'], {
-  GITFUNC_ADMIN_TOKEN: ADMIN_TOKEN,
-  GITFUNC_LOG_LEVEL: 'warn',
+const port = await freePort();
+const flags = ['--port', String(port), '--repo', git.url('funcs'), '--ref', 'main', '--poll-seconds', '0', '--workers', process.env.BENCH_WORKERS ?? '2'];
+// Warnings only: a log line per call would load the machine the bench measures.
+const child = spawn(process.execPath, ['--import=tsx', MAIN, 'serve', ...flags], {
+  env: { PATH: process.env.PATH, GITFUNC_ADMIN_TOKEN: ADMIN_TOKEN, GITFUNC_LOG_LEVEL: 'warn' },
+  stdio: ['ignore', 'inherit', 'inherit'],
 });
-await waitReady(gitfunc.url);
+const exited = new Promise((resolve) => child.once('exit', resolve));
+const gitfunc = { url: `http://127.0.0.1:${port}` };
+await waitReady(gitfunc.url, 120_000);
 const versionUrl = `${gitfunc.url}/api/v1/al/version`;
 
 async function served(): Promise<string> {
@@ -97,8 +116,8 @@ for (let push = 1; push <= PUSHES; push++) {
 }
 load.stop();
 const result = await loadDone;
-gitfunc.child.kill('SIGKILL');
-await gitfunc.exited;
+child.kill('SIGKILL');
+await exited;
 await git.close();
 
 const during = (at: number): boolean => windows.some((w) => at >= w.from && at <= w.to);
