@@ -8,6 +8,7 @@ import { type RunningServer, startServer } from './server.js';
 const USAGE = `Usage:
   gitfunc serve [--repo URL|DIR] [--ref REF] [--path SUBDIR] [--port N] [--host ADDR]
                 [--data-dir DIR] [--workers N] [--env-allow A,B] [--log-level LEVEL] [--config FILE]
+                [--poll-seconds N]
   gitfunc check DIR [--env-allow A,B]     validate a functions repository; exit 1 on errors
 
 Settings also come from config/default.yaml and GITFUNC_* environment variables (see README).`;

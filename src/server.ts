@@ -2,35 +2,36 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Request } from 'polka';
+import { MemoryThrottleStore } from './access/throttle.js';
 import { registerCacheOps } from './cache/cache-ops.js';
 import { MemoryCacheStore } from './cache/cache-store.js';
 import { MemoryResultCache } from './cache/result-cache.js';
-import { MemoryThrottleStore } from './access/throttle.js';
 import type { Settings } from './config/index.js';
-import { RevisionInvalidError } from './errors.js';
-import { fetchRevision } from './git/index.js';
+import { lockDataDir } from './data-dir-lock.js';
+import { GitfuncError } from './errors.js';
 import { createAdminCheck } from './http/admin-auth.js';
+import type { CallReading } from './http/api-call.js';
 import { createApp } from './http/app.js';
 import type { CallGate } from './http/call-gate.js';
 import { createCorsPolicy } from './http/cors.js';
 import type { Readiness } from './http/health-api.js';
 import type { UploadSupport } from './http/upload-call.js';
-import type { CallReading } from './http/api-call.js';
+import { InFlight } from './in-flight.js';
 import { AsyncTaskRunner } from './invocation/async-task-runner.js';
 import { Invoker } from './invocation/invoker.js';
-import { InFlight } from './in-flight.js';
 import { createLogger, type Logger } from './log.js';
 import { ensurePushRepo } from './push-remote/push-repo.js';
 import { buildRevision } from './revision/build-revision.js';
-import type { ReloadTrigger } from './revision/reload-trigger.js';
+import { Reloader } from './revision/reloader.js';
 import { RevisionHolder } from './revision/revision-holder.js';
+import { ImportChecker } from './runtime/import-checker.js';
 import { WorkerPool } from './runtime/pool.js';
 import { CronRunner } from './schedule/cron-runner.js';
 import { CronScheduler } from './schedule/cron-scheduler.js';
 import { type Clock, systemClock } from './schedule/fire-times.js';
 import { RecordWriter } from './tasks/record-writer.js';
-import { UploadFolders } from './uploads/upload-folders.js';
 import { openSqliteStorage } from './tasks/sqlite/index.js';
+import { UploadFolders } from './uploads/upload-folders.js';
 
 /** A started gitfunc server. */
 export interface RunningServer {
@@ -38,6 +39,8 @@ export interface RunningServer {
   url: string;
   holder: RevisionHolder;
   pool: WorkerPool;
+  /** Fetches and serves new commits (webhooks, polling, `POST /api/v1/reload`). */
+  reloader: Reloader;
   /**
    * Graceful stop (SIGTERM): `/readyz` turns 503 at once, calls are still served for
    * `shutdown.drainSeconds`, then no new connection is accepted; calls in flight, running
@@ -78,7 +81,14 @@ type Phase = 'loading' | 'ready' | 'draining' | 'stopped';
  */
 export async function startServer(settings: Settings, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(settings.log.level);
-  const storage = openSqliteStorage(settings.dataDir);
+  const lock = lockDataDir(settings.dataDir);
+  let storage: ReturnType<typeof openSqliteStorage>;
+  try {
+    storage = openSqliteStorage(settings.dataDir);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   const pool = new WorkerPool(
     { workers: settings.workers, timeoutGraceMs: settings.callTimeoutGraceMs, maxQueue: settings.workers * QUEUE_PER_WORKER },
     logger,
@@ -117,15 +127,31 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   });
   const cronRunner = new CronRunner({ holder, invoker, records, logger });
   const scheduler = new CronScheduler({ ledger: storage.cronLedger, clock: systemClock, logger, run: (fire) => cronRunner.runFire(fire) });
+  // Scripts of a new commit are first imported here, apart from the workers serving calls.
+  const inspector = new ImportChecker({ timeoutGraceMs: settings.callTimeoutGraceMs }, logger);
+  const reloader = new Reloader({
+    source: { ...settings.repo, dataDir: settings.dataDir },
+    pollSeconds: settings.repo.pollSeconds,
+    holder,
+    build: (commit, dir) =>
+      buildRevision(commit, dir, {
+        inspector,
+        envAllow: settings.envAllow,
+        processEnv: options.processEnv ?? process.env,
+        mode: 'serve',
+        syncTimeoutMaxSeconds: settings.limits.syncTimeoutMaxSeconds,
+        importSeconds: settings.limits.importSeconds,
+      }),
+    warm: (revision, live, everyWorker) => pool.warm(revision.ref, live, everyWorker),
+    onServed: (revision) => scheduler.replace(revision.cronJobs),
+    logger,
+  });
 
   /** Sync and async API calls being answered: a shutdown lets them finish. */
   const calls = new InFlight();
   let phase: Phase = 'loading';
-  let loadMs: number | undefined;
   const readiness: Readiness = { ready: () => phase === 'ready', phase: () => phase };
   const check = createAdminCheck(settings.adminToken);
-  // TEMPORARY: only logs. The lead replaces it with the Reloader (fetch, build, swap) at merge.
-  const reloads: ReloadTrigger = { request: (request) => logger.info({ reload: request }, 'reload requested') };
   const gate: CallGate = { throttle: new MemoryThrottleStore(), clock: options.clock ?? systemClock };
   const reading: CallReading = { bodyLimitBytes: settings.limits.bodyBytes, gate, uploads };
   const cors = createCorsPolicy(settings.cors);
@@ -152,10 +178,12 @@ export async function startServer(settings: Settings, options: StartOptions = {}
       queue: storage.queue,
       scheduler,
       running: () => ({ asyncTasks: asyncRunner.running, cronRuns: cronRunner.running }),
-      loadMs: () => loadMs,
+      loadMs: () => reloader.loadMs,
+      reload: () => reloader.status(),
     },
+    reload: { check, reloader },
     cron: { check, scheduler, runner: cronRunner },
-    webhook: { ...settings.webhook, secret: settings.webhookSecret, servedRef: settings.repo.ref, trigger: reloads, logger },
+    webhook: { ...settings.webhook, secret: settings.webhookSecret, servedRef: settings.repo.ref, trigger: reloader, logger },
     ...(settings.pushRemote.enabled && settings.pushRemote.token !== undefined
       ? {
           pushRemote: {
@@ -163,7 +191,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
             token: settings.pushRemote.token,
             repoDir: settings.repo.url,
             servedRef: settings.repo.ref,
-            trigger: reloads,
+            trigger: reloader,
             logger,
           },
         }
@@ -185,13 +213,15 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   /** Releases everything but the HTTP server; running work is cut (and re-queued next start). */
   const release = async (): Promise<void> => {
     phase = 'stopped';
+    reloader.close();
     scheduler.stop();
     uploadFolders.stopSweeping();
     void asyncRunner.stop(0);
     void cronRunner.drain(0);
-    await pool.close();
+    await Promise.all([pool.close(), inspector.close()]);
     await records.flush();
     await storage.close();
+    lock.release();
     logger.flush();
   };
 
@@ -212,34 +242,14 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   };
 
   try {
-    const started = performance.now();
     // The push remote's bare repository is what is served (repo.url names it): it must exist to be read.
     if (settings.pushRemote.enabled) await ensurePushRepo(settings.repo.url, settings.repo.ref);
-    const fetched = await fetchRevision({ ...settings.repo, dataDir: settings.dataDir });
-    const built = await buildRevision(fetched.commit, fetched.dir, {
-      pool,
-      envAllow: settings.envAllow,
-      processEnv: options.processEnv ?? process.env,
-      mode: 'serve',
-      syncTimeoutMaxSeconds: settings.limits.syncTimeoutMaxSeconds,
-      importSeconds: settings.limits.importSeconds,
-      live: holder.live(),
-    });
-    if (built.revision === undefined) {
-      logger.error({ commit: fetched.commit, problems: built.problems }, 'revision failed');
-      throw new RevisionInvalidError(built.problems);
-    }
-    logger.info({ commit: fetched.commit, ms: Math.round(performance.now() - started) }, 'revision built');
-    holder.swap(built.revision);
-    await pool.warm(built.revision.ref, holder.live());
-    loadMs = Math.round(performance.now() - started);
-    scheduler.replace(built.revision.cronJobs);
+    await serveFirstRevision(reloader, settings.pushRemote.enabled, logger);
     scheduler.catchUp();
     asyncRunner.start();
     // After the runner's recovery, so tasks it gave up on lose their uploads at once.
     uploadFolders.startSweeping((taskId) => storage.queue.holds(taskId));
     phase = 'ready';
-    logger.info({ commit: fetched.commit, ms: loadMs, warnings: built.problems.length }, 'revision served');
   } catch (error) {
     await closeNow();
     throw error;
@@ -249,10 +259,12 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     url,
     holder,
     pool,
+    reloader,
     close: closeNow,
     shutdown: async () => {
       if (phase === 'draining' || phase === 'stopped') return;
       phase = 'draining';
+      reloader.close();
       logger.info({ drainSeconds: settings.shutdown.drainSeconds }, 'draining: /readyz answers 503');
       scheduler.stop();
       const graceMs = settings.shutdown.graceSeconds * 1000;
@@ -267,6 +279,20 @@ export async function startServer(settings: Settings, options: StartOptions = {}
       logger.info({}, 'stopped');
     },
   };
+}
+
+/**
+ * Serves the first revision (see Reloader.start). With the push remote on and nothing pushed
+ * yet there is none to serve: the server starts empty (calls answer 503.2) and the first push
+ * deploys.
+ */
+async function serveFirstRevision(reloader: Reloader, pushRemoteOn: boolean, logger: Logger): Promise<void> {
+  try {
+    await reloader.start();
+  } catch (error) {
+    if (!(pushRemoteOn && error instanceof GitfuncError && error.code === 'GIT_REF_NOT_FOUND')) throw error;
+    logger.warn({}, 'nothing pushed to the served branch yet: waiting for the first git push');
+  }
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -1,12 +1,8 @@
 // cache_result of @DFF.API: a repeated call within the window is answered without running
 // Python (X-Dff-Cache: Cached), other kwargs miss, and a new commit never serves an old result.
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { MemoryResultCache } from '../src/cache/result-cache.js';
-import { fetchRevision } from '../src/git/index.js';
-import { buildRevision } from '../src/revision/build-revision.js';
 import { createWorkRepo } from './helpers/git-repo.js';
 import { startGitServer } from './helpers/git-server.js';
 import { FIXTURES, readTree, startGitfunc } from './helpers/start-gitfunc.js';
@@ -25,22 +21,10 @@ async function call(api: string, kwargs: Record<string, unknown>): Promise<{ res
   return { res, body: res.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : text };
 }
 
-/** Fetches and serves the repository's new head, as a reload does. */
+/** Fetches and serves the repository's new head through the real reload pipeline. */
 async function serveHead(): Promise<void> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gitfunc-cache-result-'));
-  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
-  const fetched = await fetchRevision({ url: git.url('respond'), ref: 'main', path: '', dataDir });
-  const { server } = gitfunc;
-  const built = await buildRevision(fetched.commit, fetched.dir, {
-    pool: server.pool,
-    envAllow: [],
-    processEnv: {},
-    mode: 'serve',
-    syncTimeoutMaxSeconds: 180,
-    importSeconds: 30,
-    live: server.holder.live(),
-  });
-  server.holder.swap(built.revision!);
+  const outcome = await gitfunc.server.reloader.reloadNow({ source: 'manual' });
+  t.equal(outcome.result, 'served', 'the new head is served');
 }
 
 t.test('a repeated call is answered from the cache without running the function', async (t) => {

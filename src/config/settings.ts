@@ -11,6 +11,8 @@ export interface RepoSettings {
   readonly path: string;
   readonly username: string;
   readonly token?: string;
+  /** Seconds between fetches of the ref without a webhook or reload request; 0 is off. */
+  readonly pollSeconds: number;
 }
 
 /** CORS of the function APIs. */

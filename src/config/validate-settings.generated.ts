@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://gitfunc.dev/schemas/gitfunc-settings.json","title":"gitfunc server settings","description":"config/default.yaml, then an optional --config file, then GITFUNC_* environment variables, then CLI flags.","type":"object","required":["host","port","repo","dataDir","workers","envAllow","webhook","pushRemote","log","limits","tasks","shutdown","callTimeoutGraceMs","cors"],"additionalProperties":false,"properties":{"host":{"description":"Address the HTTP server listens on.","type":"string","minLength":1},"port":{"description":"Port the HTTP server listens on (0: any free port).","type":"integer","minimum":0,"maximum":65535},"repo":{"type":"object","required":["url","ref","path","username"],"additionalProperties":false,"properties":{"url":{"description":"The functions repository: an http(s) URL, or a local directory.","type":"string","minLength":1},"ref":{"description":"Branch (or tag) to serve.","type":"string","minLength":1},"path":{"description":"Folder inside the repository that holds gitfunc.yaml ('' for the root).","type":"string","pattern":"^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$"},"username":{"description":"User name sent with the token over http(s).","type":"string","minLength":1},"token":{"description":"Token for http(s) fetches; set it with GITFUNC_GIT_TOKEN.","type":"string","minLength":1}}},"dataDir":{"description":"Where revisions, task records and uploads are kept.","type":"string","minLength":1},"workers":{"description":"Python worker threads (each holds one Pyodide interpreter).","type":"integer","minimum":1,"maximum":256},"envAllow":{"description":"Environment variable names the manifest may read with ${NAME}. GITFUNC_* names never resolve.","type":"array","items":{"type":"string","pattern":"^(?!GITFUNC_)[A-Za-z_][A-Za-z0-9_]*$"}},"adminToken":{"description":"Bearer token for the admin endpoints; without it they answer 403.","type":"string","minLength":1},"webhookSecret":{"description":"Secret that signs push webhooks.","type":"string","minLength":1},"webhook":{"type":"object","required":["path","maxBodyBytes","allowUnsigned"],"additionalProperties":false,"properties":{"path":{"description":"Path of the push webhook endpoint.","type":"string","pattern":"^/[^?#\\s]*$"},"maxBodyBytes":{"description":"Largest webhook body accepted, in bytes; larger ones are refused with 413 before they are read.","type":"integer","minimum":1},"allowUnsigned":{"description":"DANGEROUS: accept webhooks without a signature while no webhookSecret is set. Anyone who can reach the server can then make it fetch and reload.","type":"boolean"}}},"pushRemote":{"type":"object","required":["enabled","path","maxPushBytes"],"additionalProperties":false,"properties":{"enabled":{"description":"Serve a git remote to push the functions to; setting pushRemote.token turns it on too.","type":"boolean"},"path":{"description":"URL path of the push remote, e.g. /repo.git.","type":"string","pattern":"^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$"},"token":{"description":"Password of the push remote (HTTP Basic, any user name); set it with GITFUNC_PUSH_TOKEN.","type":"string","minLength":1},"maxPushBytes":{"description":"Largest pack one push may send, in bytes (git's receive.maxInputSize).","type":"integer","minimum":1}}},"log":{"type":"object","required":["level"],"additionalProperties":false,"properties":{"level":{"enum":["trace","debug","info","warn","error","fatal","silent"]}}},"limits":{"type":"object","required":["bodyBytes","syncTimeoutMaxSeconds","importSeconds","asyncQueueMax","headersTimeoutSeconds","bodyReadSeconds","uploadFileBytes","uploadTotalBytes","uploadFiles"],"additionalProperties":false,"properties":{"bodyBytes":{"description":"Largest request body accepted, in bytes (413.1); for a multipart upload, the size of its text fields.","type":"integer","minimum":1},"syncTimeoutMaxSeconds":{"description":"Cap on the timeout of a sync call, in seconds.","type":"integer","minimum":1,"maximum":3600},"importSeconds":{"description":"Time allowed to import every script of a revision; past it the revision fails to load.","type":"integer","minimum":1,"maximum":600},"asyncQueueMax":{"description":"Async tasks that may wait in the durable queue; past it new async calls are refused with 429.47.","type":"integer","minimum":1},"headersTimeoutSeconds":{"description":"Time a client has to send the request line and headers; past it the server answers 408 and closes the connection.","type":"number","minimum":0.1,"maximum":600},"bodyReadSeconds":{"description":"Time a client has, after the headers, to send the whole body; past it the server answers 408 and closes the connection.","type":"number","minimum":0.1,"maximum":3600},"uploadFileBytes":{"description":"Largest uploaded file, in bytes; a larger one is refused with 413.2 as soon as it passes the limit.","type":"integer","minimum":1},"uploadTotalBytes":{"description":"Largest total of the files of one upload, in bytes; past it the upload is refused with 413.1.","type":"integer","minimum":1},"uploadFiles":{"description":"Most files in one upload; more are refused with 413.3.","type":"integer","minimum":1}}},"tasks":{"type":"object","required":["keepPerApi","keepPerCronJob"],"additionalProperties":false,"properties":{"keepPerApi":{"description":"Task records kept per sync/async API; older finished ones are trimmed.","type":"integer","minimum":1},"keepPerCronJob":{"description":"Task records kept per cron job; older finished ones are trimmed.","type":"integer","minimum":1}}},"shutdown":{"type":"object","required":["drainSeconds","graceSeconds"],"additionalProperties":false,"properties":{"drainSeconds":{"description":"On SIGTERM, /readyz answers 503 at once while the server keeps serving this long, then stops accepting.","type":"number","minimum":0},"graceSeconds":{"description":"After the server stops accepting, how long in-flight calls may take to finish before the process exits anyway.","type":"number","minimum":0}}},"callTimeoutGraceMs":{"description":"After a call's timeout, how long an interrupted worker may take to stop before it is terminated.","type":"integer","minimum":0,"maximum":600000},"cors":{"description":"CORS headers of the function APIs (/api/v1/al, /sync, /bat, /async); admin routes never send them.","type":"object","required":["allowOrigins","allowCredentials","allowHeaders","exposeHeaders","maxAgeSeconds"],"additionalProperties":false,"properties":{"allowOrigins":{"description":"Origins allowed to call from a browser: '*' for any, or exact origins such as https://app.example.com. Empty: no CORS headers.","type":"array","items":{"type":"string","pattern":"^(\\*|https?://[^/\\s]+)$"}},"allowCredentials":{"description":"Send Access-Control-Allow-Credentials (cookies, Basic auth from the browser); the caller's origin is then echoed instead of '*'.","type":"boolean"},"allowHeaders":{"description":"Request headers a browser may send; the header fields of the API's own auth are added to each preflight answer.","type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"}},"exposeHeaders":{"description":"Response headers a browser script may read.","type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"}},"maxAgeSeconds":{"description":"How long a browser may cache a preflight answer.","type":"integer","minimum":0,"maximum":86400}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://gitfunc.dev/schemas/gitfunc-settings.json","title":"gitfunc server settings","description":"config/default.yaml, then an optional --config file, then GITFUNC_* environment variables, then CLI flags.","type":"object","required":["host","port","repo","dataDir","workers","envAllow","webhook","pushRemote","log","limits","tasks","shutdown","callTimeoutGraceMs","cors"],"additionalProperties":false,"properties":{"host":{"description":"Address the HTTP server listens on.","type":"string","minLength":1},"port":{"description":"Port the HTTP server listens on (0: any free port).","type":"integer","minimum":0,"maximum":65535},"repo":{"type":"object","required":["url","ref","path","username","pollSeconds"],"additionalProperties":false,"properties":{"url":{"description":"The functions repository: an http(s) URL, or a local directory.","type":"string","minLength":1},"ref":{"description":"Branch (or tag) to serve.","type":"string","minLength":1},"path":{"description":"Folder inside the repository that holds gitfunc.yaml ('' for the root).","type":"string","pattern":"^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$"},"username":{"description":"User name sent with the token over http(s).","type":"string","minLength":1},"token":{"description":"Token for http(s) fetches; set it with GITFUNC_GIT_TOKEN.","type":"string","minLength":1},"pollSeconds":{"description":"Seconds between fetches of the ref when no webhook or reload request comes (0: off; always off when ref is a commit id).","type":"number","minimum":0,"maximum":86400}}},"dataDir":{"description":"Where revisions, task records and uploads are kept.","type":"string","minLength":1},"workers":{"description":"Python worker threads (each holds one Pyodide interpreter).","type":"integer","minimum":1,"maximum":256},"envAllow":{"description":"Environment variable names the manifest may read with ${NAME}. GITFUNC_* names never resolve.","type":"array","items":{"type":"string","pattern":"^(?!GITFUNC_)[A-Za-z_][A-Za-z0-9_]*$"}},"adminToken":{"description":"Bearer token for the admin endpoints; without it they answer 403.","type":"string","minLength":1},"webhookSecret":{"description":"Secret that signs push webhooks.","type":"string","minLength":1},"webhook":{"type":"object","required":["path","maxBodyBytes","allowUnsigned"],"additionalProperties":false,"properties":{"path":{"description":"Path of the push webhook endpoint.","type":"string","pattern":"^/[^?#\\s]*$"},"maxBodyBytes":{"description":"Largest webhook body accepted, in bytes; larger ones are refused with 413 before they are read.","type":"integer","minimum":1},"allowUnsigned":{"description":"DANGEROUS: accept webhooks without a signature while no webhookSecret is set. Anyone who can reach the server can then make it fetch and reload.","type":"boolean"}}},"pushRemote":{"type":"object","required":["enabled","path","maxPushBytes"],"additionalProperties":false,"properties":{"enabled":{"description":"Serve a git remote to push the functions to; setting pushRemote.token turns it on too.","type":"boolean"},"path":{"description":"URL path of the push remote, e.g. /repo.git.","type":"string","pattern":"^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$"},"token":{"description":"Password of the push remote (HTTP Basic, any user name); set it with GITFUNC_PUSH_TOKEN.","type":"string","minLength":1},"maxPushBytes":{"description":"Largest pack one push may send, in bytes (git's receive.maxInputSize).","type":"integer","minimum":1}}},"log":{"type":"object","required":["level"],"additionalProperties":false,"properties":{"level":{"enum":["trace","debug","info","warn","error","fatal","silent"]}}},"limits":{"type":"object","required":["bodyBytes","syncTimeoutMaxSeconds","importSeconds","asyncQueueMax","headersTimeoutSeconds","bodyReadSeconds","uploadFileBytes","uploadTotalBytes","uploadFiles"],"additionalProperties":false,"properties":{"bodyBytes":{"description":"Largest request body accepted, in bytes (413.1); for a multipart upload, the size of its text fields.","type":"integer","minimum":1},"syncTimeoutMaxSeconds":{"description":"Cap on the timeout of a sync call, in seconds.","type":"integer","minimum":1,"maximum":3600},"importSeconds":{"description":"Time allowed to import every script of a revision; past it the revision fails to load.","type":"integer","minimum":1,"maximum":600},"asyncQueueMax":{"description":"Async tasks that may wait in the durable queue; past it new async calls are refused with 429.47.","type":"integer","minimum":1},"headersTimeoutSeconds":{"description":"Time a client has to send the request line and headers; past it the server answers 408 and closes the connection.","type":"number","minimum":0.1,"maximum":600},"bodyReadSeconds":{"description":"Time a client has, after the headers, to send the whole body; past it the server answers 408 and closes the connection.","type":"number","minimum":0.1,"maximum":3600},"uploadFileBytes":{"description":"Largest uploaded file, in bytes; a larger one is refused with 413.2 as soon as it passes the limit.","type":"integer","minimum":1},"uploadTotalBytes":{"description":"Largest total of the files of one upload, in bytes; past it the upload is refused with 413.1.","type":"integer","minimum":1},"uploadFiles":{"description":"Most files in one upload; more are refused with 413.3.","type":"integer","minimum":1}}},"tasks":{"type":"object","required":["keepPerApi","keepPerCronJob"],"additionalProperties":false,"properties":{"keepPerApi":{"description":"Task records kept per sync/async API; older finished ones are trimmed.","type":"integer","minimum":1},"keepPerCronJob":{"description":"Task records kept per cron job; older finished ones are trimmed.","type":"integer","minimum":1}}},"shutdown":{"type":"object","required":["drainSeconds","graceSeconds"],"additionalProperties":false,"properties":{"drainSeconds":{"description":"On SIGTERM, /readyz answers 503 at once while the server keeps serving this long, then stops accepting.","type":"number","minimum":0},"graceSeconds":{"description":"After the server stops accepting, how long in-flight calls may take to finish before the process exits anyway.","type":"number","minimum":0}}},"callTimeoutGraceMs":{"description":"After a call's timeout, how long an interrupted worker may take to stop before it is terminated.","type":"integer","minimum":0,"maximum":600000},"cors":{"description":"CORS headers of the function APIs (/api/v1/al, /sync, /bat, /async); admin routes never send them.","type":"object","required":["allowOrigins","allowCredentials","allowHeaders","exposeHeaders","maxAgeSeconds"],"additionalProperties":false,"properties":{"allowOrigins":{"description":"Origins allowed to call from a browser: '*' for any, or exact origins such as https://app.example.com. Empty: no CORS headers.","type":"array","items":{"type":"string","pattern":"^(\\*|https?://[^/\\s]+)$"}},"allowCredentials":{"description":"Send Access-Control-Allow-Credentials (cookies, Basic auth from the browser); the caller's origin is then echoed instead of '*'.","type":"boolean"},"allowHeaders":{"description":"Request headers a browser may send; the header fields of the API's own auth are added to each preflight answer.","type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"}},"exposeHeaders":{"description":"Response headers a browser script may read.","type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"}},"maxAgeSeconds":{"description":"How long a browser may cache a preflight answer.","type":"integer","minimum":0,"maximum":86400}}}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = require("ajv/dist/runtime/ucs2length").default;
 const pattern0 = new RegExp("^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$", "u");
@@ -275,9 +275,8 @@ vErrors.push(err23);
 }
 errors++;
 }
-for(const key1 in data2){
-if(!(((((key1 === "url") || (key1 === "ref")) || (key1 === "path")) || (key1 === "username")) || (key1 === "token"))){
-const err24 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+if(data2.pollSeconds === undefined){
+const err24 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/required",keyword:"required",params:{missingProperty: "pollSeconds"},message:"must have required property '"+"pollSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -286,12 +285,9 @@ vErrors.push(err24);
 }
 errors++;
 }
-}
-if(data2.url !== undefined){
-let data3 = data2.url;
-if(typeof data3 === "string"){
-if(func3(data3) < 1){
-const err25 = {instancePath:instancePath+"/repo/url",schemaPath:"#/properties/repo/properties/url/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+for(const key1 in data2){
+if(!((((((key1 === "url") || (key1 === "ref")) || (key1 === "path")) || (key1 === "username")) || (key1 === "token")) || (key1 === "pollSeconds"))){
+const err25 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -301,8 +297,11 @@ vErrors.push(err25);
 errors++;
 }
 }
-else {
-const err26 = {instancePath:instancePath+"/repo/url",schemaPath:"#/properties/repo/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data2.url !== undefined){
+let data3 = data2.url;
+if(typeof data3 === "string"){
+if(func3(data3) < 1){
+const err26 = {instancePath:instancePath+"/repo/url",schemaPath:"#/properties/repo/properties/url/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -312,11 +311,8 @@ vErrors.push(err26);
 errors++;
 }
 }
-if(data2.ref !== undefined){
-let data4 = data2.ref;
-if(typeof data4 === "string"){
-if(func3(data4) < 1){
-const err27 = {instancePath:instancePath+"/repo/ref",schemaPath:"#/properties/repo/properties/ref/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err27 = {instancePath:instancePath+"/repo/url",schemaPath:"#/properties/repo/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -326,8 +322,11 @@ vErrors.push(err27);
 errors++;
 }
 }
-else {
-const err28 = {instancePath:instancePath+"/repo/ref",schemaPath:"#/properties/repo/properties/ref/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data2.ref !== undefined){
+let data4 = data2.ref;
+if(typeof data4 === "string"){
+if(func3(data4) < 1){
+const err28 = {instancePath:instancePath+"/repo/ref",schemaPath:"#/properties/repo/properties/ref/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -337,11 +336,8 @@ vErrors.push(err28);
 errors++;
 }
 }
-if(data2.path !== undefined){
-let data5 = data2.path;
-if(typeof data5 === "string"){
-if(!pattern0.test(data5)){
-const err29 = {instancePath:instancePath+"/repo/path",schemaPath:"#/properties/repo/properties/path/pattern",keyword:"pattern",params:{pattern: "^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$"},message:"must match pattern \""+"^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$"+"\""};
+else {
+const err29 = {instancePath:instancePath+"/repo/ref",schemaPath:"#/properties/repo/properties/ref/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -351,8 +347,11 @@ vErrors.push(err29);
 errors++;
 }
 }
-else {
-const err30 = {instancePath:instancePath+"/repo/path",schemaPath:"#/properties/repo/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data2.path !== undefined){
+let data5 = data2.path;
+if(typeof data5 === "string"){
+if(!pattern0.test(data5)){
+const err30 = {instancePath:instancePath+"/repo/path",schemaPath:"#/properties/repo/properties/path/pattern",keyword:"pattern",params:{pattern: "^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$"},message:"must match pattern \""+"^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$"+"\""};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -362,11 +361,8 @@ vErrors.push(err30);
 errors++;
 }
 }
-if(data2.username !== undefined){
-let data6 = data2.username;
-if(typeof data6 === "string"){
-if(func3(data6) < 1){
-const err31 = {instancePath:instancePath+"/repo/username",schemaPath:"#/properties/repo/properties/username/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err31 = {instancePath:instancePath+"/repo/path",schemaPath:"#/properties/repo/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -376,8 +372,11 @@ vErrors.push(err31);
 errors++;
 }
 }
-else {
-const err32 = {instancePath:instancePath+"/repo/username",schemaPath:"#/properties/repo/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data2.username !== undefined){
+let data6 = data2.username;
+if(typeof data6 === "string"){
+if(func3(data6) < 1){
+const err32 = {instancePath:instancePath+"/repo/username",schemaPath:"#/properties/repo/properties/username/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -387,11 +386,8 @@ vErrors.push(err32);
 errors++;
 }
 }
-if(data2.token !== undefined){
-let data7 = data2.token;
-if(typeof data7 === "string"){
-if(func3(data7) < 1){
-const err33 = {instancePath:instancePath+"/repo/token",schemaPath:"#/properties/repo/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err33 = {instancePath:instancePath+"/repo/username",schemaPath:"#/properties/repo/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -401,8 +397,11 @@ vErrors.push(err33);
 errors++;
 }
 }
-else {
-const err34 = {instancePath:instancePath+"/repo/token",schemaPath:"#/properties/repo/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data2.token !== undefined){
+let data7 = data2.token;
+if(typeof data7 === "string"){
+if(func3(data7) < 1){
+const err34 = {instancePath:instancePath+"/repo/token",schemaPath:"#/properties/repo/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -412,9 +411,8 @@ vErrors.push(err34);
 errors++;
 }
 }
-}
 else {
-const err35 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err35 = {instancePath:instancePath+"/repo/token",schemaPath:"#/properties/repo/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -424,11 +422,11 @@ vErrors.push(err35);
 errors++;
 }
 }
-if(data.dataDir !== undefined){
-let data8 = data.dataDir;
-if(typeof data8 === "string"){
-if(func3(data8) < 1){
-const err36 = {instancePath:instancePath+"/dataDir",schemaPath:"#/properties/dataDir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data2.pollSeconds !== undefined){
+let data8 = data2.pollSeconds;
+if((typeof data8 == "number") && (isFinite(data8))){
+if(data8 > 86400 || isNaN(data8)){
+const err36 = {instancePath:instancePath+"/repo/pollSeconds",schemaPath:"#/properties/repo/properties/pollSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -437,9 +435,8 @@ vErrors.push(err36);
 }
 errors++;
 }
-}
-else {
-const err37 = {instancePath:instancePath+"/dataDir",schemaPath:"#/properties/dataDir/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data8 < 0 || isNaN(data8)){
+const err37 = {instancePath:instancePath+"/repo/pollSeconds",schemaPath:"#/properties/repo/properties/pollSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -449,10 +446,8 @@ vErrors.push(err37);
 errors++;
 }
 }
-if(data.workers !== undefined){
-let data9 = data.workers;
-if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
-const err38 = {instancePath:instancePath+"/workers",schemaPath:"#/properties/workers/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err38 = {instancePath:instancePath+"/repo/pollSeconds",schemaPath:"#/properties/repo/properties/pollSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -461,9 +456,10 @@ vErrors.push(err38);
 }
 errors++;
 }
-if((typeof data9 == "number") && (isFinite(data9))){
-if(data9 > 256 || isNaN(data9)){
-const err39 = {instancePath:instancePath+"/workers",schemaPath:"#/properties/workers/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256"};
+}
+}
+else {
+const err39 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -472,8 +468,12 @@ vErrors.push(err39);
 }
 errors++;
 }
-if(data9 < 1 || isNaN(data9)){
-const err40 = {instancePath:instancePath+"/workers",schemaPath:"#/properties/workers/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data.dataDir !== undefined){
+let data9 = data.dataDir;
+if(typeof data9 === "string"){
+if(func3(data9) < 1){
+const err40 = {instancePath:instancePath+"/dataDir",schemaPath:"#/properties/dataDir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -483,16 +483,8 @@ vErrors.push(err40);
 errors++;
 }
 }
-}
-if(data.envAllow !== undefined){
-let data10 = data.envAllow;
-if(Array.isArray(data10)){
-const len0 = data10.length;
-for(let i0=0; i0<len0; i0++){
-let data11 = data10[i0];
-if(typeof data11 === "string"){
-if(!pattern1.test(data11)){
-const err41 = {instancePath:instancePath+"/envAllow/" + i0,schemaPath:"#/properties/envAllow/items/pattern",keyword:"pattern",params:{pattern: "^(?!GITFUNC_)[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^(?!GITFUNC_)[A-Za-z_][A-Za-z0-9_]*$"+"\""};
+else {
+const err41 = {instancePath:instancePath+"/dataDir",schemaPath:"#/properties/dataDir/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -502,8 +494,10 @@ vErrors.push(err41);
 errors++;
 }
 }
-else {
-const err42 = {instancePath:instancePath+"/envAllow/" + i0,schemaPath:"#/properties/envAllow/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.workers !== undefined){
+let data10 = data.workers;
+if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
+const err42 = {instancePath:instancePath+"/workers",schemaPath:"#/properties/workers/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -512,10 +506,9 @@ vErrors.push(err42);
 }
 errors++;
 }
-}
-}
-else {
-const err43 = {instancePath:instancePath+"/envAllow",schemaPath:"#/properties/envAllow/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if((typeof data10 == "number") && (isFinite(data10))){
+if(data10 > 256 || isNaN(data10)){
+const err43 = {instancePath:instancePath+"/workers",schemaPath:"#/properties/workers/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -524,12 +517,8 @@ vErrors.push(err43);
 }
 errors++;
 }
-}
-if(data.adminToken !== undefined){
-let data12 = data.adminToken;
-if(typeof data12 === "string"){
-if(func3(data12) < 1){
-const err44 = {instancePath:instancePath+"/adminToken",schemaPath:"#/properties/adminToken/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data10 < 1 || isNaN(data10)){
+const err44 = {instancePath:instancePath+"/workers",schemaPath:"#/properties/workers/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -539,8 +528,16 @@ vErrors.push(err44);
 errors++;
 }
 }
-else {
-const err45 = {instancePath:instancePath+"/adminToken",schemaPath:"#/properties/adminToken/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data.envAllow !== undefined){
+let data11 = data.envAllow;
+if(Array.isArray(data11)){
+const len0 = data11.length;
+for(let i0=0; i0<len0; i0++){
+let data12 = data11[i0];
+if(typeof data12 === "string"){
+if(!pattern1.test(data12)){
+const err45 = {instancePath:instancePath+"/envAllow/" + i0,schemaPath:"#/properties/envAllow/items/pattern",keyword:"pattern",params:{pattern: "^(?!GITFUNC_)[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^(?!GITFUNC_)[A-Za-z_][A-Za-z0-9_]*$"+"\""};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -550,11 +547,8 @@ vErrors.push(err45);
 errors++;
 }
 }
-if(data.webhookSecret !== undefined){
-let data13 = data.webhookSecret;
-if(typeof data13 === "string"){
-if(func3(data13) < 1){
-const err46 = {instancePath:instancePath+"/webhookSecret",schemaPath:"#/properties/webhookSecret/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err46 = {instancePath:instancePath+"/envAllow/" + i0,schemaPath:"#/properties/envAllow/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -564,8 +558,9 @@ vErrors.push(err46);
 errors++;
 }
 }
+}
 else {
-const err47 = {instancePath:instancePath+"/webhookSecret",schemaPath:"#/properties/webhookSecret/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err47 = {instancePath:instancePath+"/envAllow",schemaPath:"#/properties/envAllow/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -575,11 +570,11 @@ vErrors.push(err47);
 errors++;
 }
 }
-if(data.webhook !== undefined){
-let data14 = data.webhook;
-if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
-if(data14.path === undefined){
-const err48 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.adminToken !== undefined){
+let data13 = data.adminToken;
+if(typeof data13 === "string"){
+if(func3(data13) < 1){
+const err48 = {instancePath:instancePath+"/adminToken",schemaPath:"#/properties/adminToken/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -588,8 +583,9 @@ vErrors.push(err48);
 }
 errors++;
 }
-if(data14.maxBodyBytes === undefined){
-const err49 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/required",keyword:"required",params:{missingProperty: "maxBodyBytes"},message:"must have required property '"+"maxBodyBytes"+"'"};
+}
+else {
+const err49 = {instancePath:instancePath+"/adminToken",schemaPath:"#/properties/adminToken/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -598,8 +594,12 @@ vErrors.push(err49);
 }
 errors++;
 }
-if(data14.allowUnsigned === undefined){
-const err50 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/required",keyword:"required",params:{missingProperty: "allowUnsigned"},message:"must have required property '"+"allowUnsigned"+"'"};
+}
+if(data.webhookSecret !== undefined){
+let data14 = data.webhookSecret;
+if(typeof data14 === "string"){
+if(func3(data14) < 1){
+const err50 = {instancePath:instancePath+"/webhookSecret",schemaPath:"#/properties/webhookSecret/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -608,9 +608,9 @@ vErrors.push(err50);
 }
 errors++;
 }
-for(const key2 in data14){
-if(!(((key2 === "path") || (key2 === "maxBodyBytes")) || (key2 === "allowUnsigned"))){
-const err51 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+}
+else {
+const err51 = {instancePath:instancePath+"/webhookSecret",schemaPath:"#/properties/webhookSecret/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -620,11 +620,11 @@ vErrors.push(err51);
 errors++;
 }
 }
-if(data14.path !== undefined){
-let data15 = data14.path;
-if(typeof data15 === "string"){
-if(!pattern2.test(data15)){
-const err52 = {instancePath:instancePath+"/webhook/path",schemaPath:"#/properties/webhook/properties/path/pattern",keyword:"pattern",params:{pattern: "^/[^?#\\s]*$"},message:"must match pattern \""+"^/[^?#\\s]*$"+"\""};
+if(data.webhook !== undefined){
+let data15 = data.webhook;
+if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
+if(data15.path === undefined){
+const err52 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -633,9 +633,8 @@ vErrors.push(err52);
 }
 errors++;
 }
-}
-else {
-const err53 = {instancePath:instancePath+"/webhook/path",schemaPath:"#/properties/webhook/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data15.maxBodyBytes === undefined){
+const err53 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/required",keyword:"required",params:{missingProperty: "maxBodyBytes"},message:"must have required property '"+"maxBodyBytes"+"'"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -644,11 +643,8 @@ vErrors.push(err53);
 }
 errors++;
 }
-}
-if(data14.maxBodyBytes !== undefined){
-let data16 = data14.maxBodyBytes;
-if(!(((typeof data16 == "number") && (!(data16 % 1) && !isNaN(data16))) && (isFinite(data16)))){
-const err54 = {instancePath:instancePath+"/webhook/maxBodyBytes",schemaPath:"#/properties/webhook/properties/maxBodyBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data15.allowUnsigned === undefined){
+const err54 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/required",keyword:"required",params:{missingProperty: "allowUnsigned"},message:"must have required property '"+"allowUnsigned"+"'"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -657,9 +653,9 @@ vErrors.push(err54);
 }
 errors++;
 }
-if((typeof data16 == "number") && (isFinite(data16))){
-if(data16 < 1 || isNaN(data16)){
-const err55 = {instancePath:instancePath+"/webhook/maxBodyBytes",schemaPath:"#/properties/webhook/properties/maxBodyBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+for(const key2 in data15){
+if(!(((key2 === "path") || (key2 === "maxBodyBytes")) || (key2 === "allowUnsigned"))){
+const err55 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -669,10 +665,11 @@ vErrors.push(err55);
 errors++;
 }
 }
-}
-if(data14.allowUnsigned !== undefined){
-if(typeof data14.allowUnsigned !== "boolean"){
-const err56 = {instancePath:instancePath+"/webhook/allowUnsigned",schemaPath:"#/properties/webhook/properties/allowUnsigned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data15.path !== undefined){
+let data16 = data15.path;
+if(typeof data16 === "string"){
+if(!pattern2.test(data16)){
+const err56 = {instancePath:instancePath+"/webhook/path",schemaPath:"#/properties/webhook/properties/path/pattern",keyword:"pattern",params:{pattern: "^/[^?#\\s]*$"},message:"must match pattern \""+"^/[^?#\\s]*$"+"\""};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -682,9 +679,8 @@ vErrors.push(err56);
 errors++;
 }
 }
-}
 else {
-const err57 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err57 = {instancePath:instancePath+"/webhook/path",schemaPath:"#/properties/webhook/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -694,11 +690,10 @@ vErrors.push(err57);
 errors++;
 }
 }
-if(data.pushRemote !== undefined){
-let data18 = data.pushRemote;
-if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
-if(data18.enabled === undefined){
-const err58 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'"};
+if(data15.maxBodyBytes !== undefined){
+let data17 = data15.maxBodyBytes;
+if(!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))){
+const err58 = {instancePath:instancePath+"/webhook/maxBodyBytes",schemaPath:"#/properties/webhook/properties/maxBodyBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -707,8 +702,9 @@ vErrors.push(err58);
 }
 errors++;
 }
-if(data18.path === undefined){
-const err59 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if((typeof data17 == "number") && (isFinite(data17))){
+if(data17 < 1 || isNaN(data17)){
+const err59 = {instancePath:instancePath+"/webhook/maxBodyBytes",schemaPath:"#/properties/webhook/properties/maxBodyBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -717,8 +713,11 @@ vErrors.push(err59);
 }
 errors++;
 }
-if(data18.maxPushBytes === undefined){
-const err60 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/required",keyword:"required",params:{missingProperty: "maxPushBytes"},message:"must have required property '"+"maxPushBytes"+"'"};
+}
+}
+if(data15.allowUnsigned !== undefined){
+if(typeof data15.allowUnsigned !== "boolean"){
+const err60 = {instancePath:instancePath+"/webhook/allowUnsigned",schemaPath:"#/properties/webhook/properties/allowUnsigned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -727,9 +726,10 @@ vErrors.push(err60);
 }
 errors++;
 }
-for(const key3 in data18){
-if(!((((key3 === "enabled") || (key3 === "path")) || (key3 === "token")) || (key3 === "maxPushBytes"))){
-const err61 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+}
+}
+else {
+const err61 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -739,9 +739,11 @@ vErrors.push(err61);
 errors++;
 }
 }
-if(data18.enabled !== undefined){
-if(typeof data18.enabled !== "boolean"){
-const err62 = {instancePath:instancePath+"/pushRemote/enabled",schemaPath:"#/properties/pushRemote/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data.pushRemote !== undefined){
+let data19 = data.pushRemote;
+if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
+if(data19.enabled === undefined){
+const err62 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -750,12 +752,8 @@ vErrors.push(err62);
 }
 errors++;
 }
-}
-if(data18.path !== undefined){
-let data20 = data18.path;
-if(typeof data20 === "string"){
-if(!pattern3.test(data20)){
-const err63 = {instancePath:instancePath+"/pushRemote/path",schemaPath:"#/properties/pushRemote/properties/path/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$"},message:"must match pattern \""+"^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$"+"\""};
+if(data19.path === undefined){
+const err63 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -764,9 +762,8 @@ vErrors.push(err63);
 }
 errors++;
 }
-}
-else {
-const err64 = {instancePath:instancePath+"/pushRemote/path",schemaPath:"#/properties/pushRemote/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data19.maxPushBytes === undefined){
+const err64 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/required",keyword:"required",params:{missingProperty: "maxPushBytes"},message:"must have required property '"+"maxPushBytes"+"'"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -775,12 +772,9 @@ vErrors.push(err64);
 }
 errors++;
 }
-}
-if(data18.token !== undefined){
-let data21 = data18.token;
-if(typeof data21 === "string"){
-if(func3(data21) < 1){
-const err65 = {instancePath:instancePath+"/pushRemote/token",schemaPath:"#/properties/pushRemote/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+for(const key3 in data19){
+if(!((((key3 === "enabled") || (key3 === "path")) || (key3 === "token")) || (key3 === "maxPushBytes"))){
+const err65 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -790,8 +784,9 @@ vErrors.push(err65);
 errors++;
 }
 }
-else {
-const err66 = {instancePath:instancePath+"/pushRemote/token",schemaPath:"#/properties/pushRemote/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data19.enabled !== undefined){
+if(typeof data19.enabled !== "boolean"){
+const err66 = {instancePath:instancePath+"/pushRemote/enabled",schemaPath:"#/properties/pushRemote/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -801,10 +796,11 @@ vErrors.push(err66);
 errors++;
 }
 }
-if(data18.maxPushBytes !== undefined){
-let data22 = data18.maxPushBytes;
-if(!(((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22))) && (isFinite(data22)))){
-const err67 = {instancePath:instancePath+"/pushRemote/maxPushBytes",schemaPath:"#/properties/pushRemote/properties/maxPushBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data19.path !== undefined){
+let data21 = data19.path;
+if(typeof data21 === "string"){
+if(!pattern3.test(data21)){
+const err67 = {instancePath:instancePath+"/pushRemote/path",schemaPath:"#/properties/pushRemote/properties/path/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$"},message:"must match pattern \""+"^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$"+"\""};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -813,9 +809,9 @@ vErrors.push(err67);
 }
 errors++;
 }
-if((typeof data22 == "number") && (isFinite(data22))){
-if(data22 < 1 || isNaN(data22)){
-const err68 = {instancePath:instancePath+"/pushRemote/maxPushBytes",schemaPath:"#/properties/pushRemote/properties/maxPushBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+else {
+const err68 = {instancePath:instancePath+"/pushRemote/path",schemaPath:"#/properties/pushRemote/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -825,10 +821,11 @@ vErrors.push(err68);
 errors++;
 }
 }
-}
-}
-else {
-const err69 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data19.token !== undefined){
+let data22 = data19.token;
+if(typeof data22 === "string"){
+if(func3(data22) < 1){
+const err69 = {instancePath:instancePath+"/pushRemote/token",schemaPath:"#/properties/pushRemote/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -838,11 +835,8 @@ vErrors.push(err69);
 errors++;
 }
 }
-if(data.log !== undefined){
-let data23 = data.log;
-if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
-if(data23.level === undefined){
-const err70 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/required",keyword:"required",params:{missingProperty: "level"},message:"must have required property '"+"level"+"'"};
+else {
+const err70 = {instancePath:instancePath+"/pushRemote/token",schemaPath:"#/properties/pushRemote/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -851,9 +845,11 @@ vErrors.push(err70);
 }
 errors++;
 }
-for(const key4 in data23){
-if(!(key4 === "level")){
-const err71 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+}
+if(data19.maxPushBytes !== undefined){
+let data23 = data19.maxPushBytes;
+if(!(((typeof data23 == "number") && (!(data23 % 1) && !isNaN(data23))) && (isFinite(data23)))){
+const err71 = {instancePath:instancePath+"/pushRemote/maxPushBytes",schemaPath:"#/properties/pushRemote/properties/maxPushBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -862,11 +858,9 @@ vErrors.push(err71);
 }
 errors++;
 }
-}
-if(data23.level !== undefined){
-let data24 = data23.level;
-if(!(((((((data24 === "trace") || (data24 === "debug")) || (data24 === "info")) || (data24 === "warn")) || (data24 === "error")) || (data24 === "fatal")) || (data24 === "silent"))){
-const err72 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/enum",keyword:"enum",params:{allowedValues: schema11.properties.log.properties.level.enum},message:"must be equal to one of the allowed values"};
+if((typeof data23 == "number") && (isFinite(data23))){
+if(data23 < 1 || isNaN(data23)){
+const err72 = {instancePath:instancePath+"/pushRemote/maxPushBytes",schemaPath:"#/properties/pushRemote/properties/maxPushBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -877,8 +871,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err73 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err73 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -888,11 +883,11 @@ vErrors.push(err73);
 errors++;
 }
 }
-if(data.limits !== undefined){
-let data25 = data.limits;
-if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
-if(data25.bodyBytes === undefined){
-const err74 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "bodyBytes"},message:"must have required property '"+"bodyBytes"+"'"};
+if(data.log !== undefined){
+let data24 = data.log;
+if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
+if(data24.level === undefined){
+const err74 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/required",keyword:"required",params:{missingProperty: "level"},message:"must have required property '"+"level"+"'"};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -901,8 +896,9 @@ vErrors.push(err74);
 }
 errors++;
 }
-if(data25.syncTimeoutMaxSeconds === undefined){
-const err75 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "syncTimeoutMaxSeconds"},message:"must have required property '"+"syncTimeoutMaxSeconds"+"'"};
+for(const key4 in data24){
+if(!(key4 === "level")){
+const err75 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -911,8 +907,11 @@ vErrors.push(err75);
 }
 errors++;
 }
-if(data25.importSeconds === undefined){
-const err76 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "importSeconds"},message:"must have required property '"+"importSeconds"+"'"};
+}
+if(data24.level !== undefined){
+let data25 = data24.level;
+if(!(((((((data25 === "trace") || (data25 === "debug")) || (data25 === "info")) || (data25 === "warn")) || (data25 === "error")) || (data25 === "fatal")) || (data25 === "silent"))){
+const err76 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/enum",keyword:"enum",params:{allowedValues: schema11.properties.log.properties.level.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -921,8 +920,10 @@ vErrors.push(err76);
 }
 errors++;
 }
-if(data25.asyncQueueMax === undefined){
-const err77 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "asyncQueueMax"},message:"must have required property '"+"asyncQueueMax"+"'"};
+}
+}
+else {
+const err77 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -931,8 +932,12 @@ vErrors.push(err77);
 }
 errors++;
 }
-if(data25.headersTimeoutSeconds === undefined){
-const err78 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "headersTimeoutSeconds"},message:"must have required property '"+"headersTimeoutSeconds"+"'"};
+}
+if(data.limits !== undefined){
+let data26 = data.limits;
+if(data26 && typeof data26 == "object" && !Array.isArray(data26)){
+if(data26.bodyBytes === undefined){
+const err78 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "bodyBytes"},message:"must have required property '"+"bodyBytes"+"'"};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -941,8 +946,8 @@ vErrors.push(err78);
 }
 errors++;
 }
-if(data25.bodyReadSeconds === undefined){
-const err79 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "bodyReadSeconds"},message:"must have required property '"+"bodyReadSeconds"+"'"};
+if(data26.syncTimeoutMaxSeconds === undefined){
+const err79 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "syncTimeoutMaxSeconds"},message:"must have required property '"+"syncTimeoutMaxSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -951,8 +956,8 @@ vErrors.push(err79);
 }
 errors++;
 }
-if(data25.uploadFileBytes === undefined){
-const err80 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadFileBytes"},message:"must have required property '"+"uploadFileBytes"+"'"};
+if(data26.importSeconds === undefined){
+const err80 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "importSeconds"},message:"must have required property '"+"importSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -961,8 +966,8 @@ vErrors.push(err80);
 }
 errors++;
 }
-if(data25.uploadTotalBytes === undefined){
-const err81 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadTotalBytes"},message:"must have required property '"+"uploadTotalBytes"+"'"};
+if(data26.asyncQueueMax === undefined){
+const err81 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "asyncQueueMax"},message:"must have required property '"+"asyncQueueMax"+"'"};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -971,8 +976,8 @@ vErrors.push(err81);
 }
 errors++;
 }
-if(data25.uploadFiles === undefined){
-const err82 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadFiles"},message:"must have required property '"+"uploadFiles"+"'"};
+if(data26.headersTimeoutSeconds === undefined){
+const err82 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "headersTimeoutSeconds"},message:"must have required property '"+"headersTimeoutSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -981,9 +986,8 @@ vErrors.push(err82);
 }
 errors++;
 }
-for(const key5 in data25){
-if(!(func2.call(schema11.properties.limits.properties, key5))){
-const err83 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+if(data26.bodyReadSeconds === undefined){
+const err83 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "bodyReadSeconds"},message:"must have required property '"+"bodyReadSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -992,11 +996,8 @@ vErrors.push(err83);
 }
 errors++;
 }
-}
-if(data25.bodyBytes !== undefined){
-let data26 = data25.bodyBytes;
-if(!(((typeof data26 == "number") && (!(data26 % 1) && !isNaN(data26))) && (isFinite(data26)))){
-const err84 = {instancePath:instancePath+"/limits/bodyBytes",schemaPath:"#/properties/limits/properties/bodyBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data26.uploadFileBytes === undefined){
+const err84 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadFileBytes"},message:"must have required property '"+"uploadFileBytes"+"'"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1005,9 +1006,8 @@ vErrors.push(err84);
 }
 errors++;
 }
-if((typeof data26 == "number") && (isFinite(data26))){
-if(data26 < 1 || isNaN(data26)){
-const err85 = {instancePath:instancePath+"/limits/bodyBytes",schemaPath:"#/properties/limits/properties/bodyBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data26.uploadTotalBytes === undefined){
+const err85 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadTotalBytes"},message:"must have required property '"+"uploadTotalBytes"+"'"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1016,12 +1016,8 @@ vErrors.push(err85);
 }
 errors++;
 }
-}
-}
-if(data25.syncTimeoutMaxSeconds !== undefined){
-let data27 = data25.syncTimeoutMaxSeconds;
-if(!(((typeof data27 == "number") && (!(data27 % 1) && !isNaN(data27))) && (isFinite(data27)))){
-const err86 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data26.uploadFiles === undefined){
+const err86 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadFiles"},message:"must have required property '"+"uploadFiles"+"'"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1030,9 +1026,9 @@ vErrors.push(err86);
 }
 errors++;
 }
-if((typeof data27 == "number") && (isFinite(data27))){
-if(data27 > 3600 || isNaN(data27)){
-const err87 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600"};
+for(const key5 in data26){
+if(!(func2.call(schema11.properties.limits.properties, key5))){
+const err87 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1041,8 +1037,11 @@ vErrors.push(err87);
 }
 errors++;
 }
-if(data27 < 1 || isNaN(data27)){
-const err88 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data26.bodyBytes !== undefined){
+let data27 = data26.bodyBytes;
+if(!(((typeof data27 == "number") && (!(data27 % 1) && !isNaN(data27))) && (isFinite(data27)))){
+const err88 = {instancePath:instancePath+"/limits/bodyBytes",schemaPath:"#/properties/limits/properties/bodyBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1051,12 +1050,9 @@ vErrors.push(err88);
 }
 errors++;
 }
-}
-}
-if(data25.importSeconds !== undefined){
-let data28 = data25.importSeconds;
-if(!(((typeof data28 == "number") && (!(data28 % 1) && !isNaN(data28))) && (isFinite(data28)))){
-const err89 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data27 == "number") && (isFinite(data27))){
+if(data27 < 1 || isNaN(data27)){
+const err89 = {instancePath:instancePath+"/limits/bodyBytes",schemaPath:"#/properties/limits/properties/bodyBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1065,9 +1061,12 @@ vErrors.push(err89);
 }
 errors++;
 }
-if((typeof data28 == "number") && (isFinite(data28))){
-if(data28 > 600 || isNaN(data28)){
-const err90 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600},message:"must be <= 600"};
+}
+}
+if(data26.syncTimeoutMaxSeconds !== undefined){
+let data28 = data26.syncTimeoutMaxSeconds;
+if(!(((typeof data28 == "number") && (!(data28 % 1) && !isNaN(data28))) && (isFinite(data28)))){
+const err90 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1076,8 +1075,9 @@ vErrors.push(err90);
 }
 errors++;
 }
-if(data28 < 1 || isNaN(data28)){
-const err91 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data28 == "number") && (isFinite(data28))){
+if(data28 > 3600 || isNaN(data28)){
+const err91 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1086,12 +1086,8 @@ vErrors.push(err91);
 }
 errors++;
 }
-}
-}
-if(data25.asyncQueueMax !== undefined){
-let data29 = data25.asyncQueueMax;
-if(!(((typeof data29 == "number") && (!(data29 % 1) && !isNaN(data29))) && (isFinite(data29)))){
-const err92 = {instancePath:instancePath+"/limits/asyncQueueMax",schemaPath:"#/properties/limits/properties/asyncQueueMax/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data28 < 1 || isNaN(data28)){
+const err92 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1100,9 +1096,12 @@ vErrors.push(err92);
 }
 errors++;
 }
-if((typeof data29 == "number") && (isFinite(data29))){
-if(data29 < 1 || isNaN(data29)){
-const err93 = {instancePath:instancePath+"/limits/asyncQueueMax",schemaPath:"#/properties/limits/properties/asyncQueueMax/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data26.importSeconds !== undefined){
+let data29 = data26.importSeconds;
+if(!(((typeof data29 == "number") && (!(data29 % 1) && !isNaN(data29))) && (isFinite(data29)))){
+const err93 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1111,13 +1110,9 @@ vErrors.push(err93);
 }
 errors++;
 }
-}
-}
-if(data25.headersTimeoutSeconds !== undefined){
-let data30 = data25.headersTimeoutSeconds;
-if((typeof data30 == "number") && (isFinite(data30))){
-if(data30 > 600 || isNaN(data30)){
-const err94 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600},message:"must be <= 600"};
+if((typeof data29 == "number") && (isFinite(data29))){
+if(data29 > 600 || isNaN(data29)){
+const err94 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600},message:"must be <= 600"};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1126,8 +1121,8 @@ vErrors.push(err94);
 }
 errors++;
 }
-if(data30 < 0.1 || isNaN(data30)){
-const err95 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.1},message:"must be >= 0.1"};
+if(data29 < 1 || isNaN(data29)){
+const err95 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1137,8 +1132,11 @@ vErrors.push(err95);
 errors++;
 }
 }
-else {
-const err96 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+}
+if(data26.asyncQueueMax !== undefined){
+let data30 = data26.asyncQueueMax;
+if(!(((typeof data30 == "number") && (!(data30 % 1) && !isNaN(data30))) && (isFinite(data30)))){
+const err96 = {instancePath:instancePath+"/limits/asyncQueueMax",schemaPath:"#/properties/limits/properties/asyncQueueMax/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1147,12 +1145,9 @@ vErrors.push(err96);
 }
 errors++;
 }
-}
-if(data25.bodyReadSeconds !== undefined){
-let data31 = data25.bodyReadSeconds;
-if((typeof data31 == "number") && (isFinite(data31))){
-if(data31 > 3600 || isNaN(data31)){
-const err97 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600"};
+if((typeof data30 == "number") && (isFinite(data30))){
+if(data30 < 1 || isNaN(data30)){
+const err97 = {instancePath:instancePath+"/limits/asyncQueueMax",schemaPath:"#/properties/limits/properties/asyncQueueMax/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1161,8 +1156,13 @@ vErrors.push(err97);
 }
 errors++;
 }
-if(data31 < 0.1 || isNaN(data31)){
-const err98 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.1},message:"must be >= 0.1"};
+}
+}
+if(data26.headersTimeoutSeconds !== undefined){
+let data31 = data26.headersTimeoutSeconds;
+if((typeof data31 == "number") && (isFinite(data31))){
+if(data31 > 600 || isNaN(data31)){
+const err98 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600},message:"must be <= 600"};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1171,9 +1171,8 @@ vErrors.push(err98);
 }
 errors++;
 }
-}
-else {
-const err99 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data31 < 0.1 || isNaN(data31)){
+const err99 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.1},message:"must be >= 0.1"};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1183,10 +1182,8 @@ vErrors.push(err99);
 errors++;
 }
 }
-if(data25.uploadFileBytes !== undefined){
-let data32 = data25.uploadFileBytes;
-if(!(((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32))) && (isFinite(data32)))){
-const err100 = {instancePath:instancePath+"/limits/uploadFileBytes",schemaPath:"#/properties/limits/properties/uploadFileBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err100 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1195,9 +1192,12 @@ vErrors.push(err100);
 }
 errors++;
 }
+}
+if(data26.bodyReadSeconds !== undefined){
+let data32 = data26.bodyReadSeconds;
 if((typeof data32 == "number") && (isFinite(data32))){
-if(data32 < 1 || isNaN(data32)){
-const err101 = {instancePath:instancePath+"/limits/uploadFileBytes",schemaPath:"#/properties/limits/properties/uploadFileBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data32 > 3600 || isNaN(data32)){
+const err101 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600"};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1206,12 +1206,8 @@ vErrors.push(err101);
 }
 errors++;
 }
-}
-}
-if(data25.uploadTotalBytes !== undefined){
-let data33 = data25.uploadTotalBytes;
-if(!(((typeof data33 == "number") && (!(data33 % 1) && !isNaN(data33))) && (isFinite(data33)))){
-const err102 = {instancePath:instancePath+"/limits/uploadTotalBytes",schemaPath:"#/properties/limits/properties/uploadTotalBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data32 < 0.1 || isNaN(data32)){
+const err102 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.1},message:"must be >= 0.1"};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1220,9 +1216,9 @@ vErrors.push(err102);
 }
 errors++;
 }
-if((typeof data33 == "number") && (isFinite(data33))){
-if(data33 < 1 || isNaN(data33)){
-const err103 = {instancePath:instancePath+"/limits/uploadTotalBytes",schemaPath:"#/properties/limits/properties/uploadTotalBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+else {
+const err103 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1232,11 +1228,10 @@ vErrors.push(err103);
 errors++;
 }
 }
-}
-if(data25.uploadFiles !== undefined){
-let data34 = data25.uploadFiles;
-if(!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))){
-const err104 = {instancePath:instancePath+"/limits/uploadFiles",schemaPath:"#/properties/limits/properties/uploadFiles/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data26.uploadFileBytes !== undefined){
+let data33 = data26.uploadFileBytes;
+if(!(((typeof data33 == "number") && (!(data33 % 1) && !isNaN(data33))) && (isFinite(data33)))){
+const err104 = {instancePath:instancePath+"/limits/uploadFileBytes",schemaPath:"#/properties/limits/properties/uploadFileBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1245,9 +1240,9 @@ vErrors.push(err104);
 }
 errors++;
 }
-if((typeof data34 == "number") && (isFinite(data34))){
-if(data34 < 1 || isNaN(data34)){
-const err105 = {instancePath:instancePath+"/limits/uploadFiles",schemaPath:"#/properties/limits/properties/uploadFiles/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data33 == "number") && (isFinite(data33))){
+if(data33 < 1 || isNaN(data33)){
+const err105 = {instancePath:instancePath+"/limits/uploadFileBytes",schemaPath:"#/properties/limits/properties/uploadFileBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1258,9 +1253,10 @@ errors++;
 }
 }
 }
-}
-else {
-const err106 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data26.uploadTotalBytes !== undefined){
+let data34 = data26.uploadTotalBytes;
+if(!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))){
+const err106 = {instancePath:instancePath+"/limits/uploadTotalBytes",schemaPath:"#/properties/limits/properties/uploadTotalBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1269,12 +1265,9 @@ vErrors.push(err106);
 }
 errors++;
 }
-}
-if(data.tasks !== undefined){
-let data35 = data.tasks;
-if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
-if(data35.keepPerApi === undefined){
-const err107 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "keepPerApi"},message:"must have required property '"+"keepPerApi"+"'"};
+if((typeof data34 == "number") && (isFinite(data34))){
+if(data34 < 1 || isNaN(data34)){
+const err107 = {instancePath:instancePath+"/limits/uploadTotalBytes",schemaPath:"#/properties/limits/properties/uploadTotalBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1283,8 +1276,12 @@ vErrors.push(err107);
 }
 errors++;
 }
-if(data35.keepPerCronJob === undefined){
-const err108 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "keepPerCronJob"},message:"must have required property '"+"keepPerCronJob"+"'"};
+}
+}
+if(data26.uploadFiles !== undefined){
+let data35 = data26.uploadFiles;
+if(!(((typeof data35 == "number") && (!(data35 % 1) && !isNaN(data35))) && (isFinite(data35)))){
+const err108 = {instancePath:instancePath+"/limits/uploadFiles",schemaPath:"#/properties/limits/properties/uploadFiles/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1293,9 +1290,9 @@ vErrors.push(err108);
 }
 errors++;
 }
-for(const key6 in data35){
-if(!((key6 === "keepPerApi") || (key6 === "keepPerCronJob"))){
-const err109 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+if((typeof data35 == "number") && (isFinite(data35))){
+if(data35 < 1 || isNaN(data35)){
+const err109 = {instancePath:instancePath+"/limits/uploadFiles",schemaPath:"#/properties/limits/properties/uploadFiles/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1305,10 +1302,10 @@ vErrors.push(err109);
 errors++;
 }
 }
-if(data35.keepPerApi !== undefined){
-let data36 = data35.keepPerApi;
-if(!(((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36))) && (isFinite(data36)))){
-const err110 = {instancePath:instancePath+"/tasks/keepPerApi",schemaPath:"#/properties/tasks/properties/keepPerApi/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+}
+else {
+const err110 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1317,9 +1314,12 @@ vErrors.push(err110);
 }
 errors++;
 }
-if((typeof data36 == "number") && (isFinite(data36))){
-if(data36 < 1 || isNaN(data36)){
-const err111 = {instancePath:instancePath+"/tasks/keepPerApi",schemaPath:"#/properties/tasks/properties/keepPerApi/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data.tasks !== undefined){
+let data36 = data.tasks;
+if(data36 && typeof data36 == "object" && !Array.isArray(data36)){
+if(data36.keepPerApi === undefined){
+const err111 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "keepPerApi"},message:"must have required property '"+"keepPerApi"+"'"};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1328,12 +1328,8 @@ vErrors.push(err111);
 }
 errors++;
 }
-}
-}
-if(data35.keepPerCronJob !== undefined){
-let data37 = data35.keepPerCronJob;
-if(!(((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37))) && (isFinite(data37)))){
-const err112 = {instancePath:instancePath+"/tasks/keepPerCronJob",schemaPath:"#/properties/tasks/properties/keepPerCronJob/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data36.keepPerCronJob === undefined){
+const err112 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "keepPerCronJob"},message:"must have required property '"+"keepPerCronJob"+"'"};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1342,9 +1338,9 @@ vErrors.push(err112);
 }
 errors++;
 }
-if((typeof data37 == "number") && (isFinite(data37))){
-if(data37 < 1 || isNaN(data37)){
-const err113 = {instancePath:instancePath+"/tasks/keepPerCronJob",schemaPath:"#/properties/tasks/properties/keepPerCronJob/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+for(const key6 in data36){
+if(!((key6 === "keepPerApi") || (key6 === "keepPerCronJob"))){
+const err113 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1354,10 +1350,10 @@ vErrors.push(err113);
 errors++;
 }
 }
-}
-}
-else {
-const err114 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data36.keepPerApi !== undefined){
+let data37 = data36.keepPerApi;
+if(!(((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37))) && (isFinite(data37)))){
+const err114 = {instancePath:instancePath+"/tasks/keepPerApi",schemaPath:"#/properties/tasks/properties/keepPerApi/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1366,12 +1362,9 @@ vErrors.push(err114);
 }
 errors++;
 }
-}
-if(data.shutdown !== undefined){
-let data38 = data.shutdown;
-if(data38 && typeof data38 == "object" && !Array.isArray(data38)){
-if(data38.drainSeconds === undefined){
-const err115 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/required",keyword:"required",params:{missingProperty: "drainSeconds"},message:"must have required property '"+"drainSeconds"+"'"};
+if((typeof data37 == "number") && (isFinite(data37))){
+if(data37 < 1 || isNaN(data37)){
+const err115 = {instancePath:instancePath+"/tasks/keepPerApi",schemaPath:"#/properties/tasks/properties/keepPerApi/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1380,8 +1373,12 @@ vErrors.push(err115);
 }
 errors++;
 }
-if(data38.graceSeconds === undefined){
-const err116 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/required",keyword:"required",params:{missingProperty: "graceSeconds"},message:"must have required property '"+"graceSeconds"+"'"};
+}
+}
+if(data36.keepPerCronJob !== undefined){
+let data38 = data36.keepPerCronJob;
+if(!(((typeof data38 == "number") && (!(data38 % 1) && !isNaN(data38))) && (isFinite(data38)))){
+const err116 = {instancePath:instancePath+"/tasks/keepPerCronJob",schemaPath:"#/properties/tasks/properties/keepPerCronJob/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1390,9 +1387,9 @@ vErrors.push(err116);
 }
 errors++;
 }
-for(const key7 in data38){
-if(!((key7 === "drainSeconds") || (key7 === "graceSeconds"))){
-const err117 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+if((typeof data38 == "number") && (isFinite(data38))){
+if(data38 < 1 || isNaN(data38)){
+const err117 = {instancePath:instancePath+"/tasks/keepPerCronJob",schemaPath:"#/properties/tasks/properties/keepPerCronJob/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1402,11 +1399,10 @@ vErrors.push(err117);
 errors++;
 }
 }
-if(data38.drainSeconds !== undefined){
-let data39 = data38.drainSeconds;
-if((typeof data39 == "number") && (isFinite(data39))){
-if(data39 < 0 || isNaN(data39)){
-const err118 = {instancePath:instancePath+"/shutdown/drainSeconds",schemaPath:"#/properties/shutdown/properties/drainSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+}
+else {
+const err118 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1416,8 +1412,11 @@ vErrors.push(err118);
 errors++;
 }
 }
-else {
-const err119 = {instancePath:instancePath+"/shutdown/drainSeconds",schemaPath:"#/properties/shutdown/properties/drainSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data.shutdown !== undefined){
+let data39 = data.shutdown;
+if(data39 && typeof data39 == "object" && !Array.isArray(data39)){
+if(data39.drainSeconds === undefined){
+const err119 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/required",keyword:"required",params:{missingProperty: "drainSeconds"},message:"must have required property '"+"drainSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1426,12 +1425,8 @@ vErrors.push(err119);
 }
 errors++;
 }
-}
-if(data38.graceSeconds !== undefined){
-let data40 = data38.graceSeconds;
-if((typeof data40 == "number") && (isFinite(data40))){
-if(data40 < 0 || isNaN(data40)){
-const err120 = {instancePath:instancePath+"/shutdown/graceSeconds",schemaPath:"#/properties/shutdown/properties/graceSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data39.graceSeconds === undefined){
+const err120 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/required",keyword:"required",params:{missingProperty: "graceSeconds"},message:"must have required property '"+"graceSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1440,9 +1435,9 @@ vErrors.push(err120);
 }
 errors++;
 }
-}
-else {
-const err121 = {instancePath:instancePath+"/shutdown/graceSeconds",schemaPath:"#/properties/shutdown/properties/graceSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+for(const key7 in data39){
+if(!((key7 === "drainSeconds") || (key7 === "graceSeconds"))){
+const err121 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1452,9 +1447,11 @@ vErrors.push(err121);
 errors++;
 }
 }
-}
-else {
-const err122 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data39.drainSeconds !== undefined){
+let data40 = data39.drainSeconds;
+if((typeof data40 == "number") && (isFinite(data40))){
+if(data40 < 0 || isNaN(data40)){
+const err122 = {instancePath:instancePath+"/shutdown/drainSeconds",schemaPath:"#/properties/shutdown/properties/drainSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1464,10 +1461,8 @@ vErrors.push(err122);
 errors++;
 }
 }
-if(data.callTimeoutGraceMs !== undefined){
-let data41 = data.callTimeoutGraceMs;
-if(!(((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41))) && (isFinite(data41)))){
-const err123 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err123 = {instancePath:instancePath+"/shutdown/drainSeconds",schemaPath:"#/properties/shutdown/properties/drainSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1476,9 +1471,12 @@ vErrors.push(err123);
 }
 errors++;
 }
+}
+if(data39.graceSeconds !== undefined){
+let data41 = data39.graceSeconds;
 if((typeof data41 == "number") && (isFinite(data41))){
-if(data41 > 600000 || isNaN(data41)){
-const err124 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
+if(data41 < 0 || isNaN(data41)){
+const err124 = {instancePath:instancePath+"/shutdown/graceSeconds",schemaPath:"#/properties/shutdown/properties/graceSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1487,8 +1485,9 @@ vErrors.push(err124);
 }
 errors++;
 }
-if(data41 < 0 || isNaN(data41)){
-const err125 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+else {
+const err125 = {instancePath:instancePath+"/shutdown/graceSeconds",schemaPath:"#/properties/shutdown/properties/graceSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1499,11 +1498,8 @@ errors++;
 }
 }
 }
-if(data.cors !== undefined){
-let data42 = data.cors;
-if(data42 && typeof data42 == "object" && !Array.isArray(data42)){
-if(data42.allowOrigins === undefined){
-const err126 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowOrigins"},message:"must have required property '"+"allowOrigins"+"'"};
+else {
+const err126 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1512,8 +1508,11 @@ vErrors.push(err126);
 }
 errors++;
 }
-if(data42.allowCredentials === undefined){
-const err127 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowCredentials"},message:"must have required property '"+"allowCredentials"+"'"};
+}
+if(data.callTimeoutGraceMs !== undefined){
+let data42 = data.callTimeoutGraceMs;
+if(!(((typeof data42 == "number") && (!(data42 % 1) && !isNaN(data42))) && (isFinite(data42)))){
+const err127 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1522,8 +1521,9 @@ vErrors.push(err127);
 }
 errors++;
 }
-if(data42.allowHeaders === undefined){
-const err128 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowHeaders"},message:"must have required property '"+"allowHeaders"+"'"};
+if((typeof data42 == "number") && (isFinite(data42))){
+if(data42 > 600000 || isNaN(data42)){
+const err128 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1532,8 +1532,8 @@ vErrors.push(err128);
 }
 errors++;
 }
-if(data42.exposeHeaders === undefined){
-const err129 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "exposeHeaders"},message:"must have required property '"+"exposeHeaders"+"'"};
+if(data42 < 0 || isNaN(data42)){
+const err129 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1542,8 +1542,13 @@ vErrors.push(err129);
 }
 errors++;
 }
-if(data42.maxAgeSeconds === undefined){
-const err130 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "maxAgeSeconds"},message:"must have required property '"+"maxAgeSeconds"+"'"};
+}
+}
+if(data.cors !== undefined){
+let data43 = data.cors;
+if(data43 && typeof data43 == "object" && !Array.isArray(data43)){
+if(data43.allowOrigins === undefined){
+const err130 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowOrigins"},message:"must have required property '"+"allowOrigins"+"'"};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1552,9 +1557,8 @@ vErrors.push(err130);
 }
 errors++;
 }
-for(const key8 in data42){
-if(!(((((key8 === "allowOrigins") || (key8 === "allowCredentials")) || (key8 === "allowHeaders")) || (key8 === "exposeHeaders")) || (key8 === "maxAgeSeconds"))){
-const err131 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
+if(data43.allowCredentials === undefined){
+const err131 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowCredentials"},message:"must have required property '"+"allowCredentials"+"'"};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1563,16 +1567,8 @@ vErrors.push(err131);
 }
 errors++;
 }
-}
-if(data42.allowOrigins !== undefined){
-let data43 = data42.allowOrigins;
-if(Array.isArray(data43)){
-const len1 = data43.length;
-for(let i1=0; i1<len1; i1++){
-let data44 = data43[i1];
-if(typeof data44 === "string"){
-if(!pattern4.test(data44)){
-const err132 = {instancePath:instancePath+"/cors/allowOrigins/" + i1,schemaPath:"#/properties/cors/properties/allowOrigins/items/pattern",keyword:"pattern",params:{pattern: "^(\\*|https?://[^/\\s]+)$"},message:"must match pattern \""+"^(\\*|https?://[^/\\s]+)$"+"\""};
+if(data43.allowHeaders === undefined){
+const err132 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowHeaders"},message:"must have required property '"+"allowHeaders"+"'"};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1581,9 +1577,8 @@ vErrors.push(err132);
 }
 errors++;
 }
-}
-else {
-const err133 = {instancePath:instancePath+"/cors/allowOrigins/" + i1,schemaPath:"#/properties/cors/properties/allowOrigins/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data43.exposeHeaders === undefined){
+const err133 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "exposeHeaders"},message:"must have required property '"+"exposeHeaders"+"'"};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1592,10 +1587,8 @@ vErrors.push(err133);
 }
 errors++;
 }
-}
-}
-else {
-const err134 = {instancePath:instancePath+"/cors/allowOrigins",schemaPath:"#/properties/cors/properties/allowOrigins/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data43.maxAgeSeconds === undefined){
+const err134 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "maxAgeSeconds"},message:"must have required property '"+"maxAgeSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1604,10 +1597,9 @@ vErrors.push(err134);
 }
 errors++;
 }
-}
-if(data42.allowCredentials !== undefined){
-if(typeof data42.allowCredentials !== "boolean"){
-const err135 = {instancePath:instancePath+"/cors/allowCredentials",schemaPath:"#/properties/cors/properties/allowCredentials/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+for(const key8 in data43){
+if(!(((((key8 === "allowOrigins") || (key8 === "allowCredentials")) || (key8 === "allowHeaders")) || (key8 === "exposeHeaders")) || (key8 === "maxAgeSeconds"))){
+const err135 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1617,15 +1609,15 @@ vErrors.push(err135);
 errors++;
 }
 }
-if(data42.allowHeaders !== undefined){
-let data46 = data42.allowHeaders;
-if(Array.isArray(data46)){
-const len2 = data46.length;
-for(let i2=0; i2<len2; i2++){
-let data47 = data46[i2];
-if(typeof data47 === "string"){
-if(!pattern5.test(data47)){
-const err136 = {instancePath:instancePath+"/cors/allowHeaders/" + i2,schemaPath:"#/properties/cors/properties/allowHeaders/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\""};
+if(data43.allowOrigins !== undefined){
+let data44 = data43.allowOrigins;
+if(Array.isArray(data44)){
+const len1 = data44.length;
+for(let i1=0; i1<len1; i1++){
+let data45 = data44[i1];
+if(typeof data45 === "string"){
+if(!pattern4.test(data45)){
+const err136 = {instancePath:instancePath+"/cors/allowOrigins/" + i1,schemaPath:"#/properties/cors/properties/allowOrigins/items/pattern",keyword:"pattern",params:{pattern: "^(\\*|https?://[^/\\s]+)$"},message:"must match pattern \""+"^(\\*|https?://[^/\\s]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1636,7 +1628,7 @@ errors++;
 }
 }
 else {
-const err137 = {instancePath:instancePath+"/cors/allowHeaders/" + i2,schemaPath:"#/properties/cors/properties/allowHeaders/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err137 = {instancePath:instancePath+"/cors/allowOrigins/" + i1,schemaPath:"#/properties/cors/properties/allowOrigins/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1648,7 +1640,7 @@ errors++;
 }
 }
 else {
-const err138 = {instancePath:instancePath+"/cors/allowHeaders",schemaPath:"#/properties/cors/properties/allowHeaders/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err138 = {instancePath:instancePath+"/cors/allowOrigins",schemaPath:"#/properties/cors/properties/allowOrigins/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1658,15 +1650,9 @@ vErrors.push(err138);
 errors++;
 }
 }
-if(data42.exposeHeaders !== undefined){
-let data48 = data42.exposeHeaders;
-if(Array.isArray(data48)){
-const len3 = data48.length;
-for(let i3=0; i3<len3; i3++){
-let data49 = data48[i3];
-if(typeof data49 === "string"){
-if(!pattern5.test(data49)){
-const err139 = {instancePath:instancePath+"/cors/exposeHeaders/" + i3,schemaPath:"#/properties/cors/properties/exposeHeaders/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\""};
+if(data43.allowCredentials !== undefined){
+if(typeof data43.allowCredentials !== "boolean"){
+const err139 = {instancePath:instancePath+"/cors/allowCredentials",schemaPath:"#/properties/cors/properties/allowCredentials/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1676,8 +1662,15 @@ vErrors.push(err139);
 errors++;
 }
 }
-else {
-const err140 = {instancePath:instancePath+"/cors/exposeHeaders/" + i3,schemaPath:"#/properties/cors/properties/exposeHeaders/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data43.allowHeaders !== undefined){
+let data47 = data43.allowHeaders;
+if(Array.isArray(data47)){
+const len2 = data47.length;
+for(let i2=0; i2<len2; i2++){
+let data48 = data47[i2];
+if(typeof data48 === "string"){
+if(!pattern5.test(data48)){
+const err140 = {instancePath:instancePath+"/cors/allowHeaders/" + i2,schemaPath:"#/properties/cors/properties/allowHeaders/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1687,9 +1680,8 @@ vErrors.push(err140);
 errors++;
 }
 }
-}
 else {
-const err141 = {instancePath:instancePath+"/cors/exposeHeaders",schemaPath:"#/properties/cors/properties/exposeHeaders/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err141 = {instancePath:instancePath+"/cors/allowHeaders/" + i2,schemaPath:"#/properties/cors/properties/allowHeaders/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1699,10 +1691,9 @@ vErrors.push(err141);
 errors++;
 }
 }
-if(data42.maxAgeSeconds !== undefined){
-let data50 = data42.maxAgeSeconds;
-if(!(((typeof data50 == "number") && (!(data50 % 1) && !isNaN(data50))) && (isFinite(data50)))){
-const err142 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+else {
+const err142 = {instancePath:instancePath+"/cors/allowHeaders",schemaPath:"#/properties/cors/properties/allowHeaders/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1711,9 +1702,16 @@ vErrors.push(err142);
 }
 errors++;
 }
-if((typeof data50 == "number") && (isFinite(data50))){
-if(data50 > 86400 || isNaN(data50)){
-const err143 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
+}
+if(data43.exposeHeaders !== undefined){
+let data49 = data43.exposeHeaders;
+if(Array.isArray(data49)){
+const len3 = data49.length;
+for(let i3=0; i3<len3; i3++){
+let data50 = data49[i3];
+if(typeof data50 === "string"){
+if(!pattern5.test(data50)){
+const err143 = {instancePath:instancePath+"/cors/exposeHeaders/" + i3,schemaPath:"#/properties/cors/properties/exposeHeaders/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1722,8 +1720,9 @@ vErrors.push(err143);
 }
 errors++;
 }
-if(data50 < 0 || isNaN(data50)){
-const err144 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+else {
+const err144 = {instancePath:instancePath+"/cors/exposeHeaders/" + i3,schemaPath:"#/properties/cors/properties/exposeHeaders/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1734,9 +1733,8 @@ errors++;
 }
 }
 }
-}
 else {
-const err145 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err145 = {instancePath:instancePath+"/cors/exposeHeaders",schemaPath:"#/properties/cors/properties/exposeHeaders/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1746,14 +1744,61 @@ vErrors.push(err145);
 errors++;
 }
 }
-}
-else {
-const err146 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data43.maxAgeSeconds !== undefined){
+let data51 = data43.maxAgeSeconds;
+if(!(((typeof data51 == "number") && (!(data51 % 1) && !isNaN(data51))) && (isFinite(data51)))){
+const err146 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err146];
 }
 else {
 vErrors.push(err146);
+}
+errors++;
+}
+if((typeof data51 == "number") && (isFinite(data51))){
+if(data51 > 86400 || isNaN(data51)){
+const err147 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
+if(vErrors === null){
+vErrors = [err147];
+}
+else {
+vErrors.push(err147);
+}
+errors++;
+}
+if(data51 < 0 || isNaN(data51)){
+const err148 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err148];
+}
+else {
+vErrors.push(err148);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err149 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err149];
+}
+else {
+vErrors.push(err149);
+}
+errors++;
+}
+}
+}
+else {
+const err150 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err150];
+}
+else {
+vErrors.push(err150);
 }
 errors++;
 }
@@ -1803,7 +1848,8 @@ export const schema = {
         "url",
         "ref",
         "path",
-        "username"
+        "username",
+        "pollSeconds"
       ],
       "additionalProperties": false,
       "properties": {
@@ -1831,6 +1877,12 @@ export const schema = {
           "description": "Token for http(s) fetches; set it with GITFUNC_GIT_TOKEN.",
           "type": "string",
           "minLength": 1
+        },
+        "pollSeconds": {
+          "description": "Seconds between fetches of the ref when no webhook or reload request comes (0: off; always off when ref is a commit id).",
+          "type": "number",
+          "minimum": 0,
+          "maximum": 86400
         }
       }
     },

@@ -6,6 +6,7 @@ import { type AsyncApiDeps, registerAsyncApi } from './async-api.js';
 import { type CronApiDeps, registerCronApi } from './cron-api.js';
 import { type Readiness, registerHealthApi } from './health-api.js';
 import { type PushRemoteDeps, registerPushRemote } from './push-remote-api.js';
+import { registerReloadApi, type ReloadApiDeps } from './reload-api.js';
 import { sendApiError, startScope } from './respond.js';
 import { registerStatusApi, type StatusApiDeps } from './status-api.js';
 import { registerSyncApi, type SyncApiDeps } from './sync-api.js';
@@ -24,6 +25,7 @@ export interface AppDeps {
   webhook: WebhookApiDeps;
   /** Absent while the push remote is off. */
   pushRemote?: PushRemoteDeps;
+  reload: ReloadApiDeps;
 }
 
 /** The HTTP app: one register call per route family; unknown routes answer 404.41. */
@@ -47,5 +49,6 @@ export function createApp(deps: AppDeps): Polka {
   registerCronApi(app, deps.cron);
   registerWebhookApi(app, deps.webhook);
   if (deps.pushRemote) registerPushRemote(app, deps.pushRemote);
+  registerReloadApi(app, deps.reload);
   return app;
 }

@@ -1,4 +1,5 @@
 import type { Polka } from 'polka';
+import type { ReloadStatus } from '../revision/reload-status.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
 import type { WorkerPool } from '../runtime/pool.js';
 import type { CronScheduler } from '../schedule/cron-scheduler.js';
@@ -17,6 +18,8 @@ export interface StatusApiDeps {
   running(): { asyncTasks: number; cronRuns: number };
   /** How long the served revision took to fetch, build and warm, in ms. */
   loadMs(): number | undefined;
+  /** The reload pipeline: last fetch, commit being built, last failed commit with its errors. */
+  reload(): ReloadStatus;
 }
 
 function iso(ms: number | undefined): string | null {
@@ -50,6 +53,7 @@ export function registerStatusApi(app: Polka, deps: StatusApiDeps): void {
         })),
         queue: { asyncWaiting: deps.queue.depth(), ...deps.running() },
         pool: { workers: deps.pool.workers, backgroundSlots: deps.pool.backgroundSlots, ...deps.pool.stats() },
+        reload: deps.reload(),
       };
     }),
   );

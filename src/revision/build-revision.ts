@@ -11,7 +11,7 @@ import {
   resolveManifest,
 } from '../manifest/index.js';
 import type { FunctionCatalog, FunctionInfo } from '../runtime/function-info.js';
-import type { WorkerPool } from '../runtime/pool.js';
+import type { InspectOutcome, RevisionRef } from '../runtime/worker-protocol.cjs';
 import { cronJobSpecs } from '../schedule/cron-job-spec.js';
 import type { ApiEndpoint, Revision } from './revision.js';
 
@@ -19,8 +19,13 @@ import type { ApiEndpoint, Revision } from './revision.js';
 export const DEFAULT_SYNC_TIMEOUT_SECONDS = 35;
 export const DEFAULT_ASYNC_TIMEOUT_SECONDS = 3600;
 
+/** Imports a revision's scripts under a time limit (see ImportChecker). */
+export interface ScriptInspector {
+  inspect(revision: RevisionRef, deadlineMs: number): Promise<InspectOutcome>;
+}
+
 export interface BuildOptions {
-  pool: WorkerPool;
+  inspector: ScriptInspector;
   envAllow: readonly string[];
   processEnv: NodeJS.ProcessEnv;
   /** `check` turns unset secrets into warnings: a team's CI has none. */
@@ -29,8 +34,6 @@ export interface BuildOptions {
   syncTimeoutMaxSeconds: number;
   /** Time allowed to import every script. */
   importSeconds: number;
-  /** Revisions the pool must keep while this one is imported. */
-  live: readonly string[];
 }
 
 export interface BuildResult {
@@ -109,7 +112,7 @@ export async function buildRevision(commit: string, dir: string, options: BuildO
   const problems = [...loaded.problems, ...checkManifest(manifest), ...resolved.problems];
 
   const ref = { id: commit, dir, env: resolved.env };
-  const inspected = await options.pool.inspect(ref, [...new Set([...options.live, commit])], options.importSeconds * 1000);
+  const inspected = await options.inspector.inspect(ref, options.importSeconds * 1000);
   for (const problem of inspected.problems) problems.push({ ...problem, severity: 'error' });
 
   const catalog: FunctionCatalog = new Map(inspected.catalog.map((info: FunctionInfo) => [info.id, info]));

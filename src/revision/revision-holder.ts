@@ -7,6 +7,8 @@ import type { Revision } from './revision.js';
 export class RevisionHolder {
   private served: Revision | undefined;
   private readonly inUse = new Map<Revision, number>();
+  /** Commits being warmed: not served yet, but workers must not drop them. */
+  private readonly pinned = new Set<string>();
   private liveIds: string[] = [];
 
   /** The revision new calls go to, if one is loaded. */
@@ -39,6 +41,16 @@ export class RevisionHolder {
     if (revision !== this.served) this.updateLive();
   }
 
+  /** Keeps `commit` in `live()` while it is warmed, before it is swapped in. */
+  pin(commit: string): void {
+    this.pinned.add(commit);
+    this.updateLive();
+  }
+
+  unpin(commit: string): void {
+    if (this.pinned.delete(commit)) this.updateLive();
+  }
+
   /** Commit ids that some worker may still need. Same array until the set changes. */
   live(): string[] {
     return this.liveIds;
@@ -48,6 +60,7 @@ export class RevisionHolder {
     const ids = new Set<string>();
     if (this.served) ids.add(this.served.commit);
     for (const revision of this.inUse.keys()) ids.add(revision.commit);
+    for (const commit of this.pinned) ids.add(commit);
     this.liveIds = [...ids];
   }
 }

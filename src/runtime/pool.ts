@@ -135,11 +135,16 @@ export class WorkerPool {
     }
   }
 
-  /** Loads a revision into every worker, one warm task each. */
-  async warm(revision: RevisionRef, live: string[]): Promise<void> {
+  /**
+   * Loads a revision into every worker, one warm task each. With `everyWorker` false (a reload,
+   * while calls are served) no worker waits for the others: a free worker takes a task at once,
+   * and a worker busy with a long call loads the revision on its first call instead.
+   */
+  async warm(revision: RevisionRef, live: string[], everyWorker = true): Promise<void> {
     const barrier = new SharedArrayBuffer(4);
     const deadlineMs = Date.now() + WARM_DEADLINE_MS;
-    const task: WarmTask = { type: 'warm', revision, live, barrier, workers: this.options.workers, deadlineMs };
+    const workers = everyWorker ? this.options.workers : 1;
+    const task: WarmTask = { type: 'warm', revision, live, barrier, workers, deadlineMs };
     await Promise.all(Array.from({ length: this.options.workers }, () => this.piscina.run(task)));
   }
 
