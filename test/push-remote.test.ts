@@ -6,7 +6,7 @@
 // push repository.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -193,28 +193,40 @@ t.test("only git's smart HTTP is served: no dumb-protocol files", async (t) => {
   }
 });
 
-t.test('with GITFUNC_PUSH_TOKEN gitfunc serves its push repository and a push asks for a reload', async (t) => {
+t.test('with GITFUNC_PUSH_TOKEN gitfunc starts empty, and each git push to it deploys', async (t) => {
   const dataDir = tempDir(t, 'gitfunc-push-server-');
-  const funcs = await createWorkRepo(readTree(path.join(FIXTURES, 'callables')));
-  // Seeded before the start: the first revision is read from the bare repository in the data dir.
-  const bare = pushRepoDir(dataDir);
-  mkdirSync(bare, { recursive: true });
-  await runGit(bare, ['init', '--quiet', '--bare', '--initial-branch=main']);
-  await runGit(funcs.dir, ['push', '--quiet', bare, 'main']);
+  const source = readTree(path.join(FIXTURES, 'callables'));
+  const funcs = await createWorkRepo(source);
   const config = path.join(dataDir, 'settings.yaml');
   writeFileSync(config, 'pushRemote:\n  path: /funcs.git\n');
 
   const gitfunc = await startGitfunc(['--data-dir', dataDir, '--config', config], { GITFUNC_PUSH_TOKEN: TOKEN });
   t.teardown(() => gitfunc.close());
-  const hello = await fetch(`${gitfunc.url}/api/v1/al/hello/s?message=pushed`);
-  t.same(await hello.json(), { message: 'pushed' }, 'the seeded commit is served');
+  const before = await fetch(`${gitfunc.url}/api/v1/al/hello/s?message=x`);
+  t.equal(before.status, 503, 'nothing pushed yet: no revision to serve');
+  t.equal(((await before.json()) as { error: number }).error, 503.2);
 
-  const next = await funcs.commit({ 'calls/extra.py': 'z = 1\n' });
   const url = gitfunc.url.replace('http://', `http://deploy:${TOKEN}@`);
-  const pushed = await git(funcs.dir, ['push', `${url}/funcs.git`, 'main']);
-  t.equal(pushed.code, 0, pushed.stderr);
-  t.equal(await pushedCommit(bare, 'main'), next);
-  const deadline = Date.now() + 5000;
-  while (!gitfunc.logs.some((line) => line.msg === 'reload requested') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  t.match(gitfunc.logs.find((line) => line.msg === 'reload requested'), { reload: { source: 'push', commitHint: next } });
+  const waitForHello = async (expected: unknown): Promise<unknown> => {
+    const deadline = Date.now() + 60_000;
+    let body: unknown;
+    while (Date.now() < deadline) {
+      const res = await fetch(`${gitfunc.url}/api/v1/al/hello/s?message=pushed`);
+      body = res.status === 200 ? await res.json() : await res.text();
+      if (JSON.stringify(body) === JSON.stringify(expected)) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return body;
+  };
+  const first = await git(funcs.dir, ['push', `${url}/funcs.git`, 'main']);
+  t.equal(first.code, 0, first.stderr);
+  t.same(await waitForHello({ message: 'pushed' }), { message: 'pushed' }, 'the first push is served');
+
+  const basic = source['calls/basic.py']!.replace("return {'message': message}", "return {'message': message, 'v': 2}");
+  const next = await funcs.commit({ 'calls/basic.py': basic });
+  const second = await git(funcs.dir, ['push', `${url}/funcs.git`, 'main']);
+  t.equal(second.code, 0, second.stderr);
+  t.equal(await pushedCommit(pushRepoDir(dataDir), 'main'), next);
+  t.same(await waitForHello({ message: 'pushed', v: 2 }), { message: 'pushed', v: 2 }, 'the next push is served');
+  t.match(gitfunc.logs.find((line) => line.msg === 'revision served' && line.commit === next), { source: 'push' });
 });

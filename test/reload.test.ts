@@ -63,7 +63,8 @@ t.test('a burst of reload requests ends in one build of the newest commit', asyn
 });
 
 t.test('calls running during a swap finish on the revision they started on', async (t) => {
-  const slow = fetch(`${base}/api/v1/al/slow/s?seconds=3`).then(async (res) => ({ status: res.status, text: await res.text() }));
+  // Long enough for the reload to end first even on a loaded machine (it takes ~1 s alone).
+  const slow = fetch(`${base}/api/v1/al/slow/s?seconds=8`).then(async (res) => ({ status: res.status, text: await res.text() }));
   let slowDone = false;
   void slow.then(() => (slowDone = true));
   await waitUntil('running the slow call', async () => (await adminGet(base, '/api/v1/status')).pool.busyWorkers >= 1);
