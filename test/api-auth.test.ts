@@ -116,6 +116,27 @@ t.test('async APIs check auth before queueing', async (t) => {
   t.notOk('x-token' in record.returnValue.request.headers, 'the queued request keeps no credentials');
 });
 
+t.test('cache_result never answers a caller that fails the auth: auth is checked first', async (t) => {
+  const token = { 'X-Token': SECRETS.HEADER_TOKEN };
+  const first = await fetch(`${base}/api/v1/al/cached-by-header/s?x=1`, { headers: token });
+  t.same([first.status, await first.json()], [200, { kwargs: { x: '1' }, runs: 1 }]);
+  const hit = await fetch(`${base}/api/v1/al/cached-by-header/s?x=1`, { headers: token });
+  t.equal(hit.headers.get('x-dff-cache'), 'Cached', 'the same call with the credential is a hit');
+  t.same(await hit.json(), { kwargs: { x: '1' }, runs: 1 });
+
+  for (const [what, headers] of [
+    ['wrong token', { 'X-Token': 'wrong' }],
+    ['missing token', {}],
+  ] as const) {
+    const res = await call('/api/v1/al/cached-by-header/s?x=1', { headers });
+    assertRefused(t, res, what);
+    t.equal(res.headers.get('x-dff-cache'), null, `${what}: not answered from the cache`);
+    t.notMatch(JSON.stringify(res.body), /runs/, `${what}: nothing of the cached result`);
+  }
+  const after = await fetch(`${base}/api/v1/al/cached-by-header/s?x=1`, { headers: token });
+  t.same([after.headers.get('x-dff-cache'), await after.json()], ['Cached', { kwargs: { x: '1' }, runs: 1 }], 'the cache still serves the caller who passes');
+});
+
 t.test('secret values are masked in error bodies, task records and logs', async (t) => {
   const sync = await call('/api/v1/al/leak/s');
   t.equal(sync.status, 599);
