@@ -115,3 +115,15 @@ t.test("DFF.RESP_FILE of another call's upload folder is refused", async (t) => 
   await eventually(() => !existsSync(heldFolder), 'the held folder removed when its task ended');
   t.same(uploadFolders(), []);
 });
+
+t.test('a symlink a script makes in its own upload folder is not followed out of it', async (t) => {
+  // The folder is mounted read-write: the link is a real one on the host, so the server's
+  // resolved-path check is what stops it.
+  for (const target of ['/etc/hostname', path.join(REPO, 'gitfunc.yaml'), uploadsRoot]) {
+    const res = await fetch(`${base}/api/v1/al/send-link/s`, { method: 'POST', body: form({ target }, [['mine.txt', Buffer.from('mine')]]) });
+    const taskId = res.headers.get('x-task-id')!;
+    t.match(await refusedException(t, res), /^ResponseRefused: .* is outside the revision's resources\/ folder and the call's upload folder/, target);
+    t.notOk(existsSync(path.join(uploadsRoot, taskId)), 'its folder, link included, is gone');
+  }
+  t.same(uploadFolders(), []);
+});
