@@ -33,6 +33,15 @@ function assertRefused(t: Test, res: { status: number; body: any; headers: Heade
   t.equal(res.headers.get('x-task-id'), null, `${what}: no task ran`);
 }
 
+t.test('_DFF_HTTP_REQUEST is {method, url, headers, query, body, ip} of the call', async (t) => {
+  const res = await call('/api/v1/al/open/s?q=1', postJson({ x: 1 }, { 'x-kept': 'yes' }));
+  t.equal(res.status, 200);
+  const request = res.body.request;
+  t.same(Object.keys(request).sort(), ['body', 'headers', 'ip', 'method', 'query', 'url']);
+  t.match(request, { method: 'POST', url: '/api/v1/al/open/s?q=1', query: { q: '1' }, body: { x: 1 }, headers: { 'x-kept': 'yes' } });
+  t.match(request.ip, /^(::ffff:)?127\.0\.0\.1$/);
+});
+
 t.test('header fixedField: right, wrong, empty and missing credentials', async (t) => {
   const ok = await call('/api/v1/al/by-header/s?x=1', {
     headers: { 'X-Token': SECRETS.HEADER_TOKEN, authorization: 'Bearer other', cookie: 'session=abc', 'x-kept': 'yes' },
