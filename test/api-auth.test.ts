@@ -33,6 +33,15 @@ function assertRefused(t: Test, res: { status: number; body: any; headers: Heade
   t.equal(res.headers.get('x-task-id'), null, `${what}: no task ran`);
 }
 
+t.test('_DFF_HTTP_REQUEST is {method, url, headers, query, body, ip} of the call', async (t) => {
+  const res = await call('/api/v1/al/open/s?q=1', postJson({ x: 1 }, { 'x-kept': 'yes' }));
+  t.equal(res.status, 200);
+  const request = res.body.request;
+  t.same(Object.keys(request).sort(), ['body', 'headers', 'ip', 'method', 'query', 'url']);
+  t.match(request, { method: 'POST', url: '/api/v1/al/open/s?q=1', query: { q: '1' }, body: { x: 1 }, headers: { 'x-kept': 'yes' } });
+  t.match(request.ip, /^(::ffff:)?127\.0\.0\.1$/);
+});
+
 t.test('header fixedField: right, wrong, empty and missing credentials', async (t) => {
   const ok = await call('/api/v1/al/by-header/s?x=1', {
     headers: { 'X-Token': SECRETS.HEADER_TOKEN, authorization: 'Bearer other', cookie: 'session=abc', 'x-kept': 'yes' },
@@ -114,6 +123,27 @@ t.test('async APIs check auth before queueing', async (t) => {
   const record = await waitForTask(base, ok.body.data.id, ended);
   t.equal(record.status, 'success');
   t.notOk('x-token' in record.returnValue.request.headers, 'the queued request keeps no credentials');
+});
+
+t.test('cache_result never answers a caller that fails the auth: auth is checked first', async (t) => {
+  const token = { 'X-Token': SECRETS.HEADER_TOKEN };
+  const first = await fetch(`${base}/api/v1/al/cached-by-header/s?x=1`, { headers: token });
+  t.same([first.status, await first.json()], [200, { kwargs: { x: '1' }, runs: 1 }]);
+  const hit = await fetch(`${base}/api/v1/al/cached-by-header/s?x=1`, { headers: token });
+  t.equal(hit.headers.get('x-dff-cache'), 'Cached', 'the same call with the credential is a hit');
+  t.same(await hit.json(), { kwargs: { x: '1' }, runs: 1 });
+
+  for (const [what, headers] of [
+    ['wrong token', { 'X-Token': 'wrong' }],
+    ['missing token', {}],
+  ] as const) {
+    const res = await call('/api/v1/al/cached-by-header/s?x=1', { headers });
+    assertRefused(t, res, what);
+    t.equal(res.headers.get('x-dff-cache'), null, `${what}: not answered from the cache`);
+    t.notMatch(JSON.stringify(res.body), /runs/, `${what}: nothing of the cached result`);
+  }
+  const after = await fetch(`${base}/api/v1/al/cached-by-header/s?x=1`, { headers: token });
+  t.same([after.headers.get('x-dff-cache'), await after.json()], ['Cached', { kwargs: { x: '1' }, runs: 1 }], 'the cache still serves the caller who passes');
 });
 
 t.test('secret values are masked in error bodies, task records and logs', async (t) => {

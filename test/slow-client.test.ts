@@ -70,3 +70,17 @@ t.test('the server keeps serving, and a body sent in pieces within the limit is 
   t.match(result.answer, /"kwargs":\{"x":1\}/);
   t.equal((await fetch(`${gitfunc.url}/api/v1/al/open/s?x=1`)).status, 200);
 });
+
+t.test('the limits bound reading the request, not the call: a call longer than both is answered', async (t) => {
+  const seconds = (HEADERS_SECONDS + BODY_SECONDS) * 2;
+  const started = performance.now();
+  const get = await fetch(`${gitfunc.url}/api/v1/al/nap/s?seconds=${seconds}`);
+  t.same([get.status, await get.json()], [200, { slept: seconds }]);
+  t.ok(performance.now() - started >= seconds * 1000, 'it really ran that long');
+  const post = await fetch(`${gitfunc.url}/api/v1/al/nap/s`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ seconds }),
+  });
+  t.same([post.status, await post.json()], [200, { slept: seconds }], 'a call with a body too');
+});

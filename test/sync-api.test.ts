@@ -69,6 +69,14 @@ t.test('JSON forms keep types, query and form values are strings', async (t) => 
   t.same(post.body, kwargs);
   const simplified = await callJson('/api/v1/al/echo/s?n=1&flag=true');
   t.same(simplified.body, { n: '1', flag: 'true' });
+  const postedJson = await callJson('/api/v1/al/echo/s', postJson(kwargs));
+  t.same(postedJson.body, kwargs, 'a simplified JSON body keeps its types');
+  const postedForm = await callJson('/api/v1/al/echo/s', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'n=1&flag=true',
+  });
+  t.same(postedForm.body, { n: '1', flag: 'true' }, 'form values are strings');
 });
 
 t.test('non-JSON bodies reach the function as text or base64', async (t) => {
@@ -112,6 +120,17 @@ t.test('manifest kwargs: INPUT_BY_CALLER, fixed values, undeclared keys', async 
   const extra = await callJson('/api/v1/al/fixed', postJson({ kwargs: { other: 1 } }));
   t.equal(extra.body.error, 400.43);
   t.match(extra.body.message, /Unexpected kwargs field 'other'/);
+});
+
+t.test('a sync call waits at most 180 s, whatever the API declares', async (t) => {
+  // The manifest says 600 s: the API's timeout is capped, so options.timeout may not pass 180.
+  const options = (timeout: number): string => `options=${encodeURIComponent(JSON.stringify({ timeout }))}`;
+  const kwargs = `kwargs=${encodeURIComponent('{"seconds":0}')}`;
+  const atCap = await call(`/api/v1/al/slow-declared?${kwargs}&${options(180)}`);
+  t.same([atCap.status, atCap.text], [200, 'rested']);
+  const overCap = await callJson(`/api/v1/al/slow-declared?${kwargs}&${options(181)}`);
+  t.same([overCap.status, overCap.body.error], [400, 400.43]);
+  t.match(overCap.body.message, /at most 180$/);
 });
 
 t.test('bad requests answer 400.43 and never echo the body', async (t) => {
