@@ -100,6 +100,7 @@ t.test('environment variables override the defaults', async (t) => {
     ref: 'prod',
     path: 'services/funcs',
     username: 'x-access-token',
+    pollSeconds: 60,
     token: '***',
   });
   t.match(redactedSettings(settings), { adminToken: '***', webhookSecret: '***' });
@@ -283,10 +284,16 @@ t.test('the new settings are checked in config files too', async (t) => {
   );
 });
 
+t.test('repo.pollSeconds comes from the environment or a flag', async (t) => {
+  t.equal(loadSettings({ argv: [], env: { GITFUNC_POLL_SECONDS: '0' }, cwd: '/srv' }).repo.pollSeconds, 0);
+  t.equal(loadSettings({ argv: ['--poll-seconds', '2.5'], env: { GITFUNC_POLL_SECONDS: '0' }, cwd: '/srv' }).repo.pollSeconds, 2.5);
+  t.match(configError([], { GITFUNC_POLL_SECONDS: '-1' }), /invalid setting repo.pollSeconds \(from GITFUNC_POLL_SECONDS\): must be a number between 0 and 86400, got -1/);
+});
+
 t.test('unknown flags and stray arguments are errors', async (t) => {
   t.equal(
     configError(['--prot', '80']),
-    'unknown option --prot (known: --port, --host, --repo, --ref, --path, --data-dir, --workers, --env-allow, --log-level, --config)',
+    'unknown option --prot (known: --port, --host, --repo, --ref, --path, --poll-seconds, --data-dir, --workers, --env-allow, --log-level, --config)',
   );
   t.match(configError(['--admin-token', 'x']), /^unknown option --admin-token /, 'secrets have no flags');
   t.equal(configError(['--port']), 'option --port needs a value');

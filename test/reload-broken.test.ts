@@ -78,6 +78,14 @@ t.test('a module-level sleep past the limit has the import worker replaced', asy
   await expectFailed(t, commit, outcome, [{ file: '*.py', message: /did not stop when interrupted/ }]);
 });
 
+t.test('a module-level allocation past memory fails the commit, and the import worker is replaced', async (t) => {
+  // 2**29 list slots are more than a 32-bit interpreter can address: MemoryError at once.
+  const source = versionRepo('v1')['demo/v.py']!.replace('import time\n', 'import time\nHOARD = [0] * (2 ** 29)\n');
+  const { commit, outcome } = await pushAndReload({ 'demo/v.py': source }, 'huge allocation');
+  await expectFailed(t, commit, outcome, [{ file: 'demo/v.py', line: 2, message: /^MemoryError/ }]);
+  t.ok(gitfunc.logs.some((line) => line.msg === 'an import ran out of memory: replacing the import check worker'));
+});
+
 t.test('a failed commit is not rebuilt by polls or webhooks, only by a manual reload', async (t) => {
   const { commit, outcome } = await pushAndReload({ 'demo/v.py': 'def broken(:\n' }, 'broken again');
   t.match(outcome, { result: 'failed', commit });

@@ -18,6 +18,7 @@ const gitfunc = await startGitfunc(['--repo', git.url('funcs'), '--ref', 'main',
 });
 t.teardown(() => gitfunc.close());
 const base = gitfunc.url;
+const first = await work.head();
 
 /** Commits `version` and publishes it on the git server (a `git push`). */
 async function push(version: string): Promise<string> {
@@ -41,7 +42,7 @@ t.test('a pushed commit serves after POST /api/v1/reload', async (t) => {
   await push('v3');
   const accepted = await postReload(base, false);
   t.equal(accepted.status, 202, 'without wait the request is accepted at once');
-  t.match(accepted.data, { accepted: true, reload: { lastRequest: { source: 'manual' } } });
+  t.match(accepted.data, { accepted: true, reload: { ref: 'main', lastRequest: { source: 'manual' } } });
   await waitUntil('serving v3', async () => (await servedVersion(base)) === 'v3');
 });
 
@@ -75,6 +76,12 @@ t.test('calls running during a swap finish on the revision they started on', asy
   t.notOk(slowDone, 'the swap did not wait for the running call');
   t.equal(await servedVersion(base), 'v5', 'new calls run the new commit at once');
   t.same(await slow, { status: 200, text: 'v4' }, 'the running call finished on the old revision');
+});
+
+t.test('old revision directories are removed, the newest kept', async (t) => {
+  const removals = gitfunc.logs.filter((line) => line.msg === 'old revision directories removed').flatMap((line) => line.removed as string[]);
+  t.ok(removals.includes(first), 'the first commit, no longer served, is gone');
+  t.notOk(removals.includes(await work.head()), 'the served one stays');
 });
 
 t.test('the reload endpoint is an admin endpoint', async (t) => {

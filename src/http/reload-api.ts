@@ -3,7 +3,7 @@ import type { Polka, Request } from 'polka';
 import type { Reloader } from '../revision/reloader.js';
 import type { AdminCheck } from './admin-route.js';
 import { ApiError, ApiErrors } from './api-error.js';
-import { sendApiError, sendBody, startScope } from './respond.js';
+import { type RequestScope, sendApiError, sendBody, startScope } from './respond.js';
 
 export interface ReloadApiDeps {
   check: AdminCheck;
@@ -18,7 +18,8 @@ function wantsWait(req: Request): boolean {
   throw new ApiError(ApiErrors.badRequest, 'wait must be 1, true, 0 or false');
 }
 
-function sendJson(res: ServerResponse, scope: ReturnType<typeof startScope>, status: number, data: unknown): void {
+/** A DFF-style success body whose `error` is the HTTP status (200, or 202 for an accepted reload). */
+function sendJson(res: ServerResponse, scope: RequestScope, status: number, data: unknown): void {
   const body = JSON.stringify({ ok: true, error: status, message: '', data });
   sendBody(res, scope, status, 'application/json; charset=utf-8', body);
 }

@@ -25,6 +25,8 @@ export interface FailedCommit {
 
 /** The reload pipeline as `GET /api/v1/status` shows it (`reload`). */
 export interface ReloadStatus {
+  /** The branch, tag or commit id followed. */
+  ref: string;
   state: 'idle' | 'fetching' | 'building';
   /** The commit being built right now. */
   buildingCommit: string | null;

@@ -128,6 +128,7 @@ export class Reloader implements ReloadTrigger {
   status(): ReloadStatus {
     const hint = this.lastRequest?.commitHint;
     return {
+      ref: this.deps.source.ref,
       state: this.state,
       buildingCommit: this.buildingCommit ?? null,
       lastFetchAt: iso(this.lastFetchAt),
