@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { BridgeServer, isBridgeHello } from './bridge/bridge-server.js';
 import { type CallLane, CallDispatcher, type CallResult, type DispatcherStats } from './call-dispatcher.js';
 import { armDeadlineAtStart } from './deadline.js';
+import { blockCodeGenerationInNewContexts, WORKER_ISOLATION_OPTIONS } from './worker-isolation.js';
 // Default import: named imports of a CommonJS module depend on the loader detecting them.
 import taskState from './task-state.cjs';
 import type {
@@ -58,7 +59,9 @@ export class WorkerPool {
   ) {
     this.backgroundSlots = backgroundSlotsFor(options.workers);
     this.bridge = new BridgeServer(logger);
+    blockCodeGenerationInNewContexts();
     this.piscina = new Piscina({
+      ...WORKER_ISOLATION_OPTIONS,
       filename: WORKER_FILE.href,
       minThreads: options.workers,
       maxThreads: options.workers,

@@ -11,6 +11,7 @@ import { loadPyodide } from 'pyodide';
 import type { PyodideInterface } from 'pyodide';
 import type { PyCallable, PyProxy } from 'pyodide/ffi';
 import { createBridgeClient } from './bridge/bridge-client.cjs';
+import { assertNoCodeGeneration, lockDown, refuseHostModules, SANDBOX_JS_GLOBALS } from './sandbox.cjs';
 import { INTERRUPT_SLOT, TASK_STATE_BYTES, THREAD_SLOT } from './task-state.cjs';
 import type {
   CallBatchTask,
@@ -48,7 +49,8 @@ let lastLiveArray: string[] | undefined;
 const loadedRevisions = new Set<string>();
 
 async function startRuntime(): Promise<Runtime> {
-  const pyodide = await loadPyodide({ stdout: () => {}, stderr: () => {} });
+  assertNoCodeGeneration();
+  const pyodide = await loadPyodide({ jsglobals: SANDBOX_JS_GLOBALS, stdout: () => {}, stderr: () => {} });
   pyodide.FS.mkdirTree(PYTHON_HOME);
   for (const file of fs.readdirSync(PYTHON_DIR)) {
     if (file.endsWith('.py')) pyodide.FS.writeFile(`${PYTHON_HOME}/${file}`, fs.readFileSync(path.join(PYTHON_DIR, file)));
@@ -65,6 +67,8 @@ async function startRuntime(): Promise<Runtime> {
     }),
   );
   const module = pyodide.pyimport('gitfunc_runtime') as PyProxy & Record<string, PyCallable>;
+  lockDown(pyodide);
+  refuseHostModules();
   return {
     pyodide,
     loadRevision: module.load_revision,
