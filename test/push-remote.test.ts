@@ -208,7 +208,8 @@ t.test('with GITFUNC_PUSH_TOKEN gitfunc starts empty, and each git push to it de
 
   const url = gitfunc.url.replace('http://', `http://deploy:${TOKEN}@`);
   const waitForHello = async (expected: unknown): Promise<unknown> => {
-    const deadline = Date.now() + 60_000;
+    // The first build also waits for the import-check worker's interpreter: slow on a loaded machine.
+    const deadline = Date.now() + 180_000;
     let body: unknown;
     while (Date.now() < deadline) {
       const res = await fetch(`${gitfunc.url}/api/v1/al/hello/s?message=pushed`);
