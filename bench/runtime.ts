@@ -101,7 +101,8 @@ async function recoveryMs(snapshot: boolean): Promise<number> {
     cwd: ROOT,
   });
   const server = await startServer(settings, { logger: createLogger('error', new Writable({ write: (_c, _e, done) => done() })) });
-  const ask = async (): Promise<string> => (await (await fetch(`${server.url}/api/v1/al/worker/s?hold=0.05`)).json()) as string;
+  // A plain string result is answered as text.
+  const ask = async (): Promise<string> => (await fetch(`${server.url}/api/v1/al/worker/s?hold=0.05`)).text();
   const before = new Set<string>();
   while (before.size < 2) for (const w of await Promise.all([ask(), ask()])) before.add(w);
   // The pool's threads are private: reached here on purpose, as a crash would reach them.
@@ -136,7 +137,9 @@ try {
   const first = await serve(2, true); // builds the snapshot into this run's own dir
   await stop(first);
   const cold = await startTimes(false);
+  process.stderr.write(`no snapshot: ${cold.map(fmt).join(', ')}\n`);
   const warm = await startTimes(true);
+  process.stderr.write(`snapshot: ${warm.map(fmt).join(', ')}\n`);
   const recoveryCold = await recoveryMs(false);
   const recoveryWarm = await recoveryMs(true);
   const rss2 = await rssWith(2);
