@@ -3,4 +3,5 @@ import { cpSync } from 'node:fs';
 
 cpSync('src/runtime/python', 'dist/runtime/python', { recursive: true, filter: (src) => !src.includes('__pycache__') });
 cpSync('src/runtime/worker-entry.cjs', 'dist/runtime/worker-entry.cjs');
+cpSync('src/runtime/snapshot/build-entry.cjs', 'dist/runtime/snapshot/build-entry.cjs');
 cpSync('src/tasks/sqlite/record-thread-entry.mjs', 'dist/tasks/sqlite/record-thread-entry.mjs');

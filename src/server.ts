@@ -26,6 +26,7 @@ import { Reloader } from './revision/reloader.js';
 import { RevisionHolder } from './revision/revision-holder.js';
 import { ImportChecker } from './runtime/import-checker.js';
 import { WorkerPool } from './runtime/pool.js';
+import { InterpreterSnapshot } from './runtime/snapshot/snapshot-cache.js';
 import { CronRunner } from './schedule/cron-runner.js';
 import { CronScheduler } from './schedule/cron-scheduler.js';
 import { type Clock, systemClock } from './schedule/fire-times.js';
@@ -89,8 +90,15 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     lock.release();
     throw error;
   }
+  // Found or built in the background; the workers wait for it, the server listens meanwhile.
+  const snapshot = new InterpreterSnapshot(settings.snapshot, logger);
   const pool = new WorkerPool(
-    { workers: settings.workers, timeoutGraceMs: settings.callTimeoutGraceMs, maxQueue: settings.workers * QUEUE_PER_WORKER },
+    {
+      workers: settings.workers,
+      timeoutGraceMs: settings.callTimeoutGraceMs,
+      maxQueue: settings.workers * QUEUE_PER_WORKER,
+      snapshot: snapshot.source,
+    },
     logger,
   );
   registerCacheOps(pool.bridge, new MemoryCacheStore(CACHE_LIMITS, systemClock));
@@ -128,7 +136,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   const cronRunner = new CronRunner({ holder, invoker, records, logger });
   const scheduler = new CronScheduler({ ledger: storage.cronLedger, clock: systemClock, logger, run: (fire) => cronRunner.runFire(fire) });
   // Scripts of a new commit are first imported here, apart from the workers serving calls.
-  const inspector = new ImportChecker({ timeoutGraceMs: settings.callTimeoutGraceMs }, logger);
+  const inspector = new ImportChecker({ timeoutGraceMs: settings.callTimeoutGraceMs, snapshot: snapshot.source }, logger);
   const reloader = new Reloader({
     source: { ...settings.repo, dataDir: settings.dataDir },
     pollSeconds: settings.repo.pollSeconds,
@@ -218,7 +226,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     uploadFolders.stopSweeping();
     void asyncRunner.stop(0);
     void cronRunner.drain(0);
-    await Promise.all([pool.close(), inspector.close()]);
+    await Promise.all([pool.close(), inspector.close(), snapshot.close()]);
     await records.flush();
     await storage.close();
     lock.release();

@@ -33,6 +33,7 @@ t.test('defaults from config/default.yaml', async (t) => {
     repo: { url: '/srv/app/functions.example', ref: 'main', path: '', username: 'x-access-token', pollSeconds: 60 },
     dataDir: '/srv/app/.gitfunc-data',
     workers: 2,
+    snapshot: { enabled: true, dir: '/srv/app/.gitfunc-data/cache' },
     envAllow: [],
     webhook: { path: '/api/v1/webhooks/git', maxBodyBytes: 1048576, allowUnsigned: false },
     pushRemote: { enabled: false, path: '/repo.git', maxPushBytes: 104857600 },

@@ -81,6 +81,10 @@ export function loadSettings(options: LoadSettingsOptions): Settings {
         : resolveRepoUrl(settings.repo.url, options.cwd, sourceOf('repo.url')),
     },
     dataDir,
+    snapshot: {
+      ...settings.snapshot,
+      dir: settings.snapshot.dir === '' ? path.join(dataDir, 'cache') : path.resolve(options.cwd, settings.snapshot.dir),
+    },
     envAllow: [...new Set(settings.envAllow)],
     pushRemote,
   });

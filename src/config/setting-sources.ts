@@ -26,6 +26,7 @@ export const ENV_SETTINGS: Readonly<Record<string, Override>> = Object.freeze({
   GITFUNC_POLL_SECONDS: { setting: 'repo.pollSeconds', kind: 'number' },
   GITFUNC_DATA_DIR: { setting: 'dataDir', kind: 'string' },
   GITFUNC_WORKERS: { setting: 'workers', kind: 'integer' },
+  GITFUNC_SNAPSHOT_DIR: { setting: 'snapshot.dir', kind: 'string' },
   GITFUNC_ENV_ALLOW: { setting: 'envAllow', kind: 'list' },
   GITFUNC_ADMIN_TOKEN: { setting: 'adminToken', kind: 'string' },
   GITFUNC_WEBHOOK_SECRET: { setting: 'webhookSecret', kind: 'string' },
@@ -54,6 +55,7 @@ export const FLAG_SETTINGS: Readonly<Record<string, Override>> = Object.freeze({
   'poll-seconds': { setting: 'repo.pollSeconds', kind: 'number' },
   'data-dir': { setting: 'dataDir', kind: 'string' },
   workers: { setting: 'workers', kind: 'integer' },
+  'snapshot-dir': { setting: 'snapshot.dir', kind: 'string' },
   'env-allow': { setting: 'envAllow', kind: 'list' },
   'log-level': { setting: 'log.level', kind: 'string' },
 });

@@ -35,6 +35,12 @@ export interface Settings {
   /** Absolute. */
   readonly dataDir: string;
   readonly workers: number;
+  /** The interpreter snapshot workers start from (runtime/snapshot/). */
+  readonly snapshot: {
+    readonly enabled: boolean;
+    /** Absolute; `<dataDir>/cache` unless set. */
+    readonly dir: string;
+  };
   /** Environment names the manifest may read with `${NAME}`; never GITFUNC_*. */
   readonly envAllow: readonly string[];
   /** Without it the admin endpoints answer 403. */

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://gitfunc.dev/schemas/gitfunc-settings.json","title":"gitfunc server settings","description":"config/default.yaml, then an optional --config file, then GITFUNC_* environment variables, then CLI flags.","type":"object","required":["host","port","repo","dataDir","workers","envAllow","webhook","pushRemote","log","limits","tasks","shutdown","callTimeoutGraceMs","cors"],"additionalProperties":false,"properties":{"host":{"description":"Address the HTTP server listens on.","type":"string","minLength":1},"port":{"description":"Port the HTTP server listens on (0: any free port).","type":"integer","minimum":0,"maximum":65535},"repo":{"type":"object","required":["url","ref","path","username","pollSeconds"],"additionalProperties":false,"properties":{"url":{"description":"The functions repository: an http(s) URL, or a local directory.","type":"string","minLength":1},"ref":{"description":"Branch (or tag) to serve.","type":"string","minLength":1},"path":{"description":"Folder inside the repository that holds gitfunc.yaml ('' for the root).","type":"string","pattern":"^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$"},"username":{"description":"User name sent with the token over http(s).","type":"string","minLength":1},"token":{"description":"Token for http(s) fetches; set it with GITFUNC_GIT_TOKEN.","type":"string","minLength":1},"pollSeconds":{"description":"Seconds between fetches of the ref when no webhook or reload request comes (0: off; always off when ref is a commit id).","type":"number","minimum":0,"maximum":86400}}},"dataDir":{"description":"Where revisions, task records and uploads are kept.","type":"string","minLength":1},"workers":{"description":"Python worker threads (each holds one Pyodide interpreter).","type":"integer","minimum":1,"maximum":256},"envAllow":{"description":"Environment variable names the manifest may read with ${NAME}. GITFUNC_* names never resolve.","type":"array","items":{"type":"string","pattern":"^(?!GITFUNC_)[A-Za-z_][A-Za-z0-9_]*$"}},"adminToken":{"description":"Bearer token for the admin endpoints; without it they answer 403.","type":"string","minLength":1},"webhookSecret":{"description":"Secret that signs push webhooks.","type":"string","minLength":1},"webhook":{"type":"object","required":["path","maxBodyBytes","allowUnsigned"],"additionalProperties":false,"properties":{"path":{"description":"Path of the push webhook endpoint.","type":"string","pattern":"^/[^?#\\s]*$"},"maxBodyBytes":{"description":"Largest webhook body accepted, in bytes; larger ones are refused with 413 before they are read.","type":"integer","minimum":1},"allowUnsigned":{"description":"DANGEROUS: accept webhooks without a signature while no webhookSecret is set. Anyone who can reach the server can then make it fetch and reload.","type":"boolean"}}},"pushRemote":{"type":"object","required":["enabled","path","maxPushBytes"],"additionalProperties":false,"properties":{"enabled":{"description":"Serve a git remote to push the functions to; setting pushRemote.token turns it on too.","type":"boolean"},"path":{"description":"URL path of the push remote, e.g. /repo.git.","type":"string","pattern":"^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$"},"token":{"description":"Password of the push remote (HTTP Basic, any user name); set it with GITFUNC_PUSH_TOKEN.","type":"string","minLength":1},"maxPushBytes":{"description":"Largest pack one push may send, in bytes (git's receive.maxInputSize).","type":"integer","minimum":1}}},"log":{"type":"object","required":["level"],"additionalProperties":false,"properties":{"level":{"enum":["trace","debug","info","warn","error","fatal","silent"]}}},"limits":{"type":"object","required":["bodyBytes","syncTimeoutMaxSeconds","importSeconds","asyncQueueMax","headersTimeoutSeconds","bodyReadSeconds","uploadFileBytes","uploadTotalBytes","uploadFiles"],"additionalProperties":false,"properties":{"bodyBytes":{"description":"Largest request body accepted, in bytes (413.1); for a multipart upload, the size of its text fields.","type":"integer","minimum":1},"syncTimeoutMaxSeconds":{"description":"Cap on the timeout of a sync call, in seconds.","type":"integer","minimum":1,"maximum":3600},"importSeconds":{"description":"Time allowed to import every script of a revision; past it the revision fails to load.","type":"integer","minimum":1,"maximum":600},"asyncQueueMax":{"description":"Async tasks that may wait in the durable queue; past it new async calls are refused with 429.47.","type":"integer","minimum":1},"headersTimeoutSeconds":{"description":"Time a client has to send the request line and headers; past it the server answers 408 and closes the connection.","type":"number","minimum":0.1,"maximum":600},"bodyReadSeconds":{"description":"Time a client has, after the headers, to send the whole body; past it the server answers 408 and closes the connection.","type":"number","minimum":0.1,"maximum":3600},"uploadFileBytes":{"description":"Largest uploaded file, in bytes; a larger one is refused with 413.2 as soon as it passes the limit.","type":"integer","minimum":1},"uploadTotalBytes":{"description":"Largest total of the files of one upload, in bytes; past it the upload is refused with 413.1.","type":"integer","minimum":1},"uploadFiles":{"description":"Most files in one upload; more are refused with 413.3.","type":"integer","minimum":1}}},"tasks":{"type":"object","required":["keepPerApi","keepPerCronJob"],"additionalProperties":false,"properties":{"keepPerApi":{"description":"Task records kept per sync/async API; older finished ones are trimmed.","type":"integer","minimum":1},"keepPerCronJob":{"description":"Task records kept per cron job; older finished ones are trimmed.","type":"integer","minimum":1}}},"shutdown":{"type":"object","required":["drainSeconds","graceSeconds"],"additionalProperties":false,"properties":{"drainSeconds":{"description":"On SIGTERM, /readyz answers 503 at once while the server keeps serving this long, then stops accepting.","type":"number","minimum":0},"graceSeconds":{"description":"After the server stops accepting, how long in-flight calls may take to finish before the process exits anyway.","type":"number","minimum":0}}},"callTimeoutGraceMs":{"description":"After a call's timeout, how long an interrupted worker may take to stop before it is terminated.","type":"integer","minimum":0,"maximum":600000},"cors":{"description":"CORS headers of the function APIs (/api/v1/al, /sync, /bat, /async); admin routes never send them.","type":"object","required":["allowOrigins","allowCredentials","allowHeaders","exposeHeaders","maxAgeSeconds"],"additionalProperties":false,"properties":{"allowOrigins":{"description":"Origins allowed to call from a browser: '*' for any, or exact origins such as https://app.example.com. Empty: no CORS headers.","type":"array","items":{"type":"string","pattern":"^(\\*|https?://[^/\\s]+)$"}},"allowCredentials":{"description":"Send Access-Control-Allow-Credentials (cookies, Basic auth from the browser); the caller's origin is then echoed instead of '*'.","type":"boolean"},"allowHeaders":{"description":"Request headers a browser may send; the header fields of the API's own auth are added to each preflight answer.","type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"}},"exposeHeaders":{"description":"Response headers a browser script may read.","type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"}},"maxAgeSeconds":{"description":"How long a browser may cache a preflight answer.","type":"integer","minimum":0,"maximum":86400}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://gitfunc.dev/schemas/gitfunc-settings.json","title":"gitfunc server settings","description":"config/default.yaml, then an optional --config file, then GITFUNC_* environment variables, then CLI flags.","type":"object","required":["host","port","repo","dataDir","workers","snapshot","envAllow","webhook","pushRemote","log","limits","tasks","shutdown","callTimeoutGraceMs","cors"],"additionalProperties":false,"properties":{"host":{"description":"Address the HTTP server listens on.","type":"string","minLength":1},"port":{"description":"Port the HTTP server listens on (0: any free port).","type":"integer","minimum":0,"maximum":65535},"repo":{"type":"object","required":["url","ref","path","username","pollSeconds"],"additionalProperties":false,"properties":{"url":{"description":"The functions repository: an http(s) URL, or a local directory.","type":"string","minLength":1},"ref":{"description":"Branch (or tag) to serve.","type":"string","minLength":1},"path":{"description":"Folder inside the repository that holds gitfunc.yaml ('' for the root).","type":"string","pattern":"^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$"},"username":{"description":"User name sent with the token over http(s).","type":"string","minLength":1},"token":{"description":"Token for http(s) fetches; set it with GITFUNC_GIT_TOKEN.","type":"string","minLength":1},"pollSeconds":{"description":"Seconds between fetches of the ref when no webhook or reload request comes (0: off; always off when ref is a commit id).","type":"number","minimum":0,"maximum":86400}}},"dataDir":{"description":"Where revisions, task records and uploads are kept.","type":"string","minLength":1},"workers":{"description":"Python worker threads (each holds one Pyodide interpreter).","type":"integer","minimum":1,"maximum":256},"snapshot":{"description":"The interpreter snapshot (warmed Pyodide memory) every worker starts from, built once per Pyodide build, gitfunc version and shim.","type":"object","required":["enabled","dir"],"additionalProperties":false,"properties":{"enabled":{"description":"Start workers from the snapshot (false: every worker loads Pyodide from scratch).","type":"boolean"},"dir":{"description":"Directory of snapshot files; empty: <dataDir>/cache. Several servers may share one.","type":"string"}}},"envAllow":{"description":"Environment variable names the manifest may read with ${NAME}. GITFUNC_* names never resolve.","type":"array","items":{"type":"string","pattern":"^(?!GITFUNC_)[A-Za-z_][A-Za-z0-9_]*$"}},"adminToken":{"description":"Bearer token for the admin endpoints; without it they answer 403.","type":"string","minLength":1},"webhookSecret":{"description":"Secret that signs push webhooks.","type":"string","minLength":1},"webhook":{"type":"object","required":["path","maxBodyBytes","allowUnsigned"],"additionalProperties":false,"properties":{"path":{"description":"Path of the push webhook endpoint.","type":"string","pattern":"^/[^?#\\s]*$"},"maxBodyBytes":{"description":"Largest webhook body accepted, in bytes; larger ones are refused with 413 before they are read.","type":"integer","minimum":1},"allowUnsigned":{"description":"DANGEROUS: accept webhooks without a signature while no webhookSecret is set. Anyone who can reach the server can then make it fetch and reload.","type":"boolean"}}},"pushRemote":{"type":"object","required":["enabled","path","maxPushBytes"],"additionalProperties":false,"properties":{"enabled":{"description":"Serve a git remote to push the functions to; setting pushRemote.token turns it on too.","type":"boolean"},"path":{"description":"URL path of the push remote, e.g. /repo.git.","type":"string","pattern":"^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$"},"token":{"description":"Password of the push remote (HTTP Basic, any user name); set it with GITFUNC_PUSH_TOKEN.","type":"string","minLength":1},"maxPushBytes":{"description":"Largest pack one push may send, in bytes (git's receive.maxInputSize).","type":"integer","minimum":1}}},"log":{"type":"object","required":["level"],"additionalProperties":false,"properties":{"level":{"enum":["trace","debug","info","warn","error","fatal","silent"]}}},"limits":{"type":"object","required":["bodyBytes","syncTimeoutMaxSeconds","importSeconds","asyncQueueMax","headersTimeoutSeconds","bodyReadSeconds","uploadFileBytes","uploadTotalBytes","uploadFiles"],"additionalProperties":false,"properties":{"bodyBytes":{"description":"Largest request body accepted, in bytes (413.1); for a multipart upload, the size of its text fields.","type":"integer","minimum":1},"syncTimeoutMaxSeconds":{"description":"Cap on the timeout of a sync call, in seconds.","type":"integer","minimum":1,"maximum":3600},"importSeconds":{"description":"Time allowed to import every script of a revision; past it the revision fails to load.","type":"integer","minimum":1,"maximum":600},"asyncQueueMax":{"description":"Async tasks that may wait in the durable queue; past it new async calls are refused with 429.47.","type":"integer","minimum":1},"headersTimeoutSeconds":{"description":"Time a client has to send the request line and headers; past it the server answers 408 and closes the connection.","type":"number","minimum":0.1,"maximum":600},"bodyReadSeconds":{"description":"Time a client has, after the headers, to send the whole body; past it the server answers 408 and closes the connection.","type":"number","minimum":0.1,"maximum":3600},"uploadFileBytes":{"description":"Largest uploaded file, in bytes; a larger one is refused with 413.2 as soon as it passes the limit.","type":"integer","minimum":1},"uploadTotalBytes":{"description":"Largest total of the files of one upload, in bytes; past it the upload is refused with 413.1.","type":"integer","minimum":1},"uploadFiles":{"description":"Most files in one upload; more are refused with 413.3.","type":"integer","minimum":1}}},"tasks":{"type":"object","required":["keepPerApi","keepPerCronJob"],"additionalProperties":false,"properties":{"keepPerApi":{"description":"Task records kept per sync/async API; older finished ones are trimmed.","type":"integer","minimum":1},"keepPerCronJob":{"description":"Task records kept per cron job; older finished ones are trimmed.","type":"integer","minimum":1}}},"shutdown":{"type":"object","required":["drainSeconds","graceSeconds"],"additionalProperties":false,"properties":{"drainSeconds":{"description":"On SIGTERM, /readyz answers 503 at once while the server keeps serving this long, then stops accepting.","type":"number","minimum":0},"graceSeconds":{"description":"After the server stops accepting, how long in-flight calls may take to finish before the process exits anyway.","type":"number","minimum":0}}},"callTimeoutGraceMs":{"description":"After a call's timeout, how long an interrupted worker may take to stop before it is terminated.","type":"integer","minimum":0,"maximum":600000},"cors":{"description":"CORS headers of the function APIs (/api/v1/al, /sync, /bat, /async); admin routes never send them.","type":"object","required":["allowOrigins","allowCredentials","allowHeaders","exposeHeaders","maxAgeSeconds"],"additionalProperties":false,"properties":{"allowOrigins":{"description":"Origins allowed to call from a browser: '*' for any, or exact origins such as https://app.example.com. Empty: no CORS headers.","type":"array","items":{"type":"string","pattern":"^(\\*|https?://[^/\\s]+)$"}},"allowCredentials":{"description":"Send Access-Control-Allow-Credentials (cookies, Basic auth from the browser); the caller's origin is then echoed instead of '*'.","type":"boolean"},"allowHeaders":{"description":"Request headers a browser may send; the header fields of the API's own auth are added to each preflight answer.","type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"}},"exposeHeaders":{"description":"Response headers a browser script may read.","type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"}},"maxAgeSeconds":{"description":"How long a browser may cache a preflight answer.","type":"integer","minimum":0,"maximum":86400}}}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = require("ajv/dist/runtime/ucs2length").default;
 const pattern0 = new RegExp("^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$", "u");
@@ -70,8 +70,8 @@ vErrors.push(err4);
 }
 errors++;
 }
-if(data.envAllow === undefined){
-const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "envAllow"},message:"must have required property '"+"envAllow"+"'"};
+if(data.snapshot === undefined){
+const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "snapshot"},message:"must have required property '"+"snapshot"+"'"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -80,8 +80,8 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(data.webhook === undefined){
-const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "webhook"},message:"must have required property '"+"webhook"+"'"};
+if(data.envAllow === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "envAllow"},message:"must have required property '"+"envAllow"+"'"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -90,8 +90,8 @@ vErrors.push(err6);
 }
 errors++;
 }
-if(data.pushRemote === undefined){
-const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "pushRemote"},message:"must have required property '"+"pushRemote"+"'"};
+if(data.webhook === undefined){
+const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "webhook"},message:"must have required property '"+"webhook"+"'"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -100,8 +100,8 @@ vErrors.push(err7);
 }
 errors++;
 }
-if(data.log === undefined){
-const err8 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "log"},message:"must have required property '"+"log"+"'"};
+if(data.pushRemote === undefined){
+const err8 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "pushRemote"},message:"must have required property '"+"pushRemote"+"'"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -110,8 +110,8 @@ vErrors.push(err8);
 }
 errors++;
 }
-if(data.limits === undefined){
-const err9 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "limits"},message:"must have required property '"+"limits"+"'"};
+if(data.log === undefined){
+const err9 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "log"},message:"must have required property '"+"log"+"'"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -120,8 +120,8 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(data.tasks === undefined){
-const err10 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "tasks"},message:"must have required property '"+"tasks"+"'"};
+if(data.limits === undefined){
+const err10 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "limits"},message:"must have required property '"+"limits"+"'"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -130,8 +130,8 @@ vErrors.push(err10);
 }
 errors++;
 }
-if(data.shutdown === undefined){
-const err11 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "shutdown"},message:"must have required property '"+"shutdown"+"'"};
+if(data.tasks === undefined){
+const err11 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "tasks"},message:"must have required property '"+"tasks"+"'"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -140,8 +140,8 @@ vErrors.push(err11);
 }
 errors++;
 }
-if(data.callTimeoutGraceMs === undefined){
-const err12 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "callTimeoutGraceMs"},message:"must have required property '"+"callTimeoutGraceMs"+"'"};
+if(data.shutdown === undefined){
+const err12 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "shutdown"},message:"must have required property '"+"shutdown"+"'"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -150,8 +150,8 @@ vErrors.push(err12);
 }
 errors++;
 }
-if(data.cors === undefined){
-const err13 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "cors"},message:"must have required property '"+"cors"+"'"};
+if(data.callTimeoutGraceMs === undefined){
+const err13 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "callTimeoutGraceMs"},message:"must have required property '"+"callTimeoutGraceMs"+"'"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -160,9 +160,8 @@ vErrors.push(err13);
 }
 errors++;
 }
-for(const key0 in data){
-if(!(func2.call(schema11.properties, key0))){
-const err14 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(data.cors === undefined){
+const err14 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "cors"},message:"must have required property '"+"cors"+"'"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -171,12 +170,9 @@ vErrors.push(err14);
 }
 errors++;
 }
-}
-if(data.host !== undefined){
-let data0 = data.host;
-if(typeof data0 === "string"){
-if(func3(data0) < 1){
-const err15 = {instancePath:instancePath+"/host",schemaPath:"#/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+for(const key0 in data){
+if(!(func2.call(schema11.properties, key0))){
+const err15 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -186,8 +182,11 @@ vErrors.push(err15);
 errors++;
 }
 }
-else {
-const err16 = {instancePath:instancePath+"/host",schemaPath:"#/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.host !== undefined){
+let data0 = data.host;
+if(typeof data0 === "string"){
+if(func3(data0) < 1){
+const err16 = {instancePath:instancePath+"/host",schemaPath:"#/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -197,10 +196,8 @@ vErrors.push(err16);
 errors++;
 }
 }
-if(data.port !== undefined){
-let data1 = data.port;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-const err17 = {instancePath:instancePath+"/port",schemaPath:"#/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err17 = {instancePath:instancePath+"/host",schemaPath:"#/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -209,9 +206,11 @@ vErrors.push(err17);
 }
 errors++;
 }
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 > 65535 || isNaN(data1)){
-const err18 = {instancePath:instancePath+"/port",schemaPath:"#/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+}
+if(data.port !== undefined){
+let data1 = data.port;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+const err18 = {instancePath:instancePath+"/port",schemaPath:"#/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -220,13 +219,24 @@ vErrors.push(err18);
 }
 errors++;
 }
-if(data1 < 0 || isNaN(data1)){
-const err19 = {instancePath:instancePath+"/port",schemaPath:"#/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 65535 || isNaN(data1)){
+const err19 = {instancePath:instancePath+"/port",schemaPath:"#/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
 if(vErrors === null){
 vErrors = [err19];
 }
 else {
 vErrors.push(err19);
+}
+errors++;
+}
+if(data1 < 0 || isNaN(data1)){
+const err20 = {instancePath:instancePath+"/port",schemaPath:"#/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
 }
 errors++;
 }
@@ -236,17 +246,7 @@ if(data.repo !== undefined){
 let data2 = data.repo;
 if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
 if(data2.url === undefined){
-const err20 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
-if(vErrors === null){
-vErrors = [err20];
-}
-else {
-vErrors.push(err20);
-}
-errors++;
-}
-if(data2.ref === undefined){
-const err21 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/required",keyword:"required",params:{missingProperty: "ref"},message:"must have required property '"+"ref"+"'"};
+const err21 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -255,8 +255,8 @@ vErrors.push(err21);
 }
 errors++;
 }
-if(data2.path === undefined){
-const err22 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data2.ref === undefined){
+const err22 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/required",keyword:"required",params:{missingProperty: "ref"},message:"must have required property '"+"ref"+"'"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -265,8 +265,8 @@ vErrors.push(err22);
 }
 errors++;
 }
-if(data2.username === undefined){
-const err23 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/required",keyword:"required",params:{missingProperty: "username"},message:"must have required property '"+"username"+"'"};
+if(data2.path === undefined){
+const err23 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -275,8 +275,8 @@ vErrors.push(err23);
 }
 errors++;
 }
-if(data2.pollSeconds === undefined){
-const err24 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/required",keyword:"required",params:{missingProperty: "pollSeconds"},message:"must have required property '"+"pollSeconds"+"'"};
+if(data2.username === undefined){
+const err24 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/required",keyword:"required",params:{missingProperty: "username"},message:"must have required property '"+"username"+"'"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -285,9 +285,8 @@ vErrors.push(err24);
 }
 errors++;
 }
-for(const key1 in data2){
-if(!((((((key1 === "url") || (key1 === "ref")) || (key1 === "path")) || (key1 === "username")) || (key1 === "token")) || (key1 === "pollSeconds"))){
-const err25 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+if(data2.pollSeconds === undefined){
+const err25 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/required",keyword:"required",params:{missingProperty: "pollSeconds"},message:"must have required property '"+"pollSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -296,12 +295,9 @@ vErrors.push(err25);
 }
 errors++;
 }
-}
-if(data2.url !== undefined){
-let data3 = data2.url;
-if(typeof data3 === "string"){
-if(func3(data3) < 1){
-const err26 = {instancePath:instancePath+"/repo/url",schemaPath:"#/properties/repo/properties/url/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+for(const key1 in data2){
+if(!((((((key1 === "url") || (key1 === "ref")) || (key1 === "path")) || (key1 === "username")) || (key1 === "token")) || (key1 === "pollSeconds"))){
+const err26 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -311,8 +307,11 @@ vErrors.push(err26);
 errors++;
 }
 }
-else {
-const err27 = {instancePath:instancePath+"/repo/url",schemaPath:"#/properties/repo/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data2.url !== undefined){
+let data3 = data2.url;
+if(typeof data3 === "string"){
+if(func3(data3) < 1){
+const err27 = {instancePath:instancePath+"/repo/url",schemaPath:"#/properties/repo/properties/url/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -322,11 +321,8 @@ vErrors.push(err27);
 errors++;
 }
 }
-if(data2.ref !== undefined){
-let data4 = data2.ref;
-if(typeof data4 === "string"){
-if(func3(data4) < 1){
-const err28 = {instancePath:instancePath+"/repo/ref",schemaPath:"#/properties/repo/properties/ref/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err28 = {instancePath:instancePath+"/repo/url",schemaPath:"#/properties/repo/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -336,8 +332,11 @@ vErrors.push(err28);
 errors++;
 }
 }
-else {
-const err29 = {instancePath:instancePath+"/repo/ref",schemaPath:"#/properties/repo/properties/ref/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data2.ref !== undefined){
+let data4 = data2.ref;
+if(typeof data4 === "string"){
+if(func3(data4) < 1){
+const err29 = {instancePath:instancePath+"/repo/ref",schemaPath:"#/properties/repo/properties/ref/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -347,11 +346,8 @@ vErrors.push(err29);
 errors++;
 }
 }
-if(data2.path !== undefined){
-let data5 = data2.path;
-if(typeof data5 === "string"){
-if(!pattern0.test(data5)){
-const err30 = {instancePath:instancePath+"/repo/path",schemaPath:"#/properties/repo/properties/path/pattern",keyword:"pattern",params:{pattern: "^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$"},message:"must match pattern \""+"^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$"+"\""};
+else {
+const err30 = {instancePath:instancePath+"/repo/ref",schemaPath:"#/properties/repo/properties/ref/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -361,8 +357,11 @@ vErrors.push(err30);
 errors++;
 }
 }
-else {
-const err31 = {instancePath:instancePath+"/repo/path",schemaPath:"#/properties/repo/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data2.path !== undefined){
+let data5 = data2.path;
+if(typeof data5 === "string"){
+if(!pattern0.test(data5)){
+const err31 = {instancePath:instancePath+"/repo/path",schemaPath:"#/properties/repo/properties/path/pattern",keyword:"pattern",params:{pattern: "^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$"},message:"must match pattern \""+"^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$"+"\""};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -372,11 +371,8 @@ vErrors.push(err31);
 errors++;
 }
 }
-if(data2.username !== undefined){
-let data6 = data2.username;
-if(typeof data6 === "string"){
-if(func3(data6) < 1){
-const err32 = {instancePath:instancePath+"/repo/username",schemaPath:"#/properties/repo/properties/username/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err32 = {instancePath:instancePath+"/repo/path",schemaPath:"#/properties/repo/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -386,8 +382,11 @@ vErrors.push(err32);
 errors++;
 }
 }
-else {
-const err33 = {instancePath:instancePath+"/repo/username",schemaPath:"#/properties/repo/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data2.username !== undefined){
+let data6 = data2.username;
+if(typeof data6 === "string"){
+if(func3(data6) < 1){
+const err33 = {instancePath:instancePath+"/repo/username",schemaPath:"#/properties/repo/properties/username/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -397,11 +396,8 @@ vErrors.push(err33);
 errors++;
 }
 }
-if(data2.token !== undefined){
-let data7 = data2.token;
-if(typeof data7 === "string"){
-if(func3(data7) < 1){
-const err34 = {instancePath:instancePath+"/repo/token",schemaPath:"#/properties/repo/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err34 = {instancePath:instancePath+"/repo/username",schemaPath:"#/properties/repo/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -411,8 +407,11 @@ vErrors.push(err34);
 errors++;
 }
 }
-else {
-const err35 = {instancePath:instancePath+"/repo/token",schemaPath:"#/properties/repo/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data2.token !== undefined){
+let data7 = data2.token;
+if(typeof data7 === "string"){
+if(func3(data7) < 1){
+const err35 = {instancePath:instancePath+"/repo/token",schemaPath:"#/properties/repo/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -422,11 +421,8 @@ vErrors.push(err35);
 errors++;
 }
 }
-if(data2.pollSeconds !== undefined){
-let data8 = data2.pollSeconds;
-if((typeof data8 == "number") && (isFinite(data8))){
-if(data8 > 86400 || isNaN(data8)){
-const err36 = {instancePath:instancePath+"/repo/pollSeconds",schemaPath:"#/properties/repo/properties/pollSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
+else {
+const err36 = {instancePath:instancePath+"/repo/token",schemaPath:"#/properties/repo/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -435,8 +431,12 @@ vErrors.push(err36);
 }
 errors++;
 }
-if(data8 < 0 || isNaN(data8)){
-const err37 = {instancePath:instancePath+"/repo/pollSeconds",schemaPath:"#/properties/repo/properties/pollSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data2.pollSeconds !== undefined){
+let data8 = data2.pollSeconds;
+if((typeof data8 == "number") && (isFinite(data8))){
+if(data8 > 86400 || isNaN(data8)){
+const err37 = {instancePath:instancePath+"/repo/pollSeconds",schemaPath:"#/properties/repo/properties/pollSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -445,9 +445,8 @@ vErrors.push(err37);
 }
 errors++;
 }
-}
-else {
-const err38 = {instancePath:instancePath+"/repo/pollSeconds",schemaPath:"#/properties/repo/properties/pollSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data8 < 0 || isNaN(data8)){
+const err38 = {instancePath:instancePath+"/repo/pollSeconds",schemaPath:"#/properties/repo/properties/pollSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -457,9 +456,8 @@ vErrors.push(err38);
 errors++;
 }
 }
-}
 else {
-const err39 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err39 = {instancePath:instancePath+"/repo/pollSeconds",schemaPath:"#/properties/repo/properties/pollSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -469,11 +467,9 @@ vErrors.push(err39);
 errors++;
 }
 }
-if(data.dataDir !== undefined){
-let data9 = data.dataDir;
-if(typeof data9 === "string"){
-if(func3(data9) < 1){
-const err40 = {instancePath:instancePath+"/dataDir",schemaPath:"#/properties/dataDir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+else {
+const err40 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -483,8 +479,11 @@ vErrors.push(err40);
 errors++;
 }
 }
-else {
-const err41 = {instancePath:instancePath+"/dataDir",schemaPath:"#/properties/dataDir/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.dataDir !== undefined){
+let data9 = data.dataDir;
+if(typeof data9 === "string"){
+if(func3(data9) < 1){
+const err41 = {instancePath:instancePath+"/dataDir",schemaPath:"#/properties/dataDir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -494,10 +493,8 @@ vErrors.push(err41);
 errors++;
 }
 }
-if(data.workers !== undefined){
-let data10 = data.workers;
-if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
-const err42 = {instancePath:instancePath+"/workers",schemaPath:"#/properties/workers/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err42 = {instancePath:instancePath+"/dataDir",schemaPath:"#/properties/dataDir/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -506,9 +503,11 @@ vErrors.push(err42);
 }
 errors++;
 }
-if((typeof data10 == "number") && (isFinite(data10))){
-if(data10 > 256 || isNaN(data10)){
-const err43 = {instancePath:instancePath+"/workers",schemaPath:"#/properties/workers/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256"};
+}
+if(data.workers !== undefined){
+let data10 = data.workers;
+if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
+const err43 = {instancePath:instancePath+"/workers",schemaPath:"#/properties/workers/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -517,8 +516,9 @@ vErrors.push(err43);
 }
 errors++;
 }
-if(data10 < 1 || isNaN(data10)){
-const err44 = {instancePath:instancePath+"/workers",schemaPath:"#/properties/workers/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data10 == "number") && (isFinite(data10))){
+if(data10 > 256 || isNaN(data10)){
+const err44 = {instancePath:instancePath+"/workers",schemaPath:"#/properties/workers/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -527,17 +527,8 @@ vErrors.push(err44);
 }
 errors++;
 }
-}
-}
-if(data.envAllow !== undefined){
-let data11 = data.envAllow;
-if(Array.isArray(data11)){
-const len0 = data11.length;
-for(let i0=0; i0<len0; i0++){
-let data12 = data11[i0];
-if(typeof data12 === "string"){
-if(!pattern1.test(data12)){
-const err45 = {instancePath:instancePath+"/envAllow/" + i0,schemaPath:"#/properties/envAllow/items/pattern",keyword:"pattern",params:{pattern: "^(?!GITFUNC_)[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^(?!GITFUNC_)[A-Za-z_][A-Za-z0-9_]*$"+"\""};
+if(data10 < 1 || isNaN(data10)){
+const err45 = {instancePath:instancePath+"/workers",schemaPath:"#/properties/workers/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -547,8 +538,12 @@ vErrors.push(err45);
 errors++;
 }
 }
-else {
-const err46 = {instancePath:instancePath+"/envAllow/" + i0,schemaPath:"#/properties/envAllow/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data.snapshot !== undefined){
+let data11 = data.snapshot;
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+if(data11.enabled === undefined){
+const err46 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'"};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -557,10 +552,8 @@ vErrors.push(err46);
 }
 errors++;
 }
-}
-}
-else {
-const err47 = {instancePath:instancePath+"/envAllow",schemaPath:"#/properties/envAllow/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data11.dir === undefined){
+const err47 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/required",keyword:"required",params:{missingProperty: "dir"},message:"must have required property '"+"dir"+"'"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -569,12 +562,9 @@ vErrors.push(err47);
 }
 errors++;
 }
-}
-if(data.adminToken !== undefined){
-let data13 = data.adminToken;
-if(typeof data13 === "string"){
-if(func3(data13) < 1){
-const err48 = {instancePath:instancePath+"/adminToken",schemaPath:"#/properties/adminToken/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+for(const key2 in data11){
+if(!((key2 === "enabled") || (key2 === "dir"))){
+const err48 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -584,8 +574,9 @@ vErrors.push(err48);
 errors++;
 }
 }
-else {
-const err49 = {instancePath:instancePath+"/adminToken",schemaPath:"#/properties/adminToken/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data11.enabled !== undefined){
+if(typeof data11.enabled !== "boolean"){
+const err49 = {instancePath:instancePath+"/snapshot/enabled",schemaPath:"#/properties/snapshot/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -595,11 +586,9 @@ vErrors.push(err49);
 errors++;
 }
 }
-if(data.webhookSecret !== undefined){
-let data14 = data.webhookSecret;
-if(typeof data14 === "string"){
-if(func3(data14) < 1){
-const err50 = {instancePath:instancePath+"/webhookSecret",schemaPath:"#/properties/webhookSecret/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data11.dir !== undefined){
+if(typeof data11.dir !== "string"){
+const err50 = {instancePath:instancePath+"/snapshot/dir",schemaPath:"#/properties/snapshot/properties/dir/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -609,8 +598,9 @@ vErrors.push(err50);
 errors++;
 }
 }
+}
 else {
-const err51 = {instancePath:instancePath+"/webhookSecret",schemaPath:"#/properties/webhookSecret/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err51 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -620,11 +610,15 @@ vErrors.push(err51);
 errors++;
 }
 }
-if(data.webhook !== undefined){
-let data15 = data.webhook;
-if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
-if(data15.path === undefined){
-const err52 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.envAllow !== undefined){
+let data14 = data.envAllow;
+if(Array.isArray(data14)){
+const len0 = data14.length;
+for(let i0=0; i0<len0; i0++){
+let data15 = data14[i0];
+if(typeof data15 === "string"){
+if(!pattern1.test(data15)){
+const err52 = {instancePath:instancePath+"/envAllow/" + i0,schemaPath:"#/properties/envAllow/items/pattern",keyword:"pattern",params:{pattern: "^(?!GITFUNC_)[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^(?!GITFUNC_)[A-Za-z_][A-Za-z0-9_]*$"+"\""};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -633,8 +627,9 @@ vErrors.push(err52);
 }
 errors++;
 }
-if(data15.maxBodyBytes === undefined){
-const err53 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/required",keyword:"required",params:{missingProperty: "maxBodyBytes"},message:"must have required property '"+"maxBodyBytes"+"'"};
+}
+else {
+const err53 = {instancePath:instancePath+"/envAllow/" + i0,schemaPath:"#/properties/envAllow/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -643,8 +638,10 @@ vErrors.push(err53);
 }
 errors++;
 }
-if(data15.allowUnsigned === undefined){
-const err54 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/required",keyword:"required",params:{missingProperty: "allowUnsigned"},message:"must have required property '"+"allowUnsigned"+"'"};
+}
+}
+else {
+const err54 = {instancePath:instancePath+"/envAllow",schemaPath:"#/properties/envAllow/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -653,9 +650,12 @@ vErrors.push(err54);
 }
 errors++;
 }
-for(const key2 in data15){
-if(!(((key2 === "path") || (key2 === "maxBodyBytes")) || (key2 === "allowUnsigned"))){
-const err55 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+}
+if(data.adminToken !== undefined){
+let data16 = data.adminToken;
+if(typeof data16 === "string"){
+if(func3(data16) < 1){
+const err55 = {instancePath:instancePath+"/adminToken",schemaPath:"#/properties/adminToken/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -665,11 +665,8 @@ vErrors.push(err55);
 errors++;
 }
 }
-if(data15.path !== undefined){
-let data16 = data15.path;
-if(typeof data16 === "string"){
-if(!pattern2.test(data16)){
-const err56 = {instancePath:instancePath+"/webhook/path",schemaPath:"#/properties/webhook/properties/path/pattern",keyword:"pattern",params:{pattern: "^/[^?#\\s]*$"},message:"must match pattern \""+"^/[^?#\\s]*$"+"\""};
+else {
+const err56 = {instancePath:instancePath+"/adminToken",schemaPath:"#/properties/adminToken/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -679,8 +676,11 @@ vErrors.push(err56);
 errors++;
 }
 }
-else {
-const err57 = {instancePath:instancePath+"/webhook/path",schemaPath:"#/properties/webhook/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.webhookSecret !== undefined){
+let data17 = data.webhookSecret;
+if(typeof data17 === "string"){
+if(func3(data17) < 1){
+const err57 = {instancePath:instancePath+"/webhookSecret",schemaPath:"#/properties/webhookSecret/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -690,10 +690,8 @@ vErrors.push(err57);
 errors++;
 }
 }
-if(data15.maxBodyBytes !== undefined){
-let data17 = data15.maxBodyBytes;
-if(!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))){
-const err58 = {instancePath:instancePath+"/webhook/maxBodyBytes",schemaPath:"#/properties/webhook/properties/maxBodyBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err58 = {instancePath:instancePath+"/webhookSecret",schemaPath:"#/properties/webhookSecret/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -702,9 +700,12 @@ vErrors.push(err58);
 }
 errors++;
 }
-if((typeof data17 == "number") && (isFinite(data17))){
-if(data17 < 1 || isNaN(data17)){
-const err59 = {instancePath:instancePath+"/webhook/maxBodyBytes",schemaPath:"#/properties/webhook/properties/maxBodyBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data.webhook !== undefined){
+let data18 = data.webhook;
+if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
+if(data18.path === undefined){
+const err59 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -713,11 +714,8 @@ vErrors.push(err59);
 }
 errors++;
 }
-}
-}
-if(data15.allowUnsigned !== undefined){
-if(typeof data15.allowUnsigned !== "boolean"){
-const err60 = {instancePath:instancePath+"/webhook/allowUnsigned",schemaPath:"#/properties/webhook/properties/allowUnsigned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data18.maxBodyBytes === undefined){
+const err60 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/required",keyword:"required",params:{missingProperty: "maxBodyBytes"},message:"must have required property '"+"maxBodyBytes"+"'"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -726,10 +724,8 @@ vErrors.push(err60);
 }
 errors++;
 }
-}
-}
-else {
-const err61 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data18.allowUnsigned === undefined){
+const err61 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/required",keyword:"required",params:{missingProperty: "allowUnsigned"},message:"must have required property '"+"allowUnsigned"+"'"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -738,12 +734,9 @@ vErrors.push(err61);
 }
 errors++;
 }
-}
-if(data.pushRemote !== undefined){
-let data19 = data.pushRemote;
-if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
-if(data19.enabled === undefined){
-const err62 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'"};
+for(const key3 in data18){
+if(!(((key3 === "path") || (key3 === "maxBodyBytes")) || (key3 === "allowUnsigned"))){
+const err62 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -752,8 +745,12 @@ vErrors.push(err62);
 }
 errors++;
 }
-if(data19.path === undefined){
-const err63 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+}
+if(data18.path !== undefined){
+let data19 = data18.path;
+if(typeof data19 === "string"){
+if(!pattern2.test(data19)){
+const err63 = {instancePath:instancePath+"/webhook/path",schemaPath:"#/properties/webhook/properties/path/pattern",keyword:"pattern",params:{pattern: "^/[^?#\\s]*$"},message:"must match pattern \""+"^/[^?#\\s]*$"+"\""};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -762,8 +759,9 @@ vErrors.push(err63);
 }
 errors++;
 }
-if(data19.maxPushBytes === undefined){
-const err64 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/required",keyword:"required",params:{missingProperty: "maxPushBytes"},message:"must have required property '"+"maxPushBytes"+"'"};
+}
+else {
+const err64 = {instancePath:instancePath+"/webhook/path",schemaPath:"#/properties/webhook/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -772,9 +770,11 @@ vErrors.push(err64);
 }
 errors++;
 }
-for(const key3 in data19){
-if(!((((key3 === "enabled") || (key3 === "path")) || (key3 === "token")) || (key3 === "maxPushBytes"))){
-const err65 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+}
+if(data18.maxBodyBytes !== undefined){
+let data20 = data18.maxBodyBytes;
+if(!(((typeof data20 == "number") && (!(data20 % 1) && !isNaN(data20))) && (isFinite(data20)))){
+const err65 = {instancePath:instancePath+"/webhook/maxBodyBytes",schemaPath:"#/properties/webhook/properties/maxBodyBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -783,10 +783,9 @@ vErrors.push(err65);
 }
 errors++;
 }
-}
-if(data19.enabled !== undefined){
-if(typeof data19.enabled !== "boolean"){
-const err66 = {instancePath:instancePath+"/pushRemote/enabled",schemaPath:"#/properties/pushRemote/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if((typeof data20 == "number") && (isFinite(data20))){
+if(data20 < 1 || isNaN(data20)){
+const err66 = {instancePath:instancePath+"/webhook/maxBodyBytes",schemaPath:"#/properties/webhook/properties/maxBodyBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -796,11 +795,10 @@ vErrors.push(err66);
 errors++;
 }
 }
-if(data19.path !== undefined){
-let data21 = data19.path;
-if(typeof data21 === "string"){
-if(!pattern3.test(data21)){
-const err67 = {instancePath:instancePath+"/pushRemote/path",schemaPath:"#/properties/pushRemote/properties/path/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$"},message:"must match pattern \""+"^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$"+"\""};
+}
+if(data18.allowUnsigned !== undefined){
+if(typeof data18.allowUnsigned !== "boolean"){
+const err67 = {instancePath:instancePath+"/webhook/allowUnsigned",schemaPath:"#/properties/webhook/properties/allowUnsigned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -810,8 +808,9 @@ vErrors.push(err67);
 errors++;
 }
 }
+}
 else {
-const err68 = {instancePath:instancePath+"/pushRemote/path",schemaPath:"#/properties/pushRemote/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err68 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -821,11 +820,11 @@ vErrors.push(err68);
 errors++;
 }
 }
-if(data19.token !== undefined){
-let data22 = data19.token;
-if(typeof data22 === "string"){
-if(func3(data22) < 1){
-const err69 = {instancePath:instancePath+"/pushRemote/token",schemaPath:"#/properties/pushRemote/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data.pushRemote !== undefined){
+let data22 = data.pushRemote;
+if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
+if(data22.enabled === undefined){
+const err69 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -834,9 +833,8 @@ vErrors.push(err69);
 }
 errors++;
 }
-}
-else {
-const err70 = {instancePath:instancePath+"/pushRemote/token",schemaPath:"#/properties/pushRemote/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data22.path === undefined){
+const err70 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -845,11 +843,8 @@ vErrors.push(err70);
 }
 errors++;
 }
-}
-if(data19.maxPushBytes !== undefined){
-let data23 = data19.maxPushBytes;
-if(!(((typeof data23 == "number") && (!(data23 % 1) && !isNaN(data23))) && (isFinite(data23)))){
-const err71 = {instancePath:instancePath+"/pushRemote/maxPushBytes",schemaPath:"#/properties/pushRemote/properties/maxPushBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data22.maxPushBytes === undefined){
+const err71 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/required",keyword:"required",params:{missingProperty: "maxPushBytes"},message:"must have required property '"+"maxPushBytes"+"'"};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -858,9 +853,9 @@ vErrors.push(err71);
 }
 errors++;
 }
-if((typeof data23 == "number") && (isFinite(data23))){
-if(data23 < 1 || isNaN(data23)){
-const err72 = {instancePath:instancePath+"/pushRemote/maxPushBytes",schemaPath:"#/properties/pushRemote/properties/maxPushBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+for(const key4 in data22){
+if(!((((key4 === "enabled") || (key4 === "path")) || (key4 === "token")) || (key4 === "maxPushBytes"))){
+const err72 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -870,10 +865,9 @@ vErrors.push(err72);
 errors++;
 }
 }
-}
-}
-else {
-const err73 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data22.enabled !== undefined){
+if(typeof data22.enabled !== "boolean"){
+const err73 = {instancePath:instancePath+"/pushRemote/enabled",schemaPath:"#/properties/pushRemote/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -883,11 +877,11 @@ vErrors.push(err73);
 errors++;
 }
 }
-if(data.log !== undefined){
-let data24 = data.log;
-if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
-if(data24.level === undefined){
-const err74 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/required",keyword:"required",params:{missingProperty: "level"},message:"must have required property '"+"level"+"'"};
+if(data22.path !== undefined){
+let data24 = data22.path;
+if(typeof data24 === "string"){
+if(!pattern3.test(data24)){
+const err74 = {instancePath:instancePath+"/pushRemote/path",schemaPath:"#/properties/pushRemote/properties/path/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$"},message:"must match pattern \""+"^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$"+"\""};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -896,9 +890,9 @@ vErrors.push(err74);
 }
 errors++;
 }
-for(const key4 in data24){
-if(!(key4 === "level")){
-const err75 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+}
+else {
+const err75 = {instancePath:instancePath+"/pushRemote/path",schemaPath:"#/properties/pushRemote/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -908,10 +902,11 @@ vErrors.push(err75);
 errors++;
 }
 }
-if(data24.level !== undefined){
-let data25 = data24.level;
-if(!(((((((data25 === "trace") || (data25 === "debug")) || (data25 === "info")) || (data25 === "warn")) || (data25 === "error")) || (data25 === "fatal")) || (data25 === "silent"))){
-const err76 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/enum",keyword:"enum",params:{allowedValues: schema11.properties.log.properties.level.enum},message:"must be equal to one of the allowed values"};
+if(data22.token !== undefined){
+let data25 = data22.token;
+if(typeof data25 === "string"){
+if(func3(data25) < 1){
+const err76 = {instancePath:instancePath+"/pushRemote/token",schemaPath:"#/properties/pushRemote/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -921,9 +916,8 @@ vErrors.push(err76);
 errors++;
 }
 }
-}
 else {
-const err77 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err77 = {instancePath:instancePath+"/pushRemote/token",schemaPath:"#/properties/pushRemote/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -933,11 +927,10 @@ vErrors.push(err77);
 errors++;
 }
 }
-if(data.limits !== undefined){
-let data26 = data.limits;
-if(data26 && typeof data26 == "object" && !Array.isArray(data26)){
-if(data26.bodyBytes === undefined){
-const err78 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "bodyBytes"},message:"must have required property '"+"bodyBytes"+"'"};
+if(data22.maxPushBytes !== undefined){
+let data26 = data22.maxPushBytes;
+if(!(((typeof data26 == "number") && (!(data26 % 1) && !isNaN(data26))) && (isFinite(data26)))){
+const err78 = {instancePath:instancePath+"/pushRemote/maxPushBytes",schemaPath:"#/properties/pushRemote/properties/maxPushBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -946,8 +939,9 @@ vErrors.push(err78);
 }
 errors++;
 }
-if(data26.syncTimeoutMaxSeconds === undefined){
-const err79 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "syncTimeoutMaxSeconds"},message:"must have required property '"+"syncTimeoutMaxSeconds"+"'"};
+if((typeof data26 == "number") && (isFinite(data26))){
+if(data26 < 1 || isNaN(data26)){
+const err79 = {instancePath:instancePath+"/pushRemote/maxPushBytes",schemaPath:"#/properties/pushRemote/properties/maxPushBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -956,8 +950,11 @@ vErrors.push(err79);
 }
 errors++;
 }
-if(data26.importSeconds === undefined){
-const err80 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "importSeconds"},message:"must have required property '"+"importSeconds"+"'"};
+}
+}
+}
+else {
+const err80 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -966,8 +963,12 @@ vErrors.push(err80);
 }
 errors++;
 }
-if(data26.asyncQueueMax === undefined){
-const err81 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "asyncQueueMax"},message:"must have required property '"+"asyncQueueMax"+"'"};
+}
+if(data.log !== undefined){
+let data27 = data.log;
+if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
+if(data27.level === undefined){
+const err81 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/required",keyword:"required",params:{missingProperty: "level"},message:"must have required property '"+"level"+"'"};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -976,8 +977,9 @@ vErrors.push(err81);
 }
 errors++;
 }
-if(data26.headersTimeoutSeconds === undefined){
-const err82 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "headersTimeoutSeconds"},message:"must have required property '"+"headersTimeoutSeconds"+"'"};
+for(const key5 in data27){
+if(!(key5 === "level")){
+const err82 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -986,8 +988,11 @@ vErrors.push(err82);
 }
 errors++;
 }
-if(data26.bodyReadSeconds === undefined){
-const err83 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "bodyReadSeconds"},message:"must have required property '"+"bodyReadSeconds"+"'"};
+}
+if(data27.level !== undefined){
+let data28 = data27.level;
+if(!(((((((data28 === "trace") || (data28 === "debug")) || (data28 === "info")) || (data28 === "warn")) || (data28 === "error")) || (data28 === "fatal")) || (data28 === "silent"))){
+const err83 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/enum",keyword:"enum",params:{allowedValues: schema11.properties.log.properties.level.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -996,8 +1001,10 @@ vErrors.push(err83);
 }
 errors++;
 }
-if(data26.uploadFileBytes === undefined){
-const err84 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadFileBytes"},message:"must have required property '"+"uploadFileBytes"+"'"};
+}
+}
+else {
+const err84 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1006,8 +1013,12 @@ vErrors.push(err84);
 }
 errors++;
 }
-if(data26.uploadTotalBytes === undefined){
-const err85 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadTotalBytes"},message:"must have required property '"+"uploadTotalBytes"+"'"};
+}
+if(data.limits !== undefined){
+let data29 = data.limits;
+if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
+if(data29.bodyBytes === undefined){
+const err85 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "bodyBytes"},message:"must have required property '"+"bodyBytes"+"'"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1016,8 +1027,8 @@ vErrors.push(err85);
 }
 errors++;
 }
-if(data26.uploadFiles === undefined){
-const err86 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadFiles"},message:"must have required property '"+"uploadFiles"+"'"};
+if(data29.syncTimeoutMaxSeconds === undefined){
+const err86 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "syncTimeoutMaxSeconds"},message:"must have required property '"+"syncTimeoutMaxSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1026,9 +1037,8 @@ vErrors.push(err86);
 }
 errors++;
 }
-for(const key5 in data26){
-if(!(func2.call(schema11.properties.limits.properties, key5))){
-const err87 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+if(data29.importSeconds === undefined){
+const err87 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "importSeconds"},message:"must have required property '"+"importSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1037,11 +1047,8 @@ vErrors.push(err87);
 }
 errors++;
 }
-}
-if(data26.bodyBytes !== undefined){
-let data27 = data26.bodyBytes;
-if(!(((typeof data27 == "number") && (!(data27 % 1) && !isNaN(data27))) && (isFinite(data27)))){
-const err88 = {instancePath:instancePath+"/limits/bodyBytes",schemaPath:"#/properties/limits/properties/bodyBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data29.asyncQueueMax === undefined){
+const err88 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "asyncQueueMax"},message:"must have required property '"+"asyncQueueMax"+"'"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1050,9 +1057,8 @@ vErrors.push(err88);
 }
 errors++;
 }
-if((typeof data27 == "number") && (isFinite(data27))){
-if(data27 < 1 || isNaN(data27)){
-const err89 = {instancePath:instancePath+"/limits/bodyBytes",schemaPath:"#/properties/limits/properties/bodyBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data29.headersTimeoutSeconds === undefined){
+const err89 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "headersTimeoutSeconds"},message:"must have required property '"+"headersTimeoutSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1061,12 +1067,8 @@ vErrors.push(err89);
 }
 errors++;
 }
-}
-}
-if(data26.syncTimeoutMaxSeconds !== undefined){
-let data28 = data26.syncTimeoutMaxSeconds;
-if(!(((typeof data28 == "number") && (!(data28 % 1) && !isNaN(data28))) && (isFinite(data28)))){
-const err90 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data29.bodyReadSeconds === undefined){
+const err90 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "bodyReadSeconds"},message:"must have required property '"+"bodyReadSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1075,9 +1077,8 @@ vErrors.push(err90);
 }
 errors++;
 }
-if((typeof data28 == "number") && (isFinite(data28))){
-if(data28 > 3600 || isNaN(data28)){
-const err91 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600"};
+if(data29.uploadFileBytes === undefined){
+const err91 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadFileBytes"},message:"must have required property '"+"uploadFileBytes"+"'"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1086,8 +1087,8 @@ vErrors.push(err91);
 }
 errors++;
 }
-if(data28 < 1 || isNaN(data28)){
-const err92 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data29.uploadTotalBytes === undefined){
+const err92 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadTotalBytes"},message:"must have required property '"+"uploadTotalBytes"+"'"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1096,12 +1097,8 @@ vErrors.push(err92);
 }
 errors++;
 }
-}
-}
-if(data26.importSeconds !== undefined){
-let data29 = data26.importSeconds;
-if(!(((typeof data29 == "number") && (!(data29 % 1) && !isNaN(data29))) && (isFinite(data29)))){
-const err93 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data29.uploadFiles === undefined){
+const err93 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadFiles"},message:"must have required property '"+"uploadFiles"+"'"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1110,9 +1107,9 @@ vErrors.push(err93);
 }
 errors++;
 }
-if((typeof data29 == "number") && (isFinite(data29))){
-if(data29 > 600 || isNaN(data29)){
-const err94 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600},message:"must be <= 600"};
+for(const key6 in data29){
+if(!(func2.call(schema11.properties.limits.properties, key6))){
+const err94 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1121,8 +1118,11 @@ vErrors.push(err94);
 }
 errors++;
 }
-if(data29 < 1 || isNaN(data29)){
-const err95 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data29.bodyBytes !== undefined){
+let data30 = data29.bodyBytes;
+if(!(((typeof data30 == "number") && (!(data30 % 1) && !isNaN(data30))) && (isFinite(data30)))){
+const err95 = {instancePath:instancePath+"/limits/bodyBytes",schemaPath:"#/properties/limits/properties/bodyBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1131,12 +1131,9 @@ vErrors.push(err95);
 }
 errors++;
 }
-}
-}
-if(data26.asyncQueueMax !== undefined){
-let data30 = data26.asyncQueueMax;
-if(!(((typeof data30 == "number") && (!(data30 % 1) && !isNaN(data30))) && (isFinite(data30)))){
-const err96 = {instancePath:instancePath+"/limits/asyncQueueMax",schemaPath:"#/properties/limits/properties/asyncQueueMax/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data30 == "number") && (isFinite(data30))){
+if(data30 < 1 || isNaN(data30)){
+const err96 = {instancePath:instancePath+"/limits/bodyBytes",schemaPath:"#/properties/limits/properties/bodyBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1145,9 +1142,12 @@ vErrors.push(err96);
 }
 errors++;
 }
-if((typeof data30 == "number") && (isFinite(data30))){
-if(data30 < 1 || isNaN(data30)){
-const err97 = {instancePath:instancePath+"/limits/asyncQueueMax",schemaPath:"#/properties/limits/properties/asyncQueueMax/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data29.syncTimeoutMaxSeconds !== undefined){
+let data31 = data29.syncTimeoutMaxSeconds;
+if(!(((typeof data31 == "number") && (!(data31 % 1) && !isNaN(data31))) && (isFinite(data31)))){
+const err97 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1156,13 +1156,9 @@ vErrors.push(err97);
 }
 errors++;
 }
-}
-}
-if(data26.headersTimeoutSeconds !== undefined){
-let data31 = data26.headersTimeoutSeconds;
 if((typeof data31 == "number") && (isFinite(data31))){
-if(data31 > 600 || isNaN(data31)){
-const err98 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600},message:"must be <= 600"};
+if(data31 > 3600 || isNaN(data31)){
+const err98 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600"};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1171,8 +1167,8 @@ vErrors.push(err98);
 }
 errors++;
 }
-if(data31 < 0.1 || isNaN(data31)){
-const err99 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.1},message:"must be >= 0.1"};
+if(data31 < 1 || isNaN(data31)){
+const err99 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1182,8 +1178,11 @@ vErrors.push(err99);
 errors++;
 }
 }
-else {
-const err100 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+}
+if(data29.importSeconds !== undefined){
+let data32 = data29.importSeconds;
+if(!(((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32))) && (isFinite(data32)))){
+const err100 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1192,12 +1191,9 @@ vErrors.push(err100);
 }
 errors++;
 }
-}
-if(data26.bodyReadSeconds !== undefined){
-let data32 = data26.bodyReadSeconds;
 if((typeof data32 == "number") && (isFinite(data32))){
-if(data32 > 3600 || isNaN(data32)){
-const err101 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600"};
+if(data32 > 600 || isNaN(data32)){
+const err101 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600},message:"must be <= 600"};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1206,8 +1202,8 @@ vErrors.push(err101);
 }
 errors++;
 }
-if(data32 < 0.1 || isNaN(data32)){
-const err102 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.1},message:"must be >= 0.1"};
+if(data32 < 1 || isNaN(data32)){
+const err102 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1217,8 +1213,11 @@ vErrors.push(err102);
 errors++;
 }
 }
-else {
-const err103 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+}
+if(data29.asyncQueueMax !== undefined){
+let data33 = data29.asyncQueueMax;
+if(!(((typeof data33 == "number") && (!(data33 % 1) && !isNaN(data33))) && (isFinite(data33)))){
+const err103 = {instancePath:instancePath+"/limits/asyncQueueMax",schemaPath:"#/properties/limits/properties/asyncQueueMax/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1227,11 +1226,9 @@ vErrors.push(err103);
 }
 errors++;
 }
-}
-if(data26.uploadFileBytes !== undefined){
-let data33 = data26.uploadFileBytes;
-if(!(((typeof data33 == "number") && (!(data33 % 1) && !isNaN(data33))) && (isFinite(data33)))){
-const err104 = {instancePath:instancePath+"/limits/uploadFileBytes",schemaPath:"#/properties/limits/properties/uploadFileBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data33 == "number") && (isFinite(data33))){
+if(data33 < 1 || isNaN(data33)){
+const err104 = {instancePath:instancePath+"/limits/asyncQueueMax",schemaPath:"#/properties/limits/properties/asyncQueueMax/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1240,9 +1237,13 @@ vErrors.push(err104);
 }
 errors++;
 }
-if((typeof data33 == "number") && (isFinite(data33))){
-if(data33 < 1 || isNaN(data33)){
-const err105 = {instancePath:instancePath+"/limits/uploadFileBytes",schemaPath:"#/properties/limits/properties/uploadFileBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data29.headersTimeoutSeconds !== undefined){
+let data34 = data29.headersTimeoutSeconds;
+if((typeof data34 == "number") && (isFinite(data34))){
+if(data34 > 600 || isNaN(data34)){
+const err105 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600},message:"must be <= 600"};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1251,12 +1252,8 @@ vErrors.push(err105);
 }
 errors++;
 }
-}
-}
-if(data26.uploadTotalBytes !== undefined){
-let data34 = data26.uploadTotalBytes;
-if(!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))){
-const err106 = {instancePath:instancePath+"/limits/uploadTotalBytes",schemaPath:"#/properties/limits/properties/uploadTotalBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data34 < 0.1 || isNaN(data34)){
+const err106 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.1},message:"must be >= 0.1"};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1265,9 +1262,9 @@ vErrors.push(err106);
 }
 errors++;
 }
-if((typeof data34 == "number") && (isFinite(data34))){
-if(data34 < 1 || isNaN(data34)){
-const err107 = {instancePath:instancePath+"/limits/uploadTotalBytes",schemaPath:"#/properties/limits/properties/uploadTotalBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+else {
+const err107 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1277,11 +1274,11 @@ vErrors.push(err107);
 errors++;
 }
 }
-}
-if(data26.uploadFiles !== undefined){
-let data35 = data26.uploadFiles;
-if(!(((typeof data35 == "number") && (!(data35 % 1) && !isNaN(data35))) && (isFinite(data35)))){
-const err108 = {instancePath:instancePath+"/limits/uploadFiles",schemaPath:"#/properties/limits/properties/uploadFiles/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data29.bodyReadSeconds !== undefined){
+let data35 = data29.bodyReadSeconds;
+if((typeof data35 == "number") && (isFinite(data35))){
+if(data35 > 3600 || isNaN(data35)){
+const err108 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600"};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1290,9 +1287,8 @@ vErrors.push(err108);
 }
 errors++;
 }
-if((typeof data35 == "number") && (isFinite(data35))){
-if(data35 < 1 || isNaN(data35)){
-const err109 = {instancePath:instancePath+"/limits/uploadFiles",schemaPath:"#/properties/limits/properties/uploadFiles/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data35 < 0.1 || isNaN(data35)){
+const err109 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.1},message:"must be >= 0.1"};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1302,10 +1298,8 @@ vErrors.push(err109);
 errors++;
 }
 }
-}
-}
 else {
-const err110 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err110 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1315,11 +1309,10 @@ vErrors.push(err110);
 errors++;
 }
 }
-if(data.tasks !== undefined){
-let data36 = data.tasks;
-if(data36 && typeof data36 == "object" && !Array.isArray(data36)){
-if(data36.keepPerApi === undefined){
-const err111 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "keepPerApi"},message:"must have required property '"+"keepPerApi"+"'"};
+if(data29.uploadFileBytes !== undefined){
+let data36 = data29.uploadFileBytes;
+if(!(((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36))) && (isFinite(data36)))){
+const err111 = {instancePath:instancePath+"/limits/uploadFileBytes",schemaPath:"#/properties/limits/properties/uploadFileBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1328,8 +1321,9 @@ vErrors.push(err111);
 }
 errors++;
 }
-if(data36.keepPerCronJob === undefined){
-const err112 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "keepPerCronJob"},message:"must have required property '"+"keepPerCronJob"+"'"};
+if((typeof data36 == "number") && (isFinite(data36))){
+if(data36 < 1 || isNaN(data36)){
+const err112 = {instancePath:instancePath+"/limits/uploadFileBytes",schemaPath:"#/properties/limits/properties/uploadFileBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1338,9 +1332,12 @@ vErrors.push(err112);
 }
 errors++;
 }
-for(const key6 in data36){
-if(!((key6 === "keepPerApi") || (key6 === "keepPerCronJob"))){
-const err113 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+}
+}
+if(data29.uploadTotalBytes !== undefined){
+let data37 = data29.uploadTotalBytes;
+if(!(((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37))) && (isFinite(data37)))){
+const err113 = {instancePath:instancePath+"/limits/uploadTotalBytes",schemaPath:"#/properties/limits/properties/uploadTotalBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1349,11 +1346,9 @@ vErrors.push(err113);
 }
 errors++;
 }
-}
-if(data36.keepPerApi !== undefined){
-let data37 = data36.keepPerApi;
-if(!(((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37))) && (isFinite(data37)))){
-const err114 = {instancePath:instancePath+"/tasks/keepPerApi",schemaPath:"#/properties/tasks/properties/keepPerApi/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data37 == "number") && (isFinite(data37))){
+if(data37 < 1 || isNaN(data37)){
+const err114 = {instancePath:instancePath+"/limits/uploadTotalBytes",schemaPath:"#/properties/limits/properties/uploadTotalBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1362,9 +1357,12 @@ vErrors.push(err114);
 }
 errors++;
 }
-if((typeof data37 == "number") && (isFinite(data37))){
-if(data37 < 1 || isNaN(data37)){
-const err115 = {instancePath:instancePath+"/tasks/keepPerApi",schemaPath:"#/properties/tasks/properties/keepPerApi/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data29.uploadFiles !== undefined){
+let data38 = data29.uploadFiles;
+if(!(((typeof data38 == "number") && (!(data38 % 1) && !isNaN(data38))) && (isFinite(data38)))){
+const err115 = {instancePath:instancePath+"/limits/uploadFiles",schemaPath:"#/properties/limits/properties/uploadFiles/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1373,12 +1371,9 @@ vErrors.push(err115);
 }
 errors++;
 }
-}
-}
-if(data36.keepPerCronJob !== undefined){
-let data38 = data36.keepPerCronJob;
-if(!(((typeof data38 == "number") && (!(data38 % 1) && !isNaN(data38))) && (isFinite(data38)))){
-const err116 = {instancePath:instancePath+"/tasks/keepPerCronJob",schemaPath:"#/properties/tasks/properties/keepPerCronJob/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data38 == "number") && (isFinite(data38))){
+if(data38 < 1 || isNaN(data38)){
+const err116 = {instancePath:instancePath+"/limits/uploadFiles",schemaPath:"#/properties/limits/properties/uploadFiles/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1387,9 +1382,11 @@ vErrors.push(err116);
 }
 errors++;
 }
-if((typeof data38 == "number") && (isFinite(data38))){
-if(data38 < 1 || isNaN(data38)){
-const err117 = {instancePath:instancePath+"/tasks/keepPerCronJob",schemaPath:"#/properties/tasks/properties/keepPerCronJob/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+}
+else {
+const err117 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1399,10 +1396,11 @@ vErrors.push(err117);
 errors++;
 }
 }
-}
-}
-else {
-const err118 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.tasks !== undefined){
+let data39 = data.tasks;
+if(data39 && typeof data39 == "object" && !Array.isArray(data39)){
+if(data39.keepPerApi === undefined){
+const err118 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "keepPerApi"},message:"must have required property '"+"keepPerApi"+"'"};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1411,12 +1409,8 @@ vErrors.push(err118);
 }
 errors++;
 }
-}
-if(data.shutdown !== undefined){
-let data39 = data.shutdown;
-if(data39 && typeof data39 == "object" && !Array.isArray(data39)){
-if(data39.drainSeconds === undefined){
-const err119 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/required",keyword:"required",params:{missingProperty: "drainSeconds"},message:"must have required property '"+"drainSeconds"+"'"};
+if(data39.keepPerCronJob === undefined){
+const err119 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "keepPerCronJob"},message:"must have required property '"+"keepPerCronJob"+"'"};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1425,8 +1419,9 @@ vErrors.push(err119);
 }
 errors++;
 }
-if(data39.graceSeconds === undefined){
-const err120 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/required",keyword:"required",params:{missingProperty: "graceSeconds"},message:"must have required property '"+"graceSeconds"+"'"};
+for(const key7 in data39){
+if(!((key7 === "keepPerApi") || (key7 === "keepPerCronJob"))){
+const err120 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1435,9 +1430,11 @@ vErrors.push(err120);
 }
 errors++;
 }
-for(const key7 in data39){
-if(!((key7 === "drainSeconds") || (key7 === "graceSeconds"))){
-const err121 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+}
+if(data39.keepPerApi !== undefined){
+let data40 = data39.keepPerApi;
+if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
+const err121 = {instancePath:instancePath+"/tasks/keepPerApi",schemaPath:"#/properties/tasks/properties/keepPerApi/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1446,12 +1443,9 @@ vErrors.push(err121);
 }
 errors++;
 }
-}
-if(data39.drainSeconds !== undefined){
-let data40 = data39.drainSeconds;
 if((typeof data40 == "number") && (isFinite(data40))){
-if(data40 < 0 || isNaN(data40)){
-const err122 = {instancePath:instancePath+"/shutdown/drainSeconds",schemaPath:"#/properties/shutdown/properties/drainSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data40 < 1 || isNaN(data40)){
+const err122 = {instancePath:instancePath+"/tasks/keepPerApi",schemaPath:"#/properties/tasks/properties/keepPerApi/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1461,8 +1455,11 @@ vErrors.push(err122);
 errors++;
 }
 }
-else {
-const err123 = {instancePath:instancePath+"/shutdown/drainSeconds",schemaPath:"#/properties/shutdown/properties/drainSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+}
+if(data39.keepPerCronJob !== undefined){
+let data41 = data39.keepPerCronJob;
+if(!(((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41))) && (isFinite(data41)))){
+const err123 = {instancePath:instancePath+"/tasks/keepPerCronJob",schemaPath:"#/properties/tasks/properties/keepPerCronJob/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1471,12 +1468,9 @@ vErrors.push(err123);
 }
 errors++;
 }
-}
-if(data39.graceSeconds !== undefined){
-let data41 = data39.graceSeconds;
 if((typeof data41 == "number") && (isFinite(data41))){
-if(data41 < 0 || isNaN(data41)){
-const err124 = {instancePath:instancePath+"/shutdown/graceSeconds",schemaPath:"#/properties/shutdown/properties/graceSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data41 < 1 || isNaN(data41)){
+const err124 = {instancePath:instancePath+"/tasks/keepPerCronJob",schemaPath:"#/properties/tasks/properties/keepPerCronJob/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1486,8 +1480,10 @@ vErrors.push(err124);
 errors++;
 }
 }
+}
+}
 else {
-const err125 = {instancePath:instancePath+"/shutdown/graceSeconds",schemaPath:"#/properties/shutdown/properties/graceSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err125 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1497,9 +1493,11 @@ vErrors.push(err125);
 errors++;
 }
 }
-}
-else {
-const err126 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.shutdown !== undefined){
+let data42 = data.shutdown;
+if(data42 && typeof data42 == "object" && !Array.isArray(data42)){
+if(data42.drainSeconds === undefined){
+const err126 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/required",keyword:"required",params:{missingProperty: "drainSeconds"},message:"must have required property '"+"drainSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1508,11 +1506,8 @@ vErrors.push(err126);
 }
 errors++;
 }
-}
-if(data.callTimeoutGraceMs !== undefined){
-let data42 = data.callTimeoutGraceMs;
-if(!(((typeof data42 == "number") && (!(data42 % 1) && !isNaN(data42))) && (isFinite(data42)))){
-const err127 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data42.graceSeconds === undefined){
+const err127 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/required",keyword:"required",params:{missingProperty: "graceSeconds"},message:"must have required property '"+"graceSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1521,9 +1516,9 @@ vErrors.push(err127);
 }
 errors++;
 }
-if((typeof data42 == "number") && (isFinite(data42))){
-if(data42 > 600000 || isNaN(data42)){
-const err128 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
+for(const key8 in data42){
+if(!((key8 === "drainSeconds") || (key8 === "graceSeconds"))){
+const err128 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1532,8 +1527,12 @@ vErrors.push(err128);
 }
 errors++;
 }
-if(data42 < 0 || isNaN(data42)){
-const err129 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data42.drainSeconds !== undefined){
+let data43 = data42.drainSeconds;
+if((typeof data43 == "number") && (isFinite(data43))){
+if(data43 < 0 || isNaN(data43)){
+const err129 = {instancePath:instancePath+"/shutdown/drainSeconds",schemaPath:"#/properties/shutdown/properties/drainSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1543,12 +1542,8 @@ vErrors.push(err129);
 errors++;
 }
 }
-}
-if(data.cors !== undefined){
-let data43 = data.cors;
-if(data43 && typeof data43 == "object" && !Array.isArray(data43)){
-if(data43.allowOrigins === undefined){
-const err130 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowOrigins"},message:"must have required property '"+"allowOrigins"+"'"};
+else {
+const err130 = {instancePath:instancePath+"/shutdown/drainSeconds",schemaPath:"#/properties/shutdown/properties/drainSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1557,8 +1552,12 @@ vErrors.push(err130);
 }
 errors++;
 }
-if(data43.allowCredentials === undefined){
-const err131 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowCredentials"},message:"must have required property '"+"allowCredentials"+"'"};
+}
+if(data42.graceSeconds !== undefined){
+let data44 = data42.graceSeconds;
+if((typeof data44 == "number") && (isFinite(data44))){
+if(data44 < 0 || isNaN(data44)){
+const err131 = {instancePath:instancePath+"/shutdown/graceSeconds",schemaPath:"#/properties/shutdown/properties/graceSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1567,8 +1566,9 @@ vErrors.push(err131);
 }
 errors++;
 }
-if(data43.allowHeaders === undefined){
-const err132 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowHeaders"},message:"must have required property '"+"allowHeaders"+"'"};
+}
+else {
+const err132 = {instancePath:instancePath+"/shutdown/graceSeconds",schemaPath:"#/properties/shutdown/properties/graceSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1577,8 +1577,10 @@ vErrors.push(err132);
 }
 errors++;
 }
-if(data43.exposeHeaders === undefined){
-const err133 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "exposeHeaders"},message:"must have required property '"+"exposeHeaders"+"'"};
+}
+}
+else {
+const err133 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1587,8 +1589,11 @@ vErrors.push(err133);
 }
 errors++;
 }
-if(data43.maxAgeSeconds === undefined){
-const err134 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "maxAgeSeconds"},message:"must have required property '"+"maxAgeSeconds"+"'"};
+}
+if(data.callTimeoutGraceMs !== undefined){
+let data45 = data.callTimeoutGraceMs;
+if(!(((typeof data45 == "number") && (!(data45 % 1) && !isNaN(data45))) && (isFinite(data45)))){
+const err134 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1597,9 +1602,9 @@ vErrors.push(err134);
 }
 errors++;
 }
-for(const key8 in data43){
-if(!(((((key8 === "allowOrigins") || (key8 === "allowCredentials")) || (key8 === "allowHeaders")) || (key8 === "exposeHeaders")) || (key8 === "maxAgeSeconds"))){
-const err135 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
+if((typeof data45 == "number") && (isFinite(data45))){
+if(data45 > 600000 || isNaN(data45)){
+const err135 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1608,16 +1613,8 @@ vErrors.push(err135);
 }
 errors++;
 }
-}
-if(data43.allowOrigins !== undefined){
-let data44 = data43.allowOrigins;
-if(Array.isArray(data44)){
-const len1 = data44.length;
-for(let i1=0; i1<len1; i1++){
-let data45 = data44[i1];
-if(typeof data45 === "string"){
-if(!pattern4.test(data45)){
-const err136 = {instancePath:instancePath+"/cors/allowOrigins/" + i1,schemaPath:"#/properties/cors/properties/allowOrigins/items/pattern",keyword:"pattern",params:{pattern: "^(\\*|https?://[^/\\s]+)$"},message:"must match pattern \""+"^(\\*|https?://[^/\\s]+)$"+"\""};
+if(data45 < 0 || isNaN(data45)){
+const err136 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1627,8 +1624,12 @@ vErrors.push(err136);
 errors++;
 }
 }
-else {
-const err137 = {instancePath:instancePath+"/cors/allowOrigins/" + i1,schemaPath:"#/properties/cors/properties/allowOrigins/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data.cors !== undefined){
+let data46 = data.cors;
+if(data46 && typeof data46 == "object" && !Array.isArray(data46)){
+if(data46.allowOrigins === undefined){
+const err137 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowOrigins"},message:"must have required property '"+"allowOrigins"+"'"};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1637,10 +1638,8 @@ vErrors.push(err137);
 }
 errors++;
 }
-}
-}
-else {
-const err138 = {instancePath:instancePath+"/cors/allowOrigins",schemaPath:"#/properties/cors/properties/allowOrigins/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data46.allowCredentials === undefined){
+const err138 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowCredentials"},message:"must have required property '"+"allowCredentials"+"'"};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1649,10 +1648,8 @@ vErrors.push(err138);
 }
 errors++;
 }
-}
-if(data43.allowCredentials !== undefined){
-if(typeof data43.allowCredentials !== "boolean"){
-const err139 = {instancePath:instancePath+"/cors/allowCredentials",schemaPath:"#/properties/cors/properties/allowCredentials/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data46.allowHeaders === undefined){
+const err139 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowHeaders"},message:"must have required property '"+"allowHeaders"+"'"};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1661,16 +1658,8 @@ vErrors.push(err139);
 }
 errors++;
 }
-}
-if(data43.allowHeaders !== undefined){
-let data47 = data43.allowHeaders;
-if(Array.isArray(data47)){
-const len2 = data47.length;
-for(let i2=0; i2<len2; i2++){
-let data48 = data47[i2];
-if(typeof data48 === "string"){
-if(!pattern5.test(data48)){
-const err140 = {instancePath:instancePath+"/cors/allowHeaders/" + i2,schemaPath:"#/properties/cors/properties/allowHeaders/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\""};
+if(data46.exposeHeaders === undefined){
+const err140 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "exposeHeaders"},message:"must have required property '"+"exposeHeaders"+"'"};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1679,9 +1668,8 @@ vErrors.push(err140);
 }
 errors++;
 }
-}
-else {
-const err141 = {instancePath:instancePath+"/cors/allowHeaders/" + i2,schemaPath:"#/properties/cors/properties/allowHeaders/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data46.maxAgeSeconds === undefined){
+const err141 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "maxAgeSeconds"},message:"must have required property '"+"maxAgeSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1690,10 +1678,9 @@ vErrors.push(err141);
 }
 errors++;
 }
-}
-}
-else {
-const err142 = {instancePath:instancePath+"/cors/allowHeaders",schemaPath:"#/properties/cors/properties/allowHeaders/type",keyword:"type",params:{type: "array"},message:"must be array"};
+for(const key9 in data46){
+if(!(((((key9 === "allowOrigins") || (key9 === "allowCredentials")) || (key9 === "allowHeaders")) || (key9 === "exposeHeaders")) || (key9 === "maxAgeSeconds"))){
+const err142 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1703,15 +1690,15 @@ vErrors.push(err142);
 errors++;
 }
 }
-if(data43.exposeHeaders !== undefined){
-let data49 = data43.exposeHeaders;
-if(Array.isArray(data49)){
-const len3 = data49.length;
-for(let i3=0; i3<len3; i3++){
-let data50 = data49[i3];
-if(typeof data50 === "string"){
-if(!pattern5.test(data50)){
-const err143 = {instancePath:instancePath+"/cors/exposeHeaders/" + i3,schemaPath:"#/properties/cors/properties/exposeHeaders/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\""};
+if(data46.allowOrigins !== undefined){
+let data47 = data46.allowOrigins;
+if(Array.isArray(data47)){
+const len1 = data47.length;
+for(let i1=0; i1<len1; i1++){
+let data48 = data47[i1];
+if(typeof data48 === "string"){
+if(!pattern4.test(data48)){
+const err143 = {instancePath:instancePath+"/cors/allowOrigins/" + i1,schemaPath:"#/properties/cors/properties/allowOrigins/items/pattern",keyword:"pattern",params:{pattern: "^(\\*|https?://[^/\\s]+)$"},message:"must match pattern \""+"^(\\*|https?://[^/\\s]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1722,7 +1709,7 @@ errors++;
 }
 }
 else {
-const err144 = {instancePath:instancePath+"/cors/exposeHeaders/" + i3,schemaPath:"#/properties/cors/properties/exposeHeaders/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err144 = {instancePath:instancePath+"/cors/allowOrigins/" + i1,schemaPath:"#/properties/cors/properties/allowOrigins/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1734,7 +1721,7 @@ errors++;
 }
 }
 else {
-const err145 = {instancePath:instancePath+"/cors/exposeHeaders",schemaPath:"#/properties/cors/properties/exposeHeaders/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err145 = {instancePath:instancePath+"/cors/allowOrigins",schemaPath:"#/properties/cors/properties/allowOrigins/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1744,10 +1731,9 @@ vErrors.push(err145);
 errors++;
 }
 }
-if(data43.maxAgeSeconds !== undefined){
-let data51 = data43.maxAgeSeconds;
-if(!(((typeof data51 == "number") && (!(data51 % 1) && !isNaN(data51))) && (isFinite(data51)))){
-const err146 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data46.allowCredentials !== undefined){
+if(typeof data46.allowCredentials !== "boolean"){
+const err146 = {instancePath:instancePath+"/cors/allowCredentials",schemaPath:"#/properties/cors/properties/allowCredentials/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1756,9 +1742,16 @@ vErrors.push(err146);
 }
 errors++;
 }
-if((typeof data51 == "number") && (isFinite(data51))){
-if(data51 > 86400 || isNaN(data51)){
-const err147 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
+}
+if(data46.allowHeaders !== undefined){
+let data50 = data46.allowHeaders;
+if(Array.isArray(data50)){
+const len2 = data50.length;
+for(let i2=0; i2<len2; i2++){
+let data51 = data50[i2];
+if(typeof data51 === "string"){
+if(!pattern5.test(data51)){
+const err147 = {instancePath:instancePath+"/cors/allowHeaders/" + i2,schemaPath:"#/properties/cors/properties/allowHeaders/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1767,8 +1760,9 @@ vErrors.push(err147);
 }
 errors++;
 }
-if(data51 < 0 || isNaN(data51)){
-const err148 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+else {
+const err148 = {instancePath:instancePath+"/cors/allowHeaders/" + i2,schemaPath:"#/properties/cors/properties/allowHeaders/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1779,9 +1773,8 @@ errors++;
 }
 }
 }
-}
 else {
-const err149 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err149 = {instancePath:instancePath+"/cors/allowHeaders",schemaPath:"#/properties/cors/properties/allowHeaders/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1791,14 +1784,102 @@ vErrors.push(err149);
 errors++;
 }
 }
-}
-else {
-const err150 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data46.exposeHeaders !== undefined){
+let data52 = data46.exposeHeaders;
+if(Array.isArray(data52)){
+const len3 = data52.length;
+for(let i3=0; i3<len3; i3++){
+let data53 = data52[i3];
+if(typeof data53 === "string"){
+if(!pattern5.test(data53)){
+const err150 = {instancePath:instancePath+"/cors/exposeHeaders/" + i3,schemaPath:"#/properties/cors/properties/exposeHeaders/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err150];
 }
 else {
 vErrors.push(err150);
+}
+errors++;
+}
+}
+else {
+const err151 = {instancePath:instancePath+"/cors/exposeHeaders/" + i3,schemaPath:"#/properties/cors/properties/exposeHeaders/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err151];
+}
+else {
+vErrors.push(err151);
+}
+errors++;
+}
+}
+}
+else {
+const err152 = {instancePath:instancePath+"/cors/exposeHeaders",schemaPath:"#/properties/cors/properties/exposeHeaders/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err152];
+}
+else {
+vErrors.push(err152);
+}
+errors++;
+}
+}
+if(data46.maxAgeSeconds !== undefined){
+let data54 = data46.maxAgeSeconds;
+if(!(((typeof data54 == "number") && (!(data54 % 1) && !isNaN(data54))) && (isFinite(data54)))){
+const err153 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err153];
+}
+else {
+vErrors.push(err153);
+}
+errors++;
+}
+if((typeof data54 == "number") && (isFinite(data54))){
+if(data54 > 86400 || isNaN(data54)){
+const err154 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
+if(vErrors === null){
+vErrors = [err154];
+}
+else {
+vErrors.push(err154);
+}
+errors++;
+}
+if(data54 < 0 || isNaN(data54)){
+const err155 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err155];
+}
+else {
+vErrors.push(err155);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err156 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err156];
+}
+else {
+vErrors.push(err156);
+}
+errors++;
+}
+}
+}
+else {
+const err157 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err157];
+}
+else {
+vErrors.push(err157);
 }
 errors++;
 }
@@ -1819,6 +1900,7 @@ export const schema = {
     "repo",
     "dataDir",
     "workers",
+    "snapshot",
     "envAllow",
     "webhook",
     "pushRemote",
@@ -1896,6 +1978,25 @@ export const schema = {
       "type": "integer",
       "minimum": 1,
       "maximum": 256
+    },
+    "snapshot": {
+      "description": "The interpreter snapshot (warmed Pyodide memory) every worker starts from, built once per Pyodide build, gitfunc version and shim.",
+      "type": "object",
+      "required": [
+        "enabled",
+        "dir"
+      ],
+      "additionalProperties": false,
+      "properties": {
+        "enabled": {
+          "description": "Start workers from the snapshot (false: every worker loads Pyodide from scratch).",
+          "type": "boolean"
+        },
+        "dir": {
+          "description": "Directory of snapshot files; empty: <dataDir>/cache. Several servers may share one.",
+          "type": "string"
+        }
+      }
     },
     "envAllow": {
       "description": "Environment variable names the manifest may read with ${NAME}. GITFUNC_* names never resolve.",

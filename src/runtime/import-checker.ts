@@ -1,11 +1,14 @@
 import type { Logger } from 'pino';
 import { WorkerPool } from './pool.js';
+import type { SnapshotSource } from './snapshot/interpreter.cjs';
 import type { InspectOutcome, RevisionRef } from './worker-protocol.cjs';
 
 /** Settings of the build worker. */
 export interface ImportCheckerOptions {
   /** How long an interrupted import may take to stop before its worker is terminated. */
   timeoutGraceMs: number;
+  /** The interpreter snapshot its worker starts from (see snapshot/). */
+  snapshot?: SnapshotSource;
 }
 
 /** A Pyodide error text that means the interpreter's memory is exhausted (it never shrinks). */
@@ -54,7 +57,7 @@ export class ImportChecker {
   }
 
   private newPool(): WorkerPool {
-    return new WorkerPool({ workers: 1, timeoutGraceMs: this.options.timeoutGraceMs, maxQueue: 1 }, this.logger);
+    return new WorkerPool({ workers: 1, timeoutGraceMs: this.options.timeoutGraceMs, maxQueue: 1, snapshot: this.options.snapshot }, this.logger);
   }
 
   private replace(): void {

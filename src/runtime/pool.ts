@@ -4,6 +4,8 @@ import { BridgeServer, isBridgeHello } from './bridge/bridge-server.js';
 import { type CallLane, CallDispatcher, type CallResult, type DispatcherStats } from './call-dispatcher.js';
 import { armDeadlineAtStart } from './deadline.js';
 import { blockCodeGenerationInNewContexts, WORKER_ISOLATION_OPTIONS } from './worker-isolation.js';
+import type { SnapshotSource } from './snapshot/interpreter.cjs';
+import { InterpreterStartLog, isInterpreterStart } from './snapshot/start-reports.js';
 // Default import: named imports of a CommonJS module depend on the loader detecting them.
 import taskState from './task-state.cjs';
 import type {
@@ -26,6 +28,8 @@ export interface WorkerPoolOptions {
   timeoutGraceMs: number;
   /** Calls waiting for a worker beyond this are refused (503) instead of piling up. */
   maxQueue: number;
+  /** The interpreter snapshot workers start from (see snapshot/); undefined: a normal load. */
+  snapshot?: SnapshotSource;
 }
 
 const WORKER_FILE = new URL('./worker-entry.cjs', import.meta.url);
@@ -68,7 +72,9 @@ export class WorkerPool {
       // A dropped worker costs seconds to reload Pyodide: never drop idle ones.
       idleTimeout: Infinity,
       concurrentTasksPerWorker: 1,
+      workerData: { snapshot: options.snapshot },
     });
+    const starts = new InterpreterStartLog(logger);
     this.dispatcher = new CallDispatcher(
       {
         slots: options.workers,
@@ -83,6 +89,7 @@ export class WorkerPool {
     this.piscina.on('message', (message: unknown) => {
       if (isCallResult(message)) this.dispatcher.onResult(message.callId, message.outcome);
       else if (isBridgeHello(message)) this.bridge.attach(message);
+      else if (isInterpreterStart(message)) starts.report(message);
     });
     this.piscina.on('error', (error: unknown) => this.logger.error({ err: error }, 'worker pool error'));
     // The reason was logged just before (timeout, dead interpreter); this line marks the exit.

@@ -6,12 +6,12 @@
  */
 import fs = require('node:fs');
 import path = require('node:path');
-import { parentPort, threadId } from 'node:worker_threads';
-import { loadPyodide } from 'pyodide';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
 import type { PyodideInterface } from 'pyodide';
 import type { PyCallable, PyProxy } from 'pyodide/ffi';
 import { createBridgeClient } from './bridge/bridge-client.cjs';
-import { assertNoCodeGeneration, lockDown, refuseHostModules, SANDBOX_JS_GLOBALS } from './sandbox.cjs';
+import { assertNoCodeGeneration, lockDown, refuseHostModules } from './sandbox.cjs';
+import { type SnapshotSource, startInterpreter } from './snapshot/interpreter.cjs';
 import { INTERRUPT_SLOT, TASK_STATE_BYTES, THREAD_SLOT } from './task-state.cjs';
 import type {
   CallBatchTask,
@@ -25,8 +25,6 @@ import type {
   WorkerTask,
 } from './worker-protocol.cjs';
 
-const PYTHON_DIR = path.join(__dirname, 'python');
-const PYTHON_HOME = '/home/pyodide/gitfunc';
 const SCRIPT_NAME = /^[A-Za-z0-9_]+$/;
 /** A script's request to the server thread (DFF.CACHE) fails after this long without an answer. */
 const BRIDGE_TIMEOUT_MS = 10_000;
@@ -50,12 +48,9 @@ const loadedRevisions = new Set<string>();
 
 async function startRuntime(): Promise<Runtime> {
   assertNoCodeGeneration();
-  const pyodide = await loadPyodide({ jsglobals: SANDBOX_JS_GLOBALS, stdout: () => {}, stderr: () => {} });
-  pyodide.FS.mkdirTree(PYTHON_HOME);
-  for (const file of fs.readdirSync(PYTHON_DIR)) {
-    if (file.endsWith('.py')) pyodide.FS.writeFile(`${PYTHON_HOME}/${file}`, fs.readFileSync(path.join(PYTHON_DIR, file)));
-  }
-  pyodide.runPython(`import sys; sys.path.insert(0, ${JSON.stringify(PYTHON_HOME)})`);
+  const { pyodide, start } = await startInterpreter((workerData as { snapshot?: SnapshotSource } | null)?.snapshot);
+  parentPort!.postMessage({ interpreterStart: start });
+  // A JS object cannot be in a snapshot: the transport is set after the interpreter starts.
   const bridge = pyodide.pyimport('gitfunc_bridge') as PyProxy & Record<string, PyCallable>;
   bridge.set_transport(
     createBridgeClient({

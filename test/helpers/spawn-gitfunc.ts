@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { SHARED_SNAPSHOT_DIR } from './start-gitfunc.js';
 
 const MAIN = path.resolve(import.meta.dirname, '..', '..', 'src', 'main.ts');
 
@@ -18,7 +19,7 @@ export interface GitfuncProcess {
 /** Starts `gitfunc serve` with `flags` and `env`; resolves once it listens (before it is ready). */
 export async function spawnGitfunc(flags: string[], env: Record<string, string> = {}): Promise<GitfuncProcess> {
   const child = spawn(process.execPath, ['--import=tsx', MAIN, 'serve', '--port', '0', ...flags], {
-    env: { PATH: process.env.PATH, ...env },
+    env: { PATH: process.env.PATH, GITFUNC_SNAPSHOT_DIR: SHARED_SNAPSHOT_DIR, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const logs: Record<string, unknown>[] = [];

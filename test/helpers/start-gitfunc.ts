@@ -8,6 +8,12 @@ import { type RunningServer, type StartOptions, startServer } from '../../src/se
 
 export const FIXTURES = path.resolve(import.meta.dirname, '..', 'fixtures');
 export const EXAMPLE_REPO = path.resolve(import.meta.dirname, '..', '..', 'functions.example');
+/**
+ * One interpreter snapshot dir for the whole suite: the first server builds the snapshot (its
+ * file name carries the key, the build is locked against parallel test files), every later
+ * one starts its workers from it.
+ */
+export const SHARED_SNAPSHOT_DIR = path.join(os.tmpdir(), 'gitfunc-test-snapshots');
 
 /** Every file under `dir`, as {relativePath: content}, for createWorkRepo. */
 export function readTree(dir: string): Record<string, string> {
@@ -44,7 +50,7 @@ export async function startGitfunc(
   });
   const settings = loadSettings({
     argv: ['--port', '0', '--data-dir', dataDir, '--workers', '1', ...args],
-    env,
+    env: { GITFUNC_SNAPSHOT_DIR: SHARED_SNAPSHOT_DIR, ...env },
     cwd: process.cwd(),
   });
   try {
