@@ -51,7 +51,8 @@ async function which(rev: typeof revA, live: string[]): Promise<Record<string, u
       uploadDir: null,
       returnType: 'raw',
     },
-    10_000,
+    // Generous: the first call also waits for the worker to load Pyodide.
+    60_000,
   );
   t.equal(result.kind, 'json', JSON.stringify(result));
   return JSON.parse((result as { body: string }).body) as Record<string, unknown>;
