@@ -17,7 +17,9 @@ export interface CheckOptions {
  * every script imported in Pyodide, every named function), in check mode: unset secrets warn.
  */
 export async function checkRepository(dir: string, options: CheckOptions): Promise<Problem[]> {
-  const inspector = new ImportChecker({ timeoutGraceMs: 1000 }, options.logger);
+  // A generous grace: an interrupted import is reported at its line, which beats a terminated
+  // worker's bare message, and a check is not in a hurry (a busy CI machine stops it slowly).
+  const inspector = new ImportChecker({ timeoutGraceMs: 5000 }, options.logger);
   try {
     const { problems } = await buildRevision('check', path.resolve(dir), {
       inspector,
