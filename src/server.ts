@@ -90,7 +90,13 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     throw error;
   }
   const pool = new WorkerPool(
-    { workers: settings.workers, timeoutGraceMs: settings.callTimeoutGraceMs, maxQueue: settings.workers * QUEUE_PER_WORKER },
+    {
+      workers: settings.workers,
+      timeoutGraceMs: settings.callTimeoutGraceMs,
+      maxQueue: settings.workers * QUEUE_PER_WORKER,
+      workerMaxCalls: settings.limits.workerMaxCalls,
+      workerHeapMB: settings.limits.workerHeapMB,
+    },
     logger,
   );
   registerCacheOps(pool.bridge, new MemoryCacheStore(CACHE_LIMITS, systemClock));

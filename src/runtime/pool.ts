@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import { BridgeServer, isBridgeHello } from './bridge/bridge-server.js';
 import { type CallLane, CallDispatcher, type CallResult, type DispatcherStats } from './call-dispatcher.js';
 import { armDeadlineAtStart } from './deadline.js';
+import { type BatchReport, isWorkerReady, type WorkerHealthLimits } from './worker-health.cjs';
+import { WorkerRegistry, type WorkerStatus } from './worker-registry.js';
 // Default import: named imports of a CommonJS module depend on the loader detecting them.
 import taskState from './task-state.cjs';
 import type {
@@ -16,7 +18,7 @@ import type {
 
 const { TASK_STATE_BYTES } = taskState;
 
-export type { CallLane, CallResult, DispatcherStats };
+export type { CallLane, CallResult, DispatcherStats, WorkerStatus };
 
 /** Settings of the worker pool. */
 export interface WorkerPoolOptions {
@@ -25,6 +27,10 @@ export interface WorkerPoolOptions {
   timeoutGraceMs: number;
   /** Calls waiting for a worker beyond this are refused (503) instead of piling up. */
   maxQueue: number;
+  /** A worker is recycled after this many calls (0: never). */
+  workerMaxCalls?: number;
+  /** A worker is recycled once its WASM heap passes this many MiB (0: never). */
+  workerHeapMB?: number;
 }
 
 const WORKER_FILE = new URL('./worker-entry.cjs', import.meta.url);
@@ -51,6 +57,8 @@ export class WorkerPool {
   readonly backgroundSlots: number;
   /** Operations scripts may ask of the server thread (DFF.CACHE); register them here. */
   readonly bridge: BridgeServer;
+  private readonly registry = new WorkerRegistry();
+  private readonly onBatchReport = (report: unknown): void => this.registry.onBatch(report as BatchReport);
 
   constructor(
     private readonly options: WorkerPoolOptions,
@@ -58,7 +66,13 @@ export class WorkerPool {
   ) {
     this.backgroundSlots = backgroundSlotsFor(options.workers);
     this.bridge = new BridgeServer(logger);
+    const health: WorkerHealthLimits = {
+      maxCalls: options.workerMaxCalls ?? 0,
+      maxHeapBytes: (options.workerHeapMB ?? 0) * 1024 * 1024,
+      retireToken: this.registry.retireToken,
+    };
     this.piscina = new Piscina({
+      workerData: { health },
       filename: WORKER_FILE.href,
       minThreads: options.workers,
       maxThreads: options.workers,
@@ -73,18 +87,24 @@ export class WorkerPool {
         timeoutGraceMs: options.timeoutGraceMs,
         maxQueue: options.maxQueue,
       },
-      { runBatch: (calls) => this.piscina.run({ type: 'calls', calls }), terminateThread: (id) => this.terminateThread(id) },
+      { runBatch: (calls) => this.piscina.run({ type: 'calls', calls }).then(this.onBatchReport), terminateThread: (id) => this.terminateThread(id) },
       logger,
     );
     // Each call's result is posted on its own as soon as it ends (see CallDispatcher).
     this.piscina.on('message', (message: unknown) => {
       if (isCallResult(message)) this.dispatcher.onResult(message.callId, message.outcome);
       else if (isBridgeHello(message)) this.bridge.attach(message);
+      else if (isWorkerReady(message)) this.registry.onReady(message);
     });
+    this.piscina.on('workerCreate', (worker: { id: number }) => this.registry.onCreate(worker.id));
     this.piscina.on('error', (error: unknown) => this.logger.error({ err: error }, 'worker pool error'));
     // The reason was logged just before (timeout, dead interpreter); this line marks the exit.
     this.piscina.on('workerDestroy', (worker: { id: number }) => {
-      if (!this.closing) this.logger.warn({ threadId: worker.id }, 'worker exited');
+      const retired = this.registry.isRetiring(worker.id);
+      this.registry.onDestroy(worker.id);
+      if (this.closing) return;
+      if (retired) this.logger.info({ threadId: worker.id }, 'worker recycled (call or heap limit): its replacement is starting');
+      else this.logger.warn({ threadId: worker.id }, 'worker exited');
     });
   }
 
@@ -100,6 +120,11 @@ export class WorkerPool {
 
   stats(): DispatcherStats {
     return this.dispatcher.stats();
+  }
+
+  /** Each worker thread: ready, calls served, WASM heap size. */
+  workerStatus(): { recycled: number; threads: WorkerStatus[] } {
+    return { recycled: this.registry.recycled, threads: this.registry.list() };
   }
 
   private terminateThread(threadId: number): void {

@@ -12,6 +12,7 @@ import type { PyodideInterface } from 'pyodide';
 import type { PyCallable, PyProxy } from 'pyodide/ffi';
 import { createBridgeClient } from './bridge/bridge-client.cjs';
 import { INTERRUPT_SLOT, TASK_STATE_BYTES, THREAD_SLOT } from './task-state.cjs';
+import { type BatchReport, WorkerHealth } from './worker-health.cjs';
 import type {
   CallBatchTask,
   CallOutcome,
@@ -42,6 +43,13 @@ interface Runtime {
 }
 
 const runtime: Promise<Runtime> = startRuntime();
+/** Calls served and heap size (limits.workerMaxCalls, workerHeapMB); set once the interpreter is up. */
+let health: WorkerHealth | undefined;
+// A failed start is reported by the task handler, which awaits `runtime` too.
+runtime.then((rt) => {
+  health = new WorkerHealth(() => wasmHeapBytes(rt.pyodide));
+  health.announceReady();
+}, () => undefined);
 let lastLive = '';
 let lastLiveArray: string[] | undefined;
 /** Revisions loaded into this worker's interpreter, mirrored here to skip a Python call per task. */
@@ -195,29 +203,38 @@ async function warm(rt: Runtime, task: WarmTask): Promise<number> {
   }
 }
 
+/** The interpreter's WASM memory, in bytes: it only ever grows. */
+function wasmHeapBytes(pyodide: PyodideInterface): number {
+  // `_module` is Pyodide's Emscripten module: private, but the only way to see the heap size.
+  return (pyodide as unknown as { _module: { HEAP8: Int8Array } })._module.HEAP8.length;
+}
+
 /**
  * A JS-level error out of Pyodide means the interpreter itself failed (`os._exit`, a fatal
  * error): Python exceptions never get here, the runtime catches them. A dead interpreter
  * answers nothing useful again, so the thread exits after answering and Piscina replaces it.
  */
-function exitAfterReply(): void {
+function exitAfterReply(code = 1): void {
   interpreterDead = true;
-  setImmediate(() => process.exit(1));
+  setImmediate(() => process.exit(code));
 }
 let interpreterDead = false;
 
 /** Runs a batch in order, posting each result as soon as its call ends. */
-function runBatch(rt: Runtime, batch: CallBatchTask): number {
+function runBatch(rt: Runtime, batch: CallBatchTask): BatchReport {
   for (const call of batch.calls) {
     ensureRevision(rt, call.revision, call.live);
     const message: CallResultMessage = { callId: call.callId, outcome: runCall(rt, call) };
     parentPort!.postMessage(message);
   }
-  return batch.calls.length;
+  const report = health!.afterBatch(batch.calls.length);
+  // Over its call or heap limit: answer, then exit; Piscina starts the replacement.
+  if (report.retiring) exitAfterReply(0);
+  return report;
 }
 
 /** Piscina's task handler. */
-async function handle(task: WorkerTask): Promise<InspectOutcome | number> {
+async function handle(task: WorkerTask): Promise<InspectOutcome | BatchReport | number> {
   // A task posted before the exit below: leave unanswered, so the pool runs it elsewhere.
   if (interpreterDead) process.exit(1);
   const rt = await runtime;
