@@ -79,6 +79,10 @@ export class WorkerPool {
       // A dropped worker costs seconds to reload Pyodide: never drop idle ones.
       idleTimeout: Infinity,
       concurrentTasksPerWorker: 1,
+      // Piscina's default ('sync') parks an idle worker in a blocking Atomics.wait, so a
+      // replacement worker would not load Pyodide until its first call arrived: that call
+      // would wait seconds. 'async' keeps the idle worker's event loop running.
+      atomics: 'async',
     });
     this.dispatcher = new CallDispatcher(
       {
@@ -99,12 +103,14 @@ export class WorkerPool {
     this.piscina.on('workerCreate', (worker: { id: number }) => this.registry.onCreate(worker.id));
     this.piscina.on('error', (error: unknown) => this.logger.error({ err: error }, 'worker pool error'));
     // The reason was logged just before (timeout, dead interpreter); this line marks the exit.
-    this.piscina.on('workerDestroy', (worker: { id: number }) => {
-      const retired = this.registry.isRetiring(worker.id);
-      this.registry.onDestroy(worker.id);
-      if (this.closing) return;
-      if (retired) this.logger.info({ threadId: worker.id }, 'worker recycled (call or heap limit): its replacement is starting');
-      else this.logger.warn({ threadId: worker.id }, 'worker exited');
+    // A thread that has exited reports id -1, so the registry keeps only the threads still alive.
+    this.piscina.on('workerDestroy', () => {
+      const alive = new Set(this.piscina.threads.map((thread) => thread.threadId));
+      for (const gone of this.registry.removeAllBut(alive)) {
+        if (this.closing) continue;
+        if (gone.retiring) this.logger.info({ threadId: gone.threadId, calls: gone.calls, heapMB: gone.heapMB }, 'worker recycled: its replacement is starting');
+        else this.logger.warn({ threadId: gone.threadId }, 'worker exited');
+      }
     });
   }
 

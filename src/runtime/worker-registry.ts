@@ -44,9 +44,7 @@ export class WorkerRegistry {
     Atomics.store(this.token, 0, 0);
   }
 
-  isRetiring(threadId: number): boolean {
-    return this.workers.get(threadId)?.retiring === true;
-  }
+
 
   /** Cheap on purpose: runs once per call batch. */
   onBatch(report: BatchReport): void {
@@ -60,8 +58,15 @@ export class WorkerRegistry {
     }
   }
 
-  onDestroy(threadId: number): void {
-    this.workers.delete(threadId);
+  /** Forgets every worker not in `alive`, and returns them. */
+  removeAllBut(alive: ReadonlySet<number>): WorkerStatus[] {
+    const gone: WorkerStatus[] = [];
+    for (const worker of this.workers.values()) {
+      if (alive.has(worker.threadId)) continue;
+      this.workers.delete(worker.threadId);
+      gone.push(worker);
+    }
+    return gone;
   }
 
   /** Every live worker, oldest first. */
