@@ -1,7 +1,7 @@
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import { BridgeServer, isBridgeHello } from './bridge/bridge-server.js';
-import { type CallLane, CallDispatcher, type CallResult, type DispatcherStats } from './call-dispatcher.js';
+import { type CallClient, type CallLane, CallDispatcher, type CallResult, type DispatcherStats } from './call-dispatcher.js';
 import { armDeadlineAtStart } from './deadline.js';
 import { type BatchReport, isWorkerReady, type WorkerHealthLimits } from './worker-health.cjs';
 import { WorkerRegistry, type WorkerStatus } from './worker-registry.js';
@@ -18,7 +18,7 @@ import type {
 
 const { TASK_STATE_BYTES } = taskState;
 
-export type { CallLane, CallResult, DispatcherStats, WorkerStatus };
+export type { CallClient, CallLane, CallResult, DispatcherStats, WorkerStatus };
 
 /** Settings of the worker pool. */
 export interface WorkerPoolOptions {
@@ -115,8 +115,8 @@ export class WorkerPool {
   }
 
   /** Runs one function call; never rejects (see CallDispatcher.call). */
-  call(task: Omit<CallTask, 'callId' | 'interrupt' | 'interruptOffset'>, timeoutMs: number, lane: CallLane = 'sync'): Promise<CallResult> {
-    return this.dispatcher.call(task, timeoutMs, lane);
+  call(task: Omit<CallTask, 'callId' | 'interrupt' | 'interruptOffset'>, timeoutMs: number, lane: CallLane = 'sync', client?: CallClient): Promise<CallResult> {
+    return this.dispatcher.call(task, timeoutMs, lane, client);
   }
 
 
