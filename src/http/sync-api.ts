@@ -84,6 +84,16 @@ async function sendCached(res: ServerResponse, scope: RequestScope, cached: Cach
   return prepared.status;
 }
 
+/** 503.1 for a call past its API's maxConcurrency. */
+function overConcurrency(apiId: string, max: number): ApiError {
+  return new ApiError(
+    ApiErrors.busy,
+    `API '${apiId}' already runs its maximum of ${max} concurrent calls; retry shortly`,
+    { maxConcurrency: max },
+    { 'Retry-After': '1' },
+  );
+}
+
 function fail(res: ServerResponse, scope: RequestScope, error: ApiError): number {
   sendApiError(res, scope, error);
   return error.status;
@@ -128,7 +138,14 @@ async function runAndAnswer(
   triggerTime: number,
   cacheKey: string | undefined,
 ): Promise<number> {
+  const limit = call.concurrency;
+  if (limit !== undefined && !limit.tryEnter()) return fail(res, scope, overConcurrency(call.originId, limit.max));
   let result = await deps.invoker.run(revision, call, 'sync', res.socket ?? undefined);
+  // A timed-out call holds its worker until Python stops: its place is freed only then.
+  if (limit !== undefined) {
+    if (result.kind === 'timeout') void result.ended.then(() => limit.leave());
+    else limit.leave();
+  }
   let prepared: PreparedResponse | undefined;
   if (result.kind === 'response') ({ result, prepared } = await checkResponse(result, { revisionDir: revision.dir, uploadDir: call.uploadDir }));
   recordAndKeep(deps, call, revision, triggerTime, result, prepared, cacheKey);

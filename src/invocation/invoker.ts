@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CallClient, CallLane, CallResult, WorkerPool } from '../runtime/pool.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
+import type { ConcurrencyLimit } from './concurrency-limit.js';
 import type { Revision } from '../revision/revision.js';
 import type { ReturnType } from '../runtime/worker-protocol.cjs';
 import type { RunResult } from '../tasks/record-of-call.js';
@@ -35,6 +36,8 @@ export interface Invocation {
   uploadDir?: string;
   /** `cache_result` of the API, in seconds: set only on sync calls of an API that caches. */
   cacheResultSeconds?: number;
+  /** `maxConcurrency` of the sync API: set only when it has one. */
+  concurrency?: ConcurrencyLimit;
 }
 
 const TASK_ID_BYTES = 18;
