@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { BridgeServer, isBridgeHello } from './bridge/bridge-server.js';
 import { type CallClient, type CallLane, CallDispatcher, type CallResult, type DispatcherStats } from './call-dispatcher.js';
 import { armDeadlineAtStart } from './deadline.js';
-import { type BatchReport, isWorkerReady, type WorkerHealthLimits } from './worker-health.cjs';
+import { type BatchReport, isReplaceMe, isWorkerReady, type WorkerHealthLimits } from './worker-health.cjs';
 import { WorkerRegistry, type WorkerStatus } from './worker-registry.js';
 // Default import: named imports of a CommonJS module depend on the loader detecting them.
 import taskState from './task-state.cjs';
@@ -58,7 +58,11 @@ export class WorkerPool {
   /** Operations scripts may ask of the server thread (DFF.CACHE); register them here. */
   readonly bridge: BridgeServer;
   private readonly registry = new WorkerRegistry();
-  private readonly onBatchReport = (report: unknown): void => this.registry.onBatch(report as BatchReport);
+  private readonly onBatchReport = (report: unknown): void => {
+    const batch = report as BatchReport;
+    this.registry.onBatch(batch);
+    if (batch.retiring) this.terminateThread(batch.threadId);
+  };
 
   constructor(
     private readonly options: WorkerPoolOptions,
@@ -79,10 +83,6 @@ export class WorkerPool {
       // A dropped worker costs seconds to reload Pyodide: never drop idle ones.
       idleTimeout: Infinity,
       concurrentTasksPerWorker: 1,
-      // Piscina's default ('sync') parks an idle worker in a blocking Atomics.wait, so a
-      // replacement worker would not load Pyodide until its first call arrived: that call
-      // would wait seconds. 'async' keeps the idle worker's event loop running.
-      atomics: 'async',
     });
     this.dispatcher = new CallDispatcher(
       {
@@ -99,6 +99,10 @@ export class WorkerPool {
       if (isCallResult(message)) this.dispatcher.onResult(message.callId, message.outcome);
       else if (isBridgeHello(message)) this.bridge.attach(message);
       else if (isWorkerReady(message)) this.registry.onReady(message);
+      else if (isReplaceMe(message)) {
+        this.logger.warn({ threadId: message.replaceMe }, 'worker interpreter failed: replacing the worker');
+        this.terminateThread(message.replaceMe);
+      }
     });
     this.piscina.on('workerCreate', (worker: { id: number }) => this.registry.onCreate(worker.id));
     this.piscina.on('error', (error: unknown) => this.logger.error({ err: error }, 'worker pool error'));

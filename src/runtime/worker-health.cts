@@ -35,6 +35,25 @@ export interface WorkerReady {
   heapBytes: number;
 }
 
+/** Posted by a worker whose interpreter died: the server terminates the thread. */
+export interface ReplaceMe {
+  replaceMe: number;
+}
+
+export function isReplaceMe(message: unknown): message is ReplaceMe {
+  return typeof message === 'object' && message !== null && 'replaceMe' in message;
+}
+
+/**
+ * Asks the server to end this thread (Piscina then starts a replacement). A worker cannot
+ * reliably exit by itself after answering: once idle, Piscina parks it in a blocking
+ * Atomics.wait, where no timer or setImmediate runs.
+ */
+export function askToBeReplaced(): void {
+  const message: ReplaceMe = { replaceMe: threadId };
+  parentPort!.postMessage(message);
+}
+
 export function isWorkerReady(message: unknown): message is WorkerReady {
   return typeof message === 'object' && message !== null && 'workerReady' in message;
 }

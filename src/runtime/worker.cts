@@ -12,7 +12,7 @@ import type { PyodideInterface } from 'pyodide';
 import type { PyCallable, PyProxy } from 'pyodide/ffi';
 import { createBridgeClient } from './bridge/bridge-client.cjs';
 import { INTERRUPT_SLOT, TASK_STATE_BYTES, THREAD_SLOT } from './task-state.cjs';
-import { type BatchReport, WorkerHealth } from './worker-health.cjs';
+import { askToBeReplaced, type BatchReport, WorkerHealth } from './worker-health.cjs';
 import type {
   CallBatchTask,
   CallOutcome,
@@ -214,9 +214,10 @@ function wasmHeapBytes(pyodide: PyodideInterface): number {
  * error): Python exceptions never get here, the runtime catches them. A dead interpreter
  * answers nothing useful again, so the thread exits after answering and Piscina replaces it.
  */
-function exitAfterReply(code = 1): void {
+function exitAfterReply(): void {
   interpreterDead = true;
-  setImmediate(() => process.exit(code));
+  // Its call results were posted on parentPort before this, so they reach the server first.
+  askToBeReplaced();
 }
 let interpreterDead = false;
 
@@ -228,8 +229,9 @@ function runBatch(rt: Runtime, batch: CallBatchTask): BatchReport {
     parentPort!.postMessage(message);
   }
   const report = health!.afterBatch(batch.calls.length);
-  // Over its call or heap limit: answer, then exit; Piscina starts the replacement.
-  if (report.retiring) exitAfterReply(0);
+  // Over its call or heap limit: the server ends this thread on reading the report (after
+  // the answer, so nothing is lost); a task that slips in first is left for another worker.
+  if (report.retiring) interpreterDead = true;
   return report;
 }
 
@@ -260,4 +262,14 @@ function isInterpreterFailure(error: unknown): boolean {
   return !(error instanceof Error && 'code' in error && typeof error.code === 'string' && error.code.startsWith('E'));
 }
 
-export = handle;
+/*
+ * Piscina awaits an exported promise before it reports the worker ready. So a replacement
+ * worker (after a crash, a timeout kill or a recycle) gets no call until its interpreter is
+ * loaded, and it loads at once: once ready, an idle Piscina worker blocks in Atomics.wait and
+ * would otherwise load Pyodide only when its first call arrived, making that call wait.
+ * A failed start still exports the handler, which then reports the failure on each task.
+ */
+export = runtime.then(
+  () => handle,
+  () => handle,
+);
