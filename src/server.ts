@@ -98,6 +98,8 @@ export async function startServer(settings: Settings, options: StartOptions = {}
       timeoutGraceMs: settings.callTimeoutGraceMs,
       maxQueue: settings.workers * QUEUE_PER_WORKER,
       snapshot: snapshot.source,
+      workerMaxCalls: settings.limits.workerMaxCalls,
+      workerHeapMB: settings.limits.workerHeapMB,
     },
     logger,
   );

@@ -48,6 +48,8 @@ t.test('defaults from config/default.yaml', async (t) => {
       uploadFileBytes: 52428800,
       uploadTotalBytes: 209715200,
       uploadFiles: 20,
+      workerMaxCalls: 0,
+      workerHeapMB: 1024,
     },
     tasks: { keepPerApi: 100, keepPerCronJob: 500 },
     shutdown: { drainSeconds: 5, graceSeconds: 30 },
@@ -190,7 +192,7 @@ t.test('a config file sits between the defaults and the environment', async (t) 
   t.match(viaFlag, { port: 7000, workers: 5, repo: { ref: 'staging', url: path.join(dir, 'functions.example') } });
   t.same(
     viaFlag.limits,
-    { bodyBytes: 1024, syncTimeoutMaxSeconds: 180, importSeconds: 30, asyncQueueMax: 10000, headersTimeoutSeconds: 20, bodyReadSeconds: 300, uploadFileBytes: 52428800, uploadTotalBytes: 209715200, uploadFiles: 20 },
+    { bodyBytes: 1024, syncTimeoutMaxSeconds: 180, importSeconds: 30, asyncQueueMax: 10000, headersTimeoutSeconds: 20, bodyReadSeconds: 300, uploadFileBytes: 52428800, uploadTotalBytes: 209715200, uploadFiles: 20, workerMaxCalls: 0, workerHeapMB: 1024 },
     'mappings merge key by key',
   );
   const viaEnv = loadSettings({ argv: [], env: { GITFUNC_CONFIG: path.join(dir, 'gitfunc.yaml') }, cwd: '/srv' });

@@ -39,6 +39,8 @@ export const ENV_SETTINGS: Readonly<Record<string, Override>> = Object.freeze({
   GITFUNC_UPLOAD_FILE_BYTES: { setting: 'limits.uploadFileBytes', kind: 'integer' },
   GITFUNC_UPLOAD_TOTAL_BYTES: { setting: 'limits.uploadTotalBytes', kind: 'integer' },
   GITFUNC_UPLOAD_FILES: { setting: 'limits.uploadFiles', kind: 'integer' },
+  GITFUNC_WORKER_MAX_CALLS: { setting: 'limits.workerMaxCalls', kind: 'integer' },
+  GITFUNC_WORKER_HEAP_MB: { setting: 'limits.workerHeapMB', kind: 'integer' },
   GITFUNC_TASKS_KEEP_PER_API: { setting: 'tasks.keepPerApi', kind: 'integer' },
   GITFUNC_TASKS_KEEP_PER_CRON_JOB: { setting: 'tasks.keepPerCronJob', kind: 'integer' },
   GITFUNC_SHUTDOWN_DRAIN_SECONDS: { setting: 'shutdown.drainSeconds', kind: 'number' },

@@ -82,6 +82,10 @@ export interface Settings {
     readonly uploadTotalBytes: number;
     /** Most files in one upload (413.3). */
     readonly uploadFiles: number;
+    /** A worker is recycled (replaced by a fresh one) after this many calls; 0 never. */
+    readonly workerMaxCalls: number;
+    /** A worker is recycled once its WASM heap passes this many MiB; 0 never. */
+    readonly workerHeapMB: number;
   };
   /** How many task records are kept; older finished ones are trimmed. */
   readonly tasks: {

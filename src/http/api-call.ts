@@ -112,6 +112,7 @@ export async function readApiCall(
     };
     // Decided once per revision (build-revision.ts); async calls answer at once and never cache.
     if (endpoint.cacheResultSeconds !== undefined && origin === 'syncAPI') call.cacheResultSeconds = endpoint.cacheResultSeconds;
+    if (endpoint.concurrency !== undefined) call.concurrency = endpoint.concurrency;
     return call;
   } catch (error) {
     if (upload?.uploadDir !== undefined) await reading.uploads.folders.remove(taskId);

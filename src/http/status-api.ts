@@ -52,7 +52,7 @@ export function registerStatusApi(app: Polka, deps: StatusApiDeps): void {
           nextFireAt: iso(nextFires.get(job.id)),
         })),
         queue: { asyncWaiting: deps.queue.depth(), ...deps.running() },
-        pool: { workers: deps.pool.workers, backgroundSlots: deps.pool.backgroundSlots, ...deps.pool.stats() },
+        pool: { workers: deps.pool.workers, backgroundSlots: deps.pool.backgroundSlots, ...deps.pool.stats(), ...deps.pool.workerStatus() },
         reload: deps.reload(),
       };
     }),

@@ -34,6 +34,7 @@ export interface SyncApiDeps {
 const PREFIXES = ['/api/v1/al', '/api/v1/sync'];
 
 const JSON_TYPE = 'application/json; charset=utf-8';
+const CLIENT_GONE = 499;
 const TEXT_TYPE = 'text/plain; charset=utf-8';
 
 /** Maps a call's outcome to the HTTP answer (CONTRACT sections 3 and 5). */
@@ -59,6 +60,9 @@ function sendResult(res: ServerResponse, scope: RequestScope, result: CallResult
       return fail(res, scope, new ApiError(ApiErrors.busy, 'Every worker is busy and the call queue is full; retry shortly', {}, { 'Retry-After': '1' }));
     case 'crashed':
       return fail(res, scope, new ApiError(ApiErrors.workerFailed, 'The worker running this call failed', {}));
+    case 'abandoned':
+      // The client is gone; 499 (client closed request) is only for the log line.
+      return CLIENT_GONE;
     case 'response':
       throw new Error('a response result is sent through sendPrepared');
   }
@@ -80,6 +84,16 @@ async function sendCached(res: ServerResponse, scope: RequestScope, cached: Cach
   return prepared.status;
 }
 
+/** 503.1 for a call past its API's maxConcurrency. */
+function overConcurrency(apiId: string, max: number): ApiError {
+  return new ApiError(
+    ApiErrors.busy,
+    `API '${apiId}' already runs its maximum of ${max} concurrent calls; retry shortly`,
+    { maxConcurrency: max },
+    { 'Retry-After': '1' },
+  );
+}
+
 function fail(res: ServerResponse, scope: RequestScope, error: ApiError): number {
   sendApiError(res, scope, error);
   return error.status;
@@ -94,7 +108,7 @@ export function registerSyncApi(app: Polka, deps: SyncApiDeps): void {
 
 /**
  * Records a call that ran, whatever happens to the response (the client may be gone already),
- * and keeps a cacheable result. A call refused as busy never ran: no record. A timed-out one
+ * and keeps a cacheable result. A call refused as busy, or dropped because its client hung up first, never ran: no record. A timed-out one
  * is recorded once its worker stopped, with the output printed until then.
  */
 function recordAndKeep(
@@ -108,7 +122,7 @@ function recordAndKeep(
 ): void {
   const { commit, mask } = revision;
   if (result.kind === 'timeout') void recordWhenEnded(call, commit, triggerTime, result, mask).then((record) => deps.records.add(record));
-  else if (result.kind !== 'busy') deps.records.add(recordOfCall(call, commit, triggerTime, result, undefined, mask));
+  else if (result.kind !== 'busy' && result.kind !== 'abandoned') deps.records.add(recordOfCall(call, commit, triggerTime, result, undefined, mask));
   if (cacheKey === undefined) return;
   const keep = cacheable(result, prepared);
   if (keep !== undefined) void deps.resultCache.set(cacheKey, keep, call.cacheResultSeconds! * 1000);
@@ -124,7 +138,14 @@ async function runAndAnswer(
   triggerTime: number,
   cacheKey: string | undefined,
 ): Promise<number> {
-  let result = await deps.invoker.run(revision, call);
+  const limit = call.concurrency;
+  if (limit !== undefined && !limit.tryEnter()) return fail(res, scope, overConcurrency(call.originId, limit.max));
+  let result = await deps.invoker.run(revision, call, 'sync', res.socket ?? undefined);
+  // A timed-out call holds its worker until Python stops: its place is freed only then.
+  if (limit !== undefined) {
+    if (result.kind === 'timeout') void result.ended.then(() => limit.leave());
+    else limit.leave();
+  }
   let prepared: PreparedResponse | undefined;
   if (result.kind === 'response') ({ result, prepared } = await checkResponse(result, { revisionDir: revision.dir, uploadDir: call.uploadDir }));
   recordAndKeep(deps, call, revision, triggerTime, result, prepared, cacheKey);

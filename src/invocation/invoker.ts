@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { CallLane, CallResult, WorkerPool } from '../runtime/pool.js';
+import type { CallClient, CallLane, CallResult, WorkerPool } from '../runtime/pool.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
+import type { ConcurrencyLimit } from './concurrency-limit.js';
 import type { Revision } from '../revision/revision.js';
 import type { ReturnType } from '../runtime/worker-protocol.cjs';
 import type { RunResult } from '../tasks/record-of-call.js';
@@ -35,6 +36,8 @@ export interface Invocation {
   uploadDir?: string;
   /** `cache_result` of the API, in seconds: set only on sync calls of an API that caches. */
   cacheResultSeconds?: number;
+  /** `maxConcurrency` of the sync API: set only when it has one. */
+  concurrency?: ConcurrencyLimit;
 }
 
 const TASK_ID_BYTES = 18;
@@ -60,8 +63,11 @@ export class Invoker {
     private readonly holder: RevisionHolder,
   ) {}
 
-  /** Runs one call on `revision` (acquired by the caller); never rejects. */
-  run(revision: Revision, call: Invocation, lane: CallLane = 'sync'): Promise<CallResult> {
+  /**
+   * Runs one call on `revision` (acquired by the caller); never rejects. A sync call's
+   * `client` (its socket) is checked before the call starts: if it hung up, the call is dropped.
+   */
+  run(revision: Revision, call: Invocation, lane: CallLane = 'sync', client?: CallClient): Promise<CallResult> {
     return this.pool.call(
       {
         revision: revision.ref,
@@ -79,13 +85,14 @@ export class Invoker {
       },
       call.timeoutSeconds * 1000,
       lane,
+      client,
     );
   }
 
   /** Runs an async task or cron run on the background lane (see CallDispatcher); never rejects. */
   async runInBackground(revision: Revision, call: Invocation): Promise<RunResult> {
     const result = await this.run(revision, call, 'background');
-    // The background lane has no bounded queue, so it never answers busy.
-    return result.kind === 'busy' ? { kind: 'crashed', message: 'background call refused as busy' } : result;
+    // The background lane has no bounded queue and no client, so it never answers busy or abandoned.
+    return result.kind === 'busy' || result.kind === 'abandoned' ? { kind: 'crashed', message: `background call ${result.kind}` } : result;
   }
 }

@@ -13,6 +13,7 @@ import {
 import type { FunctionCatalog, FunctionInfo } from '../runtime/function-info.js';
 import type { InspectOutcome, RevisionRef } from '../runtime/worker-protocol.cjs';
 import { cronJobSpecs } from '../schedule/cron-job-spec.js';
+import { ConcurrencyLimit } from '../invocation/concurrency-limit.js';
 import type { ApiEndpoint, Revision } from './revision.js';
 
 /** Default call timeouts in seconds (CONTRACT section 2). */
@@ -68,6 +69,8 @@ function endpoints(
     if (info?.cacheResult !== undefined && info.cacheResult > 0) endpoint.cacheResultSeconds = info.cacheResult;
     const access = apiAccessOf(entry, kind, auths);
     if (access !== undefined) endpoint.access = access;
+    // Async tasks are already bounded by the background lane (workers - 1 at once).
+    if (entry.maxConcurrency !== undefined && kind === 'sync') endpoint.concurrency = new ConcurrencyLimit(entry.maxConcurrency);
     map.set(entry.id, endpoint);
   }
   return map;

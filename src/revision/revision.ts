@@ -1,5 +1,6 @@
 import type { ApiAccess } from '../access/api-access.js';
 import type { SecretMask } from '../access/secret-mask.js';
+import type { ConcurrencyLimit } from '../invocation/concurrency-limit.js';
 import type { Problem } from '../errors.js';
 import type { FunctionCatalog } from '../runtime/function-info.js';
 import type { RevisionRef } from '../runtime/worker-protocol.cjs';
@@ -19,6 +20,8 @@ export interface ApiEndpoint {
   cacheResultSeconds?: number;
   /** Switches, auth and throttling; undefined when the API has none (the fast path). */
   access?: ApiAccess;
+  /** `maxConcurrency` of a sync API; undefined without one (the fast path). */
+  concurrency?: ConcurrencyLimit;
 }
 
 /** A loaded, validated, ready-to-serve commit. Immutable once built. */

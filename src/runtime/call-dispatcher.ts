@@ -24,7 +24,14 @@ export type CallResult =
   | (CallOutcome & { kind: 'json' | 'text' | 'error' | 'response' })
   | TimedOut
   | { kind: 'busy' }
+  /** The caller hung up while the call waited for a worker: it was dropped, never run. */
+  | { kind: 'abandoned' }
   | { kind: 'crashed'; message: string };
+
+/** Who waits for a sync call: its socket, `destroyed` once the client hung up. */
+export interface CallClient {
+  readonly destroyed: boolean;
+}
 
 /** What the dispatcher needs from the thread pool. */
 export interface BatchRunner {
@@ -45,6 +52,11 @@ export interface CallDispatcherOptions {
 }
 
 const SHUT_DOWN: CallResult = { kind: 'crashed', message: 'the server is shutting down' };
+const ABANDONED: CallResult = { kind: 'abandoned' };
+
+function abandoned(pending: PendingCall): boolean {
+  return pending.client?.destroyed === true;
+}
 
 /** Most calls one batch takes; small enough that a slow call holds few others behind it. */
 const MAX_BATCH = 16;
@@ -66,6 +78,8 @@ export interface DispatcherStats {
 interface PendingCall {
   task: CallTask;
   lane: CallLane;
+  /** Undefined for background calls: nobody waits on a connection for them. */
+  client: CallClient | undefined;
   slot: TaskStateSlot;
   state: Int32Array;
   answer: (result: CallResult) => void;
@@ -105,7 +119,12 @@ export class CallDispatcher {
    * Runs one function call; never rejects. At `timeoutMs` Python is interrupted; a call that
    * ignores the interrupt has its worker terminated after the grace period.
    */
-  call(task: Omit<CallTask, 'callId' | 'interrupt' | 'interruptOffset'>, timeoutMs: number, lane: CallLane = 'sync'): Promise<CallResult> {
+  call(
+    task: Omit<CallTask, 'callId' | 'interrupt' | 'interruptOffset'>,
+    timeoutMs: number,
+    lane: CallLane = 'sync',
+    client?: CallClient,
+  ): Promise<CallResult> {
     if (this.closed) return Promise.resolve(SHUT_DOWN);
     // Background producers admit work by `backgroundSlots` themselves; only sync calls pile up.
     if (lane === 'sync' && this.queue.length >= this.options.maxQueue) return Promise.resolve({ kind: 'busy' });
@@ -114,6 +133,7 @@ export class CallDispatcher {
       const pending: PendingCall = {
         task: { ...task, callId: ++this.lastCallId, interrupt: slot.buffer, interruptOffset: slot.offset },
         lane,
+        client,
         slot,
         state: slot.state,
         answer: resolve,
@@ -199,6 +219,9 @@ export class CallDispatcher {
       if (this.queue.length > 0) {
         const free = this.options.slots - this.running;
         batch = this.queue.splice(0, Math.min(MAX_BATCH, Math.ceil(this.queue.length / free)));
+        // A caller that hung up while its call waited: drop the call instead of running it for no one.
+        if (batch.some(abandoned)) batch = this.dropAbandoned(batch);
+        if (batch.length === 0) continue;
       } else if (this.background.length > 0 && this.runningBackground < this.options.backgroundSlots) {
         batch = this.background.splice(0, 1);
         this.runningBackground++;
@@ -207,6 +230,19 @@ export class CallDispatcher {
       }
       this.runBatch(batch);
     }
+  }
+
+  private dropAbandoned(batch: PendingCall[]): PendingCall[] {
+    const kept: PendingCall[] = [];
+    for (const pending of batch) {
+      if (!abandoned(pending)) {
+        kept.push(pending);
+        continue;
+      }
+      this.finish(pending);
+      this.answer(pending, ABANDONED);
+    }
+    return kept;
   }
 
   private runBatch(batch: PendingCall[]): void {

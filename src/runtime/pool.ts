@@ -1,11 +1,13 @@
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import { BridgeServer, isBridgeHello } from './bridge/bridge-server.js';
-import { type CallLane, CallDispatcher, type CallResult, type DispatcherStats } from './call-dispatcher.js';
+import { type CallClient, type CallLane, CallDispatcher, type CallResult, type DispatcherStats } from './call-dispatcher.js';
 import { armDeadlineAtStart } from './deadline.js';
 import { blockCodeGenerationInNewContexts, WORKER_ISOLATION_OPTIONS } from './worker-isolation.js';
 import type { SnapshotSource } from './snapshot/interpreter.cjs';
 import { InterpreterStartLog, isInterpreterStart } from './snapshot/start-reports.js';
+import { type BatchReport, isReplaceMe, isWorkerReady, type WorkerHealthLimits } from './worker-health.cjs';
+import { WorkerRegistry, type WorkerStatus } from './worker-registry.js';
 // Default import: named imports of a CommonJS module depend on the loader detecting them.
 import taskState from './task-state.cjs';
 import type {
@@ -19,7 +21,7 @@ import type {
 
 const { TASK_STATE_BYTES } = taskState;
 
-export type { CallLane, CallResult, DispatcherStats };
+export type { CallClient, CallLane, CallResult, DispatcherStats, WorkerStatus };
 
 /** Settings of the worker pool. */
 export interface WorkerPoolOptions {
@@ -30,6 +32,10 @@ export interface WorkerPoolOptions {
   maxQueue: number;
   /** The interpreter snapshot workers start from (see snapshot/); undefined: a normal load. */
   snapshot?: SnapshotSource;
+  /** A worker is recycled after this many calls (0: never). */
+  workerMaxCalls?: number;
+  /** A worker is recycled once its WASM heap passes this many MiB (0: never). */
+  workerHeapMB?: number;
 }
 
 const WORKER_FILE = new URL('./worker-entry.cjs', import.meta.url);
@@ -56,6 +62,12 @@ export class WorkerPool {
   readonly backgroundSlots: number;
   /** Operations scripts may ask of the server thread (DFF.CACHE); register them here. */
   readonly bridge: BridgeServer;
+  private readonly registry = new WorkerRegistry();
+  private readonly onBatchReport = (report: unknown): void => {
+    const batch = report as BatchReport;
+    this.registry.onBatch(batch);
+    if (batch.retiring) this.terminateThread(batch.threadId);
+  };
 
   constructor(
     private readonly options: WorkerPoolOptions,
@@ -63,6 +75,11 @@ export class WorkerPool {
   ) {
     this.backgroundSlots = backgroundSlotsFor(options.workers);
     this.bridge = new BridgeServer(logger);
+    const health: WorkerHealthLimits = {
+      maxCalls: options.workerMaxCalls ?? 0,
+      maxHeapBytes: (options.workerHeapMB ?? 0) * 1024 * 1024,
+      retireToken: this.registry.retireToken,
+    };
     blockCodeGenerationInNewContexts();
     this.piscina = new Piscina({
       ...WORKER_ISOLATION_OPTIONS,
@@ -72,7 +89,7 @@ export class WorkerPool {
       // A dropped worker costs seconds to reload Pyodide: never drop idle ones.
       idleTimeout: Infinity,
       concurrentTasksPerWorker: 1,
-      workerData: { snapshot: options.snapshot },
+      workerData: { snapshot: options.snapshot, health },
     });
     const starts = new InterpreterStartLog(logger);
     this.dispatcher = new CallDispatcher(
@@ -82,7 +99,7 @@ export class WorkerPool {
         timeoutGraceMs: options.timeoutGraceMs,
         maxQueue: options.maxQueue,
       },
-      { runBatch: (calls) => this.piscina.run({ type: 'calls', calls }), terminateThread: (id) => this.terminateThread(id) },
+      { runBatch: (calls) => this.piscina.run({ type: 'calls', calls }).then(this.onBatchReport), terminateThread: (id) => this.terminateThread(id) },
       logger,
     );
     // Each call's result is posted on its own as soon as it ends (see CallDispatcher).
@@ -90,17 +107,29 @@ export class WorkerPool {
       if (isCallResult(message)) this.dispatcher.onResult(message.callId, message.outcome);
       else if (isBridgeHello(message)) this.bridge.attach(message);
       else if (isInterpreterStart(message)) starts.report(message);
+      else if (isWorkerReady(message)) this.registry.onReady(message);
+      else if (isReplaceMe(message)) {
+        this.logger.warn({ threadId: message.replaceMe }, 'worker interpreter failed: replacing the worker');
+        this.terminateThread(message.replaceMe);
+      }
     });
+    this.piscina.on('workerCreate', (worker: { id: number }) => this.registry.onCreate(worker.id));
     this.piscina.on('error', (error: unknown) => this.logger.error({ err: error }, 'worker pool error'));
     // The reason was logged just before (timeout, dead interpreter); this line marks the exit.
-    this.piscina.on('workerDestroy', (worker: { id: number }) => {
-      if (!this.closing) this.logger.warn({ threadId: worker.id }, 'worker exited');
+    // A thread that has exited reports id -1, so the registry keeps only the threads still alive.
+    this.piscina.on('workerDestroy', () => {
+      const alive = new Set(this.piscina.threads.map((thread) => thread.threadId));
+      for (const gone of this.registry.removeAllBut(alive)) {
+        if (this.closing) continue;
+        if (gone.retiring) this.logger.info({ threadId: gone.threadId, calls: gone.calls, heapMB: gone.heapMB }, 'worker recycled: its replacement is starting');
+        else this.logger.warn({ threadId: gone.threadId }, 'worker exited');
+      }
     });
   }
 
   /** Runs one function call; never rejects (see CallDispatcher.call). */
-  call(task: Omit<CallTask, 'callId' | 'interrupt' | 'interruptOffset'>, timeoutMs: number, lane: CallLane = 'sync'): Promise<CallResult> {
-    return this.dispatcher.call(task, timeoutMs, lane);
+  call(task: Omit<CallTask, 'callId' | 'interrupt' | 'interruptOffset'>, timeoutMs: number, lane: CallLane = 'sync', client?: CallClient): Promise<CallResult> {
+    return this.dispatcher.call(task, timeoutMs, lane, client);
   }
 
 
@@ -110,6 +139,11 @@ export class WorkerPool {
 
   stats(): DispatcherStats {
     return this.dispatcher.stats();
+  }
+
+  /** Each worker thread: ready, calls served, WASM heap size. */
+  workerStatus(): { recycled: number; threads: WorkerStatus[] } {
+    return { recycled: this.registry.recycled, threads: this.registry.list() };
   }
 
   private terminateThread(threadId: number): void {

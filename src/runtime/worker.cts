@@ -13,6 +13,7 @@ import { createBridgeClient } from './bridge/bridge-client.cjs';
 import { assertNoCodeGeneration, lockDown, refuseHostModules } from './sandbox.cjs';
 import { type SnapshotSource, startInterpreter } from './snapshot/interpreter.cjs';
 import { INTERRUPT_SLOT, TASK_STATE_BYTES, THREAD_SLOT } from './task-state.cjs';
+import { askToBeReplaced, type BatchReport, WorkerHealth } from './worker-health.cjs';
 import type {
   CallBatchTask,
   CallOutcome,
@@ -41,6 +42,13 @@ interface Runtime {
 }
 
 const runtime: Promise<Runtime> = startRuntime();
+/** Calls served and heap size (limits.workerMaxCalls, workerHeapMB); set once the interpreter is up. */
+let health: WorkerHealth | undefined;
+// A failed start is reported by the task handler, which awaits `runtime` too.
+runtime.then((rt) => {
+  health = new WorkerHealth(() => wasmHeapBytes(rt.pyodide));
+  health.announceReady();
+}, () => undefined);
 let lastLive = '';
 let lastLiveArray: string[] | undefined;
 /** Revisions loaded into this worker's interpreter, mirrored here to skip a Python call per task. */
@@ -194,6 +202,12 @@ async function warm(rt: Runtime, task: WarmTask): Promise<number> {
   }
 }
 
+/** The interpreter's WASM memory, in bytes: it only ever grows. */
+function wasmHeapBytes(pyodide: PyodideInterface): number {
+  // `_module` is Pyodide's Emscripten module: private, but the only way to see the heap size.
+  return (pyodide as unknown as { _module: { HEAP8: Int8Array } })._module.HEAP8.length;
+}
+
 /**
  * A JS-level error out of Pyodide means the interpreter itself failed (`os._exit`, a fatal
  * error): Python exceptions never get here, the runtime catches them. A dead interpreter
@@ -201,22 +215,27 @@ async function warm(rt: Runtime, task: WarmTask): Promise<number> {
  */
 function exitAfterReply(): void {
   interpreterDead = true;
-  setImmediate(() => process.exit(1));
+  // Its call results were posted on parentPort before this, so they reach the server first.
+  askToBeReplaced();
 }
 let interpreterDead = false;
 
 /** Runs a batch in order, posting each result as soon as its call ends. */
-function runBatch(rt: Runtime, batch: CallBatchTask): number {
+function runBatch(rt: Runtime, batch: CallBatchTask): BatchReport {
   for (const call of batch.calls) {
     ensureRevision(rt, call.revision, call.live);
     const message: CallResultMessage = { callId: call.callId, outcome: runCall(rt, call) };
     parentPort!.postMessage(message);
   }
-  return batch.calls.length;
+  const report = health!.afterBatch(batch.calls.length);
+  // Over its call or heap limit: the server ends this thread on reading the report (after
+  // the answer, so nothing is lost); a task that slips in first is left for another worker.
+  if (report.retiring) interpreterDead = true;
+  return report;
 }
 
 /** Piscina's task handler. */
-async function handle(task: WorkerTask): Promise<InspectOutcome | number> {
+async function handle(task: WorkerTask): Promise<InspectOutcome | BatchReport | number> {
   // A task posted before the exit below: leave unanswered, so the pool runs it elsewhere.
   if (interpreterDead) process.exit(1);
   const rt = await runtime;
@@ -242,4 +261,14 @@ function isInterpreterFailure(error: unknown): boolean {
   return !(error instanceof Error && 'code' in error && typeof error.code === 'string' && error.code.startsWith('E'));
 }
 
-export = handle;
+/*
+ * Piscina awaits an exported promise before it reports the worker ready. So a replacement
+ * worker (after a crash, a timeout kill or a recycle) gets no call until its interpreter is
+ * loaded, and it loads at once: once ready, an idle Piscina worker blocks in Atomics.wait and
+ * would otherwise load Pyodide only when its first call arrived, making that call wait.
+ * A failed start still exports the handler, which then reports the failure on each task.
+ */
+export = runtime.then(
+  () => handle,
+  () => handle,
+);

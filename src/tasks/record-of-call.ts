@@ -7,7 +7,7 @@ import { storedReturnValue } from './stored-size.js';
 import type { TaskRecord, TaskStatus } from './task-record.js';
 
 /** How a call that ran (or was given up) ended; a call refused as busy never ran. */
-export type RunResult = Exclude<CallResult, { kind: 'busy' }>;
+export type RunResult = Exclude<CallResult, { kind: 'busy' } | { kind: 'abandoned' }>;
 
 /**
  * The record of a call once its worker is done with it (a timed-out call waits for that).

@@ -1,0 +1,91 @@
+/**
+ * Worker-side health: counts the calls a worker served, reads its WASM heap after each batch,
+ * and decides when the worker retires (limits.workerMaxCalls, limits.workerHeapMB). A `.cts`
+ * file so the CommonJS worker and the ESM server share the message types.
+ */
+import { parentPort, threadId, workerData } from 'node:worker_threads';
+
+/** What the server passes every worker (Piscina `workerData.health`). */
+export interface WorkerHealthLimits {
+  /** Retire after this many calls; 0 never. */
+  maxCalls: number;
+  /** Retire once the WASM heap is larger than this many bytes; 0 never. */
+  maxHeapBytes: number;
+  /**
+   * Int32 shared by every worker: the thread id of the worker retiring now, 0 when none. A
+   * worker retires only when it wins it, so workers retire one at a time; the server clears it
+   * when the replacement reports ready.
+   */
+  retireToken: SharedArrayBuffer;
+}
+
+/** Returned by a worker for each call batch (the Piscina task result). */
+export interface BatchReport {
+  threadId: number;
+  /** Calls this worker has served since it started. */
+  calls: number;
+  heapBytes: number;
+  /** The worker exits right after this answer; its replacement is starting. */
+  retiring: boolean;
+}
+
+/** Posted on the worker's parentPort once its interpreter is loaded. */
+export interface WorkerReady {
+  workerReady: number;
+  heapBytes: number;
+}
+
+/** Posted by a worker whose interpreter died: the server terminates the thread. */
+export interface ReplaceMe {
+  replaceMe: number;
+}
+
+export function isReplaceMe(message: unknown): message is ReplaceMe {
+  return typeof message === 'object' && message !== null && 'replaceMe' in message;
+}
+
+/**
+ * Asks the server to end this thread (Piscina then starts a replacement). A worker cannot
+ * reliably exit by itself after answering: once idle, Piscina parks it in a blocking
+ * Atomics.wait, where no timer or setImmediate runs.
+ */
+export function askToBeReplaced(): void {
+  const message: ReplaceMe = { replaceMe: threadId };
+  parentPort!.postMessage(message);
+}
+
+export function isWorkerReady(message: unknown): message is WorkerReady {
+  return typeof message === 'object' && message !== null && 'workerReady' in message;
+}
+
+const NO_LIMITS: WorkerHealthLimits = { maxCalls: 0, maxHeapBytes: 0, retireToken: new SharedArrayBuffer(4) };
+
+/** Tracks one worker's calls and heap; `heapBytes` reads the interpreter's WASM memory. */
+export class WorkerHealth {
+  private calls = 0;
+  private readonly limits: WorkerHealthLimits;
+  private readonly token: Int32Array;
+
+  constructor(private readonly heapBytes: () => number) {
+    const given = (workerData as { health?: WorkerHealthLimits } | null)?.health;
+    this.limits = given ?? NO_LIMITS;
+    this.token = new Int32Array(this.limits.retireToken);
+  }
+
+  /** Tells the server this worker can take calls (and that a retiring worker's replacement is up). */
+  announceReady(): void {
+    const ready: WorkerReady = { workerReady: threadId, heapBytes: this.heapBytes() };
+    parentPort!.postMessage(ready);
+  }
+
+  /** Counts a batch; `retiring` is true when this worker must exit after answering it. */
+  afterBatch(calls: number): BatchReport {
+    this.calls += calls;
+    const heapBytes = this.heapBytes();
+    const overLimit =
+      (this.limits.maxCalls > 0 && this.calls >= this.limits.maxCalls) || (this.limits.maxHeapBytes > 0 && heapBytes > this.limits.maxHeapBytes);
+    // One worker at a time: the others keep serving until the replacement is ready.
+    const retiring = overLimit && Atomics.compareExchange(this.token, 0, 0, threadId) === 0;
+    return { threadId, calls: this.calls, heapBytes, retiring };
+  }
+}
