@@ -34,8 +34,9 @@ export interface SyncApiDeps {
 const PREFIXES = ['/api/v1/al', '/api/v1/sync'];
 
 const JSON_TYPE = 'application/json; charset=utf-8';
-const CLIENT_GONE = 499;
 const TEXT_TYPE = 'text/plain; charset=utf-8';
+/** Logged (never sent) for a call dropped because its client hung up before it started. */
+const CLIENT_GONE = 499;
 
 /** Maps a call's outcome to the HTTP answer (CONTRACT sections 3 and 5). */
 function sendResult(res: ServerResponse, scope: RequestScope, result: CallResult, timeoutSeconds: number, mask: SecretMask | undefined): number {
@@ -108,8 +109,9 @@ export function registerSyncApi(app: Polka, deps: SyncApiDeps): void {
 
 /**
  * Records a call that ran, whatever happens to the response (the client may be gone already),
- * and keeps a cacheable result. A call refused as busy, or dropped because its client hung up first, never ran: no record. A timed-out one
- * is recorded once its worker stopped, with the output printed until then.
+ * and keeps a cacheable result. A call refused as busy, or dropped because its client hung up
+ * first, never ran: no record. A timed-out one is recorded once its worker stopped, with the
+ * output printed until then.
  */
 function recordAndKeep(
   deps: SyncApiDeps,
