@@ -6,10 +6,12 @@ import { armDeadlineAtStart } from './deadline.js';
 import { blockCodeGenerationInNewContexts, WORKER_ISOLATION_OPTIONS } from './worker-isolation.js';
 import type { SnapshotSource } from './snapshot/interpreter.cjs';
 import { InterpreterStartLog, isInterpreterStart } from './snapshot/start-reports.js';
-import { type BatchReport, isReplaceMe, isWorkerReady, type WorkerHealthLimits } from './worker-health.cjs';
+import type { BatchReport, WorkerHealthLimits } from './worker-health.cjs';
 import { WorkerRegistry, type WorkerStatus } from './worker-registry.js';
-// Default import: named imports of a CommonJS module depend on the loader detecting them.
+// Default imports: named imports of a CommonJS module depend on the loader detecting them
+// (tap's TypeScript loader on a fresh clone does not).
 import taskState from './task-state.cjs';
+import workerHealth from './worker-health.cjs';
 import type {
   CallResultMessage,
   CallTask,
@@ -20,6 +22,7 @@ import type {
 } from './worker-protocol.cjs';
 
 const { TASK_STATE_BYTES } = taskState;
+const { isReplaceMe, isWorkerReady } = workerHealth;
 
 export type { CallClient, CallLane, CallResult, DispatcherStats, WorkerStatus };
 
