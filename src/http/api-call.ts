@@ -49,6 +49,17 @@ function urlWithQuery(path: string, query: Query): string {
   return search === '' ? path : `${path}?${search}`;
 }
 
+/** Reads the body of a call; an upload's files land in `received.upload`. */
+async function readCallBody(req: Request, taskId: string, reading: CallReading, received: { upload?: ReceivedUpload }): Promise<ReadBody> {
+  if (req.method === 'GET') return NO_BODY;
+  const body = await readRequestBody(req as IncomingMessage, reading.bodyLimitBytes);
+  if (body.kind !== 'multipart') return body;
+  if (req.params.form === undefined) throw new ApiError(ApiErrors.badRequest, `Multipart uploads go to ${req.path}/s, /simplified or /normal`);
+  received.upload = await receiveUpload(req as IncomingMessage, taskId, reading.uploads);
+  // Its text fields pass the access checks as a form body's would (a body-field auth).
+  return { kind: 'form', value: received.upload.fields };
+}
+
 /** The served revision, or 503.2 before one is loaded. Pair with `holder.release`. */
 export function acquireRevision(holder: RevisionHolder): Revision {
   const revision = holder.acquire();
@@ -77,22 +88,14 @@ export async function readApiCall(
     throw new ApiError(ApiErrors.notFound, `No ${kind} API '${apiId}'${form === undefined ? ` with call form '${req.params.form}'` : ''}`);
   }
   const taskId = newTaskId();
-  let upload: ReceivedUpload | undefined;
-  const readBody = async (): Promise<ReadBody> => {
-    if (req.method === 'GET') return NO_BODY;
-    const body = await readRequestBody(req as IncomingMessage, reading.bodyLimitBytes);
-    if (body.kind !== 'multipart') return body;
-    if (req.params.form === undefined) throw new ApiError(ApiErrors.badRequest, `Multipart uploads go to ${req.path}/s, /simplified or /normal`);
-    upload = await receiveUpload(req as IncomingMessage, taskId, reading.uploads);
-    // Its text fields pass the access checks as a form body's would (a body-field auth).
-    return { kind: 'form', value: upload.fields };
-  };
+  const received: { upload?: ReceivedUpload } = {};
   try {
     const access = endpoint.access;
     let query = req.query as Query;
     let body: ReadBody;
-    if (access === undefined) body = await readBody();
-    else ({ query, body } = await admitCall(req, apiId, access, reading.gate, readBody));
+    if (access === undefined) body = await readCallBody(req, taskId, reading, received);
+    else ({ query, body } = await admitCall(req, apiId, access, reading.gate, () => readCallBody(req, taskId, reading, received)));
+    const upload = received.upload;
     const input =
       upload === undefined || body.kind !== 'form'
         ? callInputFrom(form, req.method ?? 'GET', query, body)
@@ -115,7 +118,7 @@ export async function readApiCall(
     if (endpoint.concurrency !== undefined) call.concurrency = endpoint.concurrency;
     return call;
   } catch (error) {
-    if (upload?.uploadDir !== undefined) await reading.uploads.folders.remove(taskId);
+    if (received.upload?.uploadDir !== undefined) await reading.uploads.folders.remove(taskId);
     throw error;
   }
 }

@@ -40,7 +40,7 @@ export function registerAsyncApi(app: Polka, deps: AsyncApiDeps): void {
 async function handleAsyncCall(deps: AsyncApiDeps, req: Request, res: ServerResponse): Promise<void> {
   deps.calls.enter();
   const scope = startScope(req);
-  if (deps.cors !== undefined) deps.cors.apply(req, res);
+  if (deps.cors !== undefined) scope.cors = deps.cors.headersFor(req);
   let revision: Revision | undefined;
   let status = 200;
   try {

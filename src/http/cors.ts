@@ -10,8 +10,11 @@ import { sendEmpty, startScope } from './respond.js';
 
 /** The CORS headers of the function APIs. */
 export interface CorsPolicy {
-  /** Sets the CORS headers of a function API response (before it is written). */
-  apply(req: IncomingMessage, res: ServerResponse): void;
+  /**
+   * The CORS headers of a function API response to `req`, sent with the response's other headers
+   * (one `writeHead` object: a `setHeader` first would put every later header on Node's slow path).
+   */
+  headersFor(req: IncomingMessage): Readonly<Record<string, string>>;
   /** Answers a preflight with 204; `authHeaders` are the headers the API's auth reads. */
   preflight(req: IncomingMessage, res: ServerResponse, authHeaders: readonly string[]): void;
 }
@@ -28,30 +31,43 @@ export function createCorsPolicy(settings: CorsSettings): CorsPolicy | undefined
   // `*` is not allowed with credentials: the caller's origin is echoed instead.
   const fixedOrigin = anyOrigin && !settings.allowCredentials;
 
-  const allowOrigin = (req: IncomingMessage, res: ServerResponse): boolean => {
-    if (fixedOrigin) {
-      res.setHeader('Access-Control-Allow-Origin', '*');
-      return true;
-    }
-    res.setHeader('Vary', 'Origin');
+  const withExpose = (headers: Record<string, string>): Record<string, string> => {
+    if (expose !== '') headers['Access-Control-Expose-Headers'] = expose;
+    return headers;
+  };
+  // The usual case (any origin, no credentials) answers every request with the same headers.
+  const anyOriginHeaders = Object.freeze(withExpose({ 'Access-Control-Allow-Origin': '*' }));
+  const varyOnly = Object.freeze({ Vary: 'Origin' });
+
+  /** The allow-origin headers for `req`, or undefined when its origin is not allowed. */
+  const allowOrigin = (req: IncomingMessage): Record<string, string> | undefined => {
+    if (fixedOrigin) return { 'Access-Control-Allow-Origin': '*' };
     const origin = req.headers.origin;
-    if (origin === undefined || !(anyOrigin || origins.has(origin))) return false;
-    res.setHeader('Access-Control-Allow-Origin', origin);
-    if (settings.allowCredentials) res.setHeader('Access-Control-Allow-Credentials', 'true');
-    return true;
+    if (origin === undefined || !(anyOrigin || origins.has(origin))) return undefined;
+    const headers: Record<string, string> = { Vary: 'Origin', 'Access-Control-Allow-Origin': origin };
+    if (settings.allowCredentials) headers['Access-Control-Allow-Credentials'] = 'true';
+    return headers;
   };
 
   return {
-    apply(req, res) {
-      if (allowOrigin(req, res) && expose !== '') res.setHeader('Access-Control-Expose-Headers', expose);
+    headersFor(req) {
+      if (fixedOrigin) return anyOriginHeaders;
+      const allowed = allowOrigin(req);
+      return allowed === undefined ? varyOnly : withExpose(allowed);
     },
     preflight(req, res, authHeaders) {
-      if (allowOrigin(req, res)) {
-        res.setHeader('Access-Control-Allow-Methods', METHODS);
-        res.setHeader('Access-Control-Allow-Headers', [...new Set([...settings.allowHeaders, ...authHeaders])].join(', '));
-        res.setHeader('Access-Control-Max-Age', maxAge);
-      }
-      sendEmpty(res, startScope(req), 204);
+      const scope = startScope(req);
+      const allowed = allowOrigin(req);
+      scope.cors =
+        allowed === undefined
+          ? varyOnly
+          : {
+              ...allowed,
+              'Access-Control-Allow-Methods': METHODS,
+              'Access-Control-Allow-Headers': [...new Set([...settings.allowHeaders, ...authHeaders])].join(', '),
+              'Access-Control-Max-Age': maxAge,
+            };
+      sendEmpty(res, scope, 204);
     },
   };
 }

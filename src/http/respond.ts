@@ -9,6 +9,8 @@ export interface RequestScope {
   taskId?: string;
   /** Answered from the `cache_result` cache: sends `X-Dff-Cache: Cached`. */
   cached?: boolean;
+  /** The CORS headers of a function API response (`CorsPolicy.headersFor`). */
+  cors?: Readonly<Record<string, string>>;
 }
 
 const SAFE_TRACE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -23,6 +25,7 @@ export function startScope(req: IncomingMessage): RequestScope {
 /** The headers every response carries (CONTRACT section 3). */
 export function scopeHeaders(scope: RequestScope): Record<string, string> {
   const headers: Record<string, string> = {
+    ...scope.cors,
     'X-Trace-Id': scope.traceId,
     'X-Request-Cost': String(Math.round(performance.now() - scope.startedAt)),
   };

@@ -164,7 +164,7 @@ async function runAndAnswer(
 async function handleSyncCall(deps: SyncApiDeps, req: Request, res: ServerResponse): Promise<void> {
   deps.calls.enter();
   const scope = startScope(req);
-  if (deps.cors !== undefined) deps.cors.apply(req, res);
+  if (deps.cors !== undefined) scope.cors = deps.cors.headersFor(req);
   const triggerTime = Date.now();
   let revision: Revision | undefined;
   let status: number;
