@@ -118,18 +118,32 @@ async function recoveryMs(snapshot: boolean): Promise<number> {
   return ms;
 }
 
-async function pyodideCpu(): Promise<{ fib: number; loop: number }> {
-  const started = await serve(1, true);
-  const res = await fetch(`${started.url}/api/v1/al/cpu/s`);
-  const seconds = (await res.json()) as { fib: number; loop: number };
-  await stop(started);
-  return seconds;
+/** Runs of each CPU measure; the first is left out on both sides (JIT tier-up, cold caches). */
+const CPU_RUNS = 5;
+
+interface CpuSeconds {
+  fib: number;
+  loop: number;
 }
 
-function nativeCpu(): { fib: number; loop: number } {
+/** The median of each measure over the runs after the first. */
+function medianCpu(runs: CpuSeconds[]): CpuSeconds {
+  const later = runs.slice(1);
+  return { fib: median(later.map((r) => r.fib)), loop: median(later.map((r) => r.loop)) };
+}
+
+async function pyodideCpu(): Promise<CpuSeconds> {
+  const started = await serve(1, true);
+  const runs: CpuSeconds[] = [];
+  for (let i = 0; i < CPU_RUNS; i++) runs.push((await (await fetch(`${started.url}/api/v1/al/cpu/s`)).json()) as CpuSeconds);
+  await stop(started);
+  return medianCpu(runs);
+}
+
+function nativeCpu(): CpuSeconds {
   const source = readFileSync(path.join(REPO, 'bench', 'cpu.py'), 'utf8').replace(/^@DFF\.API.*$/gm, '');
-  const out = execFileSync('python3', ['-c', `${source}\nimport json\nprint(json.dumps(cpu()))`], { encoding: 'utf8' });
-  return JSON.parse(out) as { fib: number; loop: number };
+  const program = `${source}\nimport json\nprint(json.dumps([cpu() for _ in range(${CPU_RUNS})]))`;
+  return medianCpu(JSON.parse(execFileSync('python3', ['-c', program], { encoding: 'utf8' })) as CpuSeconds[]);
 }
 
 try {
