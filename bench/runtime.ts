@@ -105,10 +105,8 @@ async function recoveryMs(snapshot: boolean): Promise<number> {
   const ask = async (): Promise<string> => (await fetch(`${server.url}/api/v1/al/worker/s?hold=0.05`)).text();
   const before = new Set<string>();
   while (before.size < 2) for (const w of await Promise.all([ask(), ask()])) before.add(w);
-  // The pool's threads are private: reached here on purpose, as a crash would reach them.
-  const piscina = (server.pool as unknown as { piscina: { threads: { terminate(): Promise<number> }[] } }).piscina;
   const killedAt = performance.now();
-  await piscina.threads[0]!.terminate();
+  server.pool.terminateThread(server.pool.workerStatus().threads[0]!.threadId);
   for (;;) {
     const answered = await Promise.all([ask(), ask()]).catch(() => []);
     if (answered.length === 2 && answered[0] !== answered[1] && answered.some((w) => !before.has(w))) break;

@@ -89,10 +89,9 @@ t.test('worker threads killed from outside are replaced; the call they ran answe
   const before = await readyWorkers(2);
   const slow = call('slow/s?seconds=5');
   await new Promise((resolve) => setTimeout(resolve, 500));
-  // Kill every worker thread the way a crash would, under the running call. Piscina is private
-  // to the pool: reached here on purpose, there is no API to kill a worker.
-  const piscina = (gitfunc.server.pool as unknown as { piscina: { threads: { terminate(): Promise<number> }[] } }).piscina;
-  await Promise.all(piscina.threads.map((thread) => thread.terminate()));
+  // Kill every worker thread the way a crash would, under the running call.
+  const pool = gitfunc.server.pool;
+  for (const thread of pool.workerStatus().threads) pool.terminateThread(thread.threadId);
   const res = await slow;
   t.equal(res.body.error, 599.99, JSON.stringify(res.body));
   await replaced(before, 2);

@@ -1,4 +1,3 @@
-import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import { BridgeServer, isBridgeHello } from './bridge/bridge-server.js';
 import { type CallClient, type CallLane, CallDispatcher, type CallResult, type DispatcherStats } from './call-dispatcher.js';
@@ -8,6 +7,7 @@ import type { SnapshotSource } from './snapshot/interpreter.cjs';
 import { InterpreterStartLog, isInterpreterStart } from './snapshot/start-reports.js';
 import type { BatchReport, WorkerHealthLimits } from './worker-health.cjs';
 import { WorkerRegistry, type WorkerStatus } from './worker-registry.js';
+import { WorkerSlot } from './worker-slot.js';
 // Default imports: named imports of a CommonJS module depend on the loader detecting them
 // (tap's TypeScript loader on a fresh clone does not).
 import taskState from './task-state.cjs';
@@ -42,7 +42,8 @@ export interface WorkerPoolOptions {
 }
 
 const WORKER_FILE = new URL('./worker-entry.cjs', import.meta.url);
-const WARM_DEADLINE_MS = 120_000;
+/** After a replacement failed to start, the worker it was for goes on serving this long before another try. */
+const RECYCLE_RETRY_MS = 30_000;
 
 function isCallResult(message: unknown): message is CallResultMessage {
   return typeof message === 'object' && message !== null && 'callId' in message && 'outcome' in message;
@@ -56,20 +57,33 @@ function backgroundSlotsFor(workers: number): number {
   return Math.max(1, workers - 1);
 }
 
-/** A fixed-size pool of Pyodide workers (Piscina); the one place that knows about threads. */
+/**
+ * A fixed-size pool of Pyodide workers, one WorkerSlot each; the one place that knows about
+ * threads. A worker past its call or heap limit is recycled one at a time, its replacement
+ * started and warmed first, so the pool never serves with fewer than `workers` workers.
+ */
 export class WorkerPool {
-  private readonly piscina: Piscina;
+  /** The serving workers, `workers` of them. */
+  private readonly slots: WorkerSlot[] = [];
+  /** A replacement still starting, or a recycled worker finishing its last batch. */
+  private readonly extra = new Set<WorkerSlot>();
   private readonly dispatcher: CallDispatcher;
   private closing = false;
+  /** A recycle is under way: the next waits for it. */
+  private recycling = false;
+  private noRecycleBefore = 0;
+  /** The revisions the last warm-up loaded: a replacement loads them before it serves. */
+  private lastWarm: WarmTask | undefined;
   /** Background calls (async tasks, cron runs) that may run at once. */
   readonly backgroundSlots: number;
   /** Operations scripts may ask of the server thread (DFF.CACHE); register them here. */
   readonly bridge: BridgeServer;
   private readonly registry = new WorkerRegistry();
+  private readonly starts: InterpreterStartLog;
   private readonly onBatchReport = (report: unknown): void => {
     const batch = report as BatchReport;
     this.registry.onBatch(batch);
-    if (batch.retiring) this.terminateThread(batch.threadId);
+    if (batch.overLimit) this.recycle(batch.threadId);
   };
 
   constructor(
@@ -78,23 +92,9 @@ export class WorkerPool {
   ) {
     this.backgroundSlots = backgroundSlotsFor(options.workers);
     this.bridge = new BridgeServer(logger);
-    const health: WorkerHealthLimits = {
-      maxCalls: options.workerMaxCalls ?? 0,
-      maxHeapBytes: (options.workerHeapMB ?? 0) * 1024 * 1024,
-      retireToken: this.registry.retireToken,
-    };
+    this.starts = new InterpreterStartLog(logger);
     blockCodeGenerationInNewContexts();
-    this.piscina = new Piscina({
-      ...WORKER_ISOLATION_OPTIONS,
-      filename: WORKER_FILE.href,
-      minThreads: options.workers,
-      maxThreads: options.workers,
-      // A dropped worker costs seconds to reload Pyodide: never drop idle ones.
-      idleTimeout: Infinity,
-      concurrentTasksPerWorker: 1,
-      workerData: { snapshot: options.snapshot, health },
-    });
-    const starts = new InterpreterStartLog(logger);
+    for (let i = 0; i < options.workers; i++) this.slots.push(this.newSlot());
     this.dispatcher = new CallDispatcher(
       {
         slots: options.workers,
@@ -102,32 +102,98 @@ export class WorkerPool {
         timeoutGraceMs: options.timeoutGraceMs,
         maxQueue: options.maxQueue,
       },
-      { runBatch: (calls) => this.piscina.run({ type: 'calls', calls }).then(this.onBatchReport), terminateThread: (id) => this.terminateThread(id) },
+      { runBatch: (calls) => this.pick().run({ type: 'calls', calls }).then(this.onBatchReport), terminateThread: (id) => this.terminateThread(id) },
       logger,
     );
-    // Each call's result is posted on its own as soon as it ends (see CallDispatcher).
-    this.piscina.on('message', (message: unknown) => {
-      if (isCallResult(message)) this.dispatcher.onResult(message.callId, message.outcome);
-      else if (isBridgeHello(message)) this.bridge.attach(message);
-      else if (isInterpreterStart(message)) starts.report(message);
-      else if (isWorkerReady(message)) this.registry.onReady(message);
-      else if (isReplaceMe(message)) {
-        this.logger.warn({ threadId: message.replaceMe }, 'worker interpreter failed: replacing the worker');
-        this.terminateThread(message.replaceMe);
-      }
-    });
-    this.piscina.on('workerCreate', (worker: { id: number }) => this.registry.onCreate(worker.id));
-    this.piscina.on('error', (error: unknown) => this.logger.error({ err: error }, 'worker pool error'));
-    // The reason was logged just before (timeout, dead interpreter); this line marks the exit.
-    // A thread that has exited reports id -1, so the registry keeps only the threads still alive.
-    this.piscina.on('workerDestroy', () => {
-      const alive = new Set(this.piscina.threads.map((thread) => thread.threadId));
-      for (const gone of this.registry.removeAllBut(alive)) {
-        if (this.closing) continue;
-        if (gone.retiring) this.logger.info({ threadId: gone.threadId, calls: gone.calls, heapMB: gone.heapMB }, 'worker recycled: its replacement is starting');
-        else this.logger.warn({ threadId: gone.threadId }, 'worker exited');
-      }
-    });
+  }
+
+  private newSlot(): WorkerSlot {
+    const health: WorkerHealthLimits = {
+      maxCalls: this.options.workerMaxCalls ?? 0,
+      maxHeapBytes: (this.options.workerHeapMB ?? 0) * 1024 * 1024,
+    };
+    return new WorkerSlot(
+      { ...WORKER_ISOLATION_OPTIONS, filename: WORKER_FILE.href, workerData: { snapshot: this.options.snapshot, health } },
+      {
+        onMessage: this.onWorkerMessage,
+        onCreate: (threadId) => this.registry.onCreate(threadId),
+        onDestroy: this.onWorkerDestroy,
+        onError: (error) => this.logger.error({ err: error }, 'worker pool error'),
+      },
+    );
+  }
+
+  // Each call's result is posted on its own as soon as it ends (see CallDispatcher).
+  private readonly onWorkerMessage = (message: unknown): void => {
+    if (isCallResult(message)) this.dispatcher.onResult(message.callId, message.outcome);
+    else if (isBridgeHello(message)) this.bridge.attach(message);
+    else if (isInterpreterStart(message)) this.starts.report(message);
+    else if (isWorkerReady(message)) this.registry.onReady(message);
+    else if (isReplaceMe(message)) {
+      this.logger.warn({ threadId: message.replaceMe }, 'worker interpreter failed: replacing the worker');
+      this.terminateThread(message.replaceMe);
+    }
+  };
+
+  // The reason was logged just before (timeout, dead interpreter, recycle); this marks the exit.
+  private readonly onWorkerDestroy = (): void => {
+    const alive = new Set<number>();
+    for (const slot of [...this.slots, ...this.extra]) if (slot.threadId !== undefined) alive.add(slot.threadId);
+    for (const gone of this.registry.removeAllBut(alive)) {
+      if (!this.closing && !gone.retiring) this.logger.warn({ threadId: gone.threadId }, 'worker exited');
+    }
+  };
+
+  /** An idle serving worker, else the least busy one (the task waits for it). */
+  private pick(): WorkerSlot {
+    let best = this.slots[0]!;
+    for (const slot of this.slots) {
+      if (slot.idle) return slot;
+      if (slot.load < best.load) best = slot;
+    }
+    return best;
+  }
+
+  /**
+   * Replaces the worker `threadId`: a new worker starts and loads the served revisions while
+   * the old one goes on serving; then the new one takes its place and the old one ends once
+   * its batch in flight is answered. One recycle at a time.
+   */
+  private recycle(threadId: number): void {
+    if (this.recycling || this.closing || this.lastWarm === undefined || Date.now() < this.noRecycleBefore) return;
+    const old = this.slots.find((slot) => slot.threadId === threadId);
+    if (old === undefined) return;
+    this.recycling = true;
+    const replacement = this.newSlot();
+    this.extra.add(replacement);
+    void replacement
+      .run(this.lastWarm)
+      .then(
+        () => this.swapIn(old, replacement),
+        (error: unknown) => {
+          this.logger.warn({ err: error, threadId }, 'the replacement of a worker past its limits failed to start: the worker goes on serving');
+          this.noRecycleBefore = Date.now() + RECYCLE_RETRY_MS;
+          this.extra.delete(replacement);
+          return replacement.destroy();
+        },
+      )
+      .finally(() => (this.recycling = false));
+  }
+
+  private async swapIn(old: WorkerSlot, replacement: WorkerSlot): Promise<void> {
+    this.extra.delete(replacement);
+    const index = this.slots.indexOf(old);
+    if (this.closing || index < 0) {
+      await replacement.destroy();
+      return;
+    }
+    this.slots[index] = replacement;
+    this.extra.add(old);
+    const retired = old.threadId === undefined ? undefined : this.registry.markRetiring(old.threadId);
+    this.logger.info({ threadId: retired?.threadId, calls: retired?.calls, heapMB: retired?.heapMB }, 'worker recycled: its replacement is serving');
+    await old.drained();
+    this.extra.delete(old);
+    await old.destroy();
   }
 
   /** Runs one function call; never rejects (see CallDispatcher.call). */
@@ -149,9 +215,9 @@ export class WorkerPool {
     return { recycled: this.registry.recycled, threads: this.registry.list() };
   }
 
-  private terminateThread(threadId: number): void {
-    const worker = this.piscina.threads.find((thread) => thread.threadId === threadId);
-    if (worker !== undefined) void worker.terminate();
+  /** Ends a worker thread as a crash would; its slot starts a new one. */
+  terminateThread(threadId: number): void {
+    for (const slot of [...this.slots, ...this.extra]) if (slot.threadId === threadId) slot.terminateThread();
   }
 
   /**
@@ -172,7 +238,7 @@ export class WorkerPool {
       },
     });
     try {
-      return (await this.piscina.run({ type: 'inspect', revision, live, interrupt, interruptOffset: 0 } satisfies InspectTask)) as InspectOutcome;
+      return (await this.pick().run({ type: 'inspect', revision, live, interrupt, interruptOffset: 0 } satisfies InspectTask)) as InspectOutcome;
     } catch (error) {
       if (!stuck) throw error;
       const message = `importing the scripts did not finish within ${deadlineMs / 1000} s and did not stop when interrupted (time.sleep or other C code at module level?)`;
@@ -183,22 +249,22 @@ export class WorkerPool {
   }
 
   /**
-   * Loads a revision into every worker, one warm task each. With `everyWorker` false (a reload,
-   * while calls are served) no worker waits for the others: a free worker takes a task at once,
-   * and a worker busy with a long call loads the revision on its first call instead.
+   * Loads a revision into the workers. With `everyWorker` (the first load) into each of them;
+   * otherwise (a reload, while calls are served) into the idle ones, or the least busy when
+   * none is: a worker busy with a call loads the revision on its next call instead.
    */
   async warm(revision: RevisionRef, live: string[], everyWorker = true): Promise<void> {
-    const barrier = new SharedArrayBuffer(4);
-    const deadlineMs = Date.now() + WARM_DEADLINE_MS;
-    const workers = everyWorker ? this.options.workers : 1;
-    const task: WarmTask = { type: 'warm', revision, live, barrier, workers, deadlineMs };
-    await Promise.all(Array.from({ length: this.options.workers }, () => this.piscina.run(task)));
+    const task: WarmTask = { type: 'warm', revision, live };
+    this.lastWarm = task;
+    const idle = this.slots.filter((slot) => slot.idle);
+    const targets = everyWorker ? this.slots : idle.length > 0 ? idle : [this.pick()];
+    await Promise.all(targets.map((slot) => slot.run(task)));
   }
 
   /** Ends every call still queued or running (answered as crashed), then stops the threads. */
   async close(): Promise<void> {
     this.closing = true;
     this.dispatcher.close();
-    await this.piscina.destroy();
+    await Promise.all([...this.slots, ...this.extra].map((slot) => slot.destroy()));
   }
 }

@@ -11,12 +11,6 @@ export interface WorkerHealthLimits {
   maxCalls: number;
   /** Retire once the WASM heap is larger than this many bytes; 0 never. */
   maxHeapBytes: number;
-  /**
-   * Int32 shared by every worker: the thread id of the worker retiring now, 0 when none. A
-   * worker retires only when it wins it, so workers retire one at a time; the server clears it
-   * when the replacement reports ready.
-   */
-  retireToken: SharedArrayBuffer;
 }
 
 /** Returned by a worker for each call batch (the Piscina task result). */
@@ -25,8 +19,11 @@ export interface BatchReport {
   /** Calls this worker has served since it started. */
   calls: number;
   heapBytes: number;
-  /** The worker exits right after this answer; its replacement is starting. */
-  retiring: boolean;
+  /**
+   * Past its call or heap limit: the server starts a replacement and retires this worker once
+   * the replacement is ready; until then it goes on serving.
+   */
+  overLimit: boolean;
 }
 
 /** Posted on the worker's parentPort once its interpreter is loaded. */
@@ -58,34 +55,30 @@ export function isWorkerReady(message: unknown): message is WorkerReady {
   return typeof message === 'object' && message !== null && 'workerReady' in message;
 }
 
-const NO_LIMITS: WorkerHealthLimits = { maxCalls: 0, maxHeapBytes: 0, retireToken: new SharedArrayBuffer(4) };
+const NO_LIMITS: WorkerHealthLimits = { maxCalls: 0, maxHeapBytes: 0 };
 
 /** Tracks one worker's calls and heap; `heapBytes` reads the interpreter's WASM memory. */
 export class WorkerHealth {
   private calls = 0;
   private readonly limits: WorkerHealthLimits;
-  private readonly token: Int32Array;
 
   constructor(private readonly heapBytes: () => number) {
     const given = (workerData as { health?: WorkerHealthLimits } | null)?.health;
     this.limits = given ?? NO_LIMITS;
-    this.token = new Int32Array(this.limits.retireToken);
   }
 
-  /** Tells the server this worker can take calls (and that a retiring worker's replacement is up). */
+  /** Tells the server this worker can take calls. */
   announceReady(): void {
     const ready: WorkerReady = { workerReady: threadId, heapBytes: this.heapBytes() };
     parentPort!.postMessage(ready);
   }
 
-  /** Counts a batch; `retiring` is true when this worker must exit after answering it. */
+  /** Counts a batch and reports whether this worker is past its limits. */
   afterBatch(calls: number): BatchReport {
     this.calls += calls;
     const heapBytes = this.heapBytes();
     const overLimit =
       (this.limits.maxCalls > 0 && this.calls >= this.limits.maxCalls) || (this.limits.maxHeapBytes > 0 && heapBytes > this.limits.maxHeapBytes);
-    // One worker at a time: the others keep serving until the replacement is ready.
-    const retiring = overLimit && Atomics.compareExchange(this.token, 0, 0, threadId) === 0;
-    return { threadId, calls: this.calls, heapBytes, retiring };
+    return { threadId, calls: this.calls, heapBytes, overLimit };
   }
 }

@@ -56,12 +56,9 @@ export interface InspectTask extends RevisionTask {
   interruptOffset: number;
 }
 
+/** Loads a revision and imports its scripts; the pool sends one to each worker. */
 export interface WarmTask extends RevisionTask {
   type: 'warm';
-  /** Int32 counter shared by one warm-up round, so each worker takes exactly one warm task. */
-  barrier: SharedArrayBuffer;
-  workers: number;
-  deadlineMs: number;
 }
 
 export type WorkerTask = CallBatchTask | InspectTask | WarmTask;

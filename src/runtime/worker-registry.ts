@@ -11,20 +11,13 @@ export interface WorkerStatus {
   calls: number;
   /** Its WASM heap, in MiB (it only grows; limits.workerHeapMB recycles the worker above it). */
   heapMB: number;
-  /** It exits after its current answer (recycled); its replacement is starting. */
+  /** Recycled: its replacement serves in its place; it ends once its last batch is answered. */
   retiring: boolean;
 }
 
-/**
- * The pool's workers as their reports describe them, by thread id, and the token that makes
- * them retire one at a time (see WorkerHealth): cleared whenever a worker becomes ready,
- * since the only worker that can start while one retires is its replacement.
- */
+/** The pool's workers as their reports describe them, by thread id. */
 export class WorkerRegistry {
   private readonly workers = new Map<number, WorkerStatus>();
-  /** Shared with every worker (Piscina workerData). */
-  readonly retireToken = new SharedArrayBuffer(4);
-  private readonly token = new Int32Array(this.retireToken);
   /** Workers recycled for their call count or heap since the pool started. */
   recycled = 0;
 
@@ -41,10 +34,7 @@ export class WorkerRegistry {
     }
     worker.ready = true;
     worker.heapMB = ready.heapBytes / MB;
-    Atomics.store(this.token, 0, 0);
   }
-
-
 
   /** Cheap on purpose: runs once per call batch. */
   onBatch(report: BatchReport): void {
@@ -52,10 +42,15 @@ export class WorkerRegistry {
     if (worker === undefined) return;
     worker.calls = report.calls;
     worker.heapMB = report.heapBytes / MB;
-    if (report.retiring) {
-      worker.retiring = true;
-      this.recycled++;
-    }
+  }
+
+  /** The worker's replacement took its place: it ends once its last batch is answered. */
+  markRetiring(threadId: number): WorkerStatus | undefined {
+    const worker = this.workers.get(threadId);
+    if (worker === undefined) return undefined;
+    worker.retiring = true;
+    this.recycled++;
+    return { ...worker };
   }
 
   /** Forgets every worker not in `alive`, and returns them. */

@@ -22,7 +22,6 @@ import type {
   InspectOutcome,
   InspectTask,
   RevisionRef,
-  WarmTask,
   WorkerTask,
 } from './worker-protocol.cjs';
 
@@ -188,20 +187,6 @@ function inspect(rt: Runtime): (id: string) => InspectOutcome {
   return (id) => JSON.parse(rt.inspectRevision(id) as string) as InspectOutcome;
 }
 
-/** Imports every script, then waits until each worker of the round holds one warm task. */
-async function warm(rt: Runtime, task: WarmTask): Promise<number> {
-  inspect(rt)(task.revision.id);
-  const counter = new Int32Array(task.barrier);
-  Atomics.add(counter, 0, 1);
-  Atomics.notify(counter, 0);
-  for (;;) {
-    const arrived = Atomics.load(counter, 0);
-    const remaining = task.deadlineMs - Date.now();
-    if (arrived >= task.workers || remaining <= 0) return arrived;
-    await Atomics.waitAsync(counter, 0, arrived, remaining).value;
-  }
-}
-
 /** The interpreter's WASM memory, in bytes: it only ever grows. */
 function wasmHeapBytes(pyodide: PyodideInterface): number {
   // `_module` is Pyodide's Emscripten module: private, but the only way to see the heap size.
@@ -227,15 +212,11 @@ function runBatch(rt: Runtime, batch: CallBatchTask): BatchReport {
     const message: CallResultMessage = { callId: call.callId, outcome: runCall(rt, call) };
     parentPort!.postMessage(message);
   }
-  const report = health!.afterBatch(batch.calls.length);
-  // Over its call or heap limit: the server ends this thread on reading the report (after
-  // the answer, so nothing is lost); a task that slips in first is left for another worker.
-  if (report.retiring) interpreterDead = true;
-  return report;
+  return health!.afterBatch(batch.calls.length);
 }
 
 /** Piscina's task handler. */
-async function handle(task: WorkerTask): Promise<InspectOutcome | BatchReport | number> {
+async function handle(task: WorkerTask): Promise<InspectOutcome | BatchReport | undefined> {
   // A task posted before the exit below: leave unanswered, so the pool runs it elsewhere.
   if (interpreterDead) process.exit(1);
   const rt = await runtime;
@@ -248,7 +229,9 @@ async function handle(task: WorkerTask): Promise<InspectOutcome | BatchReport | 
         return inspectUnderDeadline(rt, task);
       case 'warm':
         ensureRevision(rt, task.revision, task.live);
-        return await warm(rt, task);
+        // Imports every script now, so that the first call does not.
+        inspect(rt)(task.revision.id);
+        return undefined;
     }
   } catch (error) {
     if (isInterpreterFailure(error)) exitAfterReply();

@@ -1,0 +1,78 @@
+import { Piscina } from 'piscina';
+import type { WorkerTask } from './worker-protocol.cjs';
+
+/** What a slot's thread reports to the pool. */
+export interface WorkerSlotEvents {
+  /** A message the worker posted on its parentPort (call results, bridge hello, readiness). */
+  onMessage(message: unknown): void;
+  onCreate(threadId: number): void;
+  /** A thread ended (crash, terminate, or the slot destroyed). */
+  onDestroy(): void;
+  onError(error: unknown): void;
+}
+
+/**
+ * One Pyodide worker thread, as a Piscina pool of exactly one thread. The pool picks the
+ * worker of every task itself, so it can start a replacement before it retires a worker
+ * (a shared Piscina pool cannot go past its maxThreads, nor be told which worker runs a task).
+ * Piscina still restarts the thread when it dies.
+ */
+export class WorkerSlot {
+  private readonly piscina: Piscina;
+  /** Tasks sent and not settled yet. */
+  private inFlight = 0;
+  private whenIdle: (() => void) | undefined;
+
+  constructor(options: ConstructorParameters<typeof Piscina>[0], events: WorkerSlotEvents) {
+    this.piscina = new Piscina({
+      ...options,
+      minThreads: 1,
+      maxThreads: 1,
+      // A dropped worker costs seconds to reload Pyodide: never drop an idle one.
+      idleTimeout: Infinity,
+      concurrentTasksPerWorker: 1,
+    });
+    this.piscina.on('message', events.onMessage);
+    this.piscina.on('workerCreate', (worker: { id: number }) => events.onCreate(worker.id));
+    this.piscina.on('workerDestroy', events.onDestroy);
+    this.piscina.on('error', events.onError);
+  }
+
+  /** The thread's id; undefined while none runs (between a crash and its restart). */
+  get threadId(): number | undefined {
+    const thread = this.piscina.threads[0];
+    // A thread that has exited reports -1.
+    return thread === undefined || thread.threadId < 0 ? undefined : thread.threadId;
+  }
+
+  get idle(): boolean {
+    return this.inFlight === 0;
+  }
+
+  get load(): number {
+    return this.inFlight;
+  }
+
+  run(task: WorkerTask): Promise<unknown> {
+    this.inFlight++;
+    return this.piscina.run(task).finally(() => {
+      this.inFlight--;
+      if (this.inFlight === 0) this.whenIdle?.();
+    });
+  }
+
+  /** Resolves once no task is in flight. */
+  drained(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.whenIdle = resolve));
+  }
+
+  /** Ends the thread as a crash would: Piscina starts a new one. */
+  terminateThread(): void {
+    void this.piscina.threads[0]?.terminate();
+  }
+
+  destroy(): Promise<void> {
+    return this.piscina.destroy();
+  }
+}
