@@ -5,6 +5,8 @@ import { createInterface } from 'node:readline';
 import { SHARED_SNAPSHOT_DIR } from './start-gitfunc.js';
 
 const MAIN = path.resolve(import.meta.dirname, '..', '..', 'src', 'main.ts');
+/** The sources through tsx, as the other tests run them. */
+const FROM_SOURCES = [process.execPath, '--import=tsx', MAIN];
 
 export interface GitfuncProcess {
   child: ChildProcess;
@@ -16,9 +18,13 @@ export interface GitfuncProcess {
   exited: Promise<number | string>;
 }
 
-/** Starts `gitfunc serve` with `flags` and `env`; resolves once it listens (before it is ready). */
-export async function spawnGitfunc(flags: string[], env: Record<string, string> = {}): Promise<GitfuncProcess> {
-  const child = spawn(process.execPath, ['--import=tsx', MAIN, 'serve', '--port', '0', ...flags], {
+/**
+ * Starts `gitfunc serve` with `flags` and `env`; resolves once it listens (before it is ready).
+ * `launcher` is the command line before `serve`: the executable, node flags, the entry script.
+ */
+export async function spawnGitfunc(flags: string[], env: Record<string, string> = {}, launcher: string[] = FROM_SOURCES): Promise<GitfuncProcess> {
+  const [executable, ...args] = launcher;
+  const child = spawn(executable!, [...args, 'serve', '--port', '0', ...flags], {
     env: { PATH: process.env.PATH, GITFUNC_SNAPSHOT_DIR: SHARED_SNAPSHOT_DIR, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -9,6 +9,7 @@ import { loadPyodide } from 'pyodide';
 import type { PyodideInterface } from 'pyodide';
 import type { PyCallable, PyProxy } from 'pyodide/ffi';
 import { SANDBOX_JS_GLOBALS } from '../sandbox.cjs';
+import { letPyodideStartUnderPermissionModel } from './permission-model.cjs';
 import { openSnapshot } from './snapshot-format.cjs';
 
 const PYTHON_DIR = path.join(__dirname, '..', 'python');
@@ -44,6 +45,7 @@ export interface InterpreterStart {
 
 /** Restores the snapshot when it is (or becomes) ready and sound; loads Pyodide normally otherwise. */
 export async function startInterpreter(source: SnapshotSource | undefined): Promise<{ pyodide: PyodideInterface; start: InterpreterStart }> {
+  letPyodideStartUnderPermissionModel();
   let fallback: string | undefined;
   const state = source === undefined ? SNAPSHOT_UNUSABLE : await snapshotState(source);
   const startedAt = Date.now(); // a snapshot being built is waited for; that wait is not start time
@@ -62,6 +64,7 @@ export async function startInterpreter(source: SnapshotSource | undefined): Prom
 
 /** A fresh interpreter with the shim and common stdlib imported, as snapshot bytes (to be sealed). */
 export async function makeInterpreterSnapshot(): Promise<{ snapshot: Uint8Array; buildId: string }> {
+  letPyodideStartUnderPermissionModel();
   const pyodide = await loadPyodide({ ...QUIET, _makeSnapshot: true });
   installShim(pyodide);
   pyodide.pyimport('gitfunc_warm');

@@ -1,0 +1,16 @@
+/**
+ * Pyodide under Node's permission model (`--experimental-permission`): there `process.binding`
+ * throws ERR_ACCESS_DENIED, and Pyodide's Emscripten NODEFS reads the open(2) flags from
+ * `process.binding('constants').fs` when it starts. The same flags are public as
+ * `fs.constants`, so this thread's `process.binding('constants')` answers with those.
+ */
+import fs = require('node:fs');
+
+/** Call in a worker thread before loading Pyodide; does nothing without the permission model. */
+export function letPyodideStartUnderPermissionModel(): void {
+  // Both are left out of @types/node (`binding` is deprecated, `permission` experimental).
+  const node = process as unknown as { permission?: unknown; binding(name: string): unknown };
+  if (node.permission === undefined) return;
+  const binding = node.binding.bind(process);
+  node.binding = (name) => (name === 'constants' ? { fs: fs.constants } : binding(name));
+}
