@@ -19,6 +19,7 @@ import type {
   InspectTask,
   RevisionRef,
   WarmTask,
+  WorkerTask,
 } from './worker-protocol.cjs';
 
 const { TASK_STATE_BYTES } = taskState;
@@ -74,6 +75,8 @@ export class WorkerPool {
   private noRecycleBefore = 0;
   /** The revisions the last warm-up loaded: a replacement loads them before it serves. */
   private lastWarm: WarmTask | undefined;
+  /** Tasks waiting for a started, idle worker (see `run`). */
+  private readonly waiting: { task: WorkerTask; resolve(value: unknown): void; reject(error: unknown): void }[] = [];
   /** Background calls (async tasks, cron runs) that may run at once. */
   readonly backgroundSlots: number;
   /** Operations scripts may ask of the server thread (DFF.CACHE); register them here. */
@@ -102,7 +105,7 @@ export class WorkerPool {
         timeoutGraceMs: options.timeoutGraceMs,
         maxQueue: options.maxQueue,
       },
-      { runBatch: (calls) => this.pick().run({ type: 'calls', calls }).then(this.onBatchReport), terminateThread: (id) => this.terminateThread(id) },
+      { runBatch: (calls) => this.run({ type: 'calls', calls }).then(this.onBatchReport), terminateThread: (id) => this.terminateThread(id) },
       logger,
     );
   }
@@ -116,6 +119,7 @@ export class WorkerPool {
       { ...WORKER_ISOLATION_OPTIONS, filename: WORKER_FILE.href, workerData: { snapshot: this.options.snapshot, health } },
       {
         onMessage: this.onWorkerMessage,
+        onStarted: () => this.serveWaiting(),
         onCreate: (threadId) => this.registry.onCreate(threadId),
         onDestroy: this.onWorkerDestroy,
         onError: (error) => this.logger.error({ err: error }, 'worker pool error'),
@@ -144,14 +148,30 @@ export class WorkerPool {
     }
   };
 
-  /** An idle serving worker, else the least busy one (the task waits for it). */
-  private pick(): WorkerSlot {
-    let best = this.slots[0]!;
-    for (const slot of this.slots) {
-      if (slot.idle) return slot;
-      if (slot.load < best.load) best = slot;
+  /**
+   * Runs `task` on a serving worker that is started and idle: at once when there is one, else
+   * on the first to become so. A worker still loading its interpreter (after a crash or a
+   * timeout kill) gets no task while another is about to be free.
+   */
+  private run(task: WorkerTask): Promise<unknown> {
+    const slot = this.freeSlot();
+    if (slot !== undefined) return this.runOn(slot, task);
+    return new Promise((resolve, reject) => this.waiting.push({ task, resolve, reject }));
+  }
+
+  private runOn(slot: WorkerSlot, task: WorkerTask): Promise<unknown> {
+    return slot.run(task).finally(() => this.serveWaiting());
+  }
+
+  private serveWaiting(): void {
+    for (let slot = this.freeSlot(); slot !== undefined && this.waiting.length > 0; slot = this.freeSlot()) {
+      const next = this.waiting.shift()!;
+      this.runOn(slot, next.task).then(next.resolve, next.reject);
     }
-    return best;
+  }
+
+  private freeSlot(): WorkerSlot | undefined {
+    return this.slots.find((slot) => slot.started && slot.idle);
   }
 
   /**
@@ -189,6 +209,7 @@ export class WorkerPool {
     }
     this.slots[index] = replacement;
     this.extra.add(old);
+    this.serveWaiting();
     const retired = old.threadId === undefined ? undefined : this.registry.markRetiring(old.threadId);
     this.logger.info({ threadId: retired?.threadId, calls: retired?.calls, heapMB: retired?.heapMB }, 'worker recycled: its replacement is serving');
     await old.drained();
@@ -238,7 +259,7 @@ export class WorkerPool {
       },
     });
     try {
-      return (await this.pick().run({ type: 'inspect', revision, live, interrupt, interruptOffset: 0 } satisfies InspectTask)) as InspectOutcome;
+      return (await this.run({ type: 'inspect', revision, live, interrupt, interruptOffset: 0 } satisfies InspectTask)) as InspectOutcome;
     } catch (error) {
       if (!stuck) throw error;
       const message = `importing the scripts did not finish within ${deadlineMs / 1000} s and did not stop when interrupted (time.sleep or other C code at module level?)`;
@@ -250,21 +271,25 @@ export class WorkerPool {
 
   /**
    * Loads a revision into the workers. With `everyWorker` (the first load) into each of them;
-   * otherwise (a reload, while calls are served) into the idle ones, or the least busy when
-   * none is: a worker busy with a call loads the revision on its next call instead.
+   * otherwise (a reload, while calls are served) into those free now, or the first to be free
+   * when none is: a worker busy with a call loads the revision on its next call instead.
    */
   async warm(revision: RevisionRef, live: string[], everyWorker = true): Promise<void> {
     const task: WarmTask = { type: 'warm', revision, live };
     this.lastWarm = task;
-    const idle = this.slots.filter((slot) => slot.idle);
-    const targets = everyWorker ? this.slots : idle.length > 0 ? idle : [this.pick()];
-    await Promise.all(targets.map((slot) => slot.run(task)));
+    if (everyWorker) {
+      await Promise.all(this.slots.map((slot) => this.runOn(slot, task)));
+      return;
+    }
+    const free = this.slots.filter((slot) => slot.started && slot.idle);
+    await (free.length > 0 ? Promise.all(free.map((slot) => this.runOn(slot, task))) : this.run(task));
   }
 
   /** Ends every call still queued or running (answered as crashed), then stops the threads. */
   async close(): Promise<void> {
     this.closing = true;
     this.dispatcher.close();
+    for (const waiting of this.waiting.splice(0)) waiting.reject(new Error('the worker pool is closing'));
     await Promise.all([...this.slots, ...this.extra].map((slot) => slot.destroy()));
   }
 }

@@ -32,6 +32,24 @@ export interface WorkerReady {
   heapBytes: number;
 }
 
+/**
+ * Posted instead of WorkerReady when the interpreter failed to start: the worker takes tasks
+ * all the same, and fails the first one, which has it replaced (see worker.cts).
+ */
+export interface WorkerStartFailed {
+  workerStartFailed: number;
+}
+
+export function announceStartFailed(): void {
+  const message: WorkerStartFailed = { workerStartFailed: threadId };
+  parentPort!.postMessage(message);
+}
+
+/** The worker is past its start, well or not: it can be given tasks. */
+export function isWorkerStarted(message: unknown): message is WorkerReady | WorkerStartFailed {
+  return typeof message === 'object' && message !== null && ('workerReady' in message || 'workerStartFailed' in message);
+}
+
 /** Posted by a worker whose interpreter died: the server terminates the thread. */
 export interface ReplaceMe {
   replaceMe: number;

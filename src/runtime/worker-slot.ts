@@ -1,10 +1,16 @@
 import { Piscina } from 'piscina';
+// Default import: named imports of a CommonJS module depend on the loader detecting them.
+import workerHealth from './worker-health.cjs';
 import type { WorkerTask } from './worker-protocol.cjs';
+
+const { isWorkerStarted } = workerHealth;
 
 /** What a slot's thread reports to the pool. */
 export interface WorkerSlotEvents {
   /** A message the worker posted on its parentPort (call results, bridge hello, readiness). */
   onMessage(message: unknown): void;
+  /** The thread is past its interpreter start: `started` turned true. */
+  onStarted(): void;
   onCreate(threadId: number): void;
   /** A thread ended (crash, terminate, or the slot destroyed). */
   onDestroy(): void;
@@ -22,6 +28,8 @@ export class WorkerSlot {
   /** Tasks sent and not settled yet. */
   private inFlight = 0;
   private whenIdle: (() => void) | undefined;
+  /** Its thread is past its interpreter start (false from its exit until a new thread is). */
+  started = false;
 
   constructor(options: ConstructorParameters<typeof Piscina>[0], events: WorkerSlotEvents) {
     this.piscina = new Piscina({
@@ -32,9 +40,19 @@ export class WorkerSlot {
       idleTimeout: Infinity,
       concurrentTasksPerWorker: 1,
     });
-    this.piscina.on('message', events.onMessage);
+    this.piscina.on('message', (message: unknown) => {
+      events.onMessage(message);
+      if (!isWorkerStarted(message)) return;
+      this.started = true;
+      events.onStarted();
+    });
     this.piscina.on('workerCreate', (worker: { id: number }) => events.onCreate(worker.id));
-    this.piscina.on('workerDestroy', events.onDestroy);
+    // Not on workerCreate: Piscina emits that for a restarted thread once it is ready, which may
+    // come after the thread's own started message (they travel on different ports).
+    this.piscina.on('workerDestroy', () => {
+      this.started = false;
+      events.onDestroy();
+    });
     this.piscina.on('error', events.onError);
   }
 

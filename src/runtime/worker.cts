@@ -13,7 +13,7 @@ import { createBridgeClient } from './bridge/bridge-client.cjs';
 import { assertNoCodeGeneration, lockDown, refuseHostModules } from './sandbox.cjs';
 import { type SnapshotSource, startInterpreter } from './snapshot/interpreter.cjs';
 import { INTERRUPT_SLOT, TASK_STATE_BYTES, THREAD_SLOT } from './task-state.cjs';
-import { askToBeReplaced, type BatchReport, WorkerHealth } from './worker-health.cjs';
+import { announceStartFailed, askToBeReplaced, type BatchReport, WorkerHealth } from './worker-health.cjs';
 import type {
   CallBatchTask,
   CallOutcome,
@@ -47,7 +47,7 @@ let health: WorkerHealth | undefined;
 runtime.then((rt) => {
   health = new WorkerHealth(() => wasmHeapBytes(rt.pyodide));
   health.announceReady();
-}, () => undefined);
+}, announceStartFailed);
 let lastLive = '';
 let lastLiveArray: string[] | undefined;
 /** Revisions loaded into this worker's interpreter, mirrored here to skip a Python call per task. */
