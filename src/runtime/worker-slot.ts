@@ -28,8 +28,7 @@ export class WorkerSlot {
   /** Tasks sent and not settled yet. */
   private inFlight = 0;
   private whenIdle: (() => void) | undefined;
-  /** Its thread is past its interpreter start (false from its exit until a new thread is). */
-  started = false;
+  private isStarted = false;
 
   constructor(options: ConstructorParameters<typeof Piscina>[0], events: WorkerSlotEvents) {
     this.piscina = new Piscina({
@@ -43,14 +42,14 @@ export class WorkerSlot {
     this.piscina.on('message', (message: unknown) => {
       events.onMessage(message);
       if (!isWorkerStarted(message)) return;
-      this.started = true;
+      this.isStarted = true;
       events.onStarted();
     });
     this.piscina.on('workerCreate', (worker: { id: number }) => events.onCreate(worker.id));
     // Not on workerCreate: Piscina emits that for a restarted thread once it is ready, which may
     // come after the thread's own started message (they travel on different ports).
     this.piscina.on('workerDestroy', () => {
-      this.started = false;
+      this.isStarted = false;
       events.onDestroy();
     });
     this.piscina.on('error', events.onError);
@@ -63,12 +62,13 @@ export class WorkerSlot {
     return thread === undefined || thread.threadId < 0 ? undefined : thread.threadId;
   }
 
-  get idle(): boolean {
-    return this.inFlight === 0;
+  /** Its thread is past its interpreter start (false from its exit until a new thread is). */
+  get started(): boolean {
+    return this.isStarted;
   }
 
-  get load(): number {
-    return this.inFlight;
+  get idle(): boolean {
+    return this.inFlight === 0;
   }
 
   run(task: WorkerTask): Promise<unknown> {
