@@ -243,7 +243,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   }
   const { address, port } = server.address() as AddressInfo;
   const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
-  // Node's permission model (--experimental-permission) is on: see the README, "What a script can reach".
+  // Whether Node's permission model (--experimental-permission) is on: see the README, "What a script can reach".
   const nodePermissionModel = (process as { permission?: unknown }).permission !== undefined;
   logger.info({ url, nodePermissionModel }, 'listening');
 
