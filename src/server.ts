@@ -26,6 +26,8 @@ import { Reloader } from './revision/reloader.js';
 import { RevisionHolder } from './revision/revision-holder.js';
 import { ImportChecker } from './runtime/import-checker.js';
 import { WorkerPool } from './runtime/pool.js';
+// Default import: named imports of a CommonJS module depend on the loader detecting them.
+import permissionModel from './runtime/snapshot/permission-model.cjs';
 import { InterpreterSnapshot } from './runtime/snapshot/snapshot-cache.js';
 import { CronRunner } from './schedule/cron-runner.js';
 import { CronScheduler } from './schedule/cron-scheduler.js';
@@ -243,9 +245,8 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   }
   const { address, port } = server.address() as AddressInfo;
   const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
-  // Whether Node's permission model (--experimental-permission) is on: see the README, "What a script can reach".
-  const nodePermissionModel = (process as { permission?: unknown }).permission !== undefined;
-  logger.info({ url, nodePermissionModel }, 'listening');
+  // See the README, "What a script can reach".
+  logger.info({ url, nodePermissionModel: permissionModel.permissionModelOn() }, 'listening');
 
   const closeNow = async (): Promise<void> => {
     server.closeAllConnections();

@@ -171,7 +171,7 @@ export class WorkerPool {
   }
 
   private freeSlot(): WorkerSlot | undefined {
-    return this.slots.find((slot) => slot.started && slot.idle);
+    return this.slots.find((slot) => slot.free);
   }
 
   /**
@@ -281,7 +281,7 @@ export class WorkerPool {
       await Promise.all(this.slots.map((slot) => this.runOn(slot, task)));
       return;
     }
-    const free = this.slots.filter((slot) => slot.started && slot.idle);
+    const free = this.slots.filter((slot) => slot.free);
     await (free.length > 0 ? Promise.all(free.map((slot) => this.runOn(slot, task))) : this.run(task));
   }
 

@@ -28,6 +28,7 @@ export class WorkerSlot {
   /** Tasks sent and not settled yet. */
   private inFlight = 0;
   private whenIdle: (() => void) | undefined;
+  /** Its thread is past its interpreter start (false from its exit until a new thread is). */
   private isStarted = false;
 
   constructor(options: ConstructorParameters<typeof Piscina>[0], events: WorkerSlotEvents) {
@@ -62,13 +63,9 @@ export class WorkerSlot {
     return thread === undefined || thread.threadId < 0 ? undefined : thread.threadId;
   }
 
-  /** Its thread is past its interpreter start (false from its exit until a new thread is). */
-  get started(): boolean {
-    return this.isStarted;
-  }
-
-  get idle(): boolean {
-    return this.inFlight === 0;
+  /** Started and idle: a task sent now runs at once. */
+  get free(): boolean {
+    return this.isStarted && this.inFlight === 0;
   }
 
   run(task: WorkerTask): Promise<unknown> {

@@ -6,11 +6,17 @@
  */
 import fs = require('node:fs');
 
+// Both are left out of @types/node (`binding` is deprecated, `permission` experimental).
+const node = process as unknown as { permission?: unknown; binding(name: string): unknown };
+
+/** Node runs with its permission model (`--experimental-permission`). */
+export function permissionModelOn(): boolean {
+  return node.permission !== undefined;
+}
+
 /** Call in a worker thread before loading Pyodide; does nothing without the permission model. */
 export function letPyodideStartUnderPermissionModel(): void {
-  // Both are left out of @types/node (`binding` is deprecated, `permission` experimental).
-  const node = process as unknown as { permission?: unknown; binding(name: string): unknown };
-  if (node.permission === undefined) return;
+  if (!permissionModelOn()) return;
   const binding = node.binding.bind(process);
   node.binding = (name) => (name === 'constants' ? { fs: fs.constants } : binding(name));
 }
