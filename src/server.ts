@@ -24,11 +24,10 @@ import { ensurePushRepo } from './push-remote/push-repo.js';
 import { buildRevision } from './revision/build-revision.js';
 import { Reloader } from './revision/reloader.js';
 import { RevisionHolder } from './revision/revision-holder.js';
-import { ImportChecker } from './runtime/import-checker.js';
-import { WorkerPool } from './runtime/pool.js';
+import type { WorkerPool } from './runtime/pool.js';
+import { type PythonRuntime, startPythonRuntime } from './runtime/python-runtime.js';
 // Default import: named imports of a CommonJS module depend on the loader detecting them.
 import permissionModel from './runtime/snapshot/permission-model.cjs';
-import { InterpreterSnapshot } from './runtime/snapshot/snapshot-cache.js';
 import { CronRunner } from './schedule/cron-runner.js';
 import { CronScheduler } from './schedule/cron-scheduler.js';
 import { type Clock, systemClock } from './schedule/fire-times.js';
@@ -61,14 +60,17 @@ export interface StartOptions {
   processEnv?: NodeJS.ProcessEnv;
   /** The time API expiry and throttling windows read; tests pass a fake one. */
   clock?: Clock;
+  /**
+   * Workers started before the server's modules were loaded (see the CLI); started here when
+   * absent. The server owns them from here on: it closes them when it stops or fails to start.
+   */
+  runtime?: PythonRuntime;
 }
 
 /** Bounds of the DFF.CACHE store: entries, and characters of keys and values. */
 const CACHE_LIMITS = { maxEntries: 100_000, maxSize: 256 * 1024 * 1024 };
 /** Bounds of the cache_result cache; one result may take at most 1/64 of it. */
 const RESULT_CACHE_LIMITS = { maxEntries: 10_000, maxSize: 64 * 1024 * 1024 };
-/** Calls waiting for a worker, per worker, before new calls get 503. */
-const QUEUE_PER_WORKER = 64;
 /** How often Node checks the header and request timeouts of open connections, at most. */
 const TIMEOUT_CHECK_MS = 1000;
 /** Sync and cron records wait at most this long in memory before they are written. */
@@ -84,27 +86,18 @@ type Phase = 'loading' | 'ready' | 'draining' | 'stopped';
  */
 export async function startServer(settings: Settings, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(settings.log.level);
-  const lock = lockDataDir(settings.dataDir);
+  const runtime = options.runtime ?? startPythonRuntime(settings, logger);
+  const { pool, inspector } = runtime;
+  let lock: ReturnType<typeof lockDataDir> | undefined;
   let storage: ReturnType<typeof openSqliteStorage>;
   try {
+    lock = lockDataDir(settings.dataDir);
     storage = openSqliteStorage(settings.dataDir);
   } catch (error) {
-    lock.release();
+    lock?.release();
+    await runtime.close();
     throw error;
   }
-  // Found or built in the background; the workers wait for it, the server listens meanwhile.
-  const snapshot = new InterpreterSnapshot(settings.snapshot, logger);
-  const pool = new WorkerPool(
-    {
-      workers: settings.workers,
-      timeoutGraceMs: settings.callTimeoutGraceMs,
-      maxQueue: settings.workers * QUEUE_PER_WORKER,
-      snapshot: snapshot.source,
-      workerMaxCalls: settings.limits.workerMaxCalls,
-      workerHeapMB: settings.limits.workerHeapMB,
-    },
-    logger,
-  );
   registerCacheOps(pool.bridge, new MemoryCacheStore(CACHE_LIMITS, systemClock));
   const resultCache = new MemoryResultCache(RESULT_CACHE_LIMITS, systemClock);
   const holder = new RevisionHolder();
@@ -139,8 +132,6 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   });
   const cronRunner = new CronRunner({ holder, invoker, records, logger });
   const scheduler = new CronScheduler({ ledger: storage.cronLedger, clock: systemClock, logger, run: (fire) => cronRunner.runFire(fire) });
-  // Scripts of a new commit are first imported here, apart from the workers serving calls.
-  const inspector = new ImportChecker({ timeoutGraceMs: settings.callTimeoutGraceMs, snapshot: snapshot.source }, logger);
   const reloader = new Reloader({
     source: { ...settings.repo, dataDir: settings.dataDir },
     pollSeconds: settings.repo.pollSeconds,
@@ -230,7 +221,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     uploadFolders.stopSweeping();
     void asyncRunner.stop(0);
     void cronRunner.drain(0);
-    await Promise.all([pool.close(), inspector.close(), snapshot.close()]);
+    await runtime.close();
     await records.flush();
     await storage.close();
     lock.release();

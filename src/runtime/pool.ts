@@ -270,15 +270,25 @@ export class WorkerPool {
   }
 
   /**
-   * Loads a revision into the workers. With `everyWorker` (the first load) into each of them;
-   * otherwise (a reload, while calls are served) into those free now, or the first to be free
-   * when none is: a worker busy with a call loads the revision on its next call instead.
+   * Loads a revision into the workers. With `everyWorker` (the first load) into each of them,
+   * resolving once one has it: serving starts then, and calls go to free workers, so none waits
+   * for the others to finish. Otherwise (a reload, while calls are served) into those free now,
+   * or the first to be free when none is: a worker busy with a call loads the revision on its
+   * next call instead.
    */
   async warm(revision: RevisionRef, live: string[], everyWorker = true): Promise<void> {
     const task: WarmTask = { type: 'warm', revision, live };
     this.lastWarm = task;
     if (everyWorker) {
-      await Promise.all(this.slots.map((slot) => this.runOn(slot, task)));
+      const loads = this.slots.map((slot) => this.runOn(slot, task));
+      try {
+        await Promise.any(loads);
+      } catch (error) {
+        throw (error as AggregateError).errors[0];
+      }
+      for (const load of loads) {
+        load.catch((error: unknown) => this.logger.warn({ err: error, commit: revision.id }, 'a worker failed to load the revision: it loads it on its next call'));
+      }
       return;
     }
     const free = this.slots.filter((slot) => slot.free);

@@ -1,0 +1,48 @@
+import type { Logger } from 'pino';
+import type { Settings } from '../config/index.js';
+import { ImportChecker } from './import-checker.js';
+import { WorkerPool } from './pool.js';
+import { InterpreterSnapshot } from './snapshot/snapshot-cache.js';
+
+/** Calls waiting for a worker, per worker, before new calls get 503. */
+const QUEUE_PER_WORKER = 64;
+
+/** A server's Python side: the interpreter snapshot, the serving workers and the import checker. */
+export interface PythonRuntime {
+  snapshot: InterpreterSnapshot;
+  pool: WorkerPool;
+  /** Scripts of a new commit are first imported here, apart from the workers serving calls. */
+  inspector: ImportChecker;
+  /** Stops every worker thread (and a snapshot build still running). */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the workers at once: they restore their interpreters (the longest part of a start)
+ * while the caller goes on loading the rest of the server. Only the workers wait for the
+ * snapshot (see InterpreterSnapshot.prepare).
+ */
+export function startPythonRuntime(settings: Settings, logger: Logger): PythonRuntime {
+  const snapshot = new InterpreterSnapshot(settings.snapshot, logger);
+  const pool = new WorkerPool(
+    {
+      workers: settings.workers,
+      timeoutGraceMs: settings.callTimeoutGraceMs,
+      maxQueue: settings.workers * QUEUE_PER_WORKER,
+      snapshot: snapshot.source,
+      workerMaxCalls: settings.limits.workerMaxCalls,
+      workerHeapMB: settings.limits.workerHeapMB,
+    },
+    logger,
+  );
+  snapshot.prepare();
+  const inspector = new ImportChecker({ timeoutGraceMs: settings.callTimeoutGraceMs, snapshot: snapshot.source, firstCheckOn: pool }, logger);
+  return {
+    snapshot,
+    pool,
+    inspector,
+    close: async () => {
+      await Promise.all([pool.close(), inspector.close(), snapshot.close()]);
+    },
+  };
+}
