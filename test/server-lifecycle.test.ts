@@ -21,8 +21,12 @@ function functionsDir(): string {
   return dir;
 }
 
-async function submit(url: string, pathAndQuery: string): Promise<string> {
-  const res = await fetch(`${url}${pathAndQuery}`, { method: 'POST' });
+/** Submits an async call; `kwargs` go in the body (a POST's query carries none). */
+async function submit(url: string, pathAndQuery: string, kwargs?: Record<string, unknown>): Promise<string> {
+  const res = await fetch(`${url}${pathAndQuery}`, {
+    method: 'POST',
+    ...(kwargs === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(kwargs) }),
+  });
   const body = (await res.json()) as { data: { id: string } };
   if (res.status !== 200) throw new Error(`${pathAndQuery}: ${res.status} ${JSON.stringify(body)}`);
   return body.data.id;
@@ -40,7 +44,10 @@ t.test('kill -9 with async tasks queued: the restarted server runs every one', a
   const first = await spawnGitfunc(flags, env);
   t.teardown(() => first.child.kill('SIGKILL'));
   await waitReady(first.url);
-  const napping = await submit(first.url, '/api/v1/async/nap/s?seconds=2');
+  // Re-run first after the restart, the nap leaves the restarted server time to fetch and
+  // serve the head (its import check worker starts once the last good commit is checked)
+  // before the task of the removed function runs.
+  const napping = await submit(first.url, '/api/v1/async/nap/s', { seconds: 6 });
   await waitForTask(first.url, napping, (r) => r.status === 'running');
   const waiting = await submit(first.url, '/api/v1/async/context');
   const removed = await submit(first.url, '/api/v1/async/gone');
@@ -83,7 +90,7 @@ t.test('SIGTERM: not ready at once, drains, finishes in-flight work, keeps the q
   t.match([status.status, await status.json()], [403, { error: 403.1 }], 'no admin token configured: admin routes refuse everyone');
 
   // One worker takes background work: a running async task, and one queued behind it.
-  const runningTask = await submit(server.url, '/api/v1/async/nap/s?seconds=2');
+  const runningTask = await submit(server.url, '/api/v1/async/nap/s', { seconds: 2 });
   const queuedTask = await submit(server.url, '/api/v1/async/context');
   const inFlight = fetch(`${server.url}/api/v1/al/nap/s?seconds=1.5`).then(async (res) => [res.status, await res.json()]);
   await new Promise((resolve) => setTimeout(resolve, 200));
