@@ -67,7 +67,9 @@ export async function makeInterpreterSnapshot(): Promise<{ snapshot: Uint8Array;
   letPyodideStartUnderPermissionModel();
   const pyodide = await loadPyodide({ ...QUIET, _makeSnapshot: true });
   installShim(pyodide);
-  pyodide.pyimport('gitfunc_warm');
+  const warm = pyodide.pyimport('gitfunc_warm') as PyProxy & Record<string, PyCallable>;
+  warm.before_snapshot();
+  warm.destroy();
   // `_api` is private too: its config holds the build id a snapshot is only valid for.
   const buildId = (pyodide as unknown as { _api: { config: { BUILD_ID: string } } })._api.config.BUILD_ID;
   return { snapshot: pyodide.makeMemorySnapshot(), buildId };
