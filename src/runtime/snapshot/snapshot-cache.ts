@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
@@ -58,7 +58,9 @@ export class InterpreterSnapshot {
   private sourceIn(dir: string): SnapshotSource | undefined {
     try {
       const { key, buildId, fileName } = snapshotKey();
-      return { file: path.join(dir, fileName), key, buildId, state: new SharedArrayBuffer(4) };
+      const file = path.join(dir, fileName);
+      const size = fileSize(file);
+      return { file, key, buildId, state: new SharedArrayBuffer(4), ...(size === undefined ? {} : { bytes: new SharedArrayBuffer(size) }) };
     } catch (error) {
       this.logger.warn({ err: error }, 'interpreter snapshot off: workers load Pyodide normally');
       return undefined;
@@ -82,8 +84,13 @@ export class InterpreterSnapshot {
     mkdirSync(path.dirname(source.file), { recursive: true });
     if (!existsSync(source.file)) await this.buildOnce(source);
     if (this.closed) return SNAPSHOT_UNUSABLE;
+    const file = readSnapshot(source);
+    if (file === undefined) {
+      this.logger.warn({ file: source.file }, 'interpreter snapshot replaced while starting: workers load Pyodide normally');
+      return SNAPSHOT_UNUSABLE;
+    }
     try {
-      format.openSnapshot(readFileSync(source.file), source, true);
+      format.openSnapshot(file, source, true);
     } catch (error) {
       if (!(error instanceof format.SnapshotUnusableError)) throw error;
       // Removed so the next start builds a sound one; this start must not wait for that.
@@ -137,6 +144,36 @@ export class InterpreterSnapshot {
       await builder.terminate();
     }
     this.logger.info({ file: source.file, ms: Date.now() - startedAt }, 'interpreter snapshot built');
+  }
+}
+
+function fileSize(file: string): number | undefined {
+  try {
+    return statSync(file).size;
+  } catch {
+    return undefined; // not built yet: workers read it once it is
+  }
+}
+
+/**
+ * The snapshot file's bytes: into `source.bytes` when the workers share them, else a buffer of
+ * its own. Undefined when the file no longer has the size `source.bytes` was made for (another
+ * server replaced it since): then the workers cannot use the shared bytes.
+ */
+function readSnapshot(source: SnapshotSource): Uint8Array | undefined {
+  if (source.bytes === undefined) return readFileSync(source.file);
+  const fd = openSync(source.file, 'r');
+  try {
+    const bytes = new Uint8Array(source.bytes);
+    if (fstatSync(fd).size !== bytes.length) return undefined;
+    for (let read = 0; read < bytes.length; ) {
+      const n = readSync(fd, bytes, read, bytes.length - read, read);
+      if (n === 0) return undefined; // shrank while read
+      read += n;
+    }
+    return bytes;
+  } finally {
+    closeSync(fd);
   }
 }
 
