@@ -52,6 +52,8 @@ let lastLive = '';
 let lastLiveArray: string[] | undefined;
 /** Revisions loaded into this worker's interpreter, mirrored here to skip a Python call per task. */
 const loadedRevisions = new Set<string>();
+/** Loaded revisions whose every script was imported here (by an import check or a warm-up). */
+const importedRevisions = new Set<string>();
 
 async function startRuntime(): Promise<Runtime> {
   assertNoCodeGeneration();
@@ -104,7 +106,11 @@ function ensureRevision(rt: Runtime, revision: RevisionRef, live: string[]): voi
     const liveKey = live.join(',');
     if (liveKey !== lastLive) {
       rt.dropRevisions(JSON.stringify(live));
-      for (const id of loadedRevisions) if (!live.includes(id)) loadedRevisions.delete(id);
+      for (const id of loadedRevisions) {
+        if (live.includes(id)) continue;
+        loadedRevisions.delete(id);
+        importedRevisions.delete(id);
+      }
       lastLive = liveKey;
     }
   }
@@ -224,13 +230,20 @@ async function handle(task: WorkerTask): Promise<InspectOutcome | BatchReport | 
     switch (task.type) {
       case 'calls':
         return runBatch(rt, task);
-      case 'inspect':
+      case 'inspect': {
         ensureRevision(rt, task.revision, task.live);
-        return inspectUnderDeadline(rt, task);
+        const outcome = inspectUnderDeadline(rt, task);
+        importedRevisions.add(task.revision.id);
+        return outcome;
+      }
       case 'warm':
         ensureRevision(rt, task.revision, task.live);
-        // Imports every script now, so that the first call does not.
-        inspect(rt)(task.revision.id);
+        // Imports every script now, so that the first call does not (a server's first
+        // revision was imported here already if this worker ran its import check).
+        if (!importedRevisions.has(task.revision.id)) {
+          inspect(rt)(task.revision.id);
+          importedRevisions.add(task.revision.id);
+        }
         return undefined;
     }
   } catch (error) {
