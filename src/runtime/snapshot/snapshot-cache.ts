@@ -41,8 +41,8 @@ export class InterpreterSnapshot {
 
   /**
    * Verifies the snapshot file, or builds it in the background when there is none. Called
-   * once the workers are created: a found file is verified at once (~0.1 s, synchronously),
-   * while their threads are still booting, so they never wait for it.
+   * once the workers are created: a found file is read and verified at once (~0.2 s,
+   * synchronously) while their threads boot and compile Pyodide's code, so they hardly wait.
    */
   prepare(): void {
     if (this.source !== undefined) this.settled = this.settle(this.source);
