@@ -67,6 +67,38 @@ t.test('a 1-second job across five reloads runs once per second, none missed', a
   t.same(new Set(fires.map((fire) => fire.taskId)).size, fires.length, 'each run has its own task id');
 });
 
+t.test('seconds a stalled event loop held back still run, each once, in order', async (t) => {
+  const { cronLedger } = storage(t);
+  const fires: CronFire[] = [];
+  const scheduler = new CronScheduler({ ledger: cronLedger, clock: systemClock, logger, run: (fire) => fires.push(fire) });
+  t.teardown(() => scheduler.stop());
+  scheduler.replace([job()]);
+  await sleep(1500 - (Date.now() % 1000)); // the middle of a second, after one fire
+  const stallEnds = Date.now() + 2600;
+  while (Date.now() < stallEnds); // holds the loop across the timers of two or three seconds
+  await sleep(1200);
+  scheduler.stop();
+  const seconds = fires.map((fire) => fire.scheduledAt);
+  t.ok(seconds.length >= 5, `${seconds.length} fires`);
+  assertEverySecondOnce(t, seconds);
+});
+
+t.test('late fires run only within a minute, and only for a job that kept its schedule', async (t) => {
+  const { cronLedger } = storage(t);
+  let now = Date.UTC(2026, 10, 25, 10, 0, 0, 500);
+  const fires: CronFire[] = [];
+  const scheduler = new CronScheduler({ ledger: cronLedger, clock: { now: () => now }, logger, run: (fire) => fires.push(fire) });
+  t.teardown(() => scheduler.stop());
+  scheduler.replace([job(), job({ id: 'rescheduled' })]);
+  t.same(fires, [], 'a new job owes nothing before it was scheduled');
+  now += 90_000; // its timers held back for 90 s
+  scheduler.replace([job(), job({ id: 'rescheduled', expression: '*/2 * * * * *' })]);
+  const seconds = fires.map((fire) => [fire.job.id, new Date(fire.scheduledAt).toISOString()]);
+  t.equal(seconds.length, 60, 'the last 60 s of the unchanged job; nothing for the rescheduled one');
+  t.same(seconds[0], ['every-second', '2026-11-25T10:00:31.000Z']);
+  t.same(seconds.at(-1), ['every-second', '2026-11-25T10:01:30.000Z']);
+});
+
 t.test('two schedulers sharing one ledger (two replicas) run each fire once', async (t) => {
   const { cronLedger } = storage(t);
   const fires: [string, number][] = [];

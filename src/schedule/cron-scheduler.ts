@@ -26,6 +26,13 @@ export interface CronSchedulerDeps {
 /** A croner timer may wake a little before its second (clock drift): look this far ahead. */
 const EARLY_WAKE_MS = 50;
 /**
+ * Fires a held-up event loop (a long GC, a busy machine) made late still run when their timer
+ * finally does, if they came due this recently; older ones are dropped with a warning.
+ */
+const LATE_FIRE_GRACE_MS = 60_000;
+/** Fires are whole seconds: no job has more than this many in the grace window. */
+const MAX_FIRES_IN_GRACE = LATE_FIRE_GRACE_MS / 1000;
+/**
  * Claimed fires older than this are forgotten (each job's latest is kept for catch-up): a
  * fire's key only has to outlive a reload or a replica's clock skew, and an every-second
  * job claims 86,400 fires a day.
@@ -36,6 +43,8 @@ const LEDGER_PRUNE_EVERY_MS = 3_600_000;
 interface ScheduledJob {
   spec: CronJobSpec;
   times: FireTimes;
+  /** The latest fire time handled (fired, or owed to no one) under this schedule. */
+  handledUntil: number;
 }
 
 /**
@@ -48,8 +57,6 @@ interface ScheduledJob {
 export class CronScheduler {
   private scheduler: ToadScheduler | undefined;
   private jobs = new Map<string, ScheduledJob>();
-  /** Latest scheduled time handled per job id, to catch a fire a swap fell on. */
-  private readonly lastHandled = new Map<string, number>();
   private readonly delayed = new Set<NodeJS.Timeout>();
   private pruneTimer: NodeJS.Timeout | undefined;
 
@@ -57,13 +64,18 @@ export class CronScheduler {
 
   /**
    * Swaps in a revision's jobs at once: the old timers stop and the new ones start in the
-   * same turn. A job whose fire came due during the swap, before its old timer ran, fires now.
+   * same turn. A job that keeps its schedule keeps what it owes: a fire that came due during
+   * the swap, before its old timer ran, fires now. A new or rescheduled job owes nothing
+   * before the swap (downtime is `catchUp`'s business).
    */
   replace(specs: readonly CronJobSpec[]): void {
+    const now = this.deps.clock.now();
     const next = new ToadScheduler();
     const jobs = new Map<string, ScheduledJob>();
     for (const spec of specs) {
-      const job = { spec, times: new FireTimes(spec.expression, spec.timezone) };
+      const previous = this.jobs.get(spec.id);
+      const sameSchedule = previous?.spec.expression === spec.expression && previous.spec.timezone === spec.timezone;
+      const job = { spec, times: new FireTimes(spec.expression, spec.timezone), handledUntil: sameSchedule ? previous.handledUntil : now };
       jobs.set(spec.id, job);
       const task = new Task(spec.id, () => this.onTimer(job), (error: Error) => {
         this.deps.logger.error({ err: error, jobId: spec.id }, 'cron fire failed');
@@ -75,12 +87,7 @@ export class CronScheduler {
     this.jobs = jobs;
     this.pruneTimer ??= setInterval(() => this.pruneLedger(), LEDGER_PRUNE_EVERY_MS).unref();
     this.pruneLedger();
-    const now = this.deps.clock.now();
-    for (const job of jobs.values()) {
-      const handled = this.lastHandled.get(job.spec.id);
-      const due = job.times.latestAtOrBefore(now);
-      if (handled !== undefined && due !== undefined && due > handled) this.fire(job.spec, due);
-    }
+    for (const job of jobs.values()) this.fireDue(job, now);
   }
 
   /**
@@ -129,12 +136,27 @@ export class CronScheduler {
   }
 
   private onTimer(job: ScheduledJob): void {
-    const scheduledAt = job.times.latestAtOrBefore(this.deps.clock.now() + EARLY_WAKE_MS);
-    if (scheduledAt !== undefined) this.fire(job.spec, scheduledAt);
+    this.fireDue(job, this.deps.clock.now() + EARLY_WAKE_MS);
+  }
+
+  /**
+   * Fires every time of `job` due by `now` and not handled yet, earliest first. A timer runs
+   * late when the event loop was held, and croner then skips to its next time: the seconds in
+   * between are fired here, not lost.
+   */
+  private fireDue(job: ScheduledJob, now: number): void {
+    const graceStart = now - LATE_FIRE_GRACE_MS;
+    if (job.handledUntil < graceStart) {
+      const dropped = job.times.between(job.handledUntil, graceStart, 1);
+      if (dropped.length > 0) {
+        this.deps.logger.warn({ jobId: job.spec.id, since: new Date(job.handledUntil).toISOString() }, 'cron fires were dropped: their timers ran more than 60 s late');
+      }
+    }
+    for (const scheduledAt of job.times.between(Math.max(job.handledUntil, graceStart), now, MAX_FIRES_IN_GRACE)) this.fire(job.spec, scheduledAt);
+    job.handledUntil = Math.max(job.handledUntil, now);
   }
 
   private fire(spec: CronJobSpec, scheduledAt: number, delaySeconds?: number): void {
-    if (delaySeconds === undefined) this.lastHandled.set(spec.id, Math.max(scheduledAt, this.lastHandled.get(spec.id) ?? 0));
     const taskId = newTaskId();
     if (!this.deps.ledger.claim(cronRunKey(spec.id, delaySeconds), scheduledAt, taskId)) return;
     this.deps.run({ job: spec, scheduledAt, ...(delaySeconds === undefined ? {} : { delaySeconds }), taskId });
