@@ -1,7 +1,4 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Request } from 'polka';
 import { MemoryThrottleStore } from './access/throttle.js';
 import { registerCacheOps } from './cache/cache-ops.js';
 import { MemoryCacheStore } from './cache/cache-store.js';
@@ -15,6 +12,7 @@ import { createApp } from './http/app.js';
 import type { CallGate } from './http/call-gate.js';
 import { createCorsPolicy } from './http/cors.js';
 import type { Readiness } from './http/health-api.js';
+import { createHttpServer, listen } from './http/http-server.js';
 import type { UploadSupport } from './http/upload-call.js';
 import { InFlight } from './in-flight.js';
 import { AsyncTaskRunner } from './invocation/async-task-runner.js';
@@ -71,8 +69,6 @@ export interface StartOptions {
 const CACHE_LIMITS = { maxEntries: 100_000, maxSize: 256 * 1024 * 1024 };
 /** Bounds of the cache_result cache; one result may take at most 1/64 of it. */
 const RESULT_CACHE_LIMITS = { maxEntries: 10_000, maxSize: 64 * 1024 * 1024 };
-/** How often Node checks the header and request timeouts of open connections, at most. */
-const TIMEOUT_CHECK_MS = 1000;
 /** Sync and cron records wait at most this long in memory before they are written. */
 const RECORD_FLUSH_MS = 100;
 /** A batch is sent early after this many records; RecordBuffer keeps what it holds per API far smaller. */
@@ -201,17 +197,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
       : {}),
   });
 
-  // Slow clients: Node answers 408 and closes a connection whose headers, or whole request,
-  // did not arrive in time. Both count from the request's first byte; neither limits how long
-  // the answer takes once the request is in.
-  const headersTimeoutMs = settings.limits.headersTimeoutSeconds * 1000;
-  const server = createServer(
-    { connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MS, headersTimeoutMs / 2) },
-    // polka's handler parses the URL itself; `Request` is the same object with fields it adds.
-    (req, res) => void app.handler(req as Request, res, undefined as never),
-  );
-  server.headersTimeout = headersTimeoutMs;
-  server.requestTimeout = headersTimeoutMs + settings.limits.bodyReadSeconds * 1000;
+  const server = createHttpServer(app, settings.limits);
 
   /** Releases everything but the HTTP server; running work is cut (and re-queued next start). */
   const release = async (): Promise<void> => {
@@ -228,14 +214,13 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     logger.flush();
   };
 
+  let url: string;
   try {
-    await listen(server, settings.port, settings.host);
+    url = await listen(server, settings.port, settings.host);
   } catch (error) {
     await release();
     throw error;
   }
-  const { address, port } = server.address() as AddressInfo;
-  const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
   // See the README, "What a script can reach".
   logger.info({ url, nodePermissionModel: permissionModel.permissionModelOn() }, 'listening');
 
@@ -297,14 +282,4 @@ async function serveFirstRevision(reloader: Reloader, pushRemoteOn: boolean, log
     if (!(pushRemoteOn && error instanceof GitfuncError && error.code === 'GIT_REF_NOT_FOUND')) throw error;
     logger.warn({}, 'nothing pushed to the served branch yet: waiting for the first git push');
   }
-}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
 }

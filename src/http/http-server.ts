@@ -1,0 +1,42 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Polka, Request } from 'polka';
+
+/** How often Node checks the header and request timeouts of open connections, at most. */
+const TIMEOUT_CHECK_MS = 1000;
+
+export interface ConnectionLimits {
+  /** The request's headers must have arrived this long after its first byte. */
+  headersTimeoutSeconds: number;
+  /** And its body this much longer. */
+  bodyReadSeconds: number;
+}
+
+/**
+ * Node's HTTP server around the app. Slow clients: Node answers 408 and closes a connection
+ * whose headers, or whole request, did not arrive in time. Both count from the request's first
+ * byte; neither limits how long the answer takes once the request is in.
+ */
+export function createHttpServer(app: Polka, limits: ConnectionLimits): Server {
+  const headersTimeoutMs = limits.headersTimeoutSeconds * 1000;
+  const server = createServer(
+    { connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MS, headersTimeoutMs / 2) },
+    // polka's handler parses the URL itself; `Request` is the same object with fields it adds.
+    (req, res) => void app.handler(req as Request, res, undefined as never),
+  );
+  server.headersTimeout = headersTimeoutMs;
+  server.requestTimeout = headersTimeoutMs + limits.bodyReadSeconds * 1000;
+  return server;
+}
+
+/** Listens on `host:port` and resolves with the `http://host:port` it listens on. */
+export function listen(server: Server, port: number, host: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const { address, port: bound } = server.address() as AddressInfo;
+      resolve(`http://${address.includes(':') ? `[${address}]` : address}:${bound}`);
+    });
+  });
+}
