@@ -126,21 +126,42 @@ const OUTCOME_KINDS: Record<string, CallOutcome['kind']> = { j: 'json', t: 'text
 /**
  * Runs Python under a task's shared state: its interrupt flag becomes Pyodide's interrupt
  * buffer, and this thread's id is published so a task that never stops can be terminated.
- * Returns undefined, without running, when the deadline passed while the task waited.
+ * Returns undefined when the deadline passed while the task waited (it does not run), or when
+ * the interrupt landed just outside the runtime's own `except KeyboardInterrupt` (as the
+ * runtime entered, or while it packed the result): Python is fine, the task timed out.
  */
 function underInterrupt<T>(rt: Runtime, task: { interrupt: SharedArrayBuffer; interruptOffset: number }, run: () => T): T | undefined {
   const state = new Int32Array(task.interrupt, task.interruptOffset, TASK_STATE_BYTES / 4);
   if (Atomics.load(state, INTERRUPT_SLOT) !== 0) return undefined;
   Atomics.store(state, THREAD_SLOT, threadId);
   Atomics.notify(state, THREAD_SLOT); // an import check's deadline starts now
-  rt.pyodide.setInterruptBuffer(state.subarray(INTERRUPT_SLOT, INTERRUPT_SLOT + 1));
+  rt.pyodide.setInterruptBuffer(atomicInterruptBuffer(state));
   try {
     return run();
+  } catch (error) {
+    if (error instanceof Error && (error as Error & { type?: string }).type === 'KeyboardInterrupt') return undefined;
+    throw error;
   } finally {
     // A deadline that fires just after the task must not interrupt the next Python this
     // thread runs (loading a revision, an import check).
     rt.pyodide.setInterruptBuffer(NEVER_INTERRUPTED);
   }
+}
+
+/**
+ * A task's interrupt flag in the shape of Pyodide's interrupt buffer. Pyodide polls the buffer
+ * by reading `[0]` and then writing 0 to it, two steps: a SIGINT the server stores between them
+ * is wiped out and Python runs on until the deadline terminates its worker (seen in CI on a
+ * loaded machine). Here the read is one atomic exchange with 0, and Pyodide's write does nothing.
+ */
+function atomicInterruptBuffer(state: Int32Array): Int32Array {
+  const buffer = {
+    get 0(): number {
+      return Atomics.exchange(state, INTERRUPT_SLOT, 0);
+    },
+    set 0(_cleared: number) {},
+  };
+  return buffer as unknown as Int32Array;
 }
 
 function runCall(rt: Runtime, task: CallTask): CallOutcome {
@@ -184,9 +205,15 @@ function callWithUploads(rt: Runtime, task: CallTask, uploadDir: string): string
 
 /** The import check, stopped at its deadline like a call. */
 function inspectUnderDeadline(rt: Runtime, task: InspectTask): InspectOutcome {
-  const outcome = underInterrupt(rt, task, () => inspect(rt)(task.revision.id));
-  if (outcome === undefined) throw new Error('import check interrupted before it started'); // its deadline starts with it
-  return outcome;
+  return (
+    underInterrupt(rt, task, () => inspect(rt)(task.revision.id)) ?? {
+      catalog: [],
+      undecorated: [],
+      scriptIds: [],
+      problems: [{ file: '*.py', line: 1, col: 1, message: 'importing the scripts did not finish within the time allowed (limits.importSeconds)' }],
+      interrupted: true,
+    }
+  );
 }
 
 function inspect(rt: Runtime): (id: string) => InspectOutcome {
