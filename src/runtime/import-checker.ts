@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import { WorkerPool } from './pool.js';
 import type { SnapshotSource } from './snapshot/interpreter.cjs';
 import type { InspectOutcome, RevisionRef } from './worker-protocol.cjs';
+// Default import: named imports of a CommonJS module depend on the loader detecting them.
+import workerProtocol from './worker-protocol.cjs';
 
 /** Settings of the build worker. */
 export interface ImportCheckerOptions {
@@ -93,6 +95,5 @@ export class ImportChecker {
 }
 
 function workerDied(error: unknown, whose: string): InspectOutcome {
-  const message = `importing the scripts killed ${whose} (out of memory?): ${error instanceof Error ? error.message : String(error)}`;
-  return { catalog: [], undecorated: [], scriptIds: [], problems: [{ file: '*.py', line: 1, col: 1, message }], interrupted: true };
+  return workerProtocol.importCheckCut(`importing the scripts killed ${whose} (out of memory?): ${error instanceof Error ? error.message : String(error)}`);
 }

@@ -12,6 +12,7 @@ import { WorkerSlot } from './worker-slot.js';
 // (tap's TypeScript loader on a fresh clone does not).
 import taskState from './task-state.cjs';
 import workerHealth from './worker-health.cjs';
+import workerProtocol from './worker-protocol.cjs';
 import type {
   CallResultMessage,
   CallTask,
@@ -262,8 +263,9 @@ export class WorkerPool {
       return (await this.run({ type: 'inspect', revision, live, interrupt, interruptOffset: 0 } satisfies InspectTask)) as InspectOutcome;
     } catch (error) {
       if (!stuck) throw error;
-      const message = `importing the scripts did not finish within ${deadlineMs / 1000} s and did not stop when interrupted (time.sleep or other C code at module level?)`;
-      return { catalog: [], undecorated: [], scriptIds: [], problems: [{ file: '*.py', line: 1, col: 1, message }], interrupted: true };
+      return workerProtocol.importCheckCut(
+        `importing the scripts did not finish within ${deadlineMs / 1000} s and did not stop when interrupted (time.sleep or other C code at module level?)`,
+      );
     } finally {
       disarm();
     }

@@ -95,3 +95,8 @@ export interface InspectOutcome {
   /** The import time limit stopped the check: scripts after the stopped one were not imported. */
   interrupted: boolean;
 }
+
+/** An import check that ended without reporting what it found: one problem for all scripts. */
+export function importCheckCut(message: string): InspectOutcome {
+  return { catalog: [], undecorated: [], scriptIds: [], problems: [{ file: '*.py', line: 1, col: 1, message }], interrupted: true };
+}

@@ -24,6 +24,7 @@ import type {
   RevisionRef,
   WorkerTask,
 } from './worker-protocol.cjs';
+import { importCheckCut } from './worker-protocol.cjs';
 
 const SCRIPT_NAME = /^[A-Za-z0-9_]+$/;
 /** A script's request to the server thread (DFF.CACHE) fails after this long without an answer. */
@@ -206,13 +207,8 @@ function callWithUploads(rt: Runtime, task: CallTask, uploadDir: string): string
 /** The import check, stopped at its deadline like a call. */
 function inspectUnderDeadline(rt: Runtime, task: InspectTask): InspectOutcome {
   return (
-    underInterrupt(rt, task, () => inspect(rt)(task.revision.id)) ?? {
-      catalog: [],
-      undecorated: [],
-      scriptIds: [],
-      problems: [{ file: '*.py', line: 1, col: 1, message: 'importing the scripts did not finish within the time allowed (limits.importSeconds)' }],
-      interrupted: true,
-    }
+    underInterrupt(rt, task, () => inspect(rt)(task.revision.id)) ??
+    importCheckCut('importing the scripts did not finish within the time allowed (limits.importSeconds)')
   );
 }
 
