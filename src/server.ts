@@ -28,10 +28,10 @@ import { type PythonRuntime, startPythonRuntime } from './runtime/python-runtime
 import permissionModel from './runtime/snapshot/permission-model.cjs';
 import { CronRunner } from './schedule/cron-runner.js';
 import { CronScheduler } from './schedule/cron-scheduler.js';
-import { type Clock, systemClock } from './schedule/fire-times.js';
 import { RecordWriter } from './tasks/record-writer.js';
 import { openSqliteStorage } from './tasks/sqlite/index.js';
 import { UploadFolders } from './uploads/upload-folders.js';
+import { type Clock, systemClock } from './model/clock.js';
 
 /** A started gitfunc server. */
 export interface RunningServer {

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { FireTimes, systemClock } from '../src/schedule/fire-times.js';
+import { FireTimes } from '../src/schedule/fire-times.js';
+import { systemClock } from '../src/model/clock.js';
 
 /** Epoch ms of an ISO instant (always written with Z, so tests do not depend on the host zone). */
 const ms = (iso: string): number => {

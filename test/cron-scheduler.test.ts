@@ -6,10 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import { createLogger } from '../src/log.js';
-import type { CronJobSpec } from '../src/schedule/cron-job-spec.js';
 import { type CronFire, CronScheduler } from '../src/schedule/cron-scheduler.js';
-import { type Clock, systemClock } from '../src/schedule/fire-times.js';
 import { openSqliteStorage } from '../src/tasks/sqlite/index.js';
+import type { CronJobSpec } from '../src/model/cron-job.js';
+import { type Clock, systemClock } from '../src/model/clock.js';
 
 const logger = createLogger('silent');
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

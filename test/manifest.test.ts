@@ -14,7 +14,7 @@ import {
   resolveManifest,
   type Manifest,
 } from '../src/manifest/index.js';
-import type { FunctionCatalog, FunctionInfo } from '../src/runtime/function-info.js';
+import type { FunctionCatalog, FunctionInfo } from '../src/model/function-info.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 

@@ -1,7 +1,7 @@
 // Records waiting to be written: only what trimming would keep, in write order.
 import t from 'tap';
 import { RecordBuffer } from '../src/tasks/record-buffer.js';
-import type { TaskRecord } from '../src/tasks/task-record.js';
+import type { TaskRecord } from '../src/model/task-record.js';
 
 function record(id: string, originId: string, status: TaskRecord['status'] = 'success', origin: TaskRecord['origin'] = 'syncAPI'): TaskRecord {
   return { id, funcId: 'a__b.c', origin, originId, kwargs: {}, commit: 'c', triggerTime: 0, attempt: 1, status };

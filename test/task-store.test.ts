@@ -7,7 +7,7 @@ import t from 'tap';
 import { openDatabase } from '../src/tasks/sqlite/database.js';
 import { MIGRATIONS } from '../src/tasks/sqlite/migrations.js';
 import { openSqliteStorage } from '../src/tasks/sqlite/index.js';
-import type { TaskRecord } from '../src/tasks/task-record.js';
+import type { TaskRecord } from '../src/model/task-record.js';
 
 function tempDir(t: { teardown(fn: () => void): void }): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gitfunc-store-'));

@@ -1,5 +1,5 @@
-import type { Clock } from '../schedule/fire-times.js';
 import { TtlMap, type TtlMapLimits } from './ttl-map.js';
+import type { Clock } from '../model/clock.js';
 
 /**
  * The store behind `DFF.CACHE` (CONTRACT section 9): string values with an optional expiry,

@@ -1,6 +1,6 @@
-import type { Invocation } from '../invocation/invoker.js';
-import type { Clock } from '../schedule/fire-times.js';
 import { TtlMap, type TtlMapLimits } from './ttl-map.js';
+import type { Invocation } from '../model/invocation.js';
+import type { Clock } from '../model/clock.js';
 
 /** A successful result kept by `cache_result` (CONTRACT section 2). */
 export interface CachedResult {

@@ -1,4 +1,4 @@
-import type { Clock } from '../schedule/fire-times.js';
+import type { Clock } from '../model/clock.js';
 
 interface Entry<V> {
   value: V;

@@ -6,7 +6,6 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GitfuncError } from '../errors.js';
-import { pushRepoDir } from '../push-remote/push-repo.js';
 import {
   emptyMerge,
   envLayer,
@@ -16,6 +15,7 @@ import {
   readSettingsFile,
   type MergedSettings,
 } from './setting-sources.js';
+import { pushRepoDir } from './push-repo-dir.js';
 import { redactUrl, type Settings } from './settings.js';
 import { settingsErrors } from './validate-settings.js';
 

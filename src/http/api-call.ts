@@ -3,16 +3,17 @@ import { stringify } from 'node:querystring';
 import type { Request } from 'polka';
 import type { ApiAuthCheck } from '../access/api-auth.js';
 import { parseCallOptions } from '../invocation/call-options.js';
-import { type Invocation, type ScriptHttpRequest, newTaskId } from '../invocation/invoker.js';
 import { mergeKwargs } from '../invocation/merge-kwargs.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
 import type { ApiEndpoint, Revision } from '../revision/revision.js';
-import type { TaskOrigin } from '../tasks/task-record.js';
 import { ApiError, ApiErrors } from './api-error.js';
 import { callFormOf, callInputFrom, multipartInput, type ReadBody } from './call-input.js';
 import { admitCall, type CallGate } from './call-gate.js';
 import { readRequestBody } from './request-body.js';
 import { receiveUpload, type ReceivedUpload, type UploadSupport } from './upload-call.js';
+import type { Invocation, ScriptHttpRequest } from '../model/invocation.js';
+import { newTaskId } from '../model/task-id.js';
+import type { TaskOrigin } from '../model/task-record.js';
 
 const NO_BODY: ReadBody = { kind: 'none' };
 /** Headers a script never sees (CONTRACT section 9). */

@@ -2,7 +2,6 @@ import type { ServerResponse } from 'node:http';
 import type { Polka, Request } from 'polka';
 import type { InFlight } from '../in-flight.js';
 import type { AsyncTaskRunner } from '../invocation/async-task-runner.js';
-import type { Invocation } from '../invocation/invoker.js';
 import type { Logger } from '../log.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
 import type { Revision } from '../revision/revision.js';
@@ -11,6 +10,7 @@ import { acquireRevision, type CallReading, readApiCall, registerCallRoutes } fr
 import { ApiError, ApiErrors } from './api-error.js';
 import { type CorsPolicy, registerPreflight } from './cors.js';
 import { sendApiError, sendBody, startScope } from './respond.js';
+import type { Invocation } from '../model/invocation.js';
 
 export interface AsyncApiDeps {
   holder: RevisionHolder;

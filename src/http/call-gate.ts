@@ -8,9 +8,9 @@ import type { Request } from 'polka';
 import type { ApiAccess } from '../access/api-access.js';
 import type { ApiAuthCheck } from '../access/api-auth.js';
 import type { ThrottleStore } from '../access/throttle.js';
-import type { Clock } from '../schedule/fire-times.js';
 import { ApiError, ApiErrors } from './api-error.js';
 import type { ReadBody } from './call-input.js';
+import type { Clock } from '../model/clock.js';
 
 /** Server-wide state of the checks: counters outlive revisions; the clock is a fake in tests. */
 export interface CallGate {

@@ -1,12 +1,11 @@
 import { rm } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import type { CallResult } from '../runtime/pool.js';
-import type { CallOutcome } from '../runtime/worker-protocol.cjs';
 import { attachmentDisposition, downloadName } from './content-disposition.js';
 import { contentTypeOf, contentTypeOfFile, OCTET_STREAM } from './content-types.js';
 import { type RequestScope, scopeHeaders } from './respond.js';
 import { type FileRoots, openServedFile, ResponseRefused, type ServedFile } from './served-file.js';
+import type { CallOutcome, CallResult } from '../model/call-result.js';
 
 /** The JSON spec gitfunc_response.py sends for DFF.RESP, RESP_FILE and REDIRECT. */
 interface ResponseSpec {

@@ -1,9 +1,9 @@
 import type { Polka } from 'polka';
-import { newTaskId } from '../invocation/invoker.js';
 import type { CronRunner } from '../schedule/cron-runner.js';
 import type { CronScheduler } from '../schedule/cron-scheduler.js';
 import { type AdminCheck, adminRoute } from './admin-route.js';
 import { ApiError, ApiErrors } from './api-error.js';
+import { newTaskId } from '../model/task-id.js';
 
 export interface CronApiDeps {
   check: AdminCheck;

@@ -3,18 +3,19 @@ import type { Polka, Request } from 'polka';
 import { type CachedResult, type ResultCache, resultCacheKey } from '../cache/result-cache.js';
 import type { SecretMask } from '../access/secret-mask.js';
 import type { InFlight } from '../in-flight.js';
-import type { Invocation, Invoker } from '../invocation/invoker.js';
+import type { Invoker } from '../invocation/invoker.js';
 import type { Logger } from '../log.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
 import type { Revision } from '../revision/revision.js';
-import type { CallResult } from '../runtime/pool.js';
-import { recordOfCall, recordWhenEnded } from '../tasks/record-of-call.js';
 import type { RecordWriter } from '../tasks/record-writer.js';
 import { acquireRevision, type CallReading, readApiCall, registerCallRoutes } from './api-call.js';
 import { ApiError, ApiErrors } from './api-error.js';
 import { checkResponse, type PreparedResponse, prepareResponse, sendPrepared } from './controlled-response.js';
 import { type CorsPolicy, registerPreflight } from './cors.js';
 import { type RequestScope, sendApiError, sendBody, startScope } from './respond.js';
+import type { Invocation } from '../model/invocation.js';
+import type { CallResult } from '../model/call-result.js';
+import { recordOfCall, recordWhenEnded } from '../invocation/call-records.js';
 
 export interface SyncApiDeps {
   holder: RevisionHolder;

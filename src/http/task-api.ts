@@ -1,8 +1,8 @@
 import type { Polka, Request } from 'polka';
 import type { TaskRecordStore } from '../tasks/ports.js';
-import type { TaskOrigin, TaskRecord, TaskRecordQuery, TaskStatus } from '../tasks/task-record.js';
 import { type AdminCheck, adminRoute } from './admin-route.js';
 import { ApiError, ApiErrors } from './api-error.js';
+import type { TaskOrigin, TaskRecord, TaskRecordQuery, TaskStatus } from '../model/task-record.js';
 
 export interface TaskApiDeps {
   check: AdminCheck;

@@ -2,10 +2,11 @@ import { InFlight } from '../in-flight.js';
 import type { Logger } from '../log.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
 import type { AsyncTaskQueue, QueuedTask } from '../tasks/ports.js';
-import { recordWhenEnded } from '../tasks/record-of-call.js';
 import type { RecordWriter } from '../tasks/record-writer.js';
 import type { UploadFolders } from '../uploads/upload-folders.js';
-import type { Invocation, Invoker } from './invoker.js';
+import type { Invoker } from './invoker.js';
+import { recordWhenEnded } from './call-records.js';
+import type { Invocation } from '../model/invocation.js';
 
 /** Wait before taking tasks again after the store failed to hand them out. */
 const CLAIM_RETRY_MS = 1000;

@@ -1,5 +1,5 @@
 import { ApiError, ApiErrors } from '../http/api-error.js';
-import type { ReturnType } from '../runtime/worker-protocol.cjs';
+import type { ReturnType } from '../model/invocation.js';
 
 /** Call options a caller may set (CONTRACT section 3): nothing else. */
 export interface CallOptions {

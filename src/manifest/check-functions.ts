@@ -3,9 +3,9 @@
  * decorated with `@DFF.API` (CONTRACT section 1: only decorated functions may be named).
  */
 import type { Problem } from '../errors.js';
-import type { FunctionCatalog } from '../runtime/function-info.js';
 import { cronExpressionError } from './check-manifest.js';
 import { MANIFEST_FILE, type Manifest, type Position } from './types.js';
+import type { FunctionCatalog } from '../model/function-info.js';
 
 /** `demo__basic` -> `demo/basic.py`: where a script id lives in the repository. */
 export function scriptPath(scriptId: string): string {

@@ -3,6 +3,9 @@
  * defaults are filled in, and every entry remembers where it was written so later checks
  * (scripts, decorators, env) can point at the manifest line.
  */
+import type { Misfire } from '../model/cron-job.js';
+
+export type { Misfire };
 
 /** The manifest's fixed file name, relative to the revision directory. */
 export const MANIFEST_FILE = 'gitfunc.yaml';
@@ -59,9 +62,6 @@ export interface ApiEntry {
   position: Position;
   positions: EntryPositions;
 }
-
-/** What to do with cron fires missed while the server was down. */
-export type Misfire = 'skip' | 'runOnce';
 
 /** One entry of `cronJobs`. */
 export interface CronJobEntry {

@@ -7,14 +7,6 @@ import { minimalGitEnv } from './git-http-backend.js';
 
 const execFileAsync = promisify(execFile);
 
-/** Its folder name inside the data dir. */
-export const PUSH_REPO_NAME = 'push-repo.git';
-
-/** Where pushes are stored: `<dataDir>/push-repo.git`. */
-export function pushRepoDir(dataDir: string): string {
-  return join(dataDir, PUSH_REPO_NAME);
-}
-
 /**
  * Creates the bare repository on first use (`git init --bare`), its HEAD naming the served
  * branch so a clone checks that out. Safe to call again: an existing one is left as it is.

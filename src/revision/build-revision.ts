@@ -10,11 +10,12 @@ import {
   type Manifest,
   resolveManifest,
 } from '../manifest/index.js';
-import type { FunctionCatalog, FunctionInfo } from '../runtime/function-info.js';
-import type { InspectOutcome, RevisionRef } from '../runtime/worker-protocol.cjs';
-import { cronJobSpecs } from '../schedule/cron-job-spec.js';
-import { ConcurrencyLimit } from '../invocation/concurrency-limit.js';
+import type { InspectOutcome } from '../runtime/worker-protocol.cjs';
 import type { ApiEndpoint, Revision } from './revision.js';
+import type { FunctionCatalog, FunctionInfo } from '../model/function-info.js';
+import type { RevisionRef } from '../model/revision-ref.js';
+import { cronJobSpecs } from './cron-job-specs.js';
+import { ConcurrencyLimit } from '../model/concurrency-limit.js';
 
 /** Default call timeouts in seconds (CONTRACT section 2). */
 export const DEFAULT_SYNC_TIMEOUT_SECONDS = 35;

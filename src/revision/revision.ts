@@ -1,10 +1,10 @@
 import type { ApiAccess } from '../access/api-access.js';
 import type { SecretMask } from '../access/secret-mask.js';
-import type { ConcurrencyLimit } from '../invocation/concurrency-limit.js';
 import type { Problem } from '../errors.js';
-import type { FunctionCatalog } from '../runtime/function-info.js';
-import type { RevisionRef } from '../runtime/worker-protocol.cjs';
-import type { CronJobSpec } from '../schedule/cron-job-spec.js';
+import type { ConcurrencyLimit } from '../model/concurrency-limit.js';
+import type { FunctionCatalog } from '../model/function-info.js';
+import type { RevisionRef } from '../model/revision-ref.js';
+import type { CronJobSpec } from '../model/cron-job.js';
 
 /** An API of the manifest, resolved against its function: ready to call. */
 export interface ApiEndpoint {

@@ -3,30 +3,10 @@ import { armDeadline, armDeadlineAtStart } from './deadline.js';
 // Default import: named imports of a CommonJS module depend on the loader detecting them.
 import taskState from './task-state.cjs';
 import { TaskStateSlab, type TaskStateSlot } from './task-state-slab.js';
-import type { CallOutcome, CallTask } from './worker-protocol.cjs';
+import type { CallOutcome, CallResult, TimedOut } from '../model/call-result.js';
+import type { CallTask } from './worker-protocol.cjs';
 
 const { NOT_STARTED, THREAD_SLOT } = taskState;
-
-/**
- * A call answered at its deadline. Its worker goes on until Python stops (interrupted) or the
- * thread is terminated: `ended` then gives the worker's own outcome, with the print output up
- * to the interrupt, or undefined when the thread was terminated.
- */
-export interface TimedOut {
-  kind: 'timeout';
-  /** Epoch ms of the deadline answer. */
-  at: number;
-  ended: Promise<CallOutcome | undefined>;
-}
-
-/** What a call ended as, from the caller's side. */
-export type CallResult =
-  | (CallOutcome & { kind: 'json' | 'text' | 'error' | 'response' })
-  | TimedOut
-  | { kind: 'busy' }
-  /** The caller hung up while the call waited for a worker: it was dropped, never run. */
-  | { kind: 'abandoned' }
-  | { kind: 'crashed'; message: string };
 
 /** Who waits for a sync call: its socket, `destroyed` once the client hung up. */
 export interface CallClient {

@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
 import { WorkerPool } from './pool.js';
 import type { SnapshotSource } from './snapshot/interpreter.cjs';
-import type { InspectOutcome, RevisionRef } from './worker-protocol.cjs';
+import type { InspectOutcome } from './worker-protocol.cjs';
 // Default import: named imports of a CommonJS module depend on the loader detecting them.
 import workerProtocol from './worker-protocol.cjs';
+import type { RevisionRef } from '../model/revision-ref.js';
 
 /** Settings of the build worker. */
 export interface ImportCheckerOptions {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { BridgeServer, isBridgeHello } from './bridge/bridge-server.js';
-import { type CallClient, type CallLane, CallDispatcher, type CallResult, type DispatcherStats } from './call-dispatcher.js';
+import type { CallResult } from '../model/call-result.js';
+import { type CallClient, type CallLane, CallDispatcher, type DispatcherStats } from './call-dispatcher.js';
 import { armDeadlineAtStart } from './deadline.js';
 import { blockCodeGenerationInNewContexts, WORKER_ISOLATION_OPTIONS } from './worker-isolation.js';
 import type { SnapshotSource } from './snapshot/interpreter.cjs';
@@ -13,20 +14,13 @@ import { WorkerSlot } from './worker-slot.js';
 import taskState from './task-state.cjs';
 import workerHealth from './worker-health.cjs';
 import workerProtocol from './worker-protocol.cjs';
-import type {
-  CallResultMessage,
-  CallTask,
-  InspectOutcome,
-  InspectTask,
-  RevisionRef,
-  WarmTask,
-  WorkerTask,
-} from './worker-protocol.cjs';
+import type { CallResultMessage, CallTask, InspectOutcome, InspectTask, WarmTask, WorkerTask } from './worker-protocol.cjs';
+import type { RevisionRef } from '../model/revision-ref.js';
 
 const { TASK_STATE_BYTES } = taskState;
 const { isReplaceMe, isWorkerReady } = workerHealth;
 
-export type { CallClient, CallLane, CallResult, DispatcherStats, WorkerStatus };
+export type { CallClient, CallLane, DispatcherStats, WorkerStatus };
 
 /** Settings of the worker pool. */
 export interface WorkerPoolOptions {

@@ -2,23 +2,19 @@
  * Messages between the server thread and a Pyodide worker. Types only; a `.cts` file so the
  * CommonJS worker entry and the ESM server code can both import it.
  */
-import type { FunctionInfo } from './function-info.js' with { 'resolution-mode': 'import' };
+import type { CallOutcome } from '../model/call-result.js' with { 'resolution-mode': 'import' };
+import type { FunctionInfo } from '../model/function-info.js' with { 'resolution-mode': 'import' };
+import type { ReturnType } from '../model/invocation.js' with { 'resolution-mode': 'import' };
+import type { RevisionRef } from '../model/revision-ref.js' with { 'resolution-mode': 'import' };
 
-/** A revision as a worker needs it: where its files are and its resolved `env`. */
-export interface RevisionRef {
-  /** The commit id; namespaces in a worker are keyed by it. */
-  id: string;
-  dir: string;
-  env: Record<string, string>;
-}
+export type { CallOutcome, RevisionRef };
+
 
 interface RevisionTask {
   revision: RevisionRef;
   /** Revisions still in use somewhere; a worker drops every other namespace it holds. */
   live: string[];
 }
-
-export type ReturnType = 'raw' | 'jsonDumps';
 
 /** One function call; calls travel to a worker in batches. */
 export interface CallTask extends RevisionTask {
@@ -62,17 +58,6 @@ export interface WarmTask extends RevisionTask {
 }
 
 export type WorkerTask = CallBatchTask | InspectTask | WarmTask;
-
-export interface CallOutcome {
-  /** `response`: the function returned DFF.RESP, RESP_FILE or REDIRECT; the body is its JSON spec. */
-  kind: 'json' | 'text' | 'error' | 'timeout' | 'response';
-  body: string;
-  /** JSON list of [elapsedMs, line] printed by the call, or null. */
-  log: string | null;
-  /** Epoch ms when the worker started and ended the call (absent if it never ran). */
-  startedAt?: number;
-  endedAt?: number;
-}
 
 /** Posted on the worker's parentPort as each call of a batch ends. */
 export interface CallResultMessage {

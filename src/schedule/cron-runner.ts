@@ -1,12 +1,13 @@
-import type { Invocation, Invoker } from '../invocation/invoker.js';
+import type { Invoker } from '../invocation/invoker.js';
 import { InFlight } from '../in-flight.js';
 import type { Logger } from '../log.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
-import { recordWhenEnded } from '../tasks/record-of-call.js';
 import type { RecordWriter } from '../tasks/record-writer.js';
-import type { TaskRecord } from '../tasks/task-record.js';
-import type { CronJobSpec } from './cron-job-spec.js';
 import { type CronFire, cronRunKey } from './cron-scheduler.js';
+import type { Invocation } from '../model/invocation.js';
+import { recordWhenEnded } from '../invocation/call-records.js';
+import type { TaskRecord } from '../model/task-record.js';
+import type { CronJobSpec } from '../model/cron-job.js';
 
 export interface CronRunnerDeps {
   holder: RevisionHolder;

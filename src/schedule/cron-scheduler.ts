@@ -1,9 +1,10 @@
 import { CronJob, Task, ToadScheduler } from 'toad-scheduler';
-import { newTaskId } from '../invocation/invoker.js';
 import type { Logger } from '../log.js';
 import type { CronFireLedger } from '../tasks/ports.js';
-import type { CronJobSpec } from './cron-job-spec.js';
-import { type Clock, FireTimes } from './fire-times.js';
+import { FireTimes } from './fire-times.js';
+import { newTaskId } from '../model/task-id.js';
+import type { CronJobSpec } from '../model/cron-job.js';
+import type { Clock } from '../model/clock.js';
 
 /** One run a cron job owes: its scheduled fire, or a `delayed_cron_job` run after it. */
 export interface CronFire {

@@ -17,14 +17,6 @@
  */
 import { Cron } from 'croner';
 
-/** A source of the current time, in epoch ms; injectable for tests. */
-export interface Clock {
-  now(): number;
-}
-
-/** The real clock. */
-export const systemClock: Clock = { now: () => Date.now() };
-
 /** Fire times of one cron expression in one IANA time zone. All instants are epoch ms. */
 export class FireTimes {
   private readonly cron: Cron;

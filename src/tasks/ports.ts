@@ -1,10 +1,9 @@
+import type { TaskRecord, TaskRecordPage, TaskRecordQuery } from '../model/task-record.js';
+import type { ReturnType, ScriptHttpRequest } from '../model/invocation.js';
 /**
  * What the server needs from storage, as small interfaces: the embedded SQLite store
  * implements all three today, and a Redis implementation can slot in for scale-out.
  */
-import type { TaskRecord, TaskRecordPage, TaskRecordQuery } from './task-record.js';
-import type { ScriptHttpRequest } from '../invocation/invoker.js';
-import type { ReturnType } from '../runtime/worker-protocol.cjs';
 
 /** Task records: written once a run ends (or when it is queued), read over HTTP. */
 export interface TaskRecordStore {

@@ -1,4 +1,4 @@
-import { FINISHED_STATUSES, type TaskOrigin, type TaskRecord } from './task-record.js';
+import { FINISHED_STATUSES, type TaskOrigin, type TaskRecord } from '../model/task-record.js';
 
 const FINISHED: ReadonlySet<string> = new Set(FINISHED_STATUSES);
 

@@ -1,7 +1,7 @@
 import type { Logger } from '../log.js';
 import type { RecordBatchSink } from './ports.js';
 import { RecordBuffer } from './record-buffer.js';
-import type { TaskOrigin, TaskRecord } from './task-record.js';
+import type { TaskOrigin, TaskRecord } from '../model/task-record.js';
 
 export interface RecordWriterOptions {
   /** Most time a record waits in memory before it is sent to be written. */

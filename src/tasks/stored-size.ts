@@ -1,4 +1,4 @@
-import type { TaskRecord } from './task-record.js';
+import type { TaskRecord } from '../model/task-record.js';
 
 /**
  * Caps on what a finished record keeps: a caller may send up to `limits.bodyBytes` and a

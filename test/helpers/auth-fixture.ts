@@ -1,8 +1,8 @@
 // The secrets and environment test/fixtures/auth needs to load, and a fake clock.
 import path from 'node:path';
-import type { Clock } from '../../src/schedule/fire-times.js';
 import { ADMIN_TOKEN } from './admin-client.js';
 import { FIXTURES } from './start-gitfunc.js';
+import type { Clock } from '../../src/model/clock.js';
 
 export const AUTH_REPO = path.join(FIXTURES, 'auth');
 

@@ -1,4 +1,4 @@
-import type { TaskOrigin, TaskRecord, TaskStatus } from '../task-record.js';
+import type { TaskOrigin, TaskRecord, TaskStatus } from '../../model/task-record.js';
 
 /** A `task_records` row. */
 export interface RecordRow {

@@ -1,8 +1,8 @@
 import type { AsyncCall, AsyncTaskQueue, QueuedTask } from '../ports.js';
-import type { TaskRecord } from '../task-record.js';
 import type { SqliteDatabase } from './database.js';
 import { fromRow, type RecordRow } from './record-rows.js';
 import type { SqliteTaskRecords } from './sqlite-task-records.js';
+import type { TaskRecord } from '../../model/task-record.js';
 
 interface ClaimedRow extends RecordRow {
   queue_seq: number;

@@ -1,8 +1,8 @@
 import type { Statement } from 'better-sqlite3';
 import type { TaskRecordStore } from '../ports.js';
-import { FINISHED_STATUSES, type TaskRecord, type TaskRecordPage, type TaskRecordQuery } from '../task-record.js';
 import type { SqliteDatabase } from './database.js';
 import { fromRow, RECORD_COLUMNS, type RecordRow, toRow } from './record-rows.js';
+import { FINISHED_STATUSES, type TaskRecord, type TaskRecordPage, type TaskRecordQuery } from '../../model/task-record.js';
 
 const FINISHED_LIST = FINISHED_STATUSES.map((status) => `'${status}'`).join(', ');
 

@@ -1,19 +1,6 @@
-import type { CronJobEntry, Misfire } from '../manifest/index.js';
-import type { FunctionCatalog } from '../runtime/function-info.js';
-
-/** A cron job of the served revision, resolved against its function's `@DFF.API` options. */
-export interface CronJobSpec {
-  id: string;
-  funcId: string;
-  /** `fixed_cron_expr` of the function when set, else the manifest's `cron`. */
-  expression: string;
-  timezone: string;
-  kwargs: Record<string, unknown>;
-  misfire: Misfire;
-  /** `delayed_cron_job`: one extra run this many seconds after each fire. */
-  delaysSeconds: number[];
-  timeoutSeconds: number;
-}
+import type { CronJobEntry } from '../manifest/index.js';
+import type { CronJobSpec } from '../model/cron-job.js';
+import type { FunctionCatalog } from '../model/function-info.js';
 
 /** The enabled cron jobs of a manifest, ready to schedule. */
 export function cronJobSpecs(entries: readonly CronJobEntry[], catalog: FunctionCatalog, defaultTimeoutSeconds: number): CronJobSpec[] {

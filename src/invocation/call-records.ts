@@ -1,13 +1,9 @@
 import type { SecretMask } from '../access/secret-mask.js';
-import type { Invocation } from '../invocation/invoker.js';
-import type { CallResult } from '../runtime/pool.js';
-import type { CallOutcome } from '../runtime/worker-protocol.cjs';
-import { formatPrintLog } from './print-log.js';
-import { storedReturnValue } from './stored-size.js';
-import type { TaskRecord, TaskStatus } from './task-record.js';
-
-/** How a call that ran (or was given up) ended; a call refused as busy never ran. */
-export type RunResult = Exclude<CallResult, { kind: 'busy' } | { kind: 'abandoned' }>;
+import type { CallOutcome, RunResult } from '../model/call-result.js';
+import type { Invocation } from '../model/invocation.js';
+import type { TaskRecord, TaskStatus } from '../model/task-record.js';
+import { formatPrintLog } from '../tasks/print-log.js';
+import { storedReturnValue } from '../tasks/stored-size.js';
 
 /**
  * The record of a call once its worker is done with it (a timed-out call waits for that).

@@ -1,0 +1,37 @@
+import type { ConcurrencyLimit } from './concurrency-limit.js';
+import type { TaskOrigin } from './task-record.js';
+
+/** How a result comes back (the call option `returnType`): as returned, or `json.dumps`'d. */
+export type ReturnType = 'raw' | 'jsonDumps';
+
+/** The request as a script sees it in `_DFF_HTTP_REQUEST` (credentials removed). */
+export interface ScriptHttpRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  query: Record<string, unknown>;
+  body: unknown;
+  ip: string | undefined;
+}
+
+/** One function call, fully resolved. */
+export interface Invocation {
+  taskId: string;
+  funcId: string;
+  origin: TaskOrigin;
+  originId: string;
+  kwargs: Record<string, unknown>;
+  returnType: ReturnType;
+  timeoutSeconds: number;
+  attempt: number;
+  /** Sent only to functions whose script uses `_DFF_HTTP_REQUEST`. */
+  httpRequest?: ScriptHttpRequest;
+  /** `_DFF_CRON_EXPR` of a cron job's run. */
+  cronExpr?: string;
+  /** The call's own upload folder, set only when files were uploaded (CONTRACT section 4); DFF.RESP_FILE may serve files from it. */
+  uploadDir?: string;
+  /** `cache_result` of the API, in seconds: set only on sync calls of an API that caches. */
+  cacheResultSeconds?: number;
+  /** `maxConcurrency` of the sync API: set only when it has one. */
+  concurrency?: ConcurrencyLimit;
+}
