@@ -16,7 +16,9 @@ import { createHttpServer, listen } from './http/http-server.js';
 import type { UploadSupport } from './http/upload-call.js';
 import { InFlight } from './in-flight.js';
 import { AsyncTaskRunner } from './invocation/async-task-runner.js';
+import { BackgroundRuns } from './invocation/background-runs.js';
 import { Invoker } from './invocation/invoker.js';
+import { SyncCalls } from './invocation/sync-calls.js';
 import { createLogger, type Logger } from './log.js';
 import { ensurePushRepo } from './push-remote/push-repo.js';
 import { buildRevision } from './revision/build-revision.js';
@@ -108,6 +110,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     logger,
   );
   const uploadFolders = new UploadFolders(settings.dataDir, logger);
+  const syncCalls = new SyncCalls({ invoker, records, resultCache, uploads: uploadFolders });
   const uploads: UploadSupport = {
     folders: uploadFolders,
     limits: {
@@ -117,16 +120,17 @@ export async function startServer(settings: Settings, options: StartOptions = {}
       fieldBytes: settings.limits.bodyBytes,
     },
   };
+  const backgroundRuns = new BackgroundRuns(invoker, holder);
   const asyncRunner = new AsyncTaskRunner({
     queue: storage.queue,
     holder,
-    invoker,
+    runs: backgroundRuns,
     records,
     logger,
     concurrency: pool.backgroundSlots,
     uploads: uploadFolders,
   });
-  const cronRunner = new CronRunner({ holder, invoker, records, logger });
+  const cronRunner = new CronRunner({ holder, runs: backgroundRuns, records, logger });
   const scheduler = new CronScheduler({ ledger: storage.cronLedger, clock: systemClock, logger, run: (fire) => cronRunner.runFire(fire) });
   const reloader = new Reloader({
     source: { ...settings.repo, dataDir: settings.dataDir },
@@ -157,7 +161,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   const app = createApp({
     logger,
     readiness,
-    sync: { holder, invoker, logger, reading, records, calls, resultCache, cors },
+    sync: { holder, syncCalls, logger, reading, calls, cors },
     async: {
       holder,
       queue: storage.queue,
@@ -176,7 +180,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
       pool,
       queue: storage.queue,
       scheduler,
-      running: () => ({ asyncTasks: asyncRunner.running, cronRuns: cronRunner.running }),
+      running: () => backgroundRuns.running,
       loadMs: () => reloader.loadMs,
       reload: () => reloader.status(),
     },

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Polka, Request } from 'polka';
 import type { InFlight } from '../in-flight.js';
 import type { AsyncTaskRunner } from '../invocation/async-task-runner.js';
+import { queuedRecord } from '../invocation/call-records.js';
 import type { Logger } from '../log.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
 import type { Revision } from '../revision/revision.js';
@@ -78,17 +79,7 @@ async function handleAsyncCall(deps: AsyncApiDeps, req: Request, res: ServerResp
 /** The task's `queued` record and what it needs to run, as the durable queue keeps them. */
 function queuedTaskOf(call: Invocation, commit: string): QueuedTask {
   return {
-    record: {
-      id: call.taskId,
-      funcId: call.funcId,
-      origin: 'asyncAPI',
-      originId: call.originId,
-      kwargs: call.kwargs,
-      commit,
-      triggerTime: Date.now(),
-      attempt: 1,
-      status: 'queued',
-    },
+    record: queuedRecord(call, commit, Date.now()),
     call: { returnType: call.returnType, timeoutSeconds: call.timeoutSeconds, httpRequest: call.httpRequest, uploadDir: call.uploadDir },
   };
 }

@@ -1,12 +1,12 @@
-import { InFlight } from '../in-flight.js';
 import type { Logger } from '../log.js';
+import type { Invocation } from '../model/invocation.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
+import type { Revision } from '../revision/revision.js';
 import type { AsyncTaskQueue, QueuedTask } from '../tasks/ports.js';
 import type { RecordWriter } from '../tasks/record-writer.js';
 import type { UploadFolders } from '../uploads/upload-folders.js';
-import type { Invoker } from './invoker.js';
-import { recordWhenEnded } from './call-records.js';
-import type { Invocation } from '../model/invocation.js';
+import type { BackgroundRuns } from './background-runs.js';
+import { notRunRecord } from './call-records.js';
 
 /** Wait before taking tasks again after the store failed to hand them out. */
 const CLAIM_RETRY_MS = 1000;
@@ -16,7 +16,7 @@ export const MAX_TASK_ATTEMPTS = 3;
 export interface AsyncTaskRunnerDeps {
   queue: AsyncTaskQueue;
   holder: RevisionHolder;
-  invoker: Invoker;
+  runs: BackgroundRuns;
   /** Trims each API's records after its tasks end. */
   records: RecordWriter;
   logger: Logger;
@@ -32,7 +32,6 @@ export interface AsyncTaskRunnerDeps {
  * together with its final record, so a crash re-runs it (at least once).
  */
 export class AsyncTaskRunner {
-  private readonly inFlight = new InFlight();
   private stopped = true;
   private retry: NodeJS.Timeout | undefined;
 
@@ -56,16 +55,12 @@ export class AsyncTaskRunner {
   stop(graceMs: number): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retry);
-    return this.inFlight.idle(graceMs);
-  }
-
-  get running(): number {
-    return this.inFlight.active;
+    return this.deps.runs.drain('asyncTasks', graceMs);
   }
 
   private pump(): void {
     if (this.stopped) return;
-    const free = this.deps.concurrency - this.inFlight.active;
+    const free = this.deps.concurrency - this.deps.runs.running.asyncTasks;
     const revision = this.deps.holder.current;
     if (free <= 0 || revision === undefined) return;
     let claimed: QueuedTask[];
@@ -80,57 +75,51 @@ export class AsyncTaskRunner {
       }, CLAIM_RETRY_MS);
       return;
     }
-    for (const task of claimed) {
-      this.inFlight.enter();
-      void this.run(task).finally(() => {
-        this.inFlight.leave();
-        this.pump();
-      });
-    }
+    for (const task of claimed) void this.run(task).finally(() => this.pump());
   }
 
-  private async run({ record, call }: QueuedTask): Promise<void> {
-    const revision = this.deps.holder.acquire();
-    if (revision === undefined) return; // unreachable: claimed only while a revision is served
+  private async run(task: QueuedTask): Promise<void> {
+    const { record } = task;
     // Left false when the task stays claimed for the next start, which needs its uploads.
     let ended = false;
     try {
-      if (!revision.catalog.has(record.funcId)) {
-        this.deps.queue.complete({
-          ...record,
-          commit: revision.commit,
-          status: 'failure',
-          endTime: Date.now(),
-          exceptionType: 'FunctionNotFound',
-          exceptionText: `function ${record.funcId} is not in commit ${revision.commit.slice(0, 12)} any more (removed after the task was queued)`,
-        });
-        ended = true;
-        return;
-      }
-      const invocation: Invocation = {
-        taskId: record.id,
-        funcId: record.funcId,
-        origin: record.origin,
-        originId: record.originId,
-        kwargs: record.kwargs,
-        returnType: call.returnType,
-        timeoutSeconds: call.timeoutSeconds,
-        attempt: record.attempt,
-        httpRequest: call.httpRequest,
-        uploadDir: call.uploadDir,
-      };
-      const result = await this.deps.invoker.runInBackground(revision, invocation);
-      // Cut short by a shutdown: left claimed in the queue, so the next start runs it again.
-      if (this.stopped && result.kind === 'crashed') return;
-      this.deps.queue.complete(await recordWhenEnded(invocation, revision.commit, record.triggerTime, result, revision.mask));
-      ended = true;
+      ended = (await this.deps.runs.onServedRevision('asyncTasks', (revision) => this.runOn(revision, task))) ?? false;
     } catch (error) {
       // The task stays claimed in the queue: the next start re-runs it.
       this.deps.logger.error({ err: error, taskId: record.id }, 'async task could not be completed');
     } finally {
-      this.deps.holder.release(revision);
       this.deps.records.markForTrim(record.origin, record.originId);
     }
-    if (ended && call.uploadDir !== undefined) await this.deps.uploads.remove(record.id);
+    if (ended && task.call.uploadDir !== undefined) await this.deps.uploads.remove(record.id);
+  }
+
+  /** Runs the task on `revision` and completes it in the queue; false when a shutdown cut it (it stays claimed). */
+  private async runOn(revision: Revision, { record, call }: QueuedTask): Promise<boolean> {
+    const invocation: Invocation = {
+      taskId: record.id,
+      funcId: record.funcId,
+      origin: record.origin,
+      originId: record.originId,
+      kwargs: record.kwargs,
+      returnType: call.returnType,
+      timeoutSeconds: call.timeoutSeconds,
+      attempt: record.attempt,
+      httpRequest: call.httpRequest,
+      uploadDir: call.uploadDir,
+    };
+    if (!revision.catalog.has(record.funcId)) {
+      this.deps.queue.complete(
+        notRunRecord(invocation, revision.commit, record.triggerTime, 'failure', {
+          exceptionType: 'FunctionNotFound',
+          exceptionText: `function ${record.funcId} is not in commit ${revision.commit.slice(0, 12)} any more (removed after the task was queued)`,
+        }),
+      );
+      return true;
+    }
+    const { record: final, cutByShutdown } = await this.deps.runs.run('asyncTasks', revision, invocation, record.triggerTime);
+    // Cut short by a shutdown: left claimed in the queue, so the next start runs it again.
+    if (cutByShutdown) return false;
+    this.deps.queue.complete(final);
+    return true;
   }
 }

@@ -5,6 +5,43 @@ import type { TaskRecord, TaskStatus } from '../model/task-record.js';
 import { formatPrintLog } from '../tasks/print-log.js';
 import { storedReturnValue } from '../tasks/stored-size.js';
 
+/** The fields every record of `call` has, in `status`. Every task record is built from here. */
+function recordOf(call: Invocation, commit: string, triggerTime: number, status: TaskStatus): TaskRecord {
+  return {
+    id: call.taskId,
+    funcId: call.funcId,
+    origin: call.origin,
+    originId: call.originId,
+    kwargs: call.kwargs,
+    commit,
+    triggerTime,
+    attempt: call.attempt,
+    status,
+  };
+}
+
+/** The record of an async task accepted into the queue, not yet run. */
+export function queuedRecord(call: Invocation, commit: string, triggerTime: number): TaskRecord {
+  return recordOf(call, commit, triggerTime, 'queued');
+}
+
+/** The record of a run that has started (cron runs are recorded as they start). */
+export function runningRecord(call: Invocation, commit: string, triggerTime: number, startTime: number): TaskRecord {
+  return { ...recordOf(call, commit, triggerTime, 'running'), startTime };
+}
+
+/** The record of a call that ended without running, in `status` ('skip', or 'failure' with an exception). */
+export function notRunRecord(
+  call: Invocation,
+  commit: string,
+  triggerTime: number,
+  status: 'skip' | 'failure',
+  reason: { exceptionType?: string; exceptionText: string },
+): TaskRecord {
+  const now = Date.now();
+  return { ...recordOf(call, commit, triggerTime, status), startTime: now, endTime: now, ...reason };
+}
+
 /**
  * The record of a call once its worker is done with it (a timed-out call waits for that).
  * `mask` is the revision's secret mask (see recordOfCall).
@@ -52,19 +89,9 @@ export function recordOfCall(
 ): TaskRecord {
   const ran = result.kind === 'json' || result.kind === 'text' || result.kind === 'error' || result.kind === 'response' ? result : late;
   const endTime = result.kind === 'timeout' ? result.at : (ran?.endedAt ?? Date.now());
-  const record: TaskRecord = {
-    id: call.taskId,
-    funcId: call.funcId,
-    origin: call.origin,
-    originId: call.originId,
-    kwargs: call.kwargs,
-    commit,
-    triggerTime,
-    startTime: ran?.startedAt ?? triggerTime,
-    endTime,
-    attempt: call.attempt,
-    status: STATUS_OF[result.kind],
-  };
+  const record = recordOf(call, commit, triggerTime, STATUS_OF[result.kind]);
+  record.startTime = ran?.startedAt ?? triggerTime;
+  record.endTime = endTime;
   switch (result.kind) {
     case 'json':
       record.returnValueJson = storedReturnValue(result.body);

@@ -24,7 +24,9 @@ export interface TimedOut {
 
 /** What a call ended as, from the caller's side. */
 export type CallResult =
-  | (CallOutcome & { kind: 'json' | 'text' | 'error' | 'response' })
+  | (CallOutcome & { kind: 'json' | 'text' | 'error' })
+  /** The function returned DFF.RESP, RESP_FILE or REDIRECT: a response to check and send. */
+  | (CallOutcome & { kind: 'response' })
   | TimedOut
   | { kind: 'busy' }
   /** The caller hung up while the call waited for a worker: it was dropped, never run. */

@@ -1,19 +1,34 @@
-import type { Invoker } from '../invocation/invoker.js';
-import { InFlight } from '../in-flight.js';
+import type { BackgroundRuns } from '../invocation/background-runs.js';
+import { notRunRecord, runningRecord } from '../invocation/call-records.js';
 import type { Logger } from '../log.js';
+import type { CronJobSpec } from '../model/cron-job.js';
+import type { Invocation } from '../model/invocation.js';
+import type { TaskOrigin } from '../model/task-record.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
+import type { Revision } from '../revision/revision.js';
 import type { RecordWriter } from '../tasks/record-writer.js';
 import { type CronFire, cronRunKey } from './cron-scheduler.js';
-import type { Invocation } from '../model/invocation.js';
-import { recordWhenEnded } from '../invocation/call-records.js';
-import type { TaskRecord } from '../model/task-record.js';
-import type { CronJobSpec } from '../model/cron-job.js';
 
 export interface CronRunnerDeps {
   holder: RevisionHolder;
-  invoker: Invoker;
+  runs: BackgroundRuns;
   records: RecordWriter;
   logger: Logger;
+}
+
+/** A run of `job`: scheduled (`cronJob`) or asked for with POST /api/v1/cron/:id (`manual`). */
+function cronInvocation(job: CronJobSpec, taskId: string, origin: Extract<TaskOrigin, 'cronJob' | 'manual'>): Invocation {
+  return {
+    taskId,
+    funcId: job.funcId,
+    origin,
+    originId: job.id,
+    kwargs: job.kwargs,
+    returnType: 'raw',
+    timeoutSeconds: job.timeoutSeconds,
+    attempt: 1,
+    cronExpr: job.expression,
+  };
 }
 
 /**
@@ -24,8 +39,6 @@ export interface CronRunnerDeps {
 export class CronRunner {
   /** Runs in progress per job (and delayed-run) key. */
   private readonly runningKeys = new Set<string>();
-  private readonly inFlight = new InFlight();
-  private stopping = false;
 
   constructor(private readonly deps: CronRunnerDeps) {}
 
@@ -33,76 +46,39 @@ export class CronRunner {
   runFire(fire: CronFire): void {
     const key = cronRunKey(fire.job.id, fire.delaySeconds);
     const triggerTime = fire.scheduledAt + (fire.delaySeconds ?? 0) * 1000;
+    const call = cronInvocation(fire.job, fire.taskId, 'cronJob');
     if (this.runningKeys.has(key)) {
-      const now = Date.now();
-      this.deps.records.add({
-        ...this.baseRecord(fire.job, fire.taskId, 'cronJob', triggerTime),
-        status: 'skip',
-        startTime: now,
-        endTime: now,
-        exceptionText: 'skipped: the previous run of this job was still running',
-      });
+      const commit = this.deps.holder.current?.commit ?? '';
+      this.deps.records.add(notRunRecord(call, commit, triggerTime, 'skip', { exceptionText: 'skipped: the previous run of this job was still running' }));
       return;
     }
     this.runningKeys.add(key);
-    void this.run(fire.job, fire.taskId, 'cronJob', triggerTime).finally(() => this.runningKeys.delete(key));
+    void this.run(call, triggerTime).finally(() => this.runningKeys.delete(key));
   }
 
   /** `POST /api/v1/cron/:id`: runs the job now, whether or not a scheduled run is going. */
   runNow(job: CronJobSpec, taskId: string): void {
-    void this.run(job, taskId, 'manual', Date.now());
+    void this.run(cronInvocation(job, taskId, 'manual'), Date.now());
   }
 
   /** Resolves once no run is in progress, or at `graceMs`; a run cut after that is `cancelled`. */
   drain(graceMs: number): Promise<void> {
-    this.stopping = true;
-    return this.inFlight.idle(graceMs);
+    return this.deps.runs.drain('cronRuns', graceMs);
   }
 
-  get running(): number {
-    return this.inFlight.active;
-  }
-
-  private baseRecord(job: CronJobSpec, taskId: string, origin: 'cronJob' | 'manual', triggerTime: number): TaskRecord {
-    return {
-      id: taskId,
-      funcId: job.funcId,
-      origin,
-      originId: job.id,
-      kwargs: job.kwargs,
-      commit: this.deps.holder.current?.commit ?? '',
-      triggerTime,
-      attempt: 1,
-      status: 'running',
-    };
-  }
-
-  private async run(job: CronJobSpec, taskId: string, origin: 'cronJob' | 'manual', triggerTime: number): Promise<void> {
-    const revision = this.deps.holder.acquire();
-    if (revision === undefined) return; // jobs are scheduled only once a revision is served
-    this.inFlight.enter();
+  private async run(call: Invocation, triggerTime: number): Promise<void> {
     try {
-      this.deps.records.add({ ...this.baseRecord(job, taskId, origin, triggerTime), startTime: Date.now() });
-      const call: Invocation = {
-        taskId,
-        funcId: job.funcId,
-        origin,
-        originId: job.id,
-        kwargs: job.kwargs,
-        returnType: 'raw',
-        timeoutSeconds: job.timeoutSeconds,
-        attempt: 1,
-        cronExpr: job.expression,
-      };
-      const result = await this.deps.invoker.runInBackground(revision, call);
-      const record = await recordWhenEnded(call, revision.commit, triggerTime, result, revision.mask);
-      if (this.stopping && result.kind === 'crashed') record.status = 'cancelled';
-      this.deps.records.add(record);
+      // Jobs are scheduled only once a revision is served.
+      await this.deps.runs.onServedRevision('cronRuns', (revision) => this.runOn(revision, call, triggerTime));
     } catch (error) {
-      this.deps.logger.error({ err: error, jobId: job.id, taskId }, 'cron run could not be recorded');
-    } finally {
-      this.deps.holder.release(revision);
-      this.inFlight.leave();
+      this.deps.logger.error({ err: error, jobId: call.originId, taskId: call.taskId }, 'cron run could not be recorded');
     }
+  }
+
+  private async runOn(revision: Revision, call: Invocation, triggerTime: number): Promise<void> {
+    this.deps.records.add(runningRecord(call, revision.commit, triggerTime, Date.now()));
+    const { record, cutByShutdown } = await this.deps.runs.run('cronRuns', revision, call, triggerTime);
+    if (cutByShutdown) record.status = 'cancelled';
+    this.deps.records.add(record);
   }
 }

@@ -1,11 +1,7 @@
-import { rm } from 'node:fs/promises';
-import type { ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
 import { attachmentDisposition, downloadName } from './content-disposition.js';
 import { contentTypeOf, contentTypeOfFile, OCTET_STREAM } from './content-types.js';
-import { type RequestScope, scopeHeaders } from './respond.js';
 import { type FileRoots, openServedFile, ResponseRefused, type ServedFile } from './served-file.js';
-import type { CallOutcome, CallResult } from '../model/call-result.js';
+import type { CallOutcome } from '../model/call-result.js';
 
 /** The JSON spec gitfunc_response.py sends for DFF.RESP, RESP_FILE and REDIRECT. */
 interface ResponseSpec {
@@ -93,39 +89,21 @@ export async function prepareResponse(specJson: string, roots: FileRoots): Promi
   return { status: spec.status, headers, file, deleteAfter: spec.autoDelete === true && file.deletable };
 }
 
+/** A response result checked: ready to send, or turned into the call's failure. */
+export type CheckedResponse =
+  | { result: CallOutcome & { kind: 'response' }; prepared: PreparedResponse }
+  | { result: CallOutcome & { kind: 'error' }; prepared?: undefined };
+
 /**
  * A `response` result checked against the call's file roots: the prepared response, or the
  * result turned into a failure of the call (599.1) that says what was refused.
  */
-export async function checkResponse(result: CallOutcome, roots: FileRoots): Promise<{ result: CallResult; prepared?: PreparedResponse }> {
+export async function checkResponse(result: CallOutcome, roots: FileRoots): Promise<CheckedResponse> {
   try {
     return { result: { ...result, kind: 'response' }, prepared: await prepareResponse(result.body, roots) };
   } catch (error) {
     if (!(error instanceof ResponseRefused)) throw error;
     const detail = { exception: `ResponseRefused: ${error.message}`, traceback: '' };
     return { result: { ...result, kind: 'error', body: JSON.stringify(detail) } };
-  }
-}
-
-/** Writes a prepared response (streaming its file); resolves once it is sent or the client left. */
-export async function sendPrepared(res: ServerResponse, scope: RequestScope, prepared: PreparedResponse): Promise<void> {
-  for (const [name, value] of prepared.headers) res.setHeader(name, value);
-  for (const [name, value] of Object.entries(scopeHeaders(scope))) res.setHeader(name, value);
-  if (prepared.file === undefined) {
-    const body = prepared.body ?? '';
-    res.setHeader('content-length', Buffer.byteLength(body));
-    res.writeHead(prepared.status);
-    res.end(body);
-    return;
-  }
-  const file = prepared.file;
-  res.writeHead(prepared.status);
-  try {
-    await pipeline(file.handle.createReadStream({ autoClose: false }), res);
-  } catch {
-    res.destroy(); // the client went away, or the file could not be read: nothing more to send
-  } finally {
-    await file.handle.close();
-    if (prepared.deleteAfter) await rm(file.realPath, { force: true });
   }
 }

@@ -1,0 +1,106 @@
+import { type CachedResult, type ResultCache, resultCacheKey } from '../cache/result-cache.js';
+import { GitfuncError } from '../errors.js';
+import type { CallResult } from '../model/call-result.js';
+import type { Invocation } from '../model/invocation.js';
+import { checkResponse, type PreparedResponse, prepareResponse } from '../response/prepare-response.js';
+import type { Revision } from '../revision/revision.js';
+import type { CallClient } from '../runtime/pool.js';
+import type { RecordWriter } from '../tasks/record-writer.js';
+import type { UploadFolders } from '../uploads/upload-folders.js';
+import { recordOfCall, recordWhenEnded } from './call-records.js';
+import type { Invoker } from './invoker.js';
+
+/** A sync API's `maxConcurrency` is reached: the call is refused at once, never queued. */
+export class ConcurrencyLimitReached extends GitfuncError {
+  constructor(apiId: string, max: number) {
+    super('API_CONCURRENCY_LIMIT', `API '${apiId}' already runs its maximum of ${max} concurrent calls; retry shortly`, { maxConcurrency: max });
+    this.name = 'ConcurrencyLimitReached';
+  }
+}
+
+/** A call's result that is sent as it is (not a response the function built). */
+export type ResultToSend = Exclude<CallResult, { kind: 'response' }>;
+
+/** What a sync call answers: a result to send as it is, or a response the function asked for. */
+export type SyncAnswer =
+  | { kind: 'result'; result: ResultToSend; cached: boolean }
+  | { kind: 'response'; prepared: PreparedResponse; cached: boolean };
+
+export interface SyncCallDeps {
+  invoker: Invoker;
+  records: RecordWriter;
+  /** Results of APIs whose function sets `cache_result`. */
+  resultCache: ResultCache;
+  uploads: UploadFolders;
+}
+
+/** A result `cache_result` may keep: a success that is not a file (files may change or go). */
+function cacheable(result: CallResult, prepared: PreparedResponse | undefined): CachedResult | undefined {
+  if (result.kind === 'json' || result.kind === 'text') return { kind: result.kind, body: result.body };
+  if (result.kind === 'response' && prepared?.file === undefined) return { kind: 'response', body: result.body };
+  return undefined;
+}
+
+/**
+ * The life of a sync call, from a resolved Invocation to its answer: the `cache_result` cache,
+ * the API's `maxConcurrency`, the run on the pool, the function's response checked, the record
+ * and the call's uploads. HTTP only reads the call and writes the answer.
+ */
+export class SyncCalls {
+  constructor(private readonly deps: SyncCallDeps) {}
+
+  /**
+   * Answers `call` on `revision` (acquired by the caller) from the cache, or by running it.
+   * `client` is the caller's socket: a call whose caller left before it started is dropped.
+   * The call's uploads are gone once this resolves, unless the answer is a response (it may
+   * stream one of them): then `end` removes them once it is sent.
+   * @throws ConcurrencyLimitReached
+   */
+  async answer(revision: Revision, call: Invocation, triggerTime: number, client: CallClient | undefined): Promise<SyncAnswer> {
+    // Only calls of an API whose function sets cache_result (without uploads) look here.
+    const cacheKey = call.cacheResultSeconds !== undefined && call.uploadDir === undefined ? resultCacheKey(revision.commit, call) : undefined;
+    const cached = cacheKey === undefined ? undefined : await this.deps.resultCache.get(cacheKey);
+    if (cached !== undefined) return this.fromCache(cached, revision.dir);
+    const limit = call.concurrency;
+    if (limit !== undefined && !limit.tryEnter()) throw new ConcurrencyLimitReached(call.originId, limit.max);
+    const result = await this.deps.invoker.run(revision, call, 'sync', client);
+    // A timed-out call holds its worker until Python stops: its place is freed only then.
+    if (limit !== undefined) {
+      if (result.kind === 'timeout') void result.ended.then(() => limit.leave());
+      else limit.leave();
+    }
+    const checked =
+      result.kind === 'response' ? await checkResponse(result, { revisionDir: revision.dir, uploadDir: call.uploadDir }) : { result, prepared: undefined };
+    this.record(call, revision, triggerTime, checked.result);
+    if (cacheKey !== undefined) {
+      const keep = cacheable(checked.result, checked.prepared);
+      if (keep !== undefined) void this.deps.resultCache.set(cacheKey, keep, call.cacheResultSeconds! * 1000);
+    }
+    if (checked.prepared !== undefined) return { kind: 'response', prepared: checked.prepared, cached: false };
+    // A sync call's uploads live as long as the call: gone before the caller hears back.
+    await this.end(call);
+    return { kind: 'result', result: checked.result, cached: false };
+  }
+
+  /** Removes the call's uploads, if it has any left; safe to call again. */
+  async end(call: Invocation): Promise<void> {
+    if (call.uploadDir !== undefined) await this.deps.uploads.remove(call.taskId);
+  }
+
+  /** A cached answer: the function does not run, so there is no task and no record. */
+  private async fromCache(cached: CachedResult, revisionDir: string): Promise<SyncAnswer> {
+    if (cached.kind !== 'response') return { kind: 'result', result: { kind: cached.kind, body: cached.body, log: null }, cached: true };
+    return { kind: 'response', prepared: await prepareResponse(cached.body, { revisionDir }), cached: true };
+  }
+
+  /**
+   * Records a call that ran, whatever happens to the answer (the client may be gone already).
+   * A call refused as busy, or dropped because its client hung up first, never ran: no record.
+   * A timed-out one is recorded once its worker stopped, with the output printed until then.
+   */
+  private record(call: Invocation, revision: Revision, triggerTime: number, result: CallResult): void {
+    const { commit, mask } = revision;
+    if (result.kind === 'timeout') void recordWhenEnded(call, commit, triggerTime, result, mask).then((record) => this.deps.records.add(record));
+    else if (result.kind !== 'busy' && result.kind !== 'abandoned') this.deps.records.add(recordOfCall(call, commit, triggerTime, result, undefined, mask));
+  }
+}
