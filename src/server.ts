@@ -127,6 +127,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     runs: backgroundRuns,
     records,
     logger,
+    queueMax: settings.limits.asyncQueueMax,
     concurrency: pool.backgroundSlots,
     uploads: uploadFolders,
   });
@@ -162,16 +163,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     logger,
     readiness,
     sync: { holder, syncCalls, logger, reading, calls, cors },
-    async: {
-      holder,
-      queue: storage.queue,
-      runner: asyncRunner,
-      logger,
-      queueMax: settings.limits.asyncQueueMax,
-      calls,
-      reading,
-      cors,
-    },
+    async: { holder, runner: asyncRunner, logger, calls, reading, cors },
     tasks: { check, store: storage.records, flushPending: () => records.flush() },
     status: {
       check,

@@ -1,27 +1,22 @@
 import type { ServerResponse } from 'node:http';
 import type { Polka, Request } from 'polka';
 import type { InFlight } from '../in-flight.js';
-import type { AsyncTaskRunner } from '../invocation/async-task-runner.js';
-import { queuedRecord } from '../invocation/call-records.js';
+import { AsyncQueueFull, type AsyncTaskRunner } from '../invocation/async-task-runner.js';
 import type { Logger } from '../log.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
 import type { Revision } from '../revision/revision.js';
-import type { AsyncTaskQueue, QueuedTask } from '../tasks/ports.js';
 import { acquireRevision, type CallReading, readApiCall, registerCallRoutes } from './api-call.js';
 import { ApiError, ApiErrors } from './api-error.js';
 import { type CorsPolicy, registerPreflight } from './cors.js';
 import { sendApiError, sendBody, startScope } from './respond.js';
-import type { Invocation } from '../model/invocation.js';
 
 export interface AsyncApiDeps {
   holder: RevisionHolder;
-  queue: AsyncTaskQueue;
+  /** Queues accepted tasks and runs them. */
   runner: AsyncTaskRunner;
   logger: Logger;
   /** Body limits, access checks and uploads of a call. */
   reading: CallReading;
-  /** Waiting tasks beyond this are refused with 429.47. */
-  queueMax: number;
   /** Counts calls being answered, for a shutdown to wait on. */
   calls: InFlight;
   /** Undefined when CORS is off. */
@@ -47,28 +42,14 @@ async function handleAsyncCall(deps: AsyncApiDeps, req: Request, res: ServerResp
   try {
     revision = acquireRevision(deps.holder);
     const call = await readApiCall(req, revision.asyncApis, 'asyncAPI', deps.reading);
-    let queued = false;
-    try {
-      queued = deps.queue.enqueue(queuedTaskOf(call, revision.commit), deps.queueMax);
-    } finally {
-      // Queued, the uploads live with the task until it ends (the runner removes them).
-      if (!queued && call.uploadDir !== undefined) await deps.reading.uploads.folders.remove(call.taskId);
-    }
-    if (!queued) {
-      throw new ApiError(
-        ApiErrors.asyncQueueFull,
-        `The async queue is full (${deps.queueMax} tasks waiting); retry later`,
-        { queueMax: deps.queueMax },
-        { 'Retry-After': '5' },
-      );
-    }
+    await deps.runner.accept(call, revision.commit);
     scope.taskId = call.taskId;
-    deps.runner.wake();
     sendBody(res, scope, 200, 'application/json; charset=utf-8', JSON.stringify({ ok: true, error: 200, message: '', data: { id: call.taskId } }));
   } catch (error) {
-    if (!(error instanceof ApiError)) throw error;
-    sendApiError(res, scope, error);
-    status = error.status;
+    const apiError = error instanceof AsyncQueueFull ? queueFull(error) : error;
+    if (!(apiError instanceof ApiError)) throw error;
+    sendApiError(res, scope, apiError);
+    status = apiError.status;
   } finally {
     if (revision) deps.holder.release(revision);
     deps.calls.leave();
@@ -76,10 +57,7 @@ async function handleAsyncCall(deps: AsyncApiDeps, req: Request, res: ServerResp
   deps.logger.info({ traceId: scope.traceId, apiId: req.params.id, taskId: scope.taskId, status, commit: revision?.commit }, 'async call');
 }
 
-/** The task's `queued` record and what it needs to run, as the durable queue keeps them. */
-function queuedTaskOf(call: Invocation, commit: string): QueuedTask {
-  return {
-    record: queuedRecord(call, commit, Date.now()),
-    call: { returnType: call.returnType, timeoutSeconds: call.timeoutSeconds, httpRequest: call.httpRequest, uploadDir: call.uploadDir },
-  };
+/** 429.47 for a task the full async queue refused. */
+function queueFull(error: AsyncQueueFull): ApiError {
+  return new ApiError(ApiErrors.asyncQueueFull, error.message, error.data, { 'Retry-After': '5' });
 }

@@ -1,3 +1,4 @@
+import { GitfuncError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Invocation } from '../model/invocation.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
@@ -6,7 +7,7 @@ import type { AsyncTaskQueue, QueuedTask } from '../tasks/ports.js';
 import type { RecordWriter } from '../tasks/record-writer.js';
 import type { UploadFolders } from '../uploads/upload-folders.js';
 import type { BackgroundRuns } from './background-runs.js';
-import { notRunRecord } from './call-records.js';
+import { notRunRecord, queuedRecord } from './call-records.js';
 
 /** Wait before taking tasks again after the store failed to hand them out. */
 const CLAIM_RETRY_MS = 1000;
@@ -20,10 +21,20 @@ export interface AsyncTaskRunnerDeps {
   /** Trims each API's records after its tasks end. */
   records: RecordWriter;
   logger: Logger;
+  /** Waiting tasks beyond this are refused (AsyncQueueFull). */
+  queueMax: number;
   /** Tasks run at once: the pool's background slots. */
   concurrency: number;
   /** A task's uploads are removed when it ends. */
   uploads: UploadFolders;
+}
+
+/** The async queue already holds `queueMax` waiting tasks: a new one is refused, never lost. */
+export class AsyncQueueFull extends GitfuncError {
+  constructor(queueMax: number) {
+    super('ASYNC_QUEUE_FULL', `The async queue is full (${queueMax} tasks waiting); retry later`, { queueMax });
+    this.name = 'AsyncQueueFull';
+  }
 }
 
 /**
@@ -46,8 +57,25 @@ export class AsyncTaskRunner {
     this.pump();
   }
 
-  /** A task was queued: run it if a slot is free. */
-  wake(): void {
+  /**
+   * Queues `call` durably (its record says `queued`), then runs it if a slot is free. Once
+   * queued, its uploads live with the task until it ends; refused, they are removed.
+   * @throws AsyncQueueFull
+   */
+  async accept(call: Invocation, commit: string): Promise<void> {
+    let queued = false;
+    try {
+      queued = this.deps.queue.enqueue(
+        {
+          record: queuedRecord(call, commit, Date.now()),
+          call: { returnType: call.returnType, timeoutSeconds: call.timeoutSeconds, httpRequest: call.httpRequest, uploadDir: call.uploadDir },
+        },
+        this.deps.queueMax,
+      );
+    } finally {
+      if (!queued && call.uploadDir !== undefined) await this.deps.uploads.remove(call.taskId);
+    }
+    if (!queued) throw new AsyncQueueFull(this.deps.queueMax);
     this.pump();
   }
 
