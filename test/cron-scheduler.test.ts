@@ -135,6 +135,22 @@ t.test('late fires run only within a minute, and only for a job that kept its sc
   t.same(seconds.at(-1), ['every-second', '2026-11-25T10:01:30.000Z']);
 });
 
+t.test('a reload stops the timers of removed jobs and moves rescheduled ones', async (t) => {
+  const clock = fakeTime(t);
+  const { cronLedger } = storage(t);
+  const fires: string[] = [];
+  const run = (fire: CronFire): void => void fires.push(`${fire.job.id} ${new Date(fire.scheduledAt).toISOString().slice(17, 19)}`);
+  const scheduler = new CronScheduler({ ledger: cronLedger, clock: systemClock, logger, run });
+  t.teardown(() => scheduler.stop());
+  scheduler.replace([job({ id: 'stays' }), job({ id: 'goes' }), job({ id: 'moves' })]);
+  await clock.tickAsync(1000);
+  t.same(fires.splice(0), ['stays 01', 'goes 01', 'moves 01']);
+  scheduler.replace([job({ id: 'stays' }), job({ id: 'moves', expression: '*/2 * * * * *' })]);
+  await clock.tickAsync(3000);
+  t.same(fires.sort(), ['moves 02', 'moves 04', 'stays 02', 'stays 03', 'stays 04']);
+  t.same([...scheduler.nextFires().keys()], ['stays', 'moves']);
+});
+
 t.test('two schedulers sharing one ledger (two replicas) run each fire once', async (t) => {
   const clock = fakeTime(t);
   const { cronLedger } = storage(t);
