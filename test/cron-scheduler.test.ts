@@ -151,6 +151,21 @@ t.test('a reload stops the timers of removed jobs and moves rescheduled ones', a
   t.same([...scheduler.nextFires().keys()], ['stays', 'moves']);
 });
 
+t.test('a revision with a bad cron expression leaves the running schedule as it was', async (t) => {
+  const clock = fakeTime(t);
+  const { cronLedger } = storage(t);
+  const fires: CronFire[] = [];
+  const scheduler = new CronScheduler({ ledger: cronLedger, clock: systemClock, logger, run: (fire) => fires.push(fire) });
+  t.teardown(() => scheduler.stop());
+  scheduler.replace([job()]);
+  const timers = clock.countTimers();
+  t.throws(() => scheduler.replace([job({ id: 'other' }), job({ id: 'bad', expression: '61 * * * *' })]));
+  t.equal(clock.countTimers(), timers, 'no timer started or stopped');
+  await clock.tickAsync(2000);
+  t.same(isoSeconds(fires), ['2026-11-25T10:00:01.000Z', '2026-11-25T10:00:02.000Z']);
+  t.same([...scheduler.nextFires().keys()], ['every-second']);
+});
+
 t.test('two schedulers sharing one ledger (two replicas) run each fire once', async (t) => {
   const clock = fakeTime(t);
   const { cronLedger } = storage(t);
