@@ -22,7 +22,7 @@ async function records(originId: string, origin = 'cronJob'): Promise<any[]> {
  * The job's records (newest first) once `enough` holds for them, polled as the fires come (a
  * few seconds), or as they are after 30 s, for the assertions to show what is missing.
  */
-async function recordsOnce(originId: string, enough: (records: any[]) => boolean): Promise<any[]> {
+async function recordsWhen(originId: string, enough: (records: any[]) => boolean): Promise<any[]> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     const found = await records(originId);
@@ -35,7 +35,7 @@ const withStatus = (status: string) => (record: { status: string }) => record.st
 
 t.test('a 1-second job (fixed_cron_expr) is recorded once per second with its cron context', async (t) => {
   // Every fire leaves one record, whether it ran, is still running or was skipped.
-  const fires = (await recordsOnce('tick', (found) => found.length >= 3 && found.filter(withStatus('success')).length >= 2)).reverse();
+  const fires = (await recordsWhen('tick', (found) => found.length >= 3 && found.filter(withStatus('success')).length >= 2)).reverse();
   t.ok(fires.length >= 3, `${fires.length} fires`);
   const seconds = fires.map((r) => r.triggerTime);
   t.ok(seconds.every((s) => s % 1000 === 0), 'trigger time is the scheduled second');
@@ -52,7 +52,7 @@ t.test('a 1-second job (fixed_cron_expr) is recorded once per second with its cr
 });
 
 t.test('a fire while the previous run still goes is recorded as skip', async (t) => {
-  const runs = await recordsOnce('overlap', (found) => found.some(withStatus('skip')) && found.some(withStatus('success')));
+  const runs = await recordsWhen('overlap', (found) => found.some(withStatus('skip')) && found.some(withStatus('success')));
   const skipped = runs.filter((r) => r.status === 'skip');
   const succeeded = runs.filter((r) => r.status === 'success');
   t.ok(skipped.length >= 1, `${skipped.length} skipped`);
@@ -64,7 +64,7 @@ t.test('a fire while the previous run still goes is recorded as skip', async (t)
 
 t.test('delayed_cron_job adds a run after each fire', async (t) => {
   const isFire = (record: { triggerTime: number }): boolean => record.triggerTime % 3000 === 0;
-  const runs = (await recordsOnce('delayed', (found) => found.filter(ended).some(isFire) && found.filter(ended).some((r) => !isFire(r)))).filter(ended);
+  const runs = (await recordsWhen('delayed', (found) => found.filter(ended).some(isFire) && found.filter(ended).some((r) => !isFire(r)))).filter(ended);
   const fires = runs.filter(isFire);
   const delayed = runs.filter((r) => r.triggerTime % 3000 === 1000);
   t.ok(fires.length >= 1 && delayed.length >= 1, `${fires.length} fires, ${delayed.length} delayed runs`);
