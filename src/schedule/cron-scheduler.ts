@@ -24,8 +24,6 @@ export interface CronSchedulerDeps {
   run(fire: CronFire): void;
 }
 
-/** A croner timer may wake a little before its second (clock drift): look this far ahead. */
-const EARLY_WAKE_MS = 50;
 /**
  * Fires a held-up event loop (a long GC, a busy machine) made late still run when their timer
  * finally does, if they came due this recently; older ones are dropped with a warning.
@@ -49,11 +47,15 @@ interface ScheduledJob {
 }
 
 /**
- * Fires the served revision's cron jobs with toad-scheduler. A fire is (job id, scheduled
- * time) and runs only if the ledger lets this process claim it, so a fire is recorded once
- * across reloads, restarts and (with a shared ledger) replicas. toad-scheduler's
- * `preventOverrun` is left off: it drops an overlapping fire silently, and an overlap must
- * be recorded as `skip` (the runner does that).
+ * Fires the served revision's cron jobs: each job is a toad-scheduler `CronJob` (croner's timer,
+ * in the job's time zone). A fire is (job id, scheduled time) and runs only if the ledger lets
+ * this process claim it, so a fire is recorded once across reloads, restarts and (with a shared
+ * ledger) replicas. toad-scheduler's `preventOverrun` is left off: it drops an overlapping fire
+ * silently, and an overlap must be recorded as `skip` (the runner does that).
+ *
+ * croner's timer calls once per wake, at or after a fire time, without saying which, and skips
+ * to its next time after the wake: which times came due is worked out here with FireTimes, on
+ * the same croner (package.json overrides toad-scheduler's own), so the two agree.
  */
 export class CronScheduler {
   private scheduler: ToadScheduler | undefined;
@@ -64,27 +66,27 @@ export class CronScheduler {
   constructor(private readonly deps: CronSchedulerDeps) {}
 
   /**
-   * Swaps in a revision's jobs at once: the old timers stop and the new ones start in the
-   * same turn. A job that keeps its schedule keeps what it owes: a fire that came due during
-   * the swap, before its old timer ran, fires now. A new or rescheduled job owes nothing
-   * before the swap (downtime is `catchUp`'s business).
+   * Swaps in a revision's jobs at once: the old timers stop and the new ones start in the same
+   * turn. A job that keeps its schedule keeps what it owes: a fire that came due during the
+   * swap, before its old timer ran, fires now, with the new spec. A new or rescheduled job owes
+   * nothing before the swap (downtime is `catchUp`'s business).
+   *
+   * Each revision gets a new ToadScheduler rather than `removeById` on one: toad-scheduler's
+   * cron engine keeps every job it was given, removed or not (~80 KB each, croner's pattern
+   * tables), and a dropped scheduler takes them with it.
    */
   replace(specs: readonly CronJobSpec[]): void {
     const now = this.deps.clock.now();
-    const next = new ToadScheduler();
+    // Every expression and zone is parsed (a bad one throws) before any timer changes.
     const jobs = new Map<string, ScheduledJob>();
     for (const spec of specs) {
       const previous = this.jobs.get(spec.id);
-      const sameSchedule = previous?.spec.expression === spec.expression && previous.spec.timezone === spec.timezone;
-      const job = { spec, times: new FireTimes(spec.expression, spec.timezone), handledUntil: sameSchedule ? previous.handledUntil : now };
-      jobs.set(spec.id, job);
-      const task = new Task(spec.id, () => this.onTimer(job), (error: Error) => {
-        this.deps.logger.error({ err: error, jobId: spec.id }, 'cron fire failed');
-      });
-      next.addCronJob(new CronJob({ cronExpression: spec.expression, timezone: spec.timezone }, task, { id: spec.id }));
+      const kept = previous !== undefined && sameSchedule(previous.spec, spec);
+      jobs.set(spec.id, kept ? { ...previous, spec } : { spec, times: new FireTimes(spec.expression, spec.timezone), handledUntil: now });
     }
     this.scheduler?.stop();
-    this.scheduler = next;
+    this.scheduler = new ToadScheduler();
+    for (const job of jobs.values()) this.scheduler.addCronJob(this.cronJob(job));
     this.jobs = jobs;
     this.pruneTimer ??= setInterval(() => this.pruneLedger(), LEDGER_PRUNE_EVERY_MS).unref();
     this.pruneLedger();
@@ -136,8 +138,12 @@ export class CronScheduler {
     }
   }
 
-  private onTimer(job: ScheduledJob): void {
-    this.fireDue(job, this.deps.clock.now() + EARLY_WAKE_MS);
+  private cronJob(job: ScheduledJob): CronJob {
+    const { id, expression, timezone } = job.spec;
+    const task = new Task(id, () => this.fireDue(job, this.deps.clock.now()), (error: Error) => {
+      this.deps.logger.error({ err: error, jobId: id }, 'cron fire failed');
+    });
+    return new CronJob({ cronExpression: expression, timezone }, task, { id });
   }
 
   /**
@@ -170,6 +176,10 @@ export class CronScheduler {
       this.delayed.add(timer);
     }
   }
+}
+
+function sameSchedule(a: CronJobSpec, b: CronJobSpec): boolean {
+  return a.expression === b.expression && a.timezone === b.timezone;
 }
 
 /** The job id a run is claimed and tracked under: `job`, or `job+30s` for a delayed run. */
