@@ -44,8 +44,6 @@ export class OnePiscinaPool {
   private readonly fresh = new Set<number>();
   private readonly retiring = new Set<number>();
   private expectingFresh = false;
-  /** Threads Piscina created since the pool started (workerCreate events). */
-  created = 0;
   /** Per thread: tasks the balancer handed it that have not settled (Piscina shows usage only to the balancer). */
   private readonly inFlight = new Map<number, number>();
   private onStartedListeners: ((threadId: number) => void)[] = [];
@@ -64,7 +62,6 @@ export class OnePiscinaPool {
       concurrentTasksPerWorker: 1,
       ...(options.balancer === 'ready' ? { loadBalancer: this.readyBalancer } : {}),
     });
-    this.piscina.on('workerCreate', () => this.created++);
     // Not by the event's worker id: an exited thread's id reads -1.
     this.piscina.on('workerDestroy', () => this.forgetExited());
     this.piscina.on('message', (message: Record<string, unknown>) => {
@@ -154,8 +151,7 @@ export class OnePiscinaPool {
     this.retiring.add(old);
     await this.idle(old);
     const next = this.nextStarted();
-    this.terminateThread(old);
-    this.retiring.delete(old);
+    await this.end(old);
     await next;
   }
 
@@ -175,8 +171,14 @@ export class OnePiscinaPool {
     this.fresh.clear();
     this.retiring.add(old);
     await this.idle(old);
-    this.terminateThread(old);
-    this.retiring.delete(old);
+    await this.end(old);
+  }
+
+  /** Terminates a retiring worker, no task reaching it while its thread exits; resolves on the exit. */
+  private async end(threadId: number): Promise<void> {
+    this.started.delete(threadId);
+    this.retiring.delete(threadId);
+    await this.piscina.threads.find((thread) => thread.threadId === threadId)?.terminate();
   }
 
   close(): Promise<void> {
