@@ -1,8 +1,7 @@
 /** bench/pool-shape C: capacity while a worker is recycled or crashes, under load. */
-import type { CallResult } from '../../src/runtime/call-dispatcher.js';
 import { WorkerPool, type WorkerStatus } from '../../src/runtime/pool.js';
 import type { InterpreterSnapshot } from '../../src/runtime/snapshot/snapshot-cache.js';
-import { type BenchRevision, type CallInput, logger, N, type Row, secs, type Section, sleep } from './common.js';
+import { type BenchRevision, type CallResult, type CallInput, logger, N, type Row, secs, type Section, sleep } from './common.js';
 import { OnePiscinaPool } from './one-piscina-pool.js';
 
 /** Runs of each recycle or crash scenario. */

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
+import type { CallDispatcher } from '../../src/runtime/call-dispatcher.js';
 import type { CallTask, RevisionRef, WarmTask } from '../../src/runtime/worker-protocol.cjs';
 import { WorkerSlot } from '../../src/runtime/worker-slot.js';
 
@@ -26,6 +27,8 @@ export interface Section {
 }
 
 export type CallInput = Omit<CallTask, 'callId' | 'interrupt' | 'interruptOffset'>;
+/** What a call ended as (taken from the dispatcher, wherever the type itself lives). */
+export type CallResult = Awaited<ReturnType<CallDispatcher['call']>>;
 
 /** A revision of one script, `bench/load.py`, in a temporary directory. */
 export interface BenchRevision {

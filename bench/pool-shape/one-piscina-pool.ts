@@ -8,10 +8,11 @@
  */
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
-import { CallDispatcher, type CallLane, type CallResult } from '../../src/runtime/call-dispatcher.js';
+import { CallDispatcher, type CallLane } from '../../src/runtime/call-dispatcher.js';
 import type { SnapshotSource } from '../../src/runtime/snapshot/interpreter.cjs';
 import { WORKER_ISOLATION_OPTIONS } from '../../src/runtime/worker-isolation.js';
 import type { CallTask, WarmTask, WorkerTask } from '../../src/runtime/worker-protocol.cjs';
+import type { CallResult } from './common.js';
 
 const WORKER_FILE = new URL('../../src/runtime/worker-entry.cjs', import.meta.url);
 const QUEUE_OPTIONS = Piscina.queueOptionsSymbol;

@@ -1,9 +1,8 @@
 /** bench/pool-shape A and B: round trips through one N-thread Piscina and N one-thread Piscinas. */
 import { Piscina } from 'piscina';
-import type { CallResult } from '../../src/runtime/call-dispatcher.js';
 import { WorkerPool } from '../../src/runtime/pool.js';
 import type { InterpreterSnapshot } from '../../src/runtime/snapshot/snapshot-cache.js';
-import { type BenchRevision, ECHO_WORKER, logger, median, N, pct, type Row, type Section, SlotSet, sleep, us } from './common.js';
+import { type BenchRevision, type CallResult, ECHO_WORKER, logger, median, N, pct, type Row, type Section, SlotSet, sleep, us } from './common.js';
 import { OnePiscinaPool } from './one-piscina-pool.js';
 
 /** Rounds, the shapes alternating in each (a shared, loaded machine drifts). */
