@@ -13,7 +13,7 @@ import autocannon from 'autocannon';
 import { type BaseTree, checkOutBase, chooseBase, describeHead } from './base-tree.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const ROUND_SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const ROUND_SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WORKERS = process.env.BENCH_WORKERS ?? '2';
 const CONNECTIONS = [10, 50];
@@ -22,6 +22,8 @@ const HELLO = '/api/v1/al/hello/simplified?message=hi';
 const START_TIMEOUT_MS = 180_000;
 const STOP_TIMEOUT_MS = 10_000;
 const WARM_UP_SECONDS = 3;
+/** Bare polka's best round over its worst from which the run warns that the machine was busy. */
+const DRIFT_WARNING = 1.3;
 
 type Side = 'bare' | 'base' | 'head';
 interface Target {
@@ -122,8 +124,20 @@ function ratio(top: autocannon.Result[], bottom: autocannon.Result[]): string {
   return `${median(ratios).toFixed(2)} (${range})`;
 }
 
+/** Bare polka's spread across rounds, when it says the machine's speed changed during the run. */
+function driftNote(connections: number, bare: autocannon.Result[]): string | undefined {
+  const rates = bare.map((result) => result.requests.average);
+  const [low, high] = [Math.min(...rates), Math.max(...rates)];
+  if (high < DRIFT_WARNING * low) return undefined;
+  return (
+    `note: bare polka ranged ${Math.round(low)}-${Math.round(high)} req/s across rounds at ${connections} connections: ` +
+    'the machine was busy; trust a head ÷ base range only if it stays on one side of 1.00, or raise BENCH_ROUNDS'
+  );
+}
+
 /** Per connection count, ROUNDS rounds of: bare polka, then base and head back to back. */
 async function measure(targets: Partial<Record<Side, Target>>): Promise<string[]> {
+  const notes: string[] = [];
   const lines = [
     '| server | conns | req/s | p50 ms | p99 ms | errors | ÷ bare req/s | head ÷ base req/s |',
     '|---|---|---|---|---|---|---|---|',
@@ -154,12 +168,15 @@ async function measure(targets: Partial<Record<Side, Target>>): Promise<string[]
         `| ${target.name} | ${connections} | ${Math.round(row.rps)} | ${row.p50} | ${row.p99} | ${row.errors} | ${ofBare} | ${ofBase} |`,
       );
     }
+    const note = driftNote(connections, runs.bare);
+    if (note) notes.push(note);
   }
-  return lines;
+  return notes.length ? [...lines, '', ...notes] : lines;
 }
 
 const header = [
   `sync API bench: hello_world of functions.example, ${WORKERS} workers; each figure the median of ${ROUNDS} rounds of ${ROUND_SECONDS} s (ratios: median (range) of per-round ratios)`,
+  `machine: ${os.availableParallelism()} cores, load average ${os.loadavg()[0]!.toFixed(1)} at the start`,
   `head: ${describeHead(ROOT)}`,
 ];
 let table: string[];
