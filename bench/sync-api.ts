@@ -131,7 +131,8 @@ function driftNote(connections: number, bare: autocannon.Result[]): string | und
   if (high < DRIFT_WARNING * low) return undefined;
   return (
     `note: bare polka ranged ${Math.round(low)}-${Math.round(high)} req/s across rounds at ${connections} connections: ` +
-    'the machine was busy; trust a head ÷ base range only if it stays on one side of 1.00, or raise BENCH_ROUNDS'
+    'the machine was busy, so read a head ÷ base within ±20% of 1.00 as noise (bench/README.md); ' +
+    'raise BENCH_ROUNDS or run on a quiet machine'
   );
 }
 
