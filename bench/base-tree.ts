@@ -109,7 +109,12 @@ export function checkOutBase(root: string, commit: string, install: boolean): Ba
     throw error;
   }
   if (sameDependencies) {
-    symlinkSync(path.join(root, 'node_modules'), linkedModules, 'dir');
+    try {
+      symlinkSync(path.join(root, 'node_modules'), linkedModules, 'dir');
+    } catch (error) {
+      remove();
+      throw error;
+    }
     return { dir, dependencies: `node_modules shared with the working tree (same package-lock.json)`, remove };
   }
   process.stderr.write(`package-lock.json differs between base and head: npm ci in ${dir}\n`);
