@@ -6,8 +6,10 @@ import { loadSettings } from '../src/config/index.js';
 import { startServer } from '../src/server.js';
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gitfunc-bench-'));
+// bench/sync-api gives its servers one snapshot dir, so only the first of them builds it.
+const snapshotDir = process.env.BENCH_SNAPSHOT_DIR ? ['--snapshot-dir', process.env.BENCH_SNAPSHOT_DIR] : [];
 const settings = loadSettings({
-  argv: ['--port', '0', '--data-dir', dataDir, '--workers', process.env.BENCH_WORKERS ?? '2'],
+  argv: ['--port', '0', '--data-dir', dataDir, '--workers', process.env.BENCH_WORKERS ?? '2', ...snapshotDir],
   env: {},
   cwd: path.resolve(import.meta.dirname, '..'),
 });
