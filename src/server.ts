@@ -56,7 +56,7 @@ export interface StartOptions {
   logger?: Logger;
   /** Where `${NAME}` references of the manifest are read; the process environment by default. */
   processEnv?: NodeJS.ProcessEnv;
-  /** The time API expiry and throttling windows read; tests pass a fake one. */
+  /** The time API expiry, throttling windows and record trimming (tasks.keepSeconds) read; tests pass a fake one. */
   clock?: Clock;
   /**
    * Workers started before the server's modules were loaded (see the CLI); started here when
@@ -96,6 +96,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   }
   registerCacheOps(pool.bridge, new MemoryCacheStore(CACHE_LIMITS, systemClock));
   const resultCache = new MemoryResultCache(RESULT_CACHE_LIMITS, systemClock);
+  const clock = options.clock ?? systemClock;
   const holder = new RevisionHolder();
   const invoker = new Invoker(pool, holder);
   const records = new RecordWriter(
@@ -104,6 +105,11 @@ export async function startServer(settings: Settings, options: StartOptions = {}
       flushMs: RECORD_FLUSH_MS,
       maxBatch: RECORD_BATCH,
       keep: (origin) => (origin === 'cronJob' || origin === 'manual' ? settings.tasks.keepPerCronJob : settings.tasks.keepPerApi),
+      // Only an async task's caller comes back later with nothing but the task id; sync calls
+      // are answered with their result, and cron runs have no caller.
+      keepSeconds: (origin) => (origin === 'asyncAPI' ? settings.tasks.keepSeconds : 0),
+      maxStoredBytes: settings.tasks.maxStoredMB * 1024 * 1024,
+      now: () => clock.now(),
     },
     logger,
   );
@@ -151,7 +157,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   let phase: Phase = 'loading';
   const readiness: Readiness = { ready: () => phase === 'ready', phase: () => phase };
   const check = createAdminCheck(settings.adminToken);
-  const gate: CallGate = { throttle: new MemoryThrottleStore(), clock: options.clock ?? systemClock };
+  const gate: CallGate = { throttle: new MemoryThrottleStore(), clock };
   const reading: CallReading = { bodyLimitBytes: settings.limits.bodyBytes, gate, uploads };
   const cors = createCorsPolicy(settings.cors);
   const app = createApp({
