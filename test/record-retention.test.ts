@@ -136,6 +136,17 @@ t.test('when unheld records are not enough, the oldest held ones go, never a que
   t.same(storedIds(storage), ids([queued]), 'the queued task stays: it has yet to run');
 });
 
+t.test('a budget that needs many records deleted reaches past the first rows it reads', async (t) => {
+  const dir = tempDir(t);
+  const storage = openSqliteStorage(dir);
+  t.teardown(() => storage.close());
+  const many = Array.from({ length: 150 }, (_, i) => ended(T0 + i, { origin: 'syncAPI', originId: 's' })); // 202 bytes each
+  storage.records.save(many);
+  t.same(storage.records.fitBudget(budget(50 * 202, null)), { deleted: 100, deletedEarly: 0 });
+  t.same(storedIds(storage), ids(many.slice(100)));
+  t.same(storage.records.fitBudget(budget(1, null)), { deleted: 50, deletedEarly: 0 }, 'all of them when even that is too much');
+});
+
 t.test('the record thread applies a batch budget and says what it deleted early', async (t) => {
   const dir = tempDir(t);
   const storage = openSqliteStorage(dir);

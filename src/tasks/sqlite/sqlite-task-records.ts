@@ -21,7 +21,9 @@ const HELD = `${ENDED} >= coalesce(CASE origin WHEN 'syncAPI' THEN @syncAPI WHEN
   WHEN 'cronJob' THEN @cronJob WHEN 'manual' THEN @manual END, ${Number.MAX_SAFE_INTEGER})`;
 
 type HeldSince = Record<TaskOrigin, number | null>;
-type BudgetParams = HeldSince & { last: number };
+type SizedRow = { seq: number; stored_bytes: number };
+/** Rows read at a time while looking for the oldest records that free enough bytes. */
+const SIZE_CHUNK = 64;
 
 /** Task records in the data dir's SQLite database. */
 export class SqliteTaskRecords implements TaskRecordStore {
@@ -30,10 +32,10 @@ export class SqliteTaskRecords implements TaskRecordStore {
   private readonly trimStatement: Statement<{ origin: string; originId: string; keep: number; keepEndedSince: number | null }>;
   private readonly saveAll: (records: readonly TaskRecord[]) => void;
   private readonly totalBytes: Statement<[], { total: number }>;
-  /** Finished records oldest first: those no longer held, or (`Any`) all of them. */
-  private readonly oldestLoose: Statement<HeldSince, { seq: number; stored_bytes: number }>;
-  private readonly oldestAny: Statement<[], { seq: number; stored_bytes: number }>;
-  private readonly deleteLoose: Statement<BudgetParams>;
+  /** Finished records after seq `after`, oldest first: those no longer held, or (`Any`) all of them. */
+  private readonly oldestLoose: Statement<HeldSince & { after: number }, SizedRow>;
+  private readonly oldestAny: Statement<{ after: number }, SizedRow>;
+  private readonly deleteLoose: Statement<HeldSince & { last: number }>;
   private readonly deleteAny: Statement<{ last: number }>;
 
   constructor(private readonly db: SqliteDatabase) {
@@ -57,8 +59,10 @@ export class SqliteTaskRecords implements TaskRecordStore {
     );
     this.totalBytes = db.prepare('SELECT total FROM record_bytes');
     const finished = `status IN (${FINISHED_LIST})`;
-    this.oldestLoose = db.prepare(`SELECT seq, stored_bytes FROM task_records WHERE ${finished} AND NOT (${HELD}) ORDER BY seq`);
-    this.oldestAny = db.prepare(`SELECT seq, stored_bytes FROM task_records WHERE ${finished} ORDER BY seq`);
+    const oldest = (where: string): string =>
+      `SELECT seq, stored_bytes FROM task_records WHERE seq > @after AND ${where} ORDER BY seq LIMIT ${SIZE_CHUNK}`;
+    this.oldestLoose = db.prepare(oldest(`${finished} AND NOT (${HELD})`));
+    this.oldestAny = db.prepare(oldest(finished));
     this.deleteLoose = db.prepare(`DELETE FROM task_records WHERE seq <= @last AND ${finished} AND NOT (${HELD})`);
     this.deleteAny = db.prepare(`DELETE FROM task_records WHERE seq <= @last AND ${finished}`);
     this.saveAll = db.transaction((records: readonly TaskRecord[]) => {
@@ -103,26 +107,31 @@ export class SqliteTaskRecords implements TaskRecordStore {
     let excess = this.totalBytes.get()!.total - budget.maxBytes;
     if (excess <= 0) return { deleted: 0, deletedEarly: 0 };
     const held = { ...budget.keepEndedSince };
-    const loose = oldestCovering(this.oldestLoose.iterate(held), excess);
+    const loose = oldestCovering((after) => this.oldestLoose.all({ ...held, after }), excess);
     const deleted = loose === undefined ? 0 : this.deleteLoose.run({ ...held, last: loose }).changes;
     excess = this.totalBytes.get()!.total - budget.maxBytes;
     if (excess <= 0) return { deleted, deletedEarly: 0 };
     // Records past keepSeconds were not enough: the budget is too small for the load.
-    const any = oldestCovering(this.oldestAny.iterate(), excess);
+    const any = oldestCovering((after) => this.oldestAny.all({ after }), excess);
     const deletedEarly = any === undefined ? 0 : this.deleteAny.run({ last: any }).changes;
     return { deleted: deleted + deletedEarly, deletedEarly };
   }
 }
 
-/** The seq up to which `rows` (oldest first) free at least `bytes`, or the last one if they cannot. */
-function oldestCovering(rows: Iterable<{ seq: number; stored_bytes: number }>, bytes: number): number | undefined {
+/**
+ * The seq up to which the oldest rows free at least `bytes`, or the last one if all of them
+ * cannot; read a chunk at a time (`rowsAfter(seq)`), since usually a few rows are enough.
+ */
+function oldestCovering(rowsAfter: (seq: number) => SizedRow[], bytes: number): number | undefined {
   let freed = 0;
   let last: number | undefined;
-  for (const row of rows) {
-    freed += row.stored_bytes;
-    last = row.seq;
-    // Leaving the loop early ends the statement's iteration (better-sqlite3 resets it).
-    if (freed >= bytes) break;
+  for (;;) {
+    const rows = rowsAfter(last ?? 0);
+    for (const row of rows) {
+      freed += row.stored_bytes;
+      last = row.seq;
+      if (freed >= bytes) return last;
+    }
+    if (rows.length < SIZE_CHUNK) return last;
   }
-  return last;
 }
