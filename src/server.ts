@@ -214,7 +214,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     void asyncRunner.stop(0);
     void cronRunner.drain(0);
     await runtime.close();
-    await records.flush();
+    await records.close();
     await storage.close();
     lock.release();
     logger.flush();

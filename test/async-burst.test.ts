@@ -10,6 +10,8 @@ import { FIXTURES, startGitfunc } from './helpers/start-gitfunc.js';
 const BURST = 200;
 const KEEP_PER_API = 100;
 const KEEP_SECONDS = 3600;
+/** keepSeconds of the test that waits for the later trim in real time. */
+const LATER_KEEP_SECONDS = 15;
 /** The writer sends records and trims at most 100 ms after a task ends (RECORD_FLUSH_MS). */
 const FLUSHED_MS = 400;
 
@@ -73,14 +75,42 @@ t.test(`${BURST} async tasks sent at once are all readable for keepSeconds, then
   const last = await oneMoreTask(base);
   const all = [...burst, late, last];
   const codes = await Promise.all(all.map((id) => status(base, id)));
-  t.same(
-    all.filter((_, i) => codes[i] === 200),
-    all.slice(-KEEP_PER_API),
-    `past keepSeconds only the newest ${KEEP_PER_API} are left`,
-  );
-  t.ok(codes.slice(0, -KEEP_PER_API).every((code) => code === 404), 'the older ones answer 404');
+  const kept = all.filter((_, i) => codes[i] === 200);
+  t.equal(kept.length, KEEP_PER_API, `past keepSeconds only ${KEEP_PER_API} are left`);
+  t.ok(codes.every((code) => code === 200 || code === 404), 'the others answer 404');
+  t.ok(kept.includes(late) && kept.includes(last), 'the newest are among them');
+  // Which burst tasks are the newest depends on the order the concurrent calls were queued in:
+  // the listing (by queue order) shows the same ones.
   const listed = await adminGet(base, `/api/v1/task-records?origin=asyncAPI&originId=echo&limit=${KEEP_PER_API + 10}`);
-  t.equal(listed.records.length, KEEP_PER_API);
+  t.same(listed.records.map((r: { id: string }) => r.id).sort(), kept.sort(), 'the listing shows the same ones');
+});
+
+t.test('records past keepSeconds are trimmed by count without another task coming', async (t) => {
+  // The clock starts a minute behind, so every trim while the tasks run finds them held; it is
+  // set right as soon as they ended, before the later trim (keepSeconds + 1 s after the last
+  // task, a real timer) runs. Nothing trims in between: no task comes. keepSeconds is long
+  // enough for a loaded machine to reach the clock in time (7 s stalls were seen).
+  const clock = movableClock();
+  clock.advance(-60_000);
+  const gitfunc = await startGitfunc(
+    ['--repo', path.join(FIXTURES, 'tasks')],
+    { GITFUNC_ADMIN_TOKEN: ADMIN_TOKEN, GITFUNC_TASKS_KEEP_PER_API: '2', GITFUNC_TASKS_KEEP_SECONDS: String(LATER_KEEP_SECONDS) },
+    { clock },
+  );
+  t.teardown(() => gitfunc.close());
+  const base = gitfunc.url;
+  const ids = await Promise.all(Array.from({ length: 6 }, (_, i) => submit(base, { query: `?i=${i}` })));
+  for (const id of ids) await waitForTask(base, id, ended);
+  await sleep(FLUSHED_MS);
+  clock.advance(60_000);
+  const listed = async (): Promise<string[]> =>
+    (await adminGet(base, '/api/v1/task-records?origin=asyncAPI&originId=echo&limit=10')).records.map((r: { id: string }) => r.id);
+  t.equal((await listed()).length, 6, 'all six kept while keepSeconds holds them, though keepPerApi is 2');
+  const giveUp = Date.now() + (LATER_KEEP_SECONDS + 10) * 1000;
+  while ((await listed()).length > 2 && Date.now() < giveUp) await sleep(200);
+  const left = await listed();
+  t.equal(left.length, 2, 'then trimmed to keepPerApi with no task coming');
+  t.ok(left.every((id) => ids.includes(id)), 'the two left are burst tasks');
 });
 
 t.test('past the byte budget the oldest records go early, with a warning, and the newest stay', async (t) => {

@@ -4,6 +4,8 @@ import { RecordBuffer } from './record-buffer.js';
 import type { TaskOrigin, TaskRecord } from './task-record.js';
 
 const ORIGINS: readonly TaskOrigin[] = ['syncAPI', 'asyncAPI', 'cronJob', 'manual'];
+/** A later trim waits this much past keepSeconds, so the records it was set for are surely past it. */
+const LATER_TRIM_MARGIN_MS = 1000;
 
 export interface RecordWriterOptions {
   /** Most time a record waits in memory before it is sent to be written. */
@@ -33,6 +35,8 @@ export class RecordWriter {
   private timer: NodeJS.Timeout | undefined;
   /** Settles when every batch sent so far is written (or failed). */
   private written: Promise<void> = Promise.resolve();
+  /** Per `origin\0originId` key held by keepSeconds, the timer that trims it once that passes. */
+  private readonly laterTrims = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly sink: RecordBatchSink,
@@ -48,10 +52,36 @@ export class RecordWriter {
     else this.timer ??= setTimeout(() => void this.flush(), this.options.flushMs);
   }
 
-  /** Trims an origin with the next batch (its record was written elsewhere, e.g. by the queue). */
+  /**
+   * Trims an origin with the next batch (its record was written elsewhere, e.g. by the queue),
+   * and again once keepSeconds stops holding the record, in case no later task of it comes.
+   */
   markForTrim(origin: TaskOrigin, originId: string): void {
-    this.toTrim.add(`${origin}\0${originId}`);
+    const key = `${origin}\0${originId}`;
+    this.toTrim.add(key);
     this.timer ??= setTimeout(() => void this.flush(), this.options.flushMs);
+    const keepSeconds = this.options.keepSeconds(origin);
+    if (keepSeconds > 0) this.trimLater(key, keepSeconds * 1000 + LATER_TRIM_MARGIN_MS);
+  }
+
+  /** Stops the later trims, then flushes. */
+  close(): Promise<void> {
+    for (const timer of this.laterTrims.values()) clearTimeout(timer);
+    this.laterTrims.clear();
+    return this.flush();
+  }
+
+  /** (Re)sets `key`'s later trim: one timer per API, moved on by each of its tasks. */
+  private trimLater(key: string, delayMs: number): void {
+    clearTimeout(this.laterTrims.get(key));
+    const timer = setTimeout(() => {
+      this.laterTrims.delete(key);
+      this.toTrim.add(key);
+      void this.flush();
+    }, delayMs);
+    // An idle server may exit meanwhile: the next start trims on its first task.
+    timer.unref();
+    this.laterTrims.set(key, timer);
   }
 
   /** Sends everything collected now; resolves once it and every earlier batch are written. */
