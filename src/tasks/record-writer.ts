@@ -27,6 +27,8 @@ export interface RecordWriterOptions {
  * the request path; each API or cron job written to is trimmed after, and a batch carries only
  * the records trimming would keep (RecordBuffer). A record waits at most
  * `flushMs` (a process killed in that window loses it; a client going away never does).
+ * Trimming spares the records `keepSeconds` holds, and every batch holds the store to
+ * `maxStoredBytes`.
  */
 export class RecordWriter {
   private readonly buffer: RecordBuffer;
