@@ -58,7 +58,7 @@ export interface StartOptions {
   logger?: Logger;
   /** Where `${NAME}` references of the manifest are read; the process environment by default. */
   processEnv?: NodeJS.ProcessEnv;
-  /** The time API expiry and throttling windows read; tests pass a fake one. */
+  /** The time API expiry, throttling windows and record trimming (tasks.keepSeconds) read; tests pass a fake one. */
   clock?: Clock;
   /**
    * Workers started before the server's modules were loaded (see the CLI); started here when
@@ -98,6 +98,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   }
   registerCacheOps(pool.bridge, new MemoryCacheStore(CACHE_LIMITS, systemClock));
   const resultCache = new MemoryResultCache(RESULT_CACHE_LIMITS, systemClock);
+  const clock = options.clock ?? systemClock;
   const holder = new RevisionHolder();
   const invoker = new Invoker(pool, holder);
   const records = new RecordWriter(
@@ -106,6 +107,11 @@ export async function startServer(settings: Settings, options: StartOptions = {}
       flushMs: RECORD_FLUSH_MS,
       maxBatch: RECORD_BATCH,
       keep: (origin) => (origin === 'cronJob' || origin === 'manual' ? settings.tasks.keepPerCronJob : settings.tasks.keepPerApi),
+      // Only an async task's caller comes back later with nothing but the task id; sync calls
+      // are answered with their result, and cron runs have no caller.
+      keepSeconds: (origin) => (origin === 'asyncAPI' ? settings.tasks.keepSeconds : 0),
+      maxStoredBytes: settings.tasks.maxStoredMB * 1024 * 1024,
+      now: () => clock.now(),
     },
     logger,
   );
@@ -156,7 +162,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   let phase: Phase = 'loading';
   const readiness: Readiness = { ready: () => phase === 'ready', phase: () => phase };
   const check = createAdminCheck(settings.adminToken);
-  const gate: CallGate = { throttle: new MemoryThrottleStore(), clock: options.clock ?? systemClock };
+  const gate: CallGate = { throttle: new MemoryThrottleStore(), clock };
   const reading: CallReading = { bodyLimitBytes: settings.limits.bodyBytes, gate, uploads };
   const cors = createCorsPolicy(settings.cors);
   const app = createApp({
@@ -204,7 +210,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     void asyncRunner.stop(0);
     void cronRunner.drain(0);
     await runtime.close();
-    await records.flush();
+    await records.close();
     await storage.close();
     lock.release();
     logger.flush();

@@ -51,7 +51,7 @@ t.test('defaults from config/default.yaml', async (t) => {
       workerMaxCalls: 0,
       workerHeapMB: 1024,
     },
-    tasks: { keepPerApi: 100, keepPerCronJob: 500 },
+    tasks: { keepPerApi: 100, keepPerCronJob: 500, keepSeconds: 3600, maxStoredMB: 512 },
     shutdown: { drainSeconds: 5, graceSeconds: 30 },
     callTimeoutGraceMs: 2000,
     cors: {
@@ -120,6 +120,8 @@ t.test('task retention, async queue and shutdown settings come from the environm
     env: {
       GITFUNC_TASKS_KEEP_PER_API: '20',
       GITFUNC_TASKS_KEEP_PER_CRON_JOB: '7',
+      GITFUNC_TASKS_KEEP_SECONDS: '60',
+      GITFUNC_TASKS_MAX_STORED_MB: '8',
       GITFUNC_ASYNC_QUEUE_MAX: '250',
       GITFUNC_UPLOAD_FILE_BYTES: '1000',
       GITFUNC_UPLOAD_TOTAL_BYTES: '3000',
@@ -129,7 +131,7 @@ t.test('task retention, async queue and shutdown settings come from the environm
     },
     cwd: '/srv',
   });
-  t.same(settings.tasks, { keepPerApi: 20, keepPerCronJob: 7 });
+  t.same(settings.tasks, { keepPerApi: 20, keepPerCronJob: 7, keepSeconds: 60, maxStoredMB: 8 });
   t.equal(settings.limits.asyncQueueMax, 250);
   t.match(settings.limits, { bodyBytes: 52428800, syncTimeoutMaxSeconds: 180, importSeconds: 30, asyncQueueMax: 250, uploadFileBytes: 1000, uploadTotalBytes: 3000, uploadFiles: 2 }, 'other limits kept');
   t.same(settings.shutdown, { drainSeconds: 0.2, graceSeconds: 0 });
@@ -271,6 +273,14 @@ t.test('a bad value names the setting and its source', async (t) => {
     configError([], { GITFUNC_TASKS_KEEP_PER_CRON_JOB: 'many' }),
     "invalid setting tasks.keepPerCronJob (from GITFUNC_TASKS_KEEP_PER_CRON_JOB): must be an integer of at least 1, got 'many'",
   );
+  t.equal(
+    configError([], { GITFUNC_TASKS_KEEP_SECONDS: '-1' }),
+    'invalid setting tasks.keepSeconds (from GITFUNC_TASKS_KEEP_SECONDS): must be an integer of at least 0, got -1',
+  );
+  t.equal(
+    configError([], { GITFUNC_TASKS_MAX_STORED_MB: '0' }),
+    'invalid setting tasks.maxStoredMB (from GITFUNC_TASKS_MAX_STORED_MB): must be an integer of at least 1, got 0',
+  );
 });
 
 t.test('the new settings are checked in config files too', async (t) => {
@@ -278,7 +288,7 @@ t.test('the new settings are checked in config files too', async (t) => {
   await writeFile(path.join(dir, 'shutdown.yaml'), 'shutdown:\n  drainSeconds: 1.5\ntasks:\n  keepPerApi: 3\n');
   const settings = loadSettings({ argv: ['--config', 'shutdown.yaml'], env: {}, cwd: dir });
   t.same(settings.shutdown, { drainSeconds: 1.5, graceSeconds: 30 }, 'mappings merge key by key');
-  t.same(settings.tasks, { keepPerApi: 3, keepPerCronJob: 500 });
+  t.same(settings.tasks, { keepPerApi: 3, keepPerCronJob: 500, keepSeconds: 3600, maxStoredMB: 512 });
   await writeFile(path.join(dir, 'bad-shutdown.yaml'), 'shutdown:\n  graceSeconds: soon\n  drainsSeconds: 1\n');
   t.equal(
     configError(['--config', 'bad-shutdown.yaml'], {}, dir),

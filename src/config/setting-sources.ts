@@ -43,6 +43,8 @@ export const ENV_SETTINGS: Readonly<Record<string, Override>> = Object.freeze({
   GITFUNC_WORKER_HEAP_MB: { setting: 'limits.workerHeapMB', kind: 'integer' },
   GITFUNC_TASKS_KEEP_PER_API: { setting: 'tasks.keepPerApi', kind: 'integer' },
   GITFUNC_TASKS_KEEP_PER_CRON_JOB: { setting: 'tasks.keepPerCronJob', kind: 'integer' },
+  GITFUNC_TASKS_KEEP_SECONDS: { setting: 'tasks.keepSeconds', kind: 'integer' },
+  GITFUNC_TASKS_MAX_STORED_MB: { setting: 'tasks.maxStoredMB', kind: 'integer' },
   GITFUNC_SHUTDOWN_DRAIN_SECONDS: { setting: 'shutdown.drainSeconds', kind: 'number' },
   GITFUNC_SHUTDOWN_GRACE_SECONDS: { setting: 'shutdown.graceSeconds', kind: 'number' },
 });

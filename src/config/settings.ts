@@ -87,12 +87,16 @@ export interface Settings {
     /** A worker is recycled once its WASM heap passes this many MiB; 0 never. */
     readonly workerHeapMB: number;
   };
-  /** How many task records are kept; older finished ones are trimmed. */
+  /** How many task records are kept, and how long; older finished ones are trimmed. */
   readonly tasks: {
     /** Per sync/async API. */
     readonly keepPerApi: number;
     /** Per cron job. */
     readonly keepPerCronJob: number;
+    /** An async task's record stays at least this long after it ended, whatever the count. */
+    readonly keepSeconds: number;
+    /** Most MiB all records may take; past it the oldest finished go, those past keepSeconds first. */
+    readonly maxStoredMB: number;
   };
   /** What SIGTERM does, in seconds (fractions allowed). */
   readonly shutdown: {

@@ -1,5 +1,6 @@
 import { ApiError, ApiErrors } from './api-error.js';
 import type { MultipartBody } from './multipart-body.js';
+import { checkInputDepth } from './nesting-limit.js';
 import { jsonErrorReason, type RequestBody } from './request-body.js';
 
 /** What the caller asked for: kwargs for the function and call options. */
@@ -87,7 +88,14 @@ export type ReadBody = Exclude<RequestBody, { kind: 'multipart' }>;
 
 /** Turns a request into kwargs and options per the call form (CONTRACT section 3). */
 export function callInputFrom(form: CallForm, method: string, query: Query, body: ReadBody): CallInput {
-  return form === 'normal' ? normalInput(method, query, body) : simplifiedInput(method, query, body);
+  return withinDepth(form === 'normal' ? normalInput(method, query, body) : simplifiedInput(method, query, body));
+}
+
+/** The input, once its kwargs and options are known to nest within MAX_INPUT_DEPTH. */
+function withinDepth(input: CallInput): CallInput {
+  checkInputDepth('kwargs', input.kwargs);
+  checkInputDepth('options', input.options);
+  return input;
 }
 
 /**
@@ -103,6 +111,7 @@ export function multipartInput(form: CallForm, body: MultipartBody): CallInput {
   } else {
     input = { kwargs: { ...body.fields }, options: {} };
   }
+  withinDepth(input);
   if (body.files.length === 0) return input;
   if (Object.hasOwn(input.kwargs, 'files')) {
     throw new ApiError(ApiErrors.badRequest, "The kwarg 'files' holds the uploaded files: no field may be named 'files'", { field: 'files' });

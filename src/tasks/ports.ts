@@ -1,9 +1,9 @@
-import type { TaskRecord, TaskRecordPage, TaskRecordQuery } from '../model/task-record.js';
-import type { ReturnType, ScriptHttpRequest } from '../model/invocation.js';
 /**
  * What the server needs from storage, as small interfaces: the embedded SQLite store
  * implements all three today, and a Redis implementation can slot in for scale-out.
  */
+import type { ReturnType, ScriptHttpRequest } from '../model/invocation.js';
+import type { TaskOrigin, TaskRecord, TaskRecordPage, TaskRecordQuery } from '../model/task-record.js';
 
 /** Task records: written once a run ends (or when it is queued), read over HTTP. */
 export interface TaskRecordStore {
@@ -11,21 +11,48 @@ export interface TaskRecordStore {
   save(records: readonly TaskRecord[]): void;
   get(id: string): TaskRecord | undefined;
   list(query: TaskRecordQuery): TaskRecordPage;
-  /** Deletes the oldest finished records of one API or cron job beyond `keep`. */
-  trim(origin: TaskRecord['origin'], originId: string, keep: number): void;
+  /**
+   * Deletes the oldest finished records of one API or cron job beyond `keep`, except those
+   * that ended at or after `keepEndedSince` (epoch ms), when given.
+   */
+  trim(origin: TaskOrigin, originId: string, keep: number, keepEndedSince?: number): void;
+  /**
+   * Deletes the oldest finished records while all records together take more than
+   * `budget.maxBytes`: first those no `keepEndedSince` holds, then, if that is not enough,
+   * the oldest held ones. Queued and running records are never deleted.
+   */
+  fitBudget(budget: StoreBudget): BudgetOutcome;
 }
 
 /** One API's or cron job's records to trim to the newest `keep` finished ones. */
 export interface TrimRequest {
-  origin: TaskRecord['origin'];
+  origin: TaskOrigin;
   originId: string;
   keep: number;
+  /** Records that ended at or after this (epoch ms) are kept whatever the count. */
+  keepEndedSince?: number;
+}
+
+/** How much room task records may take, and which ones go last. */
+export interface StoreBudget {
+  maxBytes: number;
+  /** Per origin, records ended at or after this (epoch ms) are deleted only as a last resort; null holds none. */
+  keepEndedSince: Readonly<Record<TaskOrigin, number | null>>;
+}
+
+/** What fitting a budget deleted. */
+export interface BudgetOutcome {
+  deleted: number;
+  /** Of those, records still held by keepEndedSince: the budget is too small for the load. */
+  deletedEarly: number;
 }
 
 export interface RecordBatch {
   records: TaskRecord[];
   /** Applied after the records are saved. */
   trims: TrimRequest[];
+  /** Checked after the trims; none: the store may grow as trimming leaves it. */
+  budget?: StoreBudget;
 }
 
 /**
@@ -34,8 +61,8 @@ export interface RecordBatch {
  * small sync call.
  */
 export interface RecordBatchSink {
-  /** Resolves once the batch is stored; rejects if it could not be. */
-  write(batch: RecordBatch): Promise<void>;
+  /** Resolves once the batch is stored (with what its budget deleted); rejects if it could not be. */
+  write(batch: RecordBatch): Promise<BudgetOutcome>;
   close(): Promise<void>;
 }
 

@@ -40,4 +40,16 @@ export const MIGRATIONS: readonly string[] = [
      task_id TEXT NOT NULL,
      PRIMARY KEY (job_id, scheduled_at)
    ) WITHOUT ROWID;`,
+  // 3: each record's size, and the total the byte budget (tasks.maxStoredMB) is checked against.
+  `ALTER TABLE task_records ADD COLUMN stored_bytes INTEGER NOT NULL DEFAULT 0;
+   UPDATE task_records SET stored_bytes = 200 + octet_length(kwargs) + coalesce(octet_length(exception_text), 0)
+     + coalesce(octet_length(traceback), 0) + coalesce(octet_length(return_value), 0) + coalesce(octet_length(print_logs), 0);
+   CREATE TABLE record_bytes (id INTEGER PRIMARY KEY CHECK (id = 1), total INTEGER NOT NULL);
+   INSERT INTO record_bytes (id, total) SELECT 1, coalesce(sum(stored_bytes), 0) FROM task_records;
+   CREATE TRIGGER record_bytes_insert AFTER INSERT ON task_records
+     BEGIN UPDATE record_bytes SET total = total + NEW.stored_bytes; END;
+   CREATE TRIGGER record_bytes_delete AFTER DELETE ON task_records
+     BEGIN UPDATE record_bytes SET total = total - OLD.stored_bytes; END;
+   CREATE TRIGGER record_bytes_update AFTER UPDATE OF stored_bytes ON task_records WHEN NEW.stored_bytes <> OLD.stored_bytes
+     BEGIN UPDATE record_bytes SET total = total - OLD.stored_bytes + NEW.stored_bytes; END;`,
 ];

@@ -1,11 +1,11 @@
 import { Worker } from 'node:worker_threads';
-import type { RecordBatch, RecordBatchSink } from '../ports.js';
+import type { BudgetOutcome, RecordBatch, RecordBatchSink } from '../ports.js';
 import type { RecordThreadData, WriteReply, WriteRequest } from './record-thread.js';
 
 const THREAD_FILE = new URL('./record-thread-entry.mjs', import.meta.url);
 
 interface Pending {
-  resolve(): void;
+  resolve(outcome: BudgetOutcome): void;
   reject(error: Error): void;
 }
 
@@ -19,10 +19,10 @@ export class SqliteRecordSink implements RecordBatchSink {
 
   constructor(private readonly dataDir: string) {}
 
-  write(batch: RecordBatch): Promise<void> {
+  write(batch: RecordBatch): Promise<BudgetOutcome> {
     const thread = this.thread ?? this.start();
     const seq = ++this.lastSeq;
-    const written = new Promise<void>((resolve, reject) => {
+    const written = new Promise<BudgetOutcome>((resolve, reject) => {
       this.pending.set(seq, { resolve, reject });
       thread.postMessage({ seq, batch } satisfies WriteRequest);
     });
@@ -40,10 +40,10 @@ export class SqliteRecordSink implements RecordBatchSink {
 
   private start(): Worker {
     const thread = new Worker(THREAD_FILE, { workerData: { dataDir: this.dataDir } satisfies RecordThreadData });
-    thread.on('message', ({ seq, error }: WriteReply) => {
+    thread.on('message', ({ seq, outcome, error }: WriteReply) => {
       const pending = this.pending.get(seq);
       this.pending.delete(seq);
-      if (error === undefined) pending?.resolve();
+      if (error === undefined) pending?.resolve(outcome!);
       else pending?.reject(new Error(error));
     });
     // A thread that failed (it could not open the database) is started again on the next write.
