@@ -1,6 +1,7 @@
 import type { Invocation } from '../invocation/invoker.js';
+import type { LRUCache } from 'lru-cache';
 import type { Clock } from '../schedule/fire-times.js';
-import { TtlMap, type TtlMapLimits } from './ttl-map.js';
+import { boundedCache, type CacheLimits } from './bounded-cache.js';
 
 /** A successful result kept by `cache_result` (CONTRACT section 2). */
 export interface CachedResult {
@@ -31,15 +32,10 @@ export function resultCacheKey(commit: string, call: Invocation): string {
 
 /** The ResultCache of a single server: bounded, in memory; a result larger than `maxSize / 64` is not kept. */
 export class MemoryResultCache implements ResultCache {
-  private readonly map: TtlMap<CachedResult>;
-  private readonly maxEntrySize: number;
+  private readonly map: LRUCache<string, CachedResult>;
 
-  constructor(
-    limits: TtlMapLimits,
-    private readonly clock: Clock,
-  ) {
-    this.map = new TtlMap(limits, clock);
-    this.maxEntrySize = Math.floor(limits.maxSize / 64);
+  constructor(limits: CacheLimits, clock: Clock) {
+    this.map = boundedCache(limits, clock, Math.floor(limits.maxSize / 64));
   }
 
   async get(key: string): Promise<CachedResult | undefined> {
@@ -47,7 +43,7 @@ export class MemoryResultCache implements ResultCache {
   }
 
   async set(key: string, result: CachedResult, ttlMs: number): Promise<void> {
-    const size = key.length + result.body.length;
-    if (size <= this.maxEntrySize) this.map.set(key, result, this.clock.now() + ttlMs, size);
+    // lru-cache keeps nothing larger than maxEntrySize.
+    this.map.set(key, result, { ttl: ttlMs, size: key.length + result.body.length });
   }
 }
