@@ -1,5 +1,6 @@
-import type { Invocation } from '../invocation/invoker.js';
 import type { LRUCache } from 'lru-cache';
+import { configure } from 'safe-stable-stringify';
+import type { Invocation } from '../invocation/invoker.js';
 import type { Clock } from '../schedule/fire-times.js';
 import { boundedCache, type CacheLimits } from './bounded-cache.js';
 
@@ -16,14 +17,7 @@ export interface ResultCache {
 }
 
 /** JSON with object keys sorted, so `{a, b}` and `{b, a}` are the same call. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const keys = Object.keys(value).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
+const canonicalJson = configure({ deterministic: true });
 
 /** The cache key of a call: its commit (a new commit never serves an old result), function, return type and kwargs. */
 export function resultCacheKey(commit: string, call: Invocation): string {
