@@ -47,7 +47,7 @@ function namesAt(fields: readonly FixedField[], location: FixedField['location']
 }
 
 /** `user:password` of an `Authorization: Basic` header, or undefined. */
-function basicCredentials(header: string | undefined): string | undefined {
+export function basicCredentials(header: string | undefined): string | undefined {
   const match = header === undefined ? null : /^Basic[ ]+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
   return match === null ? undefined : Buffer.from(match[1]!, 'base64').toString('utf8');
 }

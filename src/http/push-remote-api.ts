@@ -1,11 +1,12 @@
 import type { ServerResponse } from 'node:http';
 import { dirname, basename } from 'node:path';
 import type { Polka, Request } from 'polka';
-import { matchesSecret, secretDigest } from '../secret-compare.js';
+import { basicCredentials } from '../access/api-auth.js';
 import type { Logger } from '../log.js';
 import { minimalGitEnv, runHttpBackend } from '../push-remote/git-http-backend.js';
 import { ensurePushRepo, pushedCommit } from '../push-remote/push-repo.js';
 import type { ReloadTrigger } from '../revision/reload-trigger.js';
+import { matchesSecret, secretDigest } from '../secret-compare.js';
 import { ApiError, ApiErrors } from './api-error.js';
 import { sendApiError, startScope } from './respond.js';
 
@@ -121,9 +122,7 @@ async function afterReceivePack(
 function createBasicCheck(token: string): (req: Request) => string {
   const expected = secretDigest(token);
   return (req) => {
-    const header = req.headers.authorization;
-    const match = typeof header === 'string' ? /^Basic[ ]+([A-Za-z0-9+/=]+)\s*$/i.exec(header) : null;
-    const decoded = match ? Buffer.from(match[1]!, 'base64').toString('utf8') : '';
+    const decoded = basicCredentials(req.headers.authorization) ?? '';
     const colon = decoded.indexOf(':');
     if (colon < 0 || !matchesSecret(decoded.slice(colon + 1), expected)) {
       throw new ApiError(ApiErrors.authFailed, 'The push remote needs HTTP Basic auth with the push token as password', {}, {
