@@ -96,13 +96,14 @@ t.test('DFF.CTX lives for one call, and every _DFF_ global is set', async (t) =>
 });
 
 t.test('the in-memory store expires keys, keeps a TTL across incr, and stays bounded', async (t) => {
-  let now = 0;
+  let now = 1_000;
   const store = new MemoryCacheStore({ maxEntries: 2, maxSize: 1000 }, { now: () => now });
   await store.set('a', '1', 10_000, false);
+  now = 5_000;
   t.equal(await store.incr('a', 1, undefined), 2);
-  now = 9_999;
-  t.equal(await store.get('a'), '2', 'incr kept the expiry');
-  now = 10_000;
+  now = 11_000;
+  t.equal(await store.get('a'), '2', 'incr kept the expiry: the key lives through its last millisecond, as in Redis');
+  now = 11_001;
   t.equal(await store.get('a'), undefined);
   t.equal(await store.set('a', 'x', undefined, true), true, 'an expired key counts as absent');
   await store.set('b', 'y', undefined, false);

@@ -2,11 +2,11 @@
  * API auth as declared in `apiAuths` (CONTRACT section 1), compiled once per revision from the
  * resolved secrets: `fixedField` (every header, query or body field matches its value) and
  * `httpBasic` (`Authorization: Basic` with one of the users). Secrets are kept as SHA-256
- * digests and compared with timingSafeEqual, so a check takes the same time whatever the guess.
+ * digests and compared by secret-compare.ts, so a check takes the same time whatever the guess.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ApiAuth, FixedField } from '../manifest/index.js';
+import { matchesSecret, secretDigest } from '../secret-compare.js';
 
 /** The parts of a request an auth may read. */
 export interface AuthInput {
@@ -31,16 +31,6 @@ export interface ApiAuthCheck {
   verify(input: AuthInput): boolean;
 }
 
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
-}
-
-function sameDigest(given: unknown, expected: Buffer): boolean {
-  // A missing or non-text value is still hashed and compared: the time does not tell which.
-  const matches = timingSafeEqual(digest(typeof given === 'string' ? given : ''), expected);
-  return matches && typeof given === 'string';
-}
-
 function fieldValue(field: FixedField, input: AuthInput): unknown {
   switch (field.location) {
     case 'header':
@@ -57,7 +47,7 @@ function namesAt(fields: readonly FixedField[], location: FixedField['location']
 }
 
 /** `user:password` of an `Authorization: Basic` header, or undefined. */
-function basicCredentials(header: string | undefined): string | undefined {
+export function basicCredentials(header: string | undefined): string | undefined {
   const match = header === undefined ? null : /^Basic[ ]+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
   return match === null ? undefined : Buffer.from(match[1]!, 'base64').toString('utf8');
 }
@@ -69,7 +59,7 @@ function basicCredentials(header: string | undefined): string | undefined {
  */
 export function compileApiAuth(auth: ApiAuth): ApiAuthCheck {
   if (auth.type === 'fixedField') {
-    const fields = auth.fields.map((field) => ({ field, expected: digest(field.value) }));
+    const fields = auth.fields.map((field) => ({ field, expected: secretDigest(field.value) }));
     const usable = auth.fields.every((field) => field.value !== '');
     return {
       id: auth.id,
@@ -80,12 +70,12 @@ export function compileApiAuth(auth: ApiAuth): ApiAuthCheck {
       bodyNames: namesAt(auth.fields, 'body'),
       verify: (input) => {
         let ok = true;
-        for (const { field, expected } of fields) ok = sameDigest(fieldValue(field, input), expected) && ok;
+        for (const { field, expected } of fields) ok = matchesSecret(fieldValue(field, input), expected) && ok;
         return ok && usable;
       },
     };
   }
-  const users = auth.users.filter((user) => user.password !== '').map((user) => digest(`${user.username}:${user.password}`));
+  const users = auth.users.filter((user) => user.password !== '').map((user) => secretDigest(`${user.username}:${user.password}`));
   return {
     id: auth.id,
     type: auth.type,
@@ -96,7 +86,7 @@ export function compileApiAuth(auth: ApiAuth): ApiAuthCheck {
     verify: (input) => {
       const given = basicCredentials(input.headers.authorization);
       let ok = false;
-      for (const expected of users) ok = sameDigest(given, expected) || ok;
+      for (const expected of users) ok = matchesSecret(given, expected) || ok;
       return ok;
     },
   };

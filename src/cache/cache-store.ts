@@ -1,5 +1,6 @@
-import { TtlMap, type TtlMapLimits } from './ttl-map.js';
+import type { LRUCache } from 'lru-cache';
 import type { Clock } from '../model/clock.js';
+import { boundedCache, type CacheLimits } from './bounded-cache.js';
 
 /**
  * The store behind `DFF.CACHE` (CONTRACT section 9): string values with an optional expiry,
@@ -28,13 +29,10 @@ const INTEGER = /^-?\d+$/;
 
 /** The CacheStore of a single server: a bounded in-memory map in the server thread. */
 export class MemoryCacheStore implements CacheStore {
-  private readonly map: TtlMap<string>;
+  private readonly map: LRUCache<string, string>;
 
-  constructor(
-    limits: TtlMapLimits,
-    private readonly clock: Clock,
-  ) {
-    this.map = new TtlMap(limits, clock);
+  constructor(limits: CacheLimits, clock: Clock) {
+    this.map = boundedCache(limits, clock);
   }
 
   async get(key: string): Promise<string | undefined> {
@@ -43,7 +41,7 @@ export class MemoryCacheStore implements CacheStore {
 
   async set(key: string, value: string, expiresMs: number | undefined, notExists: boolean): Promise<boolean> {
     if (notExists && this.map.get(key) !== undefined) return false;
-    this.write(key, value, this.expiry(expiresMs));
+    this.map.set(key, value, { ttl: expiresMs ?? 0, size: key.length + value.length });
     return true;
   }
 
@@ -52,20 +50,15 @@ export class MemoryCacheStore implements CacheStore {
     if (!INTEGER.test(current)) throw new CacheValueError('value is not an integer');
     const next = Number(current) + step;
     if (!Number.isSafeInteger(next)) throw new CacheValueError('increment would overflow');
-    const expiresAt = expiresMs === undefined ? this.map.expiresAt(key) : this.expiry(expiresMs);
-    this.write(key, String(next), expiresAt);
+    const written = String(next);
+    const size = key.length + written.length;
+    // Without a new expiry the key keeps its own (noUpdateTTL only applies to a key present).
+    if (expiresMs === undefined) this.map.set(key, written, { size, noUpdateTTL: true });
+    else this.map.set(key, written, { ttl: expiresMs, size });
     return next;
   }
 
   async delete(key: string): Promise<boolean> {
     return this.map.get(key) !== undefined && this.map.delete(key);
-  }
-
-  private expiry(expiresMs: number | undefined): number | undefined {
-    return expiresMs === undefined ? undefined : this.clock.now() + expiresMs;
-  }
-
-  private write(key: string, value: string, expiresAt: number | undefined): void {
-    this.map.set(key, value, expiresAt, key.length + value.length);
   }
 }

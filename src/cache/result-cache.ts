@@ -1,6 +1,8 @@
-import { TtlMap, type TtlMapLimits } from './ttl-map.js';
-import type { Invocation } from '../model/invocation.js';
+import type { LRUCache } from 'lru-cache';
+import { configure } from 'safe-stable-stringify';
 import type { Clock } from '../model/clock.js';
+import type { Invocation } from '../model/invocation.js';
+import { boundedCache, type CacheLimits } from './bounded-cache.js';
 
 /** A successful result kept by `cache_result` (CONTRACT section 2). */
 export interface CachedResult {
@@ -15,14 +17,7 @@ export interface ResultCache {
 }
 
 /** JSON with object keys sorted, so `{a, b}` and `{b, a}` are the same call. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const keys = Object.keys(value).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
+const canonicalJson = configure({ deterministic: true });
 
 /** The cache key of a call: its commit (a new commit never serves an old result), function, return type and kwargs. */
 export function resultCacheKey(commit: string, call: Invocation): string {
@@ -31,15 +26,10 @@ export function resultCacheKey(commit: string, call: Invocation): string {
 
 /** The ResultCache of a single server: bounded, in memory; a result larger than `maxSize / 64` is not kept. */
 export class MemoryResultCache implements ResultCache {
-  private readonly map: TtlMap<CachedResult>;
-  private readonly maxEntrySize: number;
+  private readonly map: LRUCache<string, CachedResult>;
 
-  constructor(
-    limits: TtlMapLimits,
-    private readonly clock: Clock,
-  ) {
-    this.map = new TtlMap(limits, clock);
-    this.maxEntrySize = Math.floor(limits.maxSize / 64);
+  constructor(limits: CacheLimits, clock: Clock) {
+    this.map = boundedCache(limits, clock, Math.floor(limits.maxSize / 64));
   }
 
   async get(key: string): Promise<CachedResult | undefined> {
@@ -47,7 +37,7 @@ export class MemoryResultCache implements ResultCache {
   }
 
   async set(key: string, result: CachedResult, ttlMs: number): Promise<void> {
-    const size = key.length + result.body.length;
-    if (size <= this.maxEntrySize) this.map.set(key, result, this.clock.now() + ttlMs, size);
+    // lru-cache keeps nothing larger than maxEntrySize.
+    this.map.set(key, result, { ttl: ttlMs, size: key.length + result.body.length });
   }
 }

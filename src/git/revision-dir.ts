@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { lstat, mkdir, open, readdir, rename, rm, symlink } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
+import pLimit from 'p-limit';
 import { GitfuncError } from '../errors.js';
 import { checkSymlinks } from './symlinks.js';
 import type { TreeEntry } from './tree-entry.js';
@@ -60,12 +61,20 @@ export async function writeTreeEntries(root: string, entries: readonly TreeEntry
   for (const entry of entries) {
     if (entry.kind === 'dir') await mkdir(insideRoot(root, entry.path), { recursive: true });
   }
-  await forEachLimited(entries, WRITE_CONCURRENCY, async (entry, index) => {
-    if (entry.kind !== 'file') return;
+  const limit = pLimit(WRITE_CONCURRENCY);
+  let failure: unknown;
+  const writeFile = async (entry: TreeEntry, index: number): Promise<void> => {
+    if (entry.kind !== 'file' || failure !== undefined) return; // after a failure, start no more writes
     const content = await entry.read();
     await writeFileDurably(root, entry.path, content, entry.executable ? 0o755 : 0o644);
     digests[index] = `file\0${entry.path}\0${entry.executable ? '755' : '644'}\0${sha256(content)}\n`;
-  });
+  };
+  const keepFirstFailure = (err: unknown): void => {
+    failure ??= err;
+  };
+  // Every started write settles before this returns: the caller may remove `root` next.
+  await limit.map(entries, (entry, index) => writeFile(entry, index).catch(keepFirstFailure));
+  if (failure !== undefined) throw failure;
   for (const [index, entry] of entries.entries()) {
     if (entry.kind !== 'symlink') continue;
     await symlink(entry.target, insideRoot(root, entry.path));
@@ -127,22 +136,4 @@ async function fsyncPath(dir: string): Promise<void> {
   } finally {
     await handle.close();
   }
-}
-
-/** Run `fn` over `items` with at most `limit` in flight; the first failure rejects after in-flight work settles. */
-async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failure: unknown;
-  const worker = async (): Promise<void> => {
-    while (failure === undefined && next < items.length) {
-      const index = next++;
-      try {
-        await fn(items[index]!, index);
-      } catch (err) {
-        failure ??= err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure !== undefined) throw failure;
 }

@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { once } from 'node:events';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import formidable, { errors, type FormidableError, multipart, type Part } from 'formidable';
+import formidable, { errors, type Fields, type FormidableError, multipart, type Options, type Part } from 'formidable';
 import { ApiError, ApiErrors } from './api-error.js';
 
 /** An uploaded file as the function gets it in `files` (CONTRACT section 4, DFF's names). */
@@ -32,6 +32,13 @@ export interface UploadLimits {
 
 /** Extensions kept on stored names: short, ASCII, so nothing in a name can surprise a path. */
 const SAFE_EXTENSION = /^\.[A-Za-z0-9]{1,16}$/;
+
+/**
+ * Fields formidable 3 sets that @types/formidable 3.5 leaves out: where a file part is written,
+ * and a part's own MIME headers.
+ */
+type WrittenFile = Parameters<NonNullable<Options['fileWriteStreamHandler']>>[0] & { filepath: string };
+type PartWithHeaders = Part & { headers: Record<string, string | undefined> };
 
 /** Raised by a file's write stream as the file passes `limits.uploadFileBytes`. */
 class FileTooLargeError extends Error {
@@ -62,7 +69,7 @@ export async function readMultipartBody(req: IncomingMessage, dir: string, limit
     allowEmptyFiles: true,
     minFileSize: 0,
     filename: (_name, _ext, part) => storedName(part, encodings),
-    fileWriteStreamHandler: (file) => cappedFileStream(file.filepath, limits.fileBytes, opened),
+    fileWriteStreamHandler: (file) => cappedFileStream((file as WrittenFile).filepath, limits.fileBytes, opened),
   });
   form.on('file', (_field, file) => {
     files.push({
@@ -73,7 +80,7 @@ export async function readMultipartBody(req: IncomingMessage, dir: string, limit
       size: file.size,
     });
   });
-  let fields: Record<string, string[]>;
+  let fields: Fields;
   try {
     [fields] = await form.parse(req);
   } catch (error) {
@@ -92,7 +99,7 @@ export async function readMultipartBody(req: IncomingMessage, dir: string, limit
 function storedName(part: Part, encodings: Map<string, string>): string {
   const ext = path.extname(part.originalFilename ?? '');
   const name = `upload-${encodings.size + 1}${SAFE_EXTENSION.test(ext) ? ext : ''}`;
-  encodings.set(name, part.headers['content-transfer-encoding'] ?? '7bit');
+  encodings.set(name, (part as PartWithHeaders).headers['content-transfer-encoding'] ?? '7bit');
   return name;
 }
 
@@ -119,9 +126,9 @@ function cappedFileStream(filePath: string, limitBytes: number, opened: WriteStr
   return capped;
 }
 
-function flattenFields(fields: Record<string, string[]>): Record<string, string | string[]> {
+function flattenFields(fields: Fields): Record<string, string | string[]> {
   const flat: Record<string, string | string[]> = {};
-  for (const [name, values] of Object.entries(fields)) flat[name] = values.length === 1 ? values[0]! : values;
+  for (const [name, values = []] of Object.entries(fields)) flat[name] = values.length === 1 ? values[0]! : values;
   return flat;
 }
 

@@ -1,11 +1,12 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { dirname, basename } from 'node:path';
 import type { Polka, Request } from 'polka';
+import { basicCredentials } from '../access/api-auth.js';
 import type { Logger } from '../log.js';
 import { minimalGitEnv, runHttpBackend } from '../push-remote/git-http-backend.js';
 import { ensurePushRepo, pushedCommit } from '../push-remote/push-repo.js';
 import type { ReloadTrigger } from '../revision/reload-trigger.js';
+import { matchesSecret, secretDigest } from '../secret-compare.js';
 import { ApiError, ApiErrors } from './api-error.js';
 import { sendApiError, startScope } from './respond.js';
 
@@ -114,22 +115,16 @@ async function afterReceivePack(
   deps.trigger.request({ source: 'push', commitHint: after });
 }
 
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
-}
-
 /**
  * HTTP Basic with the push token as password (any user name, e.g. `deploy`); returns the user
- * name. Digests are compared so the time taken says nothing about the guess.
+ * name. The token is compared in constant time (secret-compare.ts).
  */
 function createBasicCheck(token: string): (req: Request) => string {
-  const expected = digest(token);
+  const expected = secretDigest(token);
   return (req) => {
-    const header = req.headers.authorization;
-    const match = typeof header === 'string' ? /^Basic[ ]+([A-Za-z0-9+/=]+)\s*$/i.exec(header) : null;
-    const decoded = match ? Buffer.from(match[1]!, 'base64').toString('utf8') : '';
+    const decoded = basicCredentials(req.headers.authorization) ?? '';
     const colon = decoded.indexOf(':');
-    if (colon < 0 || !timingSafeEqual(digest(decoded.slice(colon + 1)), expected)) {
+    if (colon < 0 || !matchesSecret(decoded.slice(colon + 1), expected)) {
       throw new ApiError(ApiErrors.authFailed, 'The push remote needs HTTP Basic auth with the push token as password', {}, {
         'WWW-Authenticate': 'Basic realm="gitfunc", charset="UTF-8"',
       });

@@ -1,12 +1,11 @@
 /**
  * Webhook signature checks, one per provider. Each works on the raw body bytes (before any
- * parsing) and compares fixed-length digests with crypto.timingSafeEqual, so neither the
- * content nor the length of a guess changes how long the comparison takes.
+ * parsing) and compares through secret-compare.ts, so neither the content nor the length of a
+ * guess changes how long the comparison takes.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-
-const HEX_SHA256 = /^[0-9a-f]{64}$/i;
+import { matchesSecret, secretDigest } from '../secret-compare.js';
 
 /** One header's value; a repeated header counts as missing (a sender signs once). */
 export function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -16,9 +15,8 @@ export function headerValue(headers: IncomingHttpHeaders, name: string): string 
 
 /** True when `givenHex` is the HMAC-SHA256 of `raw` under `secret`. */
 function hmacSha256Matches(raw: Buffer, secret: string, givenHex: string | undefined): boolean {
-  if (givenHex === undefined || !HEX_SHA256.test(givenHex)) return false;
-  const expected = createHmac('sha256', secret).update(raw).digest();
-  return timingSafeEqual(Buffer.from(givenHex, 'hex'), expected);
+  const expectedHex = createHmac('sha256', secret).update(raw).digest('hex');
+  return matchesSecret(givenHex?.toLowerCase(), secretDigest(expectedHex));
 }
 
 /** `sha256=<hex>` -> `<hex>`; anything else (sha1=, no prefix) -> undefined. */
@@ -47,10 +45,7 @@ export function verifyGenericSignature(raw: Buffer, headers: IncomingHttpHeaders
   return hmacSha256Matches(raw, secret, prefixedHex(headerValue(headers, 'x-gitfunc-signature')));
 }
 
-/** GitLab signs nothing: `X-Gitlab-Token` carries the secret itself. Digests make the lengths equal. */
+/** GitLab signs nothing: `X-Gitlab-Token` carries the secret itself. */
 export function verifyGitlabToken(_raw: Buffer, headers: IncomingHttpHeaders, secret: string): boolean {
-  const given = headerValue(headers, 'x-gitlab-token');
-  if (given === undefined) return false;
-  const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
-  return timingSafeEqual(digest(given), digest(secret));
+  return matchesSecret(headerValue(headers, 'x-gitlab-token'), secretDigest(secret));
 }

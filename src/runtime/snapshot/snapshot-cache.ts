@@ -3,6 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
+import { tryLockFile } from '../../lock-file.js';
 // Default imports: named imports of a CommonJS module depend on the loader detecting them.
 import interpreter from './interpreter.cjs';
 import type { SnapshotSource } from './interpreter.cjs';
@@ -11,7 +12,7 @@ import { snapshotKey } from './snapshot-key.js';
 
 const { SNAPSHOT_READY, SNAPSHOT_UNUSABLE } = interpreter;
 const BUILD_ENTRY = new URL('./build-entry.cjs', import.meta.url);
-/** A build lock older than this is left over from a process that died while building. */
+/** A build lock older than this is left over (its holder's pid may live on in another process). */
 const BUILD_LOCK_STALE_MS = 180_000;
 const BUILD_LOCK_POLL_MS = 200;
 
@@ -104,23 +105,17 @@ export class InterpreterSnapshot {
 
   /** Builds the snapshot unless another process is building it (a lock file), then waits for that one. */
   private async buildOnce(source: SnapshotSource): Promise<void> {
-    const lock = `${source.file}.lock`;
     for (;;) {
       if (this.closed || existsSync(source.file)) return;
-      let fd: number;
-      try {
-        fd = openSync(lock, 'wx');
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        if (lockAgeMs(lock) > BUILD_LOCK_STALE_MS) rmSync(lock, { force: true });
-        else await sleep(BUILD_LOCK_POLL_MS);
+      const attempt = tryLockFile(`${source.file}.lock`, BUILD_LOCK_STALE_MS);
+      if (!('held' in attempt)) {
+        await sleep(BUILD_LOCK_POLL_MS);
         continue;
       }
-      closeSync(fd);
       try {
         if (!existsSync(source.file)) await this.build(source);
       } finally {
-        rmSync(lock, { force: true });
+        attempt.held.release();
       }
       return;
     }
@@ -174,13 +169,5 @@ function readSnapshot(source: SnapshotSource): Uint8Array | undefined {
     return bytes;
   } finally {
     closeSync(fd);
-  }
-}
-
-function lockAgeMs(lock: string): number {
-  try {
-    return Date.now() - statSync(lock).mtimeMs;
-  } catch {
-    return 0; // gone already: the next round sees the snapshot (or takes the lock)
   }
 }
