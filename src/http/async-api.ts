@@ -8,7 +8,7 @@ import type { RevisionHolder } from '../revision/revision-holder.js';
 import type { Revision } from '../revision/revision.js';
 import type { AsyncTaskQueue, QueuedTask } from '../tasks/ports.js';
 import { acquireRevision, type CallReading, readApiCall, registerCallRoutes } from './api-call.js';
-import { ApiError, ApiErrors } from './api-error.js';
+import { ApiError, ApiErrors, toApiError } from './api-error.js';
 import { type CorsPolicy, registerPreflight } from './cors.js';
 import { sendApiError, sendBody, startScope } from './respond.js';
 
@@ -65,9 +65,10 @@ async function handleAsyncCall(deps: AsyncApiDeps, req: Request, res: ServerResp
     deps.runner.wake();
     sendBody(res, scope, 200, 'application/json; charset=utf-8', JSON.stringify({ ok: true, error: 200, message: '', data: { id: call.taskId } }));
   } catch (error) {
-    if (!(error instanceof ApiError)) throw error;
-    sendApiError(res, scope, error);
-    status = error.status;
+    const apiError = toApiError(error);
+    if (apiError === undefined) throw error;
+    sendApiError(res, scope, apiError);
+    status = apiError.status;
   } finally {
     if (revision) deps.holder.release(revision);
     deps.calls.leave();

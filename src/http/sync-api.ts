@@ -11,7 +11,7 @@ import type { CallResult } from '../runtime/pool.js';
 import { recordOfCall, recordWhenEnded } from '../tasks/record-of-call.js';
 import type { RecordWriter } from '../tasks/record-writer.js';
 import { acquireRevision, type CallReading, readApiCall, registerCallRoutes } from './api-call.js';
-import { ApiError, ApiErrors } from './api-error.js';
+import { ApiError, ApiErrors, toApiError } from './api-error.js';
 import { checkResponse, type PreparedResponse, prepareResponse, sendPrepared } from './controlled-response.js';
 import { type CorsPolicy, registerPreflight } from './cors.js';
 import { type RequestScope, sendApiError, sendBody, startScope } from './respond.js';
@@ -186,8 +186,9 @@ async function handleSyncCall(deps: SyncApiDeps, req: Request, res: ServerRespon
       }
     }
   } catch (error) {
-    if (!(error instanceof ApiError)) throw error;
-    status = fail(res, scope, error);
+    const apiError = toApiError(error);
+    if (apiError === undefined) throw error;
+    status = fail(res, scope, apiError);
   } finally {
     if (revision) deps.holder.release(revision);
     deps.calls.leave();
