@@ -1,3 +1,4 @@
+import { GitfuncError } from '../errors.js';
 import type { Clock } from '../schedule/fire-times.js';
 import { TtlMap, type TtlMapLimits } from './ttl-map.js';
 
@@ -16,10 +17,9 @@ export interface CacheStore {
 }
 
 /** A value `incr` cannot add to, or a sum past what it can hold. */
-export class CacheValueError extends Error {
-  readonly code = 'ECACHE_VALUE';
+export class CacheValueError extends GitfuncError {
   constructor(message: string) {
-    super(message);
+    super('CACHE_VALUE_INVALID', message);
     this.name = 'CacheValueError';
   }
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { WorkerError } from '../errors.js';
 import type { CallClient, CallLane, CallResult, WorkerPool } from '../runtime/pool.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
 import type { ConcurrencyLimit } from './concurrency-limit.js';
@@ -93,6 +94,7 @@ export class Invoker {
   async runInBackground(revision: Revision, call: Invocation): Promise<RunResult> {
     const result = await this.run(revision, call, 'background');
     // The background lane has no bounded queue and no client, so it never answers busy or abandoned.
-    return result.kind === 'busy' || result.kind === 'abandoned' ? { kind: 'crashed', message: `background call ${result.kind}` } : result;
+    if (result.kind !== 'busy' && result.kind !== 'abandoned') return result;
+    return { kind: 'crashed', error: new WorkerError('WORKER_FAILED', `background call ${result.kind}`) };
   }
 }

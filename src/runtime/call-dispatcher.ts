@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { GitfuncError, WorkerError } from '../errors.js';
 import { armDeadline, armDeadlineAtStart } from './deadline.js';
 // Default import: named imports of a CommonJS module depend on the loader detecting them.
 import taskState from './task-state.cjs';
@@ -26,7 +27,8 @@ export type CallResult =
   | { kind: 'busy' }
   /** The caller hung up while the call waited for a worker: it was dropped, never run. */
   | { kind: 'abandoned' }
-  | { kind: 'crashed'; message: string };
+  /** The worker died running it, could not run it, or the pool closed: `error` says which (a WorkerError). */
+  | { kind: 'crashed'; error: GitfuncError };
 
 /** Who waits for a sync call: its socket, `destroyed` once the client hung up. */
 export interface CallClient {
@@ -51,7 +53,7 @@ export interface CallDispatcherOptions {
   maxQueue: number;
 }
 
-const SHUT_DOWN: CallResult = { kind: 'crashed', message: 'the server is shutting down' };
+const SHUT_DOWN: CallResult = { kind: 'crashed', error: new WorkerError('WORKER_POOL_CLOSED', 'the server is shutting down') };
 const ABANDONED: CallResult = { kind: 'abandoned' };
 
 function abandoned(pending: PendingCall): boolean {
@@ -264,8 +266,9 @@ export class CallDispatcher {
   }
 
   /** The worker died mid-batch: calls it had not started run again once, elsewhere. */
-  private onBatchFailed(batch: PendingCall[], error: unknown): void {
-    const message = error instanceof Error ? error.message : String(error);
+  private onBatchFailed(batch: PendingCall[], failure: unknown): void {
+    // The pool rejects with typed errors (see WorkerSlot.run); anything else is a bug, kept as its text.
+    const error = failure instanceof GitfuncError ? failure : new WorkerError('WORKER_FAILED', String(failure));
     const again: PendingCall[] = [];
     for (const pending of batch) {
       if (pending.finished) continue;
@@ -275,9 +278,9 @@ export class CallDispatcher {
         again.push(pending);
         continue;
       }
-      if (started) this.logger.error({ funcId: pending.task.funcId, err: message }, 'worker failed during a call');
+      if (started) this.logger.error({ funcId: pending.task.funcId, err: error }, 'worker failed during a call');
       this.finish(pending);
-      this.answer(pending, { kind: 'crashed', message });
+      this.answer(pending, { kind: 'crashed', error });
     }
     if (again.length > 0) {
       this.queueOf(again[0]!.lane).unshift(...again);

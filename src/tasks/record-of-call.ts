@@ -93,7 +93,7 @@ export function recordOfCall(
       break;
     case 'crashed':
       record.exceptionType = 'WorkerFailed';
-      record.exceptionText = result.message;
+      record.exceptionText = result.error.message;
       break;
   }
   if (ran?.log) record.printLogs = formatPrintLog(ran.log, ran.startedAt ?? triggerTime);
