@@ -101,11 +101,22 @@ export class ImportCheckError extends GitfuncError {
   }
 }
 
+/** What a Python function raised: its exception line and a traceback of script frames only. */
+export class FunctionRaisedError extends GitfuncError {
+  declare readonly data: { exception: string; traceback: string };
+
+  constructor(exception: string, traceback: string) {
+    super('FUNC_FAILED', `Function raised ${exception}`, { exception, traceback });
+    this.name = 'FunctionRaisedError';
+  }
+}
+
 type Reviver = (json: ErrorJSON) => GitfuncError;
 
 /** The class each code revives as; a code not listed revives as a plain GitfuncError. */
 const REVIVERS = new Map<ErrorCode, Reviver>([
   ['REVISION_INVALID', (json) => new RevisionInvalidError((json.data.problems ?? []) as Problem[])],
+  ['FUNC_FAILED', (json) => new FunctionRaisedError(String(json.data.exception), String(json.data.traceback))],
   ...CallInputError.codes.map((code): [ErrorCode, Reviver] => [code, (json) => new CallInputError(code, json.message, json.data)]),
   ...WorkerError.codes.map((code): [ErrorCode, Reviver] => [code, (json) => new WorkerError(code, json.message, json.data)]),
   ...ImportCheckError.codes.map((code): [ErrorCode, Reviver] => [code, (json) => new ImportCheckError(code, json.message, json.data)]),

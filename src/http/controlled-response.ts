@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
+import { FunctionRaisedError } from '../errors.js';
 import type { CallResult } from '../runtime/pool.js';
 import type { CallOutcome } from '../runtime/worker-protocol.cjs';
 import { attachmentDisposition, downloadName } from './content-disposition.js';
@@ -103,8 +104,7 @@ export async function checkResponse(result: CallOutcome, roots: FileRoots): Prom
     return { result: { ...result, kind: 'response' }, prepared: await prepareResponse(result.body, roots) };
   } catch (error) {
     if (!(error instanceof ResponseRefused)) throw error;
-    const detail = { exception: `ResponseRefused: ${error.message}`, traceback: '' };
-    return { result: { ...result, kind: 'error', body: JSON.stringify(detail) } };
+    return { result: { ...result, kind: 'error', body: '', error: new FunctionRaisedError(`ResponseRefused: ${error.message}`, '') } };
   }
 }
 

@@ -48,7 +48,7 @@ function sendResult(res: ServerResponse, scope: RequestScope, result: CallResult
       sendBody(res, scope, 200, TEXT_TYPE, result.body);
       return 200;
     case 'error': {
-      const detail = JSON.parse(result.body) as { exception: string; traceback: string };
+      const detail = { ...result.error.data };
       if (mask !== undefined) {
         detail.exception = mask(detail.exception);
         detail.traceback = mask(detail.traceback);

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { GitfuncError, WorkerError } from '../errors.js';
+import { type FunctionRaisedError, GitfuncError, WorkerError } from '../errors.js';
 import { armDeadline, armDeadlineAtStart } from './deadline.js';
 // Default import: named imports of a CommonJS module depend on the loader detecting them.
 import taskState from './task-state.cjs';
@@ -20,9 +20,16 @@ export interface TimedOut {
   ended: Promise<CallOutcome | undefined>;
 }
 
+/** A call whose function raised: the worker's outcome with its error revived. */
+export interface CallFailed extends Omit<CallOutcome, 'kind' | 'error'> {
+  kind: 'error';
+  error: FunctionRaisedError;
+}
+
 /** What a call ended as, from the caller's side. */
 export type CallResult =
-  | (CallOutcome & { kind: 'json' | 'text' | 'error' | 'response' })
+  | (CallOutcome & { kind: 'json' | 'text' | 'response' })
+  | CallFailed
   | TimedOut
   | { kind: 'busy' }
   /** The caller hung up while the call waited for a worker: it was dropped, never run. */
@@ -187,7 +194,8 @@ export class CallDispatcher {
     if (outcome.kind === 'timeout' && !pending.answered) this.answer(pending, this.timedOut(pending));
     this.finish(pending, outcome);
     // Any other kind is the call's result (the worker's own timeout report was handled above).
-    if (outcome.kind !== 'timeout') this.answer(pending, outcome as CallOutcome & { kind: 'json' | 'text' | 'error' | 'response' });
+    if (outcome.kind === 'error') this.answer(pending, { ...outcome, kind: 'error', error: GitfuncError.fromJSON(outcome.error!) as FunctionRaisedError });
+    else if (outcome.kind !== 'timeout') this.answer(pending, outcome as CallOutcome & { kind: 'json' | 'text' | 'response' });
   }
 
   private timedOut(pending: PendingCall): TimedOut {

@@ -67,7 +67,10 @@ export type WorkerTask = CallBatchTask | InspectTask | WarmTask;
 export interface CallOutcome {
   /** `response`: the function returned DFF.RESP, RESP_FILE or REDIRECT; the body is its JSON spec. */
   kind: 'json' | 'text' | 'error' | 'timeout' | 'response';
+  /** The result; '' for `error` and `timeout`. */
   body: string;
+  /** `error`: what the function raised, a FunctionRaisedError's JSON (code FUNC_FAILED). */
+  error?: ErrorJSON;
   /** JSON list of [elapsedMs, line] printed by the call, or null. */
   log: string | null;
   /** Epoch ms when the worker started and ended the call (absent if it never ran). */

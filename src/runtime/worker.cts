@@ -172,7 +172,15 @@ function runCall(rt: Runtime, task: CallTask): CallOutcome {
   const packed = underInterrupt(rt, task, () => (task.uploadDir === null ? callPython(rt, task) : callWithUploads(rt, task, task.uploadDir)));
   if (packed === undefined) return { kind: 'timeout', body: '', log: null };
   const log = packed[1] === '1' ? (rt.takeLog() as string) : null;
-  return { kind: OUTCOME_KINDS[packed[0]!]!, body: packed.slice(2), log, startedAt, endedAt: Date.now() };
+  const kind = OUTCOME_KINDS[packed[0]!]!;
+  if (kind === 'error') return { kind, body: '', error: functionRaised(packed.slice(2)), log, startedAt, endedAt: Date.now() };
+  return { kind, body: packed.slice(2), log, startedAt, endedAt: Date.now() };
+}
+
+/** A FunctionRaisedError's JSON, from the runtime's `{exception, traceback}` (see gitfunc_runtime.call). */
+function functionRaised(detailJson: string): ErrorJSON {
+  const detail = JSON.parse(detailJson) as { exception: string; traceback: string };
+  return { code: 'FUNC_FAILED', message: `Function raised ${detail.exception}`, data: { exception: detail.exception, traceback: detail.traceback } };
 }
 
 function callPython(rt: Runtime, task: CallTask): string {

@@ -80,7 +80,7 @@ export function recordOfCall(
       record.returnValueJson = storedReturnValue(responseReturnValue(result.body));
       break;
     case 'error': {
-      const detail = JSON.parse(result.body) as { exception: string; traceback: string };
+      const detail = result.error.data;
       const split = detail.exception.indexOf(': ');
       record.exceptionType = split < 0 ? detail.exception : detail.exception.slice(0, split);
       record.exceptionText = split < 0 ? '' : detail.exception.slice(split + 2);
