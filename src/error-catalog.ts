@@ -109,11 +109,6 @@ export type ErrorCode = keyof typeof ERROR_CATALOG;
 /** Codes an API client can receive: those with a DFF `error` number. */
 export type ApiErrorCode = { [C in ErrorCode]: (typeof ERROR_CATALOG)[C] extends { error: number } ? C : never }[ErrorCode];
 
-/** The catalog entry of `code`. */
-export function errorSpec(code: ErrorCode): ErrorSpec {
-  return ERROR_CATALOG[code];
-}
-
 /** True when `value` is a code of the catalog. */
 export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.hasOwn(ERROR_CATALOG, value);

@@ -1,7 +1,5 @@
 import { type ErrorCode, isErrorCode } from './error-catalog.js';
 
-export type { ErrorCode } from './error-catalog.js';
-
 /**
  * An error as plain data: what `toJSON()` gives and `GitfuncError.fromJSON` takes back. It is all that
  * crosses a worker boundary (structured clone keeps no class, and no own property of an Error).
