@@ -265,10 +265,13 @@ function runBatch(rt: Runtime, batch: CallBatchTask): BatchReport {
 async function handle(task: WorkerTask): Promise<InspectOutcome | BatchReport | undefined> {
   // A task posted before the exit below: leave unanswered, so the pool runs it elsewhere.
   if (interpreterDead) process.exit(1);
-  // An interpreter that failed to start fails each task with why (see announceStartFailed).
-  const rt = await runtime.catch((error: unknown) => {
+  let rt: Runtime;
+  try {
+    rt = await runtime;
+  } catch (error) {
+    // The interpreter failed to start: each task fails with why (see announceStartFailed).
     throw taskFailure(error);
-  });
+  }
   try {
     switch (task.type) {
       case 'calls':
