@@ -1,5 +1,5 @@
 /**
- * Writes the README's error tables from the error catalog (src/error-catalog.ts), between the
+ * Writes the README's error tables from the error catalog (src/errors/catalog.ts), between the
  * marker comments `<!-- error-table:NAME:start -->` and `<!-- error-table:NAME:end -->`:
  * `api` (what API clients receive) and `server` (codes logged, shown by `gitfunc check` and
  * the status page).
@@ -10,7 +10,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ERROR_CATALOG, type ErrorSpec } from '../src/error-catalog.js';
+import { ERROR_CATALOG, type ErrorSpec } from '../src/errors/catalog.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const README = path.join(root, 'README.md');
@@ -49,7 +49,7 @@ async function main(): Promise<number> {
   const wanted = withErrorTables(current);
   if (current === wanted) return 0;
   if (process.argv.includes('--check')) {
-    console.error('README.md error tables are out of date with src/error-catalog.ts: run npm run errors:table');
+    console.error('README.md error tables are out of date with src/errors/catalog.ts: run npm run errors:table');
     return 1;
   }
   await writeFile(README, wanted);

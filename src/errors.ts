@@ -1,4 +1,4 @@
-import { type ErrorCode, isErrorCode } from './error-catalog.js';
+import { type ErrorCode, isErrorCode } from './errors/catalog.js';
 
 /**
  * An error as plain data: what `toJSON()` gives and `GitfuncError.fromJSON` takes back. It is all that
@@ -11,7 +11,7 @@ export interface ErrorJSON {
 }
 
 /**
- * Every error gitfunc raises on purpose: a stable `code` from the catalog (error-catalog.ts),
+ * Every error gitfunc raises on purpose: a stable `code` from the catalog (errors/catalog.ts),
  * plain `data`, and `toJSON()`; `GitfuncError.fromJSON` turns that JSON back into the same class.
  */
 export class GitfuncError extends Error {

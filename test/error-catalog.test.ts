@@ -6,7 +6,7 @@ import path from 'node:path';
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import t from 'tap';
 import { withErrorTables } from '../scripts/error-table.js';
-import { ERROR_CATALOG, type ErrorCode } from '../src/error-catalog.js';
+import { ERROR_CATALOG, type ErrorCode } from '../src/errors/catalog.js';
 import {
   CallInputError,
   type ErrorJSON,

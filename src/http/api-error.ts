@@ -1,4 +1,4 @@
-import { type ApiErrorCode, ERROR_CATALOG, type ErrorSpec } from '../error-catalog.js';
+import { type ApiErrorCode, ERROR_CATALOG, type ErrorSpec } from '../errors/catalog.js';
 import { GitfuncError } from '../errors.js';
 
 /** A catalog code that API clients can receive, with its DFF `error` number and `reason`. */
@@ -16,7 +16,7 @@ function kind(code: ApiErrorCode): ApiErrorKind {
 
 /**
  * The DFF errors route handlers raise themselves (CONTRACT section 5), named for the call
- * sites; the numbers and reasons come from the catalog (error-catalog.ts).
+ * sites; the numbers and reasons come from the catalog (errors/catalog.ts).
  */
 export const ApiErrors = {
   notFound: kind('NOT_FOUND'),

@@ -7,7 +7,7 @@
 import Module = require('node:module');
 import type { PyodideInterface } from 'pyodide';
 import type { PyCallable, PyProxy } from 'pyodide/ffi';
-import type { ErrorCode } from '../error-catalog.js' with { 'resolution-mode': 'import' };
+import type { ErrorCode } from '../errors/catalog.js' with { 'resolution-mode': 'import' };
 
 /**
  * Pyodide's `jsglobals` option: it only backs Python's `js` module (checked in pyodide.asm.mjs:

@@ -6,7 +6,7 @@
  * CommonJS: read by the worker threads (worker.cts) and by the server thread alike.
  */
 import crypto = require('node:crypto');
-import type { ErrorCode } from '../../error-catalog.js' with { 'resolution-mode': 'import' };
+import type { ErrorCode } from '../../errors/catalog.js' with { 'resolution-mode': 'import' };
 
 const TRAILER_MAGIC = Buffer.from('GFSNAP01');
 const KEY_BYTES = 32;
