@@ -9,8 +9,10 @@
  * are refused with the rest. Inside a folder, no file import cycle either.
  */
 const LAYERS = [
-  // Shared types and ids, errors, logging, small helpers: they import nothing of gitfunc above them.
-  ['model', 'errors', 'log', 'in-flight', 'secret-compare', 'lock-file'],
+  // Typed errors and their catalog: they import nothing of gitfunc.
+  ['errors'],
+  // Shared types and ids, logging, small helpers.
+  ['model', 'log', 'in-flight', 'secret-compare', 'lock-file'],
   // Pure or self-contained parts: settings, manifest validation, fetching, stores, uploads.
   ['config', 'manifest', 'git', 'tasks', 'uploads', 'webhook', 'response', 'data-dir-lock'],
   // The Python runtime (pool, workers, bridge), API access rules, the push remote's repository.

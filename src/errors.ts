@@ -1,20 +1,38 @@
+import { type ErrorCode, isErrorCode } from './errors/catalog.js';
+
 /**
- * Every error gitfunc raises on purpose: a stable `code`, plain `data`, and `toJSON()` so it
- * survives crossing a worker boundary or being logged.
+ * An error as plain data: what `toJSON()` gives and `GitfuncError.fromJSON` takes back. It is all that
+ * crosses a worker boundary (structured clone keeps no class, and no own property of an Error).
+ */
+export interface ErrorJSON {
+  code: ErrorCode;
+  message: string;
+  data: Record<string, unknown>;
+}
+
+/**
+ * Every error gitfunc raises on purpose: a stable `code` from the catalog (errors/catalog.ts),
+ * plain `data`, and `toJSON()`; `GitfuncError.fromJSON` turns that JSON back into the same class.
  */
 export class GitfuncError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly data: Record<string, unknown>;
 
-  constructor(code: string, message: string, data: Record<string, unknown> = {}) {
+  constructor(code: ErrorCode, message: string, data: Record<string, unknown> = {}) {
     super(message);
     this.name = 'GitfuncError';
     this.code = code;
     this.data = data;
   }
 
-  toJSON(): { code: string; message: string; data: Record<string, unknown> } {
+  toJSON(): ErrorJSON {
     return { code: this.code, message: this.message, data: this.data };
+  }
+
+  /** The error `toJSON()` described: the same class, code, message and data. */
+  static fromJSON(json: ErrorJSON): GitfuncError {
+    const revive = REVIVERS.get(json.code);
+    return revive === undefined ? new GitfuncError(json.code, json.message, json.data) : revive(json);
   }
 }
 
@@ -50,3 +68,62 @@ export class RevisionInvalidError extends GitfuncError {
     this.problems = problems;
   }
 }
+
+/** A call's kwargs or options that the API does not accept (CONTRACT section 3). */
+export class CallInputError extends GitfuncError {
+  static readonly codes = ['CALL_OPTION_INVALID', 'KWARG_UNEXPECTED', 'KWARG_FIXED'] as const;
+
+  constructor(code: (typeof CallInputError.codes)[number], message: string, data: Record<string, unknown> = {}) {
+    super(code, message, data);
+    this.name = 'CallInputError';
+  }
+}
+
+/** A worker thread that could not run a task, or died running it. */
+export class WorkerError extends GitfuncError {
+  static readonly codes = ['WORKER_TASK_FAILED', 'WORKER_INTERPRETER_FAILED', 'WORKER_FAILED', 'WORKER_POOL_CLOSED'] as const;
+
+  constructor(code: (typeof WorkerError.codes)[number], message: string, data: Record<string, unknown> = {}) {
+    super(code, message, data);
+    this.name = 'WorkerError';
+  }
+}
+
+/** An import check cut short: the scripts after the point it stopped were not imported. */
+export class ImportCheckError extends GitfuncError {
+  static readonly codes = ['IMPORT_CHECK_TIMEOUT', 'IMPORT_CHECK_STUCK', 'IMPORT_CHECK_WORKER_DIED'] as const;
+
+  constructor(code: (typeof ImportCheckError.codes)[number], message: string, data: Record<string, unknown> = {}) {
+    super(code, message, data);
+    this.name = 'ImportCheckError';
+  }
+}
+
+/** What a Python function raised: its exception line and a traceback of script frames only. */
+export class FunctionRaisedError extends GitfuncError {
+  declare readonly data: { exception: string; traceback: string };
+
+  constructor(exception: string, traceback: string) {
+    super('FUNC_FAILED', `Function raised ${exception}`, { exception, traceback });
+    this.name = 'FunctionRaisedError';
+  }
+}
+
+type Reviver = (json: ErrorJSON) => GitfuncError;
+
+/** The class each code revives as; a code not listed revives as a plain GitfuncError. */
+const REVIVERS = new Map<ErrorCode, Reviver>([
+  ['REVISION_INVALID', (json) => new RevisionInvalidError((json.data.problems ?? []) as Problem[])],
+  ['FUNC_FAILED', (json) => new FunctionRaisedError(String(json.data.exception), String(json.data.traceback))],
+  ...CallInputError.codes.map((code): [ErrorCode, Reviver] => [code, (json) => new CallInputError(code, json.message, json.data)]),
+  ...WorkerError.codes.map((code): [ErrorCode, Reviver] => [code, (json) => new WorkerError(code, json.message, json.data)]),
+  ...ImportCheckError.codes.map((code): [ErrorCode, Reviver] => [code, (json) => new ImportCheckError(code, json.message, json.data)]),
+]);
+
+/** True for what `GitfuncError.toJSON()` produced (also after a structured clone). */
+export function isErrorJSON(value: unknown): value is ErrorJSON {
+  if (typeof value !== 'object' || value === null) return false;
+  const json = value as Partial<ErrorJSON>;
+  return isErrorCode(json.code) && typeof json.message === 'string' && typeof json.data === 'object' && json.data !== null;
+}
+

@@ -4,6 +4,7 @@
 import path from 'node:path';
 import t from 'tap';
 import { MemoryCacheStore } from '../src/cache/cache-store.js';
+import { BridgeRefusal } from '../src/runtime/bridge/bridge-server.js';
 import { createWorkRepo } from './helpers/git-repo.js';
 import { startGitServer } from './helpers/git-server.js';
 import { FIXTURES, readTree, startGitfunc } from './helpers/start-gitfunc.js';
@@ -16,6 +17,12 @@ await git.publish('respond', work.dir);
 const gitfunc = await startGitfunc(['--repo', git.url('respond'), '--ref', 'main', '--workers', '2']);
 t.teardown(() => gitfunc.close());
 gitfunc.server.pool.bridge.register('test.hang', () => new Promise(() => undefined));
+gitfunc.server.pool.bridge.register('test.refuse', () => {
+  throw new BridgeRefusal('no such thing', { thing: 'x' });
+});
+gitfunc.server.pool.bridge.register('test.break', () => {
+  throw new Error('a server bug, with details the script must not see');
+});
 
 async function call(api: string, kwargs: Record<string, unknown> = {}): Promise<{ status: number; body: any }> {
   const res = await fetch(`${gitfunc.url}/api/v1/al/${api}?kwargs=${encodeURIComponent(JSON.stringify(kwargs))}`);
@@ -58,6 +65,16 @@ t.test('bad values and operations fail the call with a clear error', async (t) =
   t.match(dict.body.detail.exception, /TypeError: DFF.CACHE values are strings or numbers/);
   const expires = await call('cache-op', { op: 'set', key: 'd', value: 'v', expires: -1 });
   t.match(expires.body.detail.exception, /ValueError: expires must be a positive number of seconds/);
+});
+
+t.test('a failed server operation reaches the script as a BridgeError with its code and data', async (t) => {
+  const refused = await call('bridge-error', { op: 'test.refuse' });
+  t.same(refused.body, { type: 'BridgeError', code: 'BRIDGE_REFUSED', message: 'no such thing', data: { thing: 'x' } });
+  const broken = await call('bridge-error', { op: 'test.break' });
+  t.same(broken.body, { type: 'BridgeError', code: 'BRIDGE_FAILED', message: 'the server failed test.break', data: { op: 'test.break' } });
+  t.ok(gitfunc.logs.some((l) => l.msg === 'bridge operation failed' && l.op === 'test.break'), 'the server logged what went wrong');
+  const unknown = await call('bridge-error', { op: 'test.nothing' });
+  t.match(unknown.body, { code: 'BRIDGE_REFUSED', message: "unknown server operation 'test.nothing'" });
 });
 
 t.test('200 concurrent increments on two workers count to 200', async (t) => {
@@ -109,5 +126,5 @@ t.test('the in-memory store expires keys, keeps a TTL across incr, and stays bou
   await store.set('b', 'y', undefined, false);
   await store.set('c', 'z', undefined, false);
   t.equal(await store.get('a'), undefined, 'the oldest write makes room');
-  await t.rejects(store.incr('c', 1, undefined), { code: 'ECACHE_VALUE' });
+  await t.rejects(store.incr('c', 1, undefined), { code: 'CACHE_VALUE_INVALID' });
 });

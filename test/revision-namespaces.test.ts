@@ -100,6 +100,7 @@ t.test('an import that never ends is stopped at the import time limit, at its li
   t.ok(performance.now() - started < 3000, 'stopped promptly');
   t.equal(outcome.interrupted, true);
   t.match(outcome.problems, [{ file: 'demo/loop.py', line: 5, message: /import did not finish within the time allowed/ }]);
+  t.equal(outcome.cut, undefined, 'Python reported where it stopped: the check was not cut');
   // The worker was interrupted, not replaced: it still serves.
   t.same(await which(revA, [revA.id]), { version: 'a', shared: 'shared-a', env: 'env-a', calls: 1 });
 });
@@ -109,6 +110,7 @@ t.test('an import sleeping in C past the limit gets its worker replaced', async 
   const outcome = await pool.inspect({ id: 'e'.repeat(40), dir: sleeping, env: {} }, ['e'.repeat(40)], 300);
   t.equal(outcome.interrupted, true);
   t.match(outcome.problems, [{ message: /did not stop when interrupted/ }]);
+  t.match(outcome.cut, { code: 'IMPORT_CHECK_STUCK', message: /did not stop when interrupted/, data: { deadlineMs: 300 } });
   t.same(await which(revA, [revA.id]), { version: 'a', shared: 'shared-a', env: 'env-a', calls: 1 });
 });
 

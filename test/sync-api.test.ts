@@ -159,6 +159,22 @@ t.test('bad requests answer 400.43 and never echo the body', async (t) => {
   }
 });
 
+t.test('refused kwargs and options answer the exact DFF error body', async (t) => {
+  const traced = (init: RequestInit = {}): RequestInit => ({ ...init, headers: { ...(init.headers as Record<string, string>), 'x-trace-id': 'trace-exact' } });
+  const body = (message: string, detail: Record<string, unknown>): string =>
+    JSON.stringify({ ok: false, error: 400.43, reason: 'EClientBadRequest', message, detail, status: 400, traceId: 'trace-exact' });
+  const cases: [string, RequestInit, string][] = [
+    ['/api/v1/al/fixed/s?name=ann&mode=mine', {}, body('Cannot specify a fixed kwargs field: mode', { field: 'mode' })],
+    ['/api/v1/al/fixed', postJson({ kwargs: { other: 1 } }), body("Unexpected kwargs field 'other': this API does not take it", { field: 'other' })],
+    ['/api/v1/al/echo', postJson({ kwargs: {}, options: { colour: 1 } }), body("Unknown option 'colour': only returnType and timeout are accepted", {})],
+    ['/api/v1/al/echo', postJson({ kwargs: {}, options: { returnType: 'xml' } }), body("options.returnType must be 'raw' or 'jsonDumps'", {})],
+  ];
+  for (const [url, init, expected] of cases) {
+    const res = await call(url, traced(init));
+    t.same([res.status, res.type, res.text], [400, 'application/json; charset=utf-8', expected], url);
+  }
+});
+
 t.test('unknown APIs, forms and routes answer 404.41', async (t) => {
   for (const url of ['/api/v1/al/nope', '/api/v1/sync/nope/s', '/api/v1/al/hello/bogus', '/nothing/here']) {
     const res = await callJson(url);

@@ -35,7 +35,7 @@ async function refusing<T>(operation: Promise<T>): Promise<T> {
   try {
     return await operation;
   } catch (error) {
-    if (error instanceof CacheValueError) throw new BridgeRefusal(error.message);
+    if (error instanceof CacheValueError) throw new BridgeRefusal(error.message, { cause: error.code });
     throw error;
   }
 }

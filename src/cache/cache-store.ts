@@ -1,4 +1,5 @@
 import type { LRUCache } from 'lru-cache';
+import { GitfuncError } from '../errors.js';
 import type { Clock } from '../model/clock.js';
 import { boundedCache, type CacheLimits } from './bounded-cache.js';
 
@@ -17,10 +18,9 @@ export interface CacheStore {
 }
 
 /** A value `incr` cannot add to, or a sum past what it can hold. */
-export class CacheValueError extends Error {
-  readonly code = 'ECACHE_VALUE';
+export class CacheValueError extends GitfuncError {
   constructor(message: string) {
-    super(message);
+    super('CACHE_VALUE_INVALID', message);
     this.name = 'CacheValueError';
   }
 }

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request } from 'polka';
-import { ApiError } from './api-error.js';
+import { toApiError } from './api-error.js';
 import { sendApiError, sendBody, startScope } from './respond.js';
 
 /** Checks the admin token of a request (see createAdminCheck). */
@@ -22,8 +22,9 @@ export function adminRoute(
       const body = JSON.stringify({ ok: true, error: 200, message: '', data });
       sendBody(res, scope, 200, 'application/json; charset=utf-8', body);
     } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      sendApiError(res, scope, error);
+      const apiError = toApiError(error);
+      if (apiError === undefined) throw error;
+      sendApiError(res, scope, apiError);
     }
   };
 }

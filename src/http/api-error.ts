@@ -1,52 +1,66 @@
+import { type ApiErrorCode, ERROR_CATALOG, type ErrorSpec } from '../errors/catalog.js';
+import { GitfuncError } from '../errors.js';
+
+/** A catalog code that API clients can receive, with its DFF `error` number and `reason`. */
+export interface ApiErrorKind {
+  code: ApiErrorCode;
+  error: number;
+  reason: string;
+}
+
+function kind(code: ApiErrorCode): ApiErrorKind {
+  const spec: ErrorSpec = ERROR_CATALOG[code];
+  // An ApiErrorCode is a code whose entry has both (see its type).
+  return { code, error: spec.error!, reason: spec.reason! };
+}
+
 /**
- * DFF-style API errors (CONTRACT section 5): the HTTP status is the integer part of `error`.
- * Route handlers throw these; the app's error handler writes them.
+ * The DFF errors route handlers raise themselves (CONTRACT section 5), named for the call
+ * sites; the numbers and reasons come from the catalog (errors/catalog.ts).
  */
 export const ApiErrors = {
-  notFound: { error: 404.41, reason: 'ENotFound' },
-  badRequest: { error: 400.43, reason: 'EClientBadRequest' },
-  bodyTooLarge: { error: 413.1, reason: 'EBodyTooLarge' },
-  uploadFileTooLarge: { error: 413.2, reason: 'EUploadFileTooLarge' },
-  tooManyUploadFiles: { error: 413.3, reason: 'EUploadTooManyFiles' },
-  authFailed: { error: 401.99, reason: 'EAuthFailed' },
-  /** A disabled or expired API (`disabled`, `expireTime` in the manifest). */
-  apiDisabled: { error: 403.21, reason: 'EApiDisabled' },
-  /** The body did not arrive within the server's time limit, or the client went away. */
-  bodyIncomplete: { error: 408.1, reason: 'EBodyIncomplete' },
-  /** The API's `throttling` limit is reached (sent `Retry-After`). */
-  throttled: { error: 429.46, reason: 'EThrottled' },
-  /** An admin endpoint while no admin token is configured. */
-  adminDisabled: { error: 403.1, reason: 'EAdminDisabled' },
-  /** A webhook while no webhook secret is configured (and unsigned ones are not allowed). */
-  webhookDisabled: { error: 403.3, reason: 'EWebhookDisabled' },
-  asyncQueueFull: { error: 429.47, reason: 'EAsyncQueueFull' },
-  busy: { error: 503.1, reason: 'EServerBusy' },
-  notReady: { error: 503.2, reason: 'EServerNotReady' },
-  /** A bug in gitfunc: logged with the trace id it answers with. */
-  internal: { error: 500, reason: 'EInternal' },
-  funcFailed: { error: 599.1, reason: 'EFuncFailed' },
-  funcTimeout: { error: 599.2, reason: 'EFuncTimeout' },
-  workerFailed: { error: 599.99, reason: 'EWorkerFailed' },
-} as const;
+  notFound: kind('NOT_FOUND'),
+  badRequest: kind('BAD_REQUEST'),
+  bodyTooLarge: kind('BODY_TOO_LARGE'),
+  uploadFileTooLarge: kind('UPLOAD_FILE_TOO_LARGE'),
+  tooManyUploadFiles: kind('UPLOAD_TOO_MANY_FILES'),
+  authFailed: kind('AUTH_FAILED'),
+  apiDisabled: kind('API_DISABLED'),
+  bodyIncomplete: kind('BODY_INCOMPLETE'),
+  throttled: kind('THROTTLED'),
+  adminDisabled: kind('ADMIN_DISABLED'),
+  webhookDisabled: kind('WEBHOOK_DISABLED'),
+  asyncQueueFull: kind('ASYNC_QUEUE_FULL'),
+  busy: kind('SERVER_BUSY'),
+  notReady: kind('SERVER_NOT_READY'),
+  internal: kind('INTERNAL'),
+  funcFailed: kind('FUNC_FAILED'),
+  funcTimeout: kind('FUNC_TIMEOUT'),
+  workerFailed: kind('WORKER_FAILED'),
+} as const satisfies Record<string, ApiErrorKind>;
 
-export type ApiErrorKind = (typeof ApiErrors)[keyof typeof ApiErrors];
-
-export class ApiError extends Error {
+/**
+ * An error answered to an API client: a catalog code with its DFF `error` number (the HTTP
+ * status is its integer part) and `reason`; `detail` is the error's data.
+ */
+export class ApiError extends GitfuncError {
   readonly error: number;
   readonly reason: string;
   readonly status: number;
-  readonly detail: Record<string, unknown>;
   /** Extra response headers, e.g. `Retry-After`. */
   readonly headers: Record<string, string>;
 
   constructor(kind: ApiErrorKind, message: string, detail: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
-    super(message);
+    super(kind.code, message, detail);
     this.name = 'ApiError';
     this.error = kind.error;
     this.reason = kind.reason;
     this.status = Math.trunc(kind.error);
-    this.detail = detail;
     this.headers = headers;
+  }
+
+  get detail(): Record<string, unknown> {
+    return this.data;
   }
 
   /** The JSON body DFF clients expect. */
@@ -61,4 +75,19 @@ export class ApiError extends Error {
       traceId,
     };
   }
+}
+
+/**
+ * How a route answers an error: an ApiError as it is; a domain error (a GitfuncError thrown
+ * below http/, e.g. by invocation/) whose code has a DFF `error` number in the catalog as that
+ * error, with the same message, its data as `detail` and the catalog's `Retry-After`; anything else is not for the client
+ * (undefined: the route rethrows it and the app answers 500).
+ */
+export function toApiError(error: unknown): ApiError | undefined {
+  if (error instanceof ApiError) return error;
+  if (!(error instanceof GitfuncError)) return undefined;
+  const spec: ErrorSpec = ERROR_CATALOG[error.code];
+  if (spec.error === undefined) return undefined;
+  const headers: Record<string, string> = spec.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(spec.retryAfterSeconds) };
+  return new ApiError(kind(error.code as ApiErrorCode), error.message, error.data, headers);
 }

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import polka, { type Polka, type Request } from 'polka';
 import type { Logger } from '../log.js';
-import { ApiError, ApiErrors } from './api-error.js';
+import { ApiError, ApiErrors, toApiError } from './api-error.js';
 import { type AsyncApiDeps, registerAsyncApi } from './async-api.js';
 import { type CronApiDeps, registerCronApi } from './cron-api.js';
 import { type Readiness, registerHealthApi } from './health-api.js';
@@ -35,6 +35,11 @@ export function createApp(deps: AppDeps): Polka {
       sendApiError(res, startScope(req), new ApiError(ApiErrors.notFound, `No route ${req.method} ${req.path}`));
     },
     onError: (error: unknown, req: Request, res: ServerResponse) => {
+      const apiError = toApiError(error);
+      if (apiError !== undefined) {
+        sendApiError(res, startScope(req), apiError);
+        return;
+      }
       // The answer carries the trace id of this log line, so an operator can find it.
       const scope = startScope(req);
       deps.logger.error({ err: error, url: req.path, traceId: scope.traceId }, 'unhandled error in a route');

@@ -1,12 +1,12 @@
 import type { ServerResponse } from 'node:http';
 import type { Polka, Request } from 'polka';
 import type { InFlight } from '../in-flight.js';
-import { AsyncQueueFull, type AsyncTaskRunner } from '../invocation/async-task-runner.js';
+import type { AsyncTaskRunner } from '../invocation/async-task-runner.js';
 import type { Logger } from '../log.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
 import type { Revision } from '../revision/revision.js';
 import { acquireRevision, type CallReading, readApiCall, registerCallRoutes } from './api-call.js';
-import { ApiError, ApiErrors } from './api-error.js';
+import { toApiError } from './api-error.js';
 import { type CorsPolicy, registerPreflight } from './cors.js';
 import { sendApiError, sendBody, startScope } from './respond.js';
 
@@ -46,8 +46,8 @@ async function handleAsyncCall(deps: AsyncApiDeps, req: Request, res: ServerResp
     scope.taskId = call.taskId;
     sendBody(res, scope, 200, 'application/json; charset=utf-8', JSON.stringify({ ok: true, error: 200, message: '', data: { id: call.taskId } }));
   } catch (error) {
-    const apiError = error instanceof AsyncQueueFull ? queueFull(error) : error;
-    if (!(apiError instanceof ApiError)) throw error;
+    const apiError = toApiError(error);
+    if (apiError === undefined) throw error;
     sendApiError(res, scope, apiError);
     status = apiError.status;
   } finally {
@@ -55,9 +55,4 @@ async function handleAsyncCall(deps: AsyncApiDeps, req: Request, res: ServerResp
     deps.calls.leave();
   }
   deps.logger.info({ traceId: scope.traceId, apiId: req.params.id, taskId: scope.taskId, status, commit: revision?.commit }, 'async call');
-}
-
-/** 429.47 for a task the full async queue refused. */
-function queueFull(error: AsyncQueueFull): ApiError {
-  return new ApiError(ApiErrors.asyncQueueFull, error.message, error.data, { 'Retry-After': '5' });
 }

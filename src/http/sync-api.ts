@@ -2,12 +2,12 @@ import type { ServerResponse } from 'node:http';
 import type { Polka, Request } from 'polka';
 import type { SecretMask } from '../access/secret-mask.js';
 import type { InFlight } from '../in-flight.js';
-import { ConcurrencyLimitReached, type ResultToSend, type SyncAnswer, type SyncCalls } from '../invocation/sync-calls.js';
+import { type ResultToSend, type SyncAnswer, type SyncCalls } from '../invocation/sync-calls.js';
 import type { Logger } from '../log.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
 import type { Revision } from '../revision/revision.js';
 import { acquireRevision, type CallReading, readApiCall, registerCallRoutes } from './api-call.js';
-import { ApiError, ApiErrors } from './api-error.js';
+import { ApiError, ApiErrors, toApiError } from './api-error.js';
 import { type CorsPolicy, registerPreflight } from './cors.js';
 import { type RequestScope, sendApiError, sendBody, startScope } from './respond.js';
 import { sendPrepared } from './send-prepared.js';
@@ -48,7 +48,7 @@ function sendResult(
       sendBody(res, scope, 200, TEXT_TYPE, result.body);
       return 200;
     case 'error': {
-      const detail = JSON.parse(result.body) as { exception: string; traceback: string };
+      const detail = { ...result.error.data };
       if (mask !== undefined) {
         detail.exception = mask(detail.exception);
         detail.traceback = mask(detail.traceback);
@@ -65,11 +65,6 @@ function sendResult(
       // The client is gone; 499 (client closed request) is only for the log line.
       return CLIENT_GONE;
   }
-}
-
-/** 503.1 for a call past its API's maxConcurrency. */
-function overConcurrency(error: ConcurrencyLimitReached): ApiError {
-  return new ApiError(ApiErrors.busy, error.message, error.data, { 'Retry-After': '1' });
 }
 
 function fail(res: ServerResponse, scope: RequestScope, error: ApiError): number {
@@ -115,9 +110,9 @@ async function handleSyncCall(deps: SyncApiDeps, req: Request, res: ServerRespon
       await deps.syncCalls.end(call);
     }
   } catch (error) {
-    if (error instanceof ConcurrencyLimitReached) status = fail(res, scope, overConcurrency(error));
-    else if (error instanceof ApiError) status = fail(res, scope, error);
-    else throw error;
+    const apiError = toApiError(error);
+    if (apiError === undefined) throw error;
+    status = fail(res, scope, apiError);
   } finally {
     if (revision) deps.holder.release(revision);
     deps.calls.leave();

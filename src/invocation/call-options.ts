@@ -1,4 +1,4 @@
-import { ApiError, ApiErrors } from '../http/api-error.js';
+import { CallInputError } from '../errors.js';
 import type { ReturnType } from '../model/invocation.js';
 
 /** Call options a caller may set (CONTRACT section 3): nothing else. */
@@ -16,16 +16,16 @@ export function parseCallOptions(options: Record<string, unknown>, apiTimeoutSec
   for (const [key, value] of Object.entries(options)) {
     if (key === 'returnType') {
       if (typeof value !== 'string' || !RETURN_TYPES.has(value)) {
-        throw new ApiError(ApiErrors.badRequest, `options.returnType must be 'raw' or 'jsonDumps'`);
+        throw new CallInputError('CALL_OPTION_INVALID', `options.returnType must be 'raw' or 'jsonDumps'`);
       }
       returnType = value as ReturnType;
     } else if (key === 'timeout') {
       if (typeof value !== 'number' || !(value > 0) || value > apiTimeoutSeconds) {
-        throw new ApiError(ApiErrors.badRequest, `options.timeout must be a number of seconds above 0 and at most ${apiTimeoutSeconds}`);
+        throw new CallInputError('CALL_OPTION_INVALID', `options.timeout must be a number of seconds above 0 and at most ${apiTimeoutSeconds}`);
       }
       timeoutSeconds = value;
     } else {
-      throw new ApiError(ApiErrors.badRequest, `Unknown option '${key}': only returnType and timeout are accepted`);
+      throw new CallInputError('CALL_OPTION_INVALID', `Unknown option '${key}': only returnType and timeout are accepted`);
     }
   }
   return { returnType, timeoutSeconds };

@@ -103,7 +103,7 @@ export function recordOfCall(
       record.returnValueJson = storedReturnValue(responseReturnValue(result.body));
       break;
     case 'error': {
-      const detail = JSON.parse(result.body) as { exception: string; traceback: string };
+      const detail = result.error.data;
       const split = detail.exception.indexOf(': ');
       record.exceptionType = split < 0 ? detail.exception : detail.exception.slice(0, split);
       record.exceptionText = split < 0 ? '' : detail.exception.slice(split + 2);
@@ -116,7 +116,7 @@ export function recordOfCall(
       break;
     case 'crashed':
       record.exceptionType = 'WorkerFailed';
-      record.exceptionText = result.message;
+      record.exceptionText = result.error.message;
       break;
   }
   if (ran?.log) record.printLogs = formatPrintLog(ran.log, ran.startedAt ?? triggerTime);

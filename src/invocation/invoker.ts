@@ -1,3 +1,4 @@
+import { WorkerError } from '../errors.js';
 import type { CallResult, RunResult } from '../model/call-result.js';
 import type { Invocation } from '../model/invocation.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
@@ -41,6 +42,7 @@ export class Invoker {
   async runInBackground(revision: Revision, call: Invocation): Promise<RunResult> {
     const result = await this.run(revision, call, 'background');
     // The background lane has no bounded queue and no client, so it never answers busy or abandoned.
-    return result.kind === 'busy' || result.kind === 'abandoned' ? { kind: 'crashed', message: `background call ${result.kind}` } : result;
+    if (result.kind !== 'busy' && result.kind !== 'abandoned') return result;
+    return { kind: 'crashed', error: new WorkerError('WORKER_FAILED', `background call ${result.kind}`) };
   }
 }

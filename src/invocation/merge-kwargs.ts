@@ -1,4 +1,4 @@
-import { ApiError, ApiErrors } from '../http/api-error.js';
+import { CallInputError } from '../errors.js';
 import { INPUT_BY_CALLER } from '../manifest/index.js';
 
 /**
@@ -13,10 +13,10 @@ export function mergeKwargs(
   if (declared === undefined) return given;
   for (const key of Object.keys(given)) {
     if (!Object.hasOwn(declared, key)) {
-      throw new ApiError(ApiErrors.badRequest, `Unexpected kwargs field '${key}': this API does not take it`, { field: key });
+      throw new CallInputError('KWARG_UNEXPECTED', `Unexpected kwargs field '${key}': this API does not take it`, { field: key });
     }
     if (declared[key] !== INPUT_BY_CALLER) {
-      throw new ApiError(ApiErrors.badRequest, `Cannot specify a fixed kwargs field: ${key}`, { field: key });
+      throw new CallInputError('KWARG_FIXED', `Cannot specify a fixed kwargs field: ${key}`, { field: key });
     }
   }
   const merged: Record<string, unknown> = {};

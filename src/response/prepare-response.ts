@@ -1,7 +1,8 @@
+import { FunctionRaisedError } from '../errors.js';
 import { attachmentDisposition, downloadName } from './content-disposition.js';
 import { contentTypeOf, contentTypeOfFile, OCTET_STREAM } from './content-types.js';
 import { type FileRoots, openServedFile, ResponseRefused, type ServedFile } from './served-file.js';
-import type { CallOutcome } from '../model/call-result.js';
+import type { CallFailed, CallOutcome } from '../model/call-result.js';
 
 /** The JSON spec gitfunc_response.py sends for DFF.RESP, RESP_FILE and REDIRECT. */
 interface ResponseSpec {
@@ -92,7 +93,7 @@ export async function prepareResponse(specJson: string, roots: FileRoots): Promi
 /** A response result checked: ready to send, or turned into the call's failure. */
 export type CheckedResponse =
   | { result: CallOutcome & { kind: 'response' }; prepared: PreparedResponse }
-  | { result: CallOutcome & { kind: 'error' }; prepared?: undefined };
+  | { result: CallFailed; prepared?: undefined };
 
 /**
  * A `response` result checked against the call's file roots: the prepared response, or the
@@ -103,7 +104,6 @@ export async function checkResponse(result: CallOutcome, roots: FileRoots): Prom
     return { result: { ...result, kind: 'response' }, prepared: await prepareResponse(result.body, roots) };
   } catch (error) {
     if (!(error instanceof ResponseRefused)) throw error;
-    const detail = { exception: `ResponseRefused: ${error.message}`, traceback: '' };
-    return { result: { ...result, kind: 'error', body: JSON.stringify(detail) } };
+    return { result: { ...result, kind: 'error', body: '', error: new FunctionRaisedError(`ResponseRefused: ${error.message}`, '') } };
   }
 }

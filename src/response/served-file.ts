@@ -1,12 +1,12 @@
 import { constants } from 'node:fs';
 import { type FileHandle, open, realpath } from 'node:fs/promises';
 import path from 'node:path';
+import { GitfuncError } from '../errors.js';
 
 /** Why a DFF.RESP_FILE or other response control was not followed; the call fails with it. */
-export class ResponseRefused extends Error {
-  readonly code = 'ERESPONSE_REFUSED';
+export class ResponseRefused extends GitfuncError {
   constructor(message: string) {
-    super(message);
+    super('RESPONSE_REFUSED', message);
     this.name = 'ResponseRefused';
   }
 }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { type FunctionRaisedError, GitfuncError, WorkerError } from '../errors.js';
 import { armDeadline, armDeadlineAtStart } from './deadline.js';
 // Default import: named imports of a CommonJS module depend on the loader detecting them.
 import taskState from './task-state.cjs';
@@ -31,7 +32,7 @@ export interface CallDispatcherOptions {
   maxQueue: number;
 }
 
-const SHUT_DOWN: CallResult = { kind: 'crashed', message: 'the server is shutting down' };
+const SHUT_DOWN: CallResult = { kind: 'crashed', error: new WorkerError('WORKER_POOL_CLOSED', 'the server is shutting down') };
 const ABANDONED: CallResult = { kind: 'abandoned' };
 
 function abandoned(pending: PendingCall): boolean {
@@ -165,7 +166,8 @@ export class CallDispatcher {
     if (outcome.kind === 'timeout' && !pending.answered) this.answer(pending, this.timedOut(pending));
     this.finish(pending, outcome);
     // Any other kind is the call's result (the worker's own timeout report was handled above).
-    if (outcome.kind !== 'timeout') this.answer(pending, outcome as CallOutcome & { kind: 'json' | 'text' | 'error' | 'response' });
+    if (outcome.kind === 'error') this.answer(pending, { ...outcome, kind: 'error', error: GitfuncError.fromJSON(outcome.error!) as FunctionRaisedError });
+    else if (outcome.kind !== 'timeout') this.answer(pending, outcome as CallOutcome & { kind: 'json' | 'text' | 'response' });
   }
 
   private timedOut(pending: PendingCall): TimedOut {
@@ -244,8 +246,9 @@ export class CallDispatcher {
   }
 
   /** The worker died mid-batch: calls it had not started run again once, elsewhere. */
-  private onBatchFailed(batch: PendingCall[], error: unknown): void {
-    const message = error instanceof Error ? error.message : String(error);
+  private onBatchFailed(batch: PendingCall[], failure: unknown): void {
+    // The pool rejects with typed errors (see WorkerSlot.run); anything else is a bug, kept as its text.
+    const error = failure instanceof GitfuncError ? failure : new WorkerError('WORKER_FAILED', String(failure));
     const again: PendingCall[] = [];
     for (const pending of batch) {
       if (pending.finished) continue;
@@ -255,9 +258,9 @@ export class CallDispatcher {
         again.push(pending);
         continue;
       }
-      if (started) this.logger.error({ funcId: pending.task.funcId, err: message }, 'worker failed during a call');
+      if (started) this.logger.error({ funcId: pending.task.funcId, err: error }, 'worker failed during a call');
       this.finish(pending);
-      this.answer(pending, { kind: 'crashed', message });
+      this.answer(pending, { kind: 'crashed', error });
     }
     if (again.length > 0) {
       this.queueOf(again[0]!.lane).unshift(...again);

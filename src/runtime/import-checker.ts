@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { GitfuncError, ImportCheckError } from '../errors.js';
 import { WorkerPool } from './pool.js';
 import type { SnapshotSource } from './snapshot/interpreter.cjs';
 import type { InspectOutcome } from './worker-protocol.cjs';
@@ -96,5 +97,7 @@ export class ImportChecker {
 }
 
 function workerDied(error: unknown, whose: string): InspectOutcome {
-  return workerProtocol.importCheckCut(`importing the scripts killed ${whose} (out of memory?): ${error instanceof Error ? error.message : String(error)}`);
+  const cause = error instanceof GitfuncError ? error.code : 'unknown';
+  const message = `importing the scripts killed ${whose} (out of memory?): ${error instanceof Error ? error.message : String(error)}`;
+  return workerProtocol.importCheckCut(new ImportCheckError('IMPORT_CHECK_WORKER_DIED', message, { cause }).toJSON());
 }

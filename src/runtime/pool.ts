@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { ImportCheckError, WorkerError } from '../errors.js';
 import { BridgeServer, isBridgeHello } from './bridge/bridge-server.js';
 import type { CallResult } from '../model/call-result.js';
 import { type CallClient, type CallLane, CallDispatcher, type DispatcherStats } from './call-dispatcher.js';
@@ -257,9 +258,12 @@ export class WorkerPool {
       return (await this.run({ type: 'inspect', revision, live, interrupt, interruptOffset: 0 } satisfies InspectTask)) as InspectOutcome;
     } catch (error) {
       if (!stuck) throw error;
-      return workerProtocol.importCheckCut(
+      const cut = new ImportCheckError(
+        'IMPORT_CHECK_STUCK',
         `importing the scripts did not finish within ${deadlineMs / 1000} s and did not stop when interrupted (time.sleep or other C code at module level?)`,
+        { deadlineMs },
       );
+      return workerProtocol.importCheckCut(cut.toJSON());
     } finally {
       disarm();
     }
@@ -295,7 +299,7 @@ export class WorkerPool {
   async close(): Promise<void> {
     this.closing = true;
     this.dispatcher.close();
-    for (const waiting of this.waiting.splice(0)) waiting.reject(new Error('the worker pool is closing'));
+    for (const waiting of this.waiting.splice(0)) waiting.reject(new WorkerError('WORKER_POOL_CLOSED', 'the worker pool is closing'));
     await Promise.all([...this.slots, ...this.extra].map((slot) => slot.destroy()));
   }
 }

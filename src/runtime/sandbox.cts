@@ -7,6 +7,7 @@
 import Module = require('node:module');
 import type { PyodideInterface } from 'pyodide';
 import type { PyCallable, PyProxy } from 'pyodide/ffi';
+import type { ErrorCode } from '../errors/catalog.js' with { 'resolution-mode': 'import' };
 
 /**
  * Pyodide's `jsglobals` option: it only backs Python's `js` module (checked in pyodide.asm.mjs:
@@ -34,7 +35,8 @@ const REFUSED_MODULES = new Set([
 ]);
 
 class CodeGenerationAllowedError extends Error {
-  readonly code = 'SANDBOX_CODE_GENERATION_ALLOWED';
+  // A worker-side (CommonJS) error: not a GitfuncError, but its code is in the catalog.
+  readonly code: ErrorCode = 'SANDBOX_CODE_GENERATION_ALLOWED';
 }
 
 /**

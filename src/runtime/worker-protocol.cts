@@ -2,6 +2,7 @@
  * Messages between the server thread and a Pyodide worker. Types only; a `.cts` file so the
  * CommonJS worker entry and the ESM server code can both import it.
  */
+import type { ErrorJSON } from '../errors.js' with { 'resolution-mode': 'import' };
 import type { CallOutcome } from '../model/call-result.js' with { 'resolution-mode': 'import' };
 import type { FunctionInfo } from '../model/function-info.js' with { 'resolution-mode': 'import' };
 import type { ReturnType } from '../model/invocation.js' with { 'resolution-mode': 'import' };
@@ -79,9 +80,21 @@ export interface InspectOutcome {
   problems: ImportProblem[];
   /** The import time limit stopped the check: scripts after the stopped one were not imported. */
   interrupted: boolean;
+  /**
+   * Why the check ended without reporting what Python found (an ImportCheckError's JSON:
+   * IMPORT_CHECK_TIMEOUT, _STUCK or _WORKER_DIED); absent when Python reported.
+   */
+  cut?: ErrorJSON;
 }
 
-/** An import check that ended without reporting what it found: one problem for all scripts. */
-export function importCheckCut(message: string): InspectOutcome {
-  return { catalog: [], undecorated: [], scriptIds: [], problems: [{ file: '*.py', line: 1, col: 1, message }], interrupted: true };
+/** An import check that ended without reporting what it found: `cut`, and one problem for all scripts. */
+export function importCheckCut(cut: ErrorJSON): InspectOutcome {
+  return {
+    catalog: [],
+    undecorated: [],
+    scriptIds: [],
+    problems: [{ file: '*.py', line: 1, col: 1, message: cut.message }],
+    interrupted: true,
+    cut,
+  };
 }

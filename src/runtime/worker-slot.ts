@@ -1,4 +1,5 @@
 import { Piscina } from 'piscina';
+import { GitfuncError, isErrorJSON, WorkerError } from '../errors.js';
 // Default import: named imports of a CommonJS module depend on the loader detecting them.
 import workerHealth from './worker-health.cjs';
 import type { WorkerTask } from './worker-protocol.cjs';
@@ -68,12 +69,24 @@ export class WorkerSlot {
     return this.isStarted && this.inFlight === 0;
   }
 
+  /** Runs `task` on the thread; rejects with a GitfuncError (see taskError). */
   run(task: WorkerTask): Promise<unknown> {
     this.inFlight++;
-    return this.piscina.run(task).finally(() => {
-      this.inFlight--;
-      if (this.inFlight === 0) this.whenIdle?.();
-    });
+    return this.piscina.run(task).then(
+      (result: unknown) => {
+        this.settled();
+        return result;
+      },
+      (error: unknown) => {
+        this.settled();
+        throw taskError(error);
+      },
+    );
+  }
+
+  private settled(): void {
+    this.inFlight--;
+    if (this.inFlight === 0) this.whenIdle?.();
   }
 
   /** Resolves once no task is in flight. */
@@ -90,4 +103,14 @@ export class WorkerSlot {
   destroy(): Promise<void> {
     return this.piscina.destroy();
   }
+}
+
+/**
+ * The typed error of a failed task: the worker throws its error's JSON (see worker.cts), revived
+ * here as the same class; Piscina's own errors (the thread exited or was terminated) are the
+ * worker failing.
+ */
+function taskError(error: unknown): GitfuncError {
+  if (isErrorJSON(error)) return GitfuncError.fromJSON(error);
+  return new WorkerError('WORKER_FAILED', error instanceof Error ? error.message : String(error));
 }

@@ -9,6 +9,7 @@ import path = require('node:path');
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import type { PyodideInterface } from 'pyodide';
 import type { PyCallable, PyProxy } from 'pyodide/ffi';
+import type { ErrorJSON } from '../errors.js' with { 'resolution-mode': 'import' };
 import { createBridgeClient } from './bridge/bridge-client.cjs';
 import { assertNoCodeGeneration, lockDown, refuseHostModules } from './sandbox.cjs';
 import { type SnapshotSource, startInterpreter } from './snapshot/interpreter.cjs';
@@ -171,7 +172,15 @@ function runCall(rt: Runtime, task: CallTask): CallOutcome {
   const packed = underInterrupt(rt, task, () => (task.uploadDir === null ? callPython(rt, task) : callWithUploads(rt, task, task.uploadDir)));
   if (packed === undefined) return { kind: 'timeout', body: '', log: null };
   const log = packed[1] === '1' ? (rt.takeLog() as string) : null;
-  return { kind: OUTCOME_KINDS[packed[0]!]!, body: packed.slice(2), log, startedAt, endedAt: Date.now() };
+  const kind = OUTCOME_KINDS[packed[0]!]!;
+  if (kind === 'error') return { kind, body: '', error: functionRaised(packed.slice(2)), log, startedAt, endedAt: Date.now() };
+  return { kind, body: packed.slice(2), log, startedAt, endedAt: Date.now() };
+}
+
+/** A FunctionRaisedError's JSON, from the runtime's `{exception, traceback}` (see gitfunc_runtime.call). */
+function functionRaised(detailJson: string): ErrorJSON {
+  const detail = JSON.parse(detailJson) as { exception: string; traceback: string };
+  return { code: 'FUNC_FAILED', message: `Function raised ${detail.exception}`, data: { exception: detail.exception, traceback: detail.traceback } };
 }
 
 function callPython(rt: Runtime, task: CallTask): string {
@@ -208,7 +217,11 @@ function callWithUploads(rt: Runtime, task: CallTask, uploadDir: string): string
 function inspectUnderDeadline(rt: Runtime, task: InspectTask): InspectOutcome {
   return (
     underInterrupt(rt, task, () => inspect(rt)(task.revision.id)) ??
-    importCheckCut('importing the scripts did not finish within the time allowed (limits.importSeconds)')
+    importCheckCut({
+      code: 'IMPORT_CHECK_TIMEOUT',
+      message: 'importing the scripts did not finish within the time allowed (limits.importSeconds)',
+      data: {},
+    })
   );
 }
 
@@ -244,11 +257,21 @@ function runBatch(rt: Runtime, batch: CallBatchTask): BatchReport {
   return health!.afterBatch(batch.calls.length);
 }
 
-/** Piscina's task handler. */
+/**
+ * Piscina's task handler. A failed task throws its error's JSON (see taskFailure): Piscina
+ * posts what is thrown by structured clone, which keeps a plain object whole but drops an
+ * Error's class and own properties; the server's WorkerSlot revives it.
+ */
 async function handle(task: WorkerTask): Promise<InspectOutcome | BatchReport | undefined> {
   // A task posted before the exit below: leave unanswered, so the pool runs it elsewhere.
   if (interpreterDead) process.exit(1);
-  const rt = await runtime;
+  let rt: Runtime;
+  try {
+    rt = await runtime;
+  } catch (error) {
+    // The interpreter failed to start: each task fails with why (see announceStartFailed).
+    throw taskFailure(error);
+  }
   try {
     switch (task.type) {
       case 'calls':
@@ -270,14 +293,23 @@ async function handle(task: WorkerTask): Promise<InspectOutcome | BatchReport | 
         return undefined;
     }
   } catch (error) {
-    if (isInterpreterFailure(error)) exitAfterReply();
-    throw error;
+    const failure = taskFailure(error);
+    if (failure.code === 'WORKER_INTERPRETER_FAILED') exitAfterReply();
+    throw failure;
   }
 }
 
-/** Errors raised by Pyodide's own machinery, not by reading a revision's files. */
-function isInterpreterFailure(error: unknown): boolean {
-  return !(error instanceof Error && 'code' in error && typeof error.code === 'string' && error.code.startsWith('E'));
+/**
+ * A WorkerError's JSON for what a task threw: a Node system error (reading a revision's files)
+ * fails the task only; anything else was raised by Pyodide's own machinery (or its start):
+ * the interpreter failed.
+ */
+function taskFailure(error: unknown): ErrorJSON {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof Error && 'code' in error && typeof error.code === 'string' && error.code.startsWith('E')) {
+    return { code: 'WORKER_TASK_FAILED', message, data: { cause: error.code } };
+  }
+  return { code: 'WORKER_INTERPRETER_FAILED', message, data: {} };
 }
 
 /*

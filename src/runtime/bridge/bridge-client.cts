@@ -3,6 +3,7 @@
  * runs synchronously on this thread and cannot await. See bridge-protocol.cts.
  */
 import { MessageChannel, type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
+import type { ErrorJSON } from '../../errors.js' with { 'resolution-mode': 'import' };
 import type { BridgeAnswer, BridgeHello, BridgeRequest } from './bridge-protocol.cjs';
 
 export interface BridgeClientOptions {
@@ -22,9 +23,10 @@ interface Channel {
 }
 
 /**
- * Returns `request(op, argsJson)`: the answer as JSON `{"outcome":"ok","value":...}`,
- * `{"outcome":"error","error":...}` or `{"outcome":"timeout","ms":...}`. A deadline passing
- * while it waits throws KeyboardInterrupt into Python through `checkInterrupt`.
+ * Returns `request(op, argsJson)`: the answer as JSON `{"outcome":"ok","value":...}` or
+ * `{"outcome":"error","error":{code,message,data}}` (a GitfuncError's JSON; BRIDGE_TIMEOUT
+ * when no answer came in time). A deadline passing while it waits throws KeyboardInterrupt
+ * into Python through `checkInterrupt`.
  */
 export function createBridgeClient(options: BridgeClientOptions): (op: string, argsJson: string) => string {
   let channel: Channel | undefined;
@@ -53,7 +55,7 @@ export function createBridgeClient(options: BridgeClientOptions): (op: string, a
       }
       options.checkInterrupt();
       const left = deadline - Date.now();
-      if (left <= 0) return JSON.stringify({ outcome: 'timeout', ms: options.timeoutMs });
+      if (left <= 0) return JSON.stringify({ outcome: 'error', error: timedOut(op, options.timeoutMs) });
       Atomics.wait(channel.answered, 0, seen, Math.min(options.sliceMs, left));
     }
   };
@@ -61,4 +63,8 @@ export function createBridgeClient(options: BridgeClientOptions): (op: string, a
 
 function encodeAnswer(answer: BridgeAnswer): string {
   return answer.outcome === 'ok' ? `{"outcome":"ok","value":${answer.valueJson}}` : JSON.stringify(answer);
+}
+
+function timedOut(op: string, ms: number): ErrorJSON {
+  return { code: 'BRIDGE_TIMEOUT', message: `the server did not answer ${op} within ${ms} ms`, data: { ms } };
 }

@@ -8,6 +8,7 @@
  * then bumps the counter and notifies it, which wakes the worker blocked in `Atomics.wait`.
  */
 import type { MessagePort } from 'node:worker_threads';
+import type { ErrorJSON } from '../../errors.js' with { 'resolution-mode': 'import' };
 
 export interface BridgeHello {
   bridgePort: MessagePort;
@@ -21,4 +22,5 @@ export interface BridgeRequest {
   argsJson: string;
 }
 
-export type BridgeAnswer = { id: number; outcome: 'ok'; valueJson: string } | { id: number; outcome: 'error'; error: string };
+/** An error answer carries a GitfuncError's JSON: BRIDGE_REFUSED or BRIDGE_FAILED (BRIDGE_TIMEOUT is the worker's own). */
+export type BridgeAnswer = { id: number; outcome: 'ok'; valueJson: string } | { id: number; outcome: 'error'; error: ErrorJSON };

@@ -1,15 +1,15 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { Logger } from 'pino';
+import { GitfuncError } from '../../errors.js';
 import type { BridgeAnswer, BridgeHello, BridgeRequest } from './bridge-protocol.cjs';
 
 /** Runs one bridge op with its parsed JSON arguments; the answer must be JSON-able. */
 export type BridgeHandler = (args: unknown) => unknown;
 
-/** A request a handler refuses (bad argument): its message goes back to the script. */
-export class BridgeRefusal extends Error {
-  readonly code = 'EBRIDGE_REFUSED';
-  constructor(message: string) {
-    super(message);
+/** A request a handler refuses (bad argument): it goes back to the script as it is. */
+export class BridgeRefusal extends GitfuncError {
+  constructor(message: string, data: Record<string, unknown> = {}) {
+    super('BRIDGE_REFUSED', message, data);
     this.name = 'BridgeRefusal';
   }
 }
@@ -51,8 +51,9 @@ export class BridgeServer {
       answer = { id: request.id, outcome: 'ok', valueJson: JSON.stringify(value ?? null) };
     } catch (error) {
       if (!(error instanceof BridgeRefusal)) this.logger.error({ err: error, op: request.op }, 'bridge operation failed');
-      const message = error instanceof BridgeRefusal ? error.message : `the server failed ${request.op}`;
-      answer = { id: request.id, outcome: 'error', error: message };
+      // What went wrong in the server stays in its log: the script learns only that it failed.
+      const sent = error instanceof BridgeRefusal ? error : new GitfuncError('BRIDGE_FAILED', `the server failed ${request.op}`, { op: request.op });
+      answer = { id: request.id, outcome: 'error', error: sent.toJSON() };
     }
     port.postMessage(answer);
     Atomics.add(answered, 0, 1);

@@ -11,7 +11,21 @@ _transport = None
 
 
 class BridgeError(RuntimeError):
-    """The server refused or failed a request (bad argument, unknown op)."""
+    """The server refused or failed a request (bad argument, unknown op).
+
+    `code` is the server's stable error code (BRIDGE_REFUSED, BRIDGE_FAILED), `data` its details.
+    """
+
+    def __init__(self, code, message, data=None):
+        super().__init__(message)
+        self.code = code
+        self.data = data or {}
+
+
+class BridgeTimeoutError(TimeoutError):
+    """The server did not answer in time (code BRIDGE_TIMEOUT)."""
+
+    code = "BRIDGE_TIMEOUT"
 
 
 def set_transport(transport):
@@ -25,9 +39,10 @@ def request(op, args):
     if _transport is None:
         raise BridgeError("no server bridge in this interpreter")
     answer = json.loads(_transport(op, json.dumps(args, ensure_ascii=False)))
-    outcome = answer["outcome"]
-    if outcome == "ok":
+    if answer["outcome"] == "ok":
         return answer.get("value")
-    if outcome == "timeout":
-        raise TimeoutError("the server did not answer %s within %s ms" % (op, answer["ms"]))
-    raise BridgeError(answer["error"])
+    # An error answer is a GitfuncError's JSON: {code, message, data}.
+    error = answer["error"]
+    if error["code"] == "BRIDGE_TIMEOUT":
+        raise BridgeTimeoutError(error["message"])
+    raise BridgeError(error["code"], error["message"], error["data"])

@@ -6,6 +6,7 @@
  * CommonJS: read by the worker threads (worker.cts) and by the server thread alike.
  */
 import crypto = require('node:crypto');
+import type { ErrorCode } from '../../errors/catalog.js' with { 'resolution-mode': 'import' };
 
 const TRAILER_MAGIC = Buffer.from('GFSNAP01');
 const KEY_BYTES = 32;
@@ -18,7 +19,8 @@ const BUILD_ID_WORDS = 8;
 
 /** Why a snapshot file cannot be used; the message is logged. */
 export class SnapshotUnusableError extends Error {
-  readonly code = 'SNAPSHOT_UNUSABLE';
+  // A worker-side (CommonJS) error: not a GitfuncError, but its code is in the catalog.
+  readonly code: ErrorCode = 'SNAPSHOT_UNUSABLE';
 }
 
 /** Appends the trailer to Pyodide's snapshot bytes: what gets written to disk. */
