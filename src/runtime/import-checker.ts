@@ -101,6 +101,7 @@ export class ImportChecker {
 
   /** Closes the worker after a failure; the next check starts a fresh one. */
   private replace(): void {
+    if (this.closed) return; // close() stops it
     const old = this.pool;
     this.pool = undefined;
     void old?.close().catch((error: unknown) => this.logger.warn({ err: error }, 'closing the old import check worker failed'));
