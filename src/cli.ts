@@ -53,6 +53,7 @@ async function check(args: string[]): Promise<number> {
     processEnv: process.env,
     syncTimeoutMaxSeconds: settings.limits.syncTimeoutMaxSeconds,
     importSeconds: settings.limits.importSeconds,
+    snapshot: settings.snapshot,
     logger: createLogger('warn', process.stderr),
   });
   for (const problem of problems) {

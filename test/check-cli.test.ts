@@ -3,19 +3,44 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import t from 'tap';
-import { EXAMPLE_REPO, FIXTURES } from './helpers/start-gitfunc.js';
+import { checkRepository } from '../src/check/check-repository.js';
+import { createLogger } from '../src/log.js';
+import { EXAMPLE_REPO, FIXTURES, SHARED_SNAPSHOT_DIR } from './helpers/start-gitfunc.js';
 
 const MAIN = path.resolve(import.meta.dirname, '..', 'src', 'main.ts');
 
 function check(dir: string, env: Record<string, string> = {}, flags: string[] = []): { code: number | null; out: string } {
   const run = spawnSync(process.execPath, ['--import=tsx', MAIN, 'check', dir, ...flags], {
     encoding: 'utf8',
-    env: { PATH: process.env.PATH, ...env },
+    // The suite's snapshot dir: each check restores its interpreter instead of loading Pyodide.
+    env: { PATH: process.env.PATH, GITFUNC_SNAPSHOT_DIR: SHARED_SNAPSHOT_DIR, ...env },
     timeout: 120_000,
   });
   return { code: run.status, out: run.stdout + run.stderr };
 }
+
+t.test('the check starts its interpreter from the snapshot', async (t) => {
+  const logs: { msg?: string }[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as { msg?: string });
+      done();
+    },
+  });
+  const problems = await checkRepository(EXAMPLE_REPO, {
+    envAllow: [],
+    processEnv: {},
+    syncTimeoutMaxSeconds: 180,
+    importSeconds: 30,
+    snapshot: { enabled: true, dir: SHARED_SNAPSHOT_DIR },
+    logger: createLogger('info', sink),
+  });
+  t.same(problems.filter((p) => p.severity === 'error'), [], 'functions.example is valid');
+  t.ok(logs.some((line) => line.msg === 'worker restored from the interpreter snapshot'), 'restored, not loaded');
+  t.notOk(logs.some((line) => /normally/.test(line.msg ?? '')), 'no fallback to a normal load');
+});
 
 t.test('functions.example is valid', async (t) => {
   const { code, out } = check(EXAMPLE_REPO);

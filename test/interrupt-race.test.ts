@@ -9,6 +9,7 @@ import path from 'node:path';
 import t from 'tap';
 import { createLogger } from '../src/log.js';
 import { WorkerPool } from '../src/runtime/pool.js';
+import { sharedSnapshot } from './helpers/shared-snapshot.js';
 
 const INTERRUPTS = 600;
 
@@ -18,7 +19,9 @@ t.test(`${INTERRUPTS} interrupts of a tight loop: each stops Python, none needs 
   mkdirSync(path.join(dir, 'demo'));
   writeFileSync(path.join(dir, 'demo', 'spin.py'), 'ticks = 0\nwhile True:\n    ticks += 1\n');
   // A long grace: a busy machine must not pass for an interrupt that was ignored.
-  const pool = new WorkerPool({ workers: 1, timeoutGraceMs: 3000, maxQueue: 1 }, createLogger('silent'));
+  const snapshot = sharedSnapshot(t);
+  const pool = new WorkerPool({ workers: 1, timeoutGraceMs: 3000, maxQueue: 1, snapshot: snapshot.source }, createLogger('silent'));
+  snapshot.prepare();
   t.teardown(() => pool.close());
   const revision = { id: 'f'.repeat(40), dir, env: {} };
   const ignored: string[] = [];

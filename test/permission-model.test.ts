@@ -1,6 +1,7 @@
 // gitfunc runs under Node's permission model: reads only its package, the data dir and the
-// shared snapshot dir, writes only those two, spawns no process. Run from dist/ (built here),
-// as the README shows: tsx compiles through an esbuild child process, which the model refuses.
+// shared snapshot dir, writes only those two, spawns no process. Run from dist/, as the README
+// shows: tsx compiles through an esbuild child process, which the model refuses. The build is
+// incremental: where dist/ is current (CI builds it before the tests) it compiles nothing.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';

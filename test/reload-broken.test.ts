@@ -64,11 +64,11 @@ t.test('a module-level endless loop is stopped, and calls are served meanwhile',
   const source = `${versionRepo('v1')['demo/v.py']}\nwhile True:\n    pass\n`;
   const commit = await work.commit({ 'demo/v.py': source }, 'endless loop');
   await git.publish('funcs', work.dir);
-  const reload = postReload(base, true);
+  let importHangs = true;
+  const reload = postReload(base, true).finally(() => (importHangs = false));
   await waitUntil('building', async () => (await reloadStatus(base)).buildingCommit === commit);
-  const started = performance.now();
   t.equal(await servedVersion(base), 'v1', 'a call during the hanging import is answered');
-  t.ok(performance.now() - started < 500, 'promptly: the import runs in its own worker');
+  t.ok(importHangs, 'while the import still hangs: it runs in its own worker');
   await expectFailed(t, commit, (await reload).data, [{ file: 'demo/v.py', message: /did not finish within the time allowed/ }]);
 });
 

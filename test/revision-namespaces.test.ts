@@ -6,6 +6,7 @@ import path from 'node:path';
 import t from 'tap';
 import { createLogger } from '../src/log.js';
 import { WorkerPool } from '../src/runtime/pool.js';
+import { sharedSnapshot } from './helpers/shared-snapshot.js';
 
 function makeRevision(files: Record<string, string>): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gitfunc-ns-'));
@@ -32,7 +33,9 @@ const dirB = makeRevision({ 'demo/main.py': script('b'), 'demo/shared.py': 'VALU
 const revA = { id: 'a'.repeat(40), dir: dirA, env: { NAME: 'env-a' } };
 const revB = { id: 'b'.repeat(40), dir: dirB, env: { NAME: 'env-b' } };
 
-const pool = new WorkerPool({ workers: 1, timeoutGraceMs: 500, maxQueue: 10 }, createLogger('silent'));
+const snapshot = sharedSnapshot(t);
+const pool = new WorkerPool({ workers: 1, timeoutGraceMs: 500, maxQueue: 10, snapshot: snapshot.source }, createLogger('silent'));
+snapshot.prepare();
 t.teardown(() => pool.close());
 
 async function which(rev: typeof revA, live: string[]): Promise<Record<string, unknown>> {

@@ -76,6 +76,11 @@ t.test('a server finding the snapshot starts its workers from it; each worker ha
   t.ok(logged(server, /^worker restored from the interpreter snapshot$/).length >= 1, 'the log says it restored');
   t.equal(logged(server, /normally/).length, 0, 'no fallback');
 
+  // The server is ready once one worker is; the other may still be restoring on a busy machine.
+  const readyBy = Date.now() + 60_000;
+  while (server.server.pool.workerStatus().threads.filter((thread) => thread.ready).length < 2 && Date.now() < readyBy) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   // Calls held a moment each, two at a time, land on both workers.
   const byWorker = new Map<string, Draw>();
   for (let round = 0; round < 5 && byWorker.size < 2; round++) {

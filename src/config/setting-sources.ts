@@ -32,6 +32,7 @@ export const ENV_SETTINGS: Readonly<Record<string, Override>> = Object.freeze({
   GITFUNC_WEBHOOK_SECRET: { setting: 'webhookSecret', kind: 'string' },
   GITFUNC_PUSH_TOKEN: { setting: 'pushRemote.token', kind: 'string' },
   GITFUNC_LOG_LEVEL: { setting: 'log.level', kind: 'string' },
+  GITFUNC_SYNC_QUEUE_PER_WORKER: { setting: 'limits.syncQueuePerWorker', kind: 'integer' },
   GITFUNC_ASYNC_QUEUE_MAX: { setting: 'limits.asyncQueueMax', kind: 'integer' },
   GITFUNC_HEADERS_TIMEOUT_SECONDS: { setting: 'limits.headersTimeoutSeconds', kind: 'number' },
   GITFUNC_BODY_READ_SECONDS: { setting: 'limits.bodyReadSeconds', kind: 'number' },

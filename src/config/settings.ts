@@ -70,6 +70,8 @@ export interface Settings {
     readonly syncTimeoutMaxSeconds: number;
     /** Time allowed to import every script of a revision. */
     readonly importSeconds: number;
+    /** Sync calls waiting for a free worker, per worker, before new ones are refused (503.1). */
+    readonly syncQueuePerWorker: number;
     /** Async tasks waiting in the durable queue before new async calls are refused (429.47). */
     readonly asyncQueueMax: number;
     /** Time a client has to send its request line and headers (slow clients get 408). */

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://gitfunc.dev/schemas/gitfunc-settings.json","title":"gitfunc server settings","description":"config/default.yaml, then an optional --config file, then GITFUNC_* environment variables, then CLI flags.","type":"object","required":["host","port","repo","dataDir","workers","snapshot","envAllow","webhook","pushRemote","log","limits","tasks","shutdown","callTimeoutGraceMs","cors"],"additionalProperties":false,"properties":{"host":{"description":"Address the HTTP server listens on.","type":"string","minLength":1},"port":{"description":"Port the HTTP server listens on (0: any free port).","type":"integer","minimum":0,"maximum":65535},"repo":{"type":"object","required":["url","ref","path","username","pollSeconds"],"additionalProperties":false,"properties":{"url":{"description":"The functions repository: an http(s) URL, or a local directory.","type":"string","minLength":1},"ref":{"description":"Branch (or tag) to serve.","type":"string","minLength":1},"path":{"description":"Folder inside the repository that holds gitfunc.yaml ('' for the root).","type":"string","pattern":"^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$"},"username":{"description":"User name sent with the token over http(s).","type":"string","minLength":1},"token":{"description":"Token for http(s) fetches; set it with GITFUNC_GIT_TOKEN.","type":"string","minLength":1},"pollSeconds":{"description":"Seconds between fetches of the ref when no webhook or reload request comes (0: off; always off when ref is a commit id).","type":"number","minimum":0,"maximum":86400}}},"dataDir":{"description":"Where revisions, task records and uploads are kept.","type":"string","minLength":1},"workers":{"description":"Python worker threads (each holds one Pyodide interpreter).","type":"integer","minimum":1,"maximum":256},"snapshot":{"description":"The interpreter snapshot (warmed Pyodide memory) every worker starts from, built once per Pyodide build, gitfunc version and shim.","type":"object","required":["enabled","dir"],"additionalProperties":false,"properties":{"enabled":{"description":"Start workers from the snapshot (false: every worker loads Pyodide from scratch).","type":"boolean"},"dir":{"description":"Directory of snapshot files; empty: <dataDir>/cache. Several servers may share one.","type":"string"}}},"envAllow":{"description":"Environment variable names the manifest may read with ${NAME}. GITFUNC_* names never resolve.","type":"array","items":{"type":"string","pattern":"^(?!GITFUNC_)[A-Za-z_][A-Za-z0-9_]*$"}},"adminToken":{"description":"Bearer token for the admin endpoints; without it they answer 403.","type":"string","minLength":1},"webhookSecret":{"description":"Secret that signs push webhooks.","type":"string","minLength":1},"webhook":{"type":"object","required":["path","maxBodyBytes","allowUnsigned"],"additionalProperties":false,"properties":{"path":{"description":"Path of the push webhook endpoint.","type":"string","pattern":"^/[^?#\\s]*$"},"maxBodyBytes":{"description":"Largest webhook body accepted, in bytes; larger ones are refused with 413 before they are read.","type":"integer","minimum":1},"allowUnsigned":{"description":"DANGEROUS: accept webhooks without a signature while no webhookSecret is set. Anyone who can reach the server can then make it fetch and reload.","type":"boolean"}}},"pushRemote":{"type":"object","required":["enabled","path","maxPushBytes"],"additionalProperties":false,"properties":{"enabled":{"description":"Serve a git remote to push the functions to; setting pushRemote.token turns it on too.","type":"boolean"},"path":{"description":"URL path of the push remote, e.g. /repo.git.","type":"string","pattern":"^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$"},"token":{"description":"Password of the push remote (HTTP Basic, any user name); set it with GITFUNC_PUSH_TOKEN.","type":"string","minLength":1},"maxPushBytes":{"description":"Largest pack one push may send, in bytes (git's receive.maxInputSize).","type":"integer","minimum":1}}},"log":{"type":"object","required":["level"],"additionalProperties":false,"properties":{"level":{"enum":["trace","debug","info","warn","error","fatal","silent"]}}},"limits":{"type":"object","required":["bodyBytes","syncTimeoutMaxSeconds","importSeconds","asyncQueueMax","headersTimeoutSeconds","bodyReadSeconds","uploadFileBytes","uploadTotalBytes","uploadFiles","workerMaxCalls","workerHeapMB"],"additionalProperties":false,"properties":{"bodyBytes":{"description":"Largest request body accepted, in bytes (413.1); for a multipart upload, the size of its text fields.","type":"integer","minimum":1},"syncTimeoutMaxSeconds":{"description":"Cap on the timeout of a sync call, in seconds.","type":"integer","minimum":1,"maximum":3600},"importSeconds":{"description":"Time allowed to import every script of a revision; past it the revision fails to load.","type":"integer","minimum":1,"maximum":600},"asyncQueueMax":{"description":"Async tasks that may wait in the durable queue; past it new async calls are refused with 429.47.","type":"integer","minimum":1},"headersTimeoutSeconds":{"description":"Time a client has to send the request line and headers; past it the server answers 408 and closes the connection.","type":"number","minimum":0.1,"maximum":600},"bodyReadSeconds":{"description":"Time a client has, after the headers, to send the whole body; past it the server answers 408 and closes the connection.","type":"number","minimum":0.1,"maximum":3600},"uploadFileBytes":{"description":"Largest uploaded file, in bytes; a larger one is refused with 413.2 as soon as it passes the limit.","type":"integer","minimum":1},"uploadTotalBytes":{"description":"Largest total of the files of one upload, in bytes; past it the upload is refused with 413.1.","type":"integer","minimum":1},"uploadFiles":{"description":"Most files in one upload; more are refused with 413.3.","type":"integer","minimum":1},"workerMaxCalls":{"description":"A worker is recycled (exits after its answer; a fresh one replaces it, one worker at a time) after this many calls. 0: never.","type":"integer","minimum":0},"workerHeapMB":{"description":"A worker is recycled once its Pyodide WASM heap (which only grows) passes this many MiB, checked after each call batch. 0: never.","type":"integer","minimum":0}}},"tasks":{"type":"object","required":["keepPerApi","keepPerCronJob","keepSeconds","maxStoredMB"],"additionalProperties":false,"properties":{"keepPerApi":{"description":"Task records kept per sync/async API; older finished ones are trimmed.","type":"integer","minimum":1},"keepPerCronJob":{"description":"Task records kept per cron job; older finished ones are trimmed.","type":"integer","minimum":1},"keepSeconds":{"description":"An async task's record stays readable at least this long after it ended, whatever keepPerApi says (within maxStoredMB).","type":"integer","minimum":0},"maxStoredMB":{"description":"Most MiB the stored task records may take; past it the oldest finished ones are deleted, those past keepSeconds first.","type":"integer","minimum":1}}},"shutdown":{"type":"object","required":["drainSeconds","graceSeconds"],"additionalProperties":false,"properties":{"drainSeconds":{"description":"On SIGTERM, /readyz answers 503 at once while the server keeps serving this long, then stops accepting.","type":"number","minimum":0},"graceSeconds":{"description":"After the server stops accepting, how long in-flight calls may take to finish before the process exits anyway.","type":"number","minimum":0}}},"callTimeoutGraceMs":{"description":"After a call's timeout, how long an interrupted worker may take to stop before it is terminated.","type":"integer","minimum":0,"maximum":600000},"cors":{"description":"CORS headers of the function APIs (/api/v1/al, /sync, /bat, /async); admin routes never send them.","type":"object","required":["allowOrigins","allowCredentials","allowHeaders","exposeHeaders","maxAgeSeconds"],"additionalProperties":false,"properties":{"allowOrigins":{"description":"Origins allowed to call from a browser: '*' for any, or exact origins such as https://app.example.com. Empty: no CORS headers.","type":"array","items":{"type":"string","pattern":"^(\\*|https?://[^/\\s]+)$"}},"allowCredentials":{"description":"Send Access-Control-Allow-Credentials (cookies, Basic auth from the browser); the caller's origin is then echoed instead of '*'.","type":"boolean"},"allowHeaders":{"description":"Request headers a browser may send; the header fields of the API's own auth are added to each preflight answer.","type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"}},"exposeHeaders":{"description":"Response headers a browser script may read.","type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"}},"maxAgeSeconds":{"description":"How long a browser may cache a preflight answer.","type":"integer","minimum":0,"maximum":86400}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://gitfunc.dev/schemas/gitfunc-settings.json","title":"gitfunc server settings","description":"config/default.yaml, then an optional --config file, then GITFUNC_* environment variables, then CLI flags.","type":"object","required":["host","port","repo","dataDir","workers","snapshot","envAllow","webhook","pushRemote","log","limits","tasks","shutdown","callTimeoutGraceMs","cors"],"additionalProperties":false,"properties":{"host":{"description":"Address the HTTP server listens on.","type":"string","minLength":1},"port":{"description":"Port the HTTP server listens on (0: any free port).","type":"integer","minimum":0,"maximum":65535},"repo":{"type":"object","required":["url","ref","path","username","pollSeconds"],"additionalProperties":false,"properties":{"url":{"description":"The functions repository: an http(s) URL, or a local directory.","type":"string","minLength":1},"ref":{"description":"Branch (or tag) to serve.","type":"string","minLength":1},"path":{"description":"Folder inside the repository that holds gitfunc.yaml ('' for the root).","type":"string","pattern":"^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$"},"username":{"description":"User name sent with the token over http(s).","type":"string","minLength":1},"token":{"description":"Token for http(s) fetches; set it with GITFUNC_GIT_TOKEN.","type":"string","minLength":1},"pollSeconds":{"description":"Seconds between fetches of the ref when no webhook or reload request comes (0: off; always off when ref is a commit id).","type":"number","minimum":0,"maximum":86400}}},"dataDir":{"description":"Where revisions, task records and uploads are kept.","type":"string","minLength":1},"workers":{"description":"Python worker threads (each holds one Pyodide interpreter).","type":"integer","minimum":1,"maximum":256},"snapshot":{"description":"The interpreter snapshot (warmed Pyodide memory) every worker starts from, built once per Pyodide build, gitfunc version and shim.","type":"object","required":["enabled","dir"],"additionalProperties":false,"properties":{"enabled":{"description":"Start workers from the snapshot (false: every worker loads Pyodide from scratch).","type":"boolean"},"dir":{"description":"Directory of snapshot files; empty: <dataDir>/cache. Several servers may share one.","type":"string"}}},"envAllow":{"description":"Environment variable names the manifest may read with ${NAME}. GITFUNC_* names never resolve.","type":"array","items":{"type":"string","pattern":"^(?!GITFUNC_)[A-Za-z_][A-Za-z0-9_]*$"}},"adminToken":{"description":"Bearer token for the admin endpoints; without it they answer 403.","type":"string","minLength":1},"webhookSecret":{"description":"Secret that signs push webhooks.","type":"string","minLength":1},"webhook":{"type":"object","required":["path","maxBodyBytes","allowUnsigned"],"additionalProperties":false,"properties":{"path":{"description":"Path of the push webhook endpoint.","type":"string","pattern":"^/[^?#\\s]*$"},"maxBodyBytes":{"description":"Largest webhook body accepted, in bytes; larger ones are refused with 413 before they are read.","type":"integer","minimum":1},"allowUnsigned":{"description":"DANGEROUS: accept webhooks without a signature while no webhookSecret is set. Anyone who can reach the server can then make it fetch and reload.","type":"boolean"}}},"pushRemote":{"type":"object","required":["enabled","path","maxPushBytes"],"additionalProperties":false,"properties":{"enabled":{"description":"Serve a git remote to push the functions to; setting pushRemote.token turns it on too.","type":"boolean"},"path":{"description":"URL path of the push remote, e.g. /repo.git.","type":"string","pattern":"^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$"},"token":{"description":"Password of the push remote (HTTP Basic, any user name); set it with GITFUNC_PUSH_TOKEN.","type":"string","minLength":1},"maxPushBytes":{"description":"Largest pack one push may send, in bytes (git's receive.maxInputSize).","type":"integer","minimum":1}}},"log":{"type":"object","required":["level"],"additionalProperties":false,"properties":{"level":{"enum":["trace","debug","info","warn","error","fatal","silent"]}}},"limits":{"type":"object","required":["bodyBytes","syncTimeoutMaxSeconds","importSeconds","syncQueuePerWorker","asyncQueueMax","headersTimeoutSeconds","bodyReadSeconds","uploadFileBytes","uploadTotalBytes","uploadFiles","workerMaxCalls","workerHeapMB"],"additionalProperties":false,"properties":{"bodyBytes":{"description":"Largest request body accepted, in bytes (413.1); for a multipart upload, the size of its text fields.","type":"integer","minimum":1},"syncTimeoutMaxSeconds":{"description":"Cap on the timeout of a sync call, in seconds.","type":"integer","minimum":1,"maximum":3600},"importSeconds":{"description":"Time allowed to import every script of a revision; past it the revision fails to load.","type":"integer","minimum":1,"maximum":600},"syncQueuePerWorker":{"description":"Sync calls that may wait for a free worker, per worker; past it new sync calls are refused at once with 503.1 (Retry-After: 1).","type":"integer","minimum":1},"asyncQueueMax":{"description":"Async tasks that may wait in the durable queue; past it new async calls are refused with 429.47.","type":"integer","minimum":1},"headersTimeoutSeconds":{"description":"Time a client has to send the request line and headers; past it the server answers 408 and closes the connection.","type":"number","minimum":0.1,"maximum":600},"bodyReadSeconds":{"description":"Time a client has, after the headers, to send the whole body; past it the server answers 408 and closes the connection.","type":"number","minimum":0.1,"maximum":3600},"uploadFileBytes":{"description":"Largest uploaded file, in bytes; a larger one is refused with 413.2 as soon as it passes the limit.","type":"integer","minimum":1},"uploadTotalBytes":{"description":"Largest total of the files of one upload, in bytes; past it the upload is refused with 413.1.","type":"integer","minimum":1},"uploadFiles":{"description":"Most files in one upload; more are refused with 413.3.","type":"integer","minimum":1},"workerMaxCalls":{"description":"A worker is recycled (exits after its answer; a fresh one replaces it, one worker at a time) after this many calls. 0: never.","type":"integer","minimum":0},"workerHeapMB":{"description":"A worker is recycled once its Pyodide WASM heap (which only grows) passes this many MiB, checked after each call batch. 0: never.","type":"integer","minimum":0}}},"tasks":{"type":"object","required":["keepPerApi","keepPerCronJob","keepSeconds","maxStoredMB"],"additionalProperties":false,"properties":{"keepPerApi":{"description":"Task records kept per sync/async API; older finished ones are trimmed.","type":"integer","minimum":1},"keepPerCronJob":{"description":"Task records kept per cron job; older finished ones are trimmed.","type":"integer","minimum":1},"keepSeconds":{"description":"An async task's record stays readable at least this long after it ended, whatever keepPerApi says (within maxStoredMB).","type":"integer","minimum":0},"maxStoredMB":{"description":"Most MiB the stored task records may take; past it the oldest finished ones are deleted, those past keepSeconds first.","type":"integer","minimum":1}}},"shutdown":{"type":"object","required":["drainSeconds","graceSeconds"],"additionalProperties":false,"properties":{"drainSeconds":{"description":"On SIGTERM, /readyz answers 503 at once while the server keeps serving this long, then stops accepting.","type":"number","minimum":0},"graceSeconds":{"description":"After the server stops accepting, how long in-flight calls may take to finish before the process exits anyway.","type":"number","minimum":0}}},"callTimeoutGraceMs":{"description":"After a call's timeout, how long an interrupted worker may take to stop before it is terminated.","type":"integer","minimum":0,"maximum":600000},"cors":{"description":"CORS headers of the function APIs (/api/v1/al, /sync, /bat, /async); admin routes never send them.","type":"object","required":["allowOrigins","allowCredentials","allowHeaders","exposeHeaders","maxAgeSeconds"],"additionalProperties":false,"properties":{"allowOrigins":{"description":"Origins allowed to call from a browser: '*' for any, or exact origins such as https://app.example.com. Empty: no CORS headers.","type":"array","items":{"type":"string","pattern":"^(\\*|https?://[^/\\s]+)$"}},"allowCredentials":{"description":"Send Access-Control-Allow-Credentials (cookies, Basic auth from the browser); the caller's origin is then echoed instead of '*'.","type":"boolean"},"allowHeaders":{"description":"Request headers a browser may send; the header fields of the API's own auth are added to each preflight answer.","type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"}},"exposeHeaders":{"description":"Response headers a browser script may read.","type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"}},"maxAgeSeconds":{"description":"How long a browser may cache a preflight answer.","type":"integer","minimum":0,"maximum":86400}}}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = require("ajv/dist/runtime/ucs2length").default;
 const pattern0 = new RegExp("^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$", "u");
@@ -1047,8 +1047,8 @@ vErrors.push(err87);
 }
 errors++;
 }
-if(data29.asyncQueueMax === undefined){
-const err88 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "asyncQueueMax"},message:"must have required property '"+"asyncQueueMax"+"'"};
+if(data29.syncQueuePerWorker === undefined){
+const err88 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "syncQueuePerWorker"},message:"must have required property '"+"syncQueuePerWorker"+"'"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1057,8 +1057,8 @@ vErrors.push(err88);
 }
 errors++;
 }
-if(data29.headersTimeoutSeconds === undefined){
-const err89 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "headersTimeoutSeconds"},message:"must have required property '"+"headersTimeoutSeconds"+"'"};
+if(data29.asyncQueueMax === undefined){
+const err89 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "asyncQueueMax"},message:"must have required property '"+"asyncQueueMax"+"'"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1067,8 +1067,8 @@ vErrors.push(err89);
 }
 errors++;
 }
-if(data29.bodyReadSeconds === undefined){
-const err90 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "bodyReadSeconds"},message:"must have required property '"+"bodyReadSeconds"+"'"};
+if(data29.headersTimeoutSeconds === undefined){
+const err90 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "headersTimeoutSeconds"},message:"must have required property '"+"headersTimeoutSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1077,8 +1077,8 @@ vErrors.push(err90);
 }
 errors++;
 }
-if(data29.uploadFileBytes === undefined){
-const err91 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadFileBytes"},message:"must have required property '"+"uploadFileBytes"+"'"};
+if(data29.bodyReadSeconds === undefined){
+const err91 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "bodyReadSeconds"},message:"must have required property '"+"bodyReadSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1087,8 +1087,8 @@ vErrors.push(err91);
 }
 errors++;
 }
-if(data29.uploadTotalBytes === undefined){
-const err92 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadTotalBytes"},message:"must have required property '"+"uploadTotalBytes"+"'"};
+if(data29.uploadFileBytes === undefined){
+const err92 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadFileBytes"},message:"must have required property '"+"uploadFileBytes"+"'"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1097,8 +1097,8 @@ vErrors.push(err92);
 }
 errors++;
 }
-if(data29.uploadFiles === undefined){
-const err93 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadFiles"},message:"must have required property '"+"uploadFiles"+"'"};
+if(data29.uploadTotalBytes === undefined){
+const err93 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadTotalBytes"},message:"must have required property '"+"uploadTotalBytes"+"'"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1107,8 +1107,8 @@ vErrors.push(err93);
 }
 errors++;
 }
-if(data29.workerMaxCalls === undefined){
-const err94 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "workerMaxCalls"},message:"must have required property '"+"workerMaxCalls"+"'"};
+if(data29.uploadFiles === undefined){
+const err94 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadFiles"},message:"must have required property '"+"uploadFiles"+"'"};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1117,8 +1117,8 @@ vErrors.push(err94);
 }
 errors++;
 }
-if(data29.workerHeapMB === undefined){
-const err95 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "workerHeapMB"},message:"must have required property '"+"workerHeapMB"+"'"};
+if(data29.workerMaxCalls === undefined){
+const err95 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "workerMaxCalls"},message:"must have required property '"+"workerMaxCalls"+"'"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1127,9 +1127,8 @@ vErrors.push(err95);
 }
 errors++;
 }
-for(const key6 in data29){
-if(!(func2.call(schema11.properties.limits.properties, key6))){
-const err96 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+if(data29.workerHeapMB === undefined){
+const err96 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "workerHeapMB"},message:"must have required property '"+"workerHeapMB"+"'"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1138,11 +1137,9 @@ vErrors.push(err96);
 }
 errors++;
 }
-}
-if(data29.bodyBytes !== undefined){
-let data30 = data29.bodyBytes;
-if(!(((typeof data30 == "number") && (!(data30 % 1) && !isNaN(data30))) && (isFinite(data30)))){
-const err97 = {instancePath:instancePath+"/limits/bodyBytes",schemaPath:"#/properties/limits/properties/bodyBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+for(const key6 in data29){
+if(!(func2.call(schema11.properties.limits.properties, key6))){
+const err97 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1151,9 +1148,11 @@ vErrors.push(err97);
 }
 errors++;
 }
-if((typeof data30 == "number") && (isFinite(data30))){
-if(data30 < 1 || isNaN(data30)){
-const err98 = {instancePath:instancePath+"/limits/bodyBytes",schemaPath:"#/properties/limits/properties/bodyBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data29.bodyBytes !== undefined){
+let data30 = data29.bodyBytes;
+if(!(((typeof data30 == "number") && (!(data30 % 1) && !isNaN(data30))) && (isFinite(data30)))){
+const err98 = {instancePath:instancePath+"/limits/bodyBytes",schemaPath:"#/properties/limits/properties/bodyBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1162,12 +1161,9 @@ vErrors.push(err98);
 }
 errors++;
 }
-}
-}
-if(data29.syncTimeoutMaxSeconds !== undefined){
-let data31 = data29.syncTimeoutMaxSeconds;
-if(!(((typeof data31 == "number") && (!(data31 % 1) && !isNaN(data31))) && (isFinite(data31)))){
-const err99 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data30 == "number") && (isFinite(data30))){
+if(data30 < 1 || isNaN(data30)){
+const err99 = {instancePath:instancePath+"/limits/bodyBytes",schemaPath:"#/properties/limits/properties/bodyBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1176,9 +1172,12 @@ vErrors.push(err99);
 }
 errors++;
 }
-if((typeof data31 == "number") && (isFinite(data31))){
-if(data31 > 3600 || isNaN(data31)){
-const err100 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600"};
+}
+}
+if(data29.syncTimeoutMaxSeconds !== undefined){
+let data31 = data29.syncTimeoutMaxSeconds;
+if(!(((typeof data31 == "number") && (!(data31 % 1) && !isNaN(data31))) && (isFinite(data31)))){
+const err100 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1187,8 +1186,9 @@ vErrors.push(err100);
 }
 errors++;
 }
-if(data31 < 1 || isNaN(data31)){
-const err101 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data31 == "number") && (isFinite(data31))){
+if(data31 > 3600 || isNaN(data31)){
+const err101 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600"};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1197,12 +1197,8 @@ vErrors.push(err101);
 }
 errors++;
 }
-}
-}
-if(data29.importSeconds !== undefined){
-let data32 = data29.importSeconds;
-if(!(((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32))) && (isFinite(data32)))){
-const err102 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data31 < 1 || isNaN(data31)){
+const err102 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1211,9 +1207,12 @@ vErrors.push(err102);
 }
 errors++;
 }
-if((typeof data32 == "number") && (isFinite(data32))){
-if(data32 > 600 || isNaN(data32)){
-const err103 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600},message:"must be <= 600"};
+}
+}
+if(data29.importSeconds !== undefined){
+let data32 = data29.importSeconds;
+if(!(((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32))) && (isFinite(data32)))){
+const err103 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1222,8 +1221,9 @@ vErrors.push(err103);
 }
 errors++;
 }
-if(data32 < 1 || isNaN(data32)){
-const err104 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data32 == "number") && (isFinite(data32))){
+if(data32 > 600 || isNaN(data32)){
+const err104 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600},message:"must be <= 600"};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1232,12 +1232,8 @@ vErrors.push(err104);
 }
 errors++;
 }
-}
-}
-if(data29.asyncQueueMax !== undefined){
-let data33 = data29.asyncQueueMax;
-if(!(((typeof data33 == "number") && (!(data33 % 1) && !isNaN(data33))) && (isFinite(data33)))){
-const err105 = {instancePath:instancePath+"/limits/asyncQueueMax",schemaPath:"#/properties/limits/properties/asyncQueueMax/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data32 < 1 || isNaN(data32)){
+const err105 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1246,9 +1242,12 @@ vErrors.push(err105);
 }
 errors++;
 }
-if((typeof data33 == "number") && (isFinite(data33))){
-if(data33 < 1 || isNaN(data33)){
-const err106 = {instancePath:instancePath+"/limits/asyncQueueMax",schemaPath:"#/properties/limits/properties/asyncQueueMax/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data29.syncQueuePerWorker !== undefined){
+let data33 = data29.syncQueuePerWorker;
+if(!(((typeof data33 == "number") && (!(data33 % 1) && !isNaN(data33))) && (isFinite(data33)))){
+const err106 = {instancePath:instancePath+"/limits/syncQueuePerWorker",schemaPath:"#/properties/limits/properties/syncQueuePerWorker/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1257,13 +1256,9 @@ vErrors.push(err106);
 }
 errors++;
 }
-}
-}
-if(data29.headersTimeoutSeconds !== undefined){
-let data34 = data29.headersTimeoutSeconds;
-if((typeof data34 == "number") && (isFinite(data34))){
-if(data34 > 600 || isNaN(data34)){
-const err107 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600},message:"must be <= 600"};
+if((typeof data33 == "number") && (isFinite(data33))){
+if(data33 < 1 || isNaN(data33)){
+const err107 = {instancePath:instancePath+"/limits/syncQueuePerWorker",schemaPath:"#/properties/limits/properties/syncQueuePerWorker/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1272,8 +1267,12 @@ vErrors.push(err107);
 }
 errors++;
 }
-if(data34 < 0.1 || isNaN(data34)){
-const err108 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.1},message:"must be >= 0.1"};
+}
+}
+if(data29.asyncQueueMax !== undefined){
+let data34 = data29.asyncQueueMax;
+if(!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))){
+const err108 = {instancePath:instancePath+"/limits/asyncQueueMax",schemaPath:"#/properties/limits/properties/asyncQueueMax/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1282,9 +1281,9 @@ vErrors.push(err108);
 }
 errors++;
 }
-}
-else {
-const err109 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if((typeof data34 == "number") && (isFinite(data34))){
+if(data34 < 1 || isNaN(data34)){
+const err109 = {instancePath:instancePath+"/limits/asyncQueueMax",schemaPath:"#/properties/limits/properties/asyncQueueMax/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1294,11 +1293,12 @@ vErrors.push(err109);
 errors++;
 }
 }
-if(data29.bodyReadSeconds !== undefined){
-let data35 = data29.bodyReadSeconds;
+}
+if(data29.headersTimeoutSeconds !== undefined){
+let data35 = data29.headersTimeoutSeconds;
 if((typeof data35 == "number") && (isFinite(data35))){
-if(data35 > 3600 || isNaN(data35)){
-const err110 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600"};
+if(data35 > 600 || isNaN(data35)){
+const err110 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600},message:"must be <= 600"};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1308,7 +1308,7 @@ vErrors.push(err110);
 errors++;
 }
 if(data35 < 0.1 || isNaN(data35)){
-const err111 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.1},message:"must be >= 0.1"};
+const err111 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.1},message:"must be >= 0.1"};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1319,7 +1319,7 @@ errors++;
 }
 }
 else {
-const err112 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err112 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1329,10 +1329,11 @@ vErrors.push(err112);
 errors++;
 }
 }
-if(data29.uploadFileBytes !== undefined){
-let data36 = data29.uploadFileBytes;
-if(!(((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36))) && (isFinite(data36)))){
-const err113 = {instancePath:instancePath+"/limits/uploadFileBytes",schemaPath:"#/properties/limits/properties/uploadFileBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data29.bodyReadSeconds !== undefined){
+let data36 = data29.bodyReadSeconds;
+if((typeof data36 == "number") && (isFinite(data36))){
+if(data36 > 3600 || isNaN(data36)){
+const err113 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600"};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1341,9 +1342,8 @@ vErrors.push(err113);
 }
 errors++;
 }
-if((typeof data36 == "number") && (isFinite(data36))){
-if(data36 < 1 || isNaN(data36)){
-const err114 = {instancePath:instancePath+"/limits/uploadFileBytes",schemaPath:"#/properties/limits/properties/uploadFileBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data36 < 0.1 || isNaN(data36)){
+const err114 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.1},message:"must be >= 0.1"};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1353,11 +1353,8 @@ vErrors.push(err114);
 errors++;
 }
 }
-}
-if(data29.uploadTotalBytes !== undefined){
-let data37 = data29.uploadTotalBytes;
-if(!(((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37))) && (isFinite(data37)))){
-const err115 = {instancePath:instancePath+"/limits/uploadTotalBytes",schemaPath:"#/properties/limits/properties/uploadTotalBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err115 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1366,9 +1363,11 @@ vErrors.push(err115);
 }
 errors++;
 }
-if((typeof data37 == "number") && (isFinite(data37))){
-if(data37 < 1 || isNaN(data37)){
-const err116 = {instancePath:instancePath+"/limits/uploadTotalBytes",schemaPath:"#/properties/limits/properties/uploadTotalBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data29.uploadFileBytes !== undefined){
+let data37 = data29.uploadFileBytes;
+if(!(((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37))) && (isFinite(data37)))){
+const err116 = {instancePath:instancePath+"/limits/uploadFileBytes",schemaPath:"#/properties/limits/properties/uploadFileBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1377,12 +1376,9 @@ vErrors.push(err116);
 }
 errors++;
 }
-}
-}
-if(data29.uploadFiles !== undefined){
-let data38 = data29.uploadFiles;
-if(!(((typeof data38 == "number") && (!(data38 % 1) && !isNaN(data38))) && (isFinite(data38)))){
-const err117 = {instancePath:instancePath+"/limits/uploadFiles",schemaPath:"#/properties/limits/properties/uploadFiles/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data37 == "number") && (isFinite(data37))){
+if(data37 < 1 || isNaN(data37)){
+const err117 = {instancePath:instancePath+"/limits/uploadFileBytes",schemaPath:"#/properties/limits/properties/uploadFileBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1391,9 +1387,12 @@ vErrors.push(err117);
 }
 errors++;
 }
-if((typeof data38 == "number") && (isFinite(data38))){
-if(data38 < 1 || isNaN(data38)){
-const err118 = {instancePath:instancePath+"/limits/uploadFiles",schemaPath:"#/properties/limits/properties/uploadFiles/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data29.uploadTotalBytes !== undefined){
+let data38 = data29.uploadTotalBytes;
+if(!(((typeof data38 == "number") && (!(data38 % 1) && !isNaN(data38))) && (isFinite(data38)))){
+const err118 = {instancePath:instancePath+"/limits/uploadTotalBytes",schemaPath:"#/properties/limits/properties/uploadTotalBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1402,12 +1401,9 @@ vErrors.push(err118);
 }
 errors++;
 }
-}
-}
-if(data29.workerMaxCalls !== undefined){
-let data39 = data29.workerMaxCalls;
-if(!(((typeof data39 == "number") && (!(data39 % 1) && !isNaN(data39))) && (isFinite(data39)))){
-const err119 = {instancePath:instancePath+"/limits/workerMaxCalls",schemaPath:"#/properties/limits/properties/workerMaxCalls/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data38 == "number") && (isFinite(data38))){
+if(data38 < 1 || isNaN(data38)){
+const err119 = {instancePath:instancePath+"/limits/uploadTotalBytes",schemaPath:"#/properties/limits/properties/uploadTotalBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1416,9 +1412,12 @@ vErrors.push(err119);
 }
 errors++;
 }
-if((typeof data39 == "number") && (isFinite(data39))){
-if(data39 < 0 || isNaN(data39)){
-const err120 = {instancePath:instancePath+"/limits/workerMaxCalls",schemaPath:"#/properties/limits/properties/workerMaxCalls/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+}
+if(data29.uploadFiles !== undefined){
+let data39 = data29.uploadFiles;
+if(!(((typeof data39 == "number") && (!(data39 % 1) && !isNaN(data39))) && (isFinite(data39)))){
+const err120 = {instancePath:instancePath+"/limits/uploadFiles",schemaPath:"#/properties/limits/properties/uploadFiles/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1427,12 +1426,9 @@ vErrors.push(err120);
 }
 errors++;
 }
-}
-}
-if(data29.workerHeapMB !== undefined){
-let data40 = data29.workerHeapMB;
-if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
-const err121 = {instancePath:instancePath+"/limits/workerHeapMB",schemaPath:"#/properties/limits/properties/workerHeapMB/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data39 == "number") && (isFinite(data39))){
+if(data39 < 1 || isNaN(data39)){
+const err121 = {instancePath:instancePath+"/limits/uploadFiles",schemaPath:"#/properties/limits/properties/uploadFiles/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1441,9 +1437,12 @@ vErrors.push(err121);
 }
 errors++;
 }
-if((typeof data40 == "number") && (isFinite(data40))){
-if(data40 < 0 || isNaN(data40)){
-const err122 = {instancePath:instancePath+"/limits/workerHeapMB",schemaPath:"#/properties/limits/properties/workerHeapMB/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+}
+if(data29.workerMaxCalls !== undefined){
+let data40 = data29.workerMaxCalls;
+if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
+const err122 = {instancePath:instancePath+"/limits/workerMaxCalls",schemaPath:"#/properties/limits/properties/workerMaxCalls/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1452,11 +1451,9 @@ vErrors.push(err122);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err123 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data40 == "number") && (isFinite(data40))){
+if(data40 < 0 || isNaN(data40)){
+const err123 = {instancePath:instancePath+"/limits/workerMaxCalls",schemaPath:"#/properties/limits/properties/workerMaxCalls/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1466,11 +1463,11 @@ vErrors.push(err123);
 errors++;
 }
 }
-if(data.tasks !== undefined){
-let data41 = data.tasks;
-if(data41 && typeof data41 == "object" && !Array.isArray(data41)){
-if(data41.keepPerApi === undefined){
-const err124 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "keepPerApi"},message:"must have required property '"+"keepPerApi"+"'"};
+}
+if(data29.workerHeapMB !== undefined){
+let data41 = data29.workerHeapMB;
+if(!(((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41))) && (isFinite(data41)))){
+const err124 = {instancePath:instancePath+"/limits/workerHeapMB",schemaPath:"#/properties/limits/properties/workerHeapMB/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1479,8 +1476,9 @@ vErrors.push(err124);
 }
 errors++;
 }
-if(data41.keepPerCronJob === undefined){
-const err125 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "keepPerCronJob"},message:"must have required property '"+"keepPerCronJob"+"'"};
+if((typeof data41 == "number") && (isFinite(data41))){
+if(data41 < 0 || isNaN(data41)){
+const err125 = {instancePath:instancePath+"/limits/workerHeapMB",schemaPath:"#/properties/limits/properties/workerHeapMB/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1489,8 +1487,11 @@ vErrors.push(err125);
 }
 errors++;
 }
-if(data41.keepSeconds === undefined){
-const err126 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "keepSeconds"},message:"must have required property '"+"keepSeconds"+"'"};
+}
+}
+}
+else {
+const err126 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1499,8 +1500,12 @@ vErrors.push(err126);
 }
 errors++;
 }
-if(data41.maxStoredMB === undefined){
-const err127 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "maxStoredMB"},message:"must have required property '"+"maxStoredMB"+"'"};
+}
+if(data.tasks !== undefined){
+let data42 = data.tasks;
+if(data42 && typeof data42 == "object" && !Array.isArray(data42)){
+if(data42.keepPerApi === undefined){
+const err127 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "keepPerApi"},message:"must have required property '"+"keepPerApi"+"'"};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1509,9 +1514,8 @@ vErrors.push(err127);
 }
 errors++;
 }
-for(const key7 in data41){
-if(!((((key7 === "keepPerApi") || (key7 === "keepPerCronJob")) || (key7 === "keepSeconds")) || (key7 === "maxStoredMB"))){
-const err128 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+if(data42.keepPerCronJob === undefined){
+const err128 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "keepPerCronJob"},message:"must have required property '"+"keepPerCronJob"+"'"};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1520,11 +1524,8 @@ vErrors.push(err128);
 }
 errors++;
 }
-}
-if(data41.keepPerApi !== undefined){
-let data42 = data41.keepPerApi;
-if(!(((typeof data42 == "number") && (!(data42 % 1) && !isNaN(data42))) && (isFinite(data42)))){
-const err129 = {instancePath:instancePath+"/tasks/keepPerApi",schemaPath:"#/properties/tasks/properties/keepPerApi/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data42.keepSeconds === undefined){
+const err129 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "keepSeconds"},message:"must have required property '"+"keepSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1533,9 +1534,8 @@ vErrors.push(err129);
 }
 errors++;
 }
-if((typeof data42 == "number") && (isFinite(data42))){
-if(data42 < 1 || isNaN(data42)){
-const err130 = {instancePath:instancePath+"/tasks/keepPerApi",schemaPath:"#/properties/tasks/properties/keepPerApi/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data42.maxStoredMB === undefined){
+const err130 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "maxStoredMB"},message:"must have required property '"+"maxStoredMB"+"'"};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1544,12 +1544,9 @@ vErrors.push(err130);
 }
 errors++;
 }
-}
-}
-if(data41.keepPerCronJob !== undefined){
-let data43 = data41.keepPerCronJob;
-if(!(((typeof data43 == "number") && (!(data43 % 1) && !isNaN(data43))) && (isFinite(data43)))){
-const err131 = {instancePath:instancePath+"/tasks/keepPerCronJob",schemaPath:"#/properties/tasks/properties/keepPerCronJob/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+for(const key7 in data42){
+if(!((((key7 === "keepPerApi") || (key7 === "keepPerCronJob")) || (key7 === "keepSeconds")) || (key7 === "maxStoredMB"))){
+const err131 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1558,9 +1555,11 @@ vErrors.push(err131);
 }
 errors++;
 }
-if((typeof data43 == "number") && (isFinite(data43))){
-if(data43 < 1 || isNaN(data43)){
-const err132 = {instancePath:instancePath+"/tasks/keepPerCronJob",schemaPath:"#/properties/tasks/properties/keepPerCronJob/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data42.keepPerApi !== undefined){
+let data43 = data42.keepPerApi;
+if(!(((typeof data43 == "number") && (!(data43 % 1) && !isNaN(data43))) && (isFinite(data43)))){
+const err132 = {instancePath:instancePath+"/tasks/keepPerApi",schemaPath:"#/properties/tasks/properties/keepPerApi/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1569,12 +1568,9 @@ vErrors.push(err132);
 }
 errors++;
 }
-}
-}
-if(data41.keepSeconds !== undefined){
-let data44 = data41.keepSeconds;
-if(!(((typeof data44 == "number") && (!(data44 % 1) && !isNaN(data44))) && (isFinite(data44)))){
-const err133 = {instancePath:instancePath+"/tasks/keepSeconds",schemaPath:"#/properties/tasks/properties/keepSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data43 == "number") && (isFinite(data43))){
+if(data43 < 1 || isNaN(data43)){
+const err133 = {instancePath:instancePath+"/tasks/keepPerApi",schemaPath:"#/properties/tasks/properties/keepPerApi/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1583,9 +1579,12 @@ vErrors.push(err133);
 }
 errors++;
 }
-if((typeof data44 == "number") && (isFinite(data44))){
-if(data44 < 0 || isNaN(data44)){
-const err134 = {instancePath:instancePath+"/tasks/keepSeconds",schemaPath:"#/properties/tasks/properties/keepSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+}
+if(data42.keepPerCronJob !== undefined){
+let data44 = data42.keepPerCronJob;
+if(!(((typeof data44 == "number") && (!(data44 % 1) && !isNaN(data44))) && (isFinite(data44)))){
+const err134 = {instancePath:instancePath+"/tasks/keepPerCronJob",schemaPath:"#/properties/tasks/properties/keepPerCronJob/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1594,12 +1593,9 @@ vErrors.push(err134);
 }
 errors++;
 }
-}
-}
-if(data41.maxStoredMB !== undefined){
-let data45 = data41.maxStoredMB;
-if(!(((typeof data45 == "number") && (!(data45 % 1) && !isNaN(data45))) && (isFinite(data45)))){
-const err135 = {instancePath:instancePath+"/tasks/maxStoredMB",schemaPath:"#/properties/tasks/properties/maxStoredMB/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data44 == "number") && (isFinite(data44))){
+if(data44 < 1 || isNaN(data44)){
+const err135 = {instancePath:instancePath+"/tasks/keepPerCronJob",schemaPath:"#/properties/tasks/properties/keepPerCronJob/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1608,9 +1604,12 @@ vErrors.push(err135);
 }
 errors++;
 }
-if((typeof data45 == "number") && (isFinite(data45))){
-if(data45 < 1 || isNaN(data45)){
-const err136 = {instancePath:instancePath+"/tasks/maxStoredMB",schemaPath:"#/properties/tasks/properties/maxStoredMB/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data42.keepSeconds !== undefined){
+let data45 = data42.keepSeconds;
+if(!(((typeof data45 == "number") && (!(data45 % 1) && !isNaN(data45))) && (isFinite(data45)))){
+const err136 = {instancePath:instancePath+"/tasks/keepSeconds",schemaPath:"#/properties/tasks/properties/keepSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1619,11 +1618,9 @@ vErrors.push(err136);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err137 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data45 == "number") && (isFinite(data45))){
+if(data45 < 0 || isNaN(data45)){
+const err137 = {instancePath:instancePath+"/tasks/keepSeconds",schemaPath:"#/properties/tasks/properties/keepSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1633,11 +1630,11 @@ vErrors.push(err137);
 errors++;
 }
 }
-if(data.shutdown !== undefined){
-let data46 = data.shutdown;
-if(data46 && typeof data46 == "object" && !Array.isArray(data46)){
-if(data46.drainSeconds === undefined){
-const err138 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/required",keyword:"required",params:{missingProperty: "drainSeconds"},message:"must have required property '"+"drainSeconds"+"'"};
+}
+if(data42.maxStoredMB !== undefined){
+let data46 = data42.maxStoredMB;
+if(!(((typeof data46 == "number") && (!(data46 % 1) && !isNaN(data46))) && (isFinite(data46)))){
+const err138 = {instancePath:instancePath+"/tasks/maxStoredMB",schemaPath:"#/properties/tasks/properties/maxStoredMB/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1646,8 +1643,9 @@ vErrors.push(err138);
 }
 errors++;
 }
-if(data46.graceSeconds === undefined){
-const err139 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/required",keyword:"required",params:{missingProperty: "graceSeconds"},message:"must have required property '"+"graceSeconds"+"'"};
+if((typeof data46 == "number") && (isFinite(data46))){
+if(data46 < 1 || isNaN(data46)){
+const err139 = {instancePath:instancePath+"/tasks/maxStoredMB",schemaPath:"#/properties/tasks/properties/maxStoredMB/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1656,9 +1654,11 @@ vErrors.push(err139);
 }
 errors++;
 }
-for(const key8 in data46){
-if(!((key8 === "drainSeconds") || (key8 === "graceSeconds"))){
-const err140 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
+}
+}
+}
+else {
+const err140 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1668,11 +1668,11 @@ vErrors.push(err140);
 errors++;
 }
 }
-if(data46.drainSeconds !== undefined){
-let data47 = data46.drainSeconds;
-if((typeof data47 == "number") && (isFinite(data47))){
-if(data47 < 0 || isNaN(data47)){
-const err141 = {instancePath:instancePath+"/shutdown/drainSeconds",schemaPath:"#/properties/shutdown/properties/drainSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data.shutdown !== undefined){
+let data47 = data.shutdown;
+if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
+if(data47.drainSeconds === undefined){
+const err141 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/required",keyword:"required",params:{missingProperty: "drainSeconds"},message:"must have required property '"+"drainSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1681,9 +1681,8 @@ vErrors.push(err141);
 }
 errors++;
 }
-}
-else {
-const err142 = {instancePath:instancePath+"/shutdown/drainSeconds",schemaPath:"#/properties/shutdown/properties/drainSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data47.graceSeconds === undefined){
+const err142 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/required",keyword:"required",params:{missingProperty: "graceSeconds"},message:"must have required property '"+"graceSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1692,12 +1691,9 @@ vErrors.push(err142);
 }
 errors++;
 }
-}
-if(data46.graceSeconds !== undefined){
-let data48 = data46.graceSeconds;
-if((typeof data48 == "number") && (isFinite(data48))){
-if(data48 < 0 || isNaN(data48)){
-const err143 = {instancePath:instancePath+"/shutdown/graceSeconds",schemaPath:"#/properties/shutdown/properties/graceSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+for(const key8 in data47){
+if(!((key8 === "drainSeconds") || (key8 === "graceSeconds"))){
+const err143 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1707,8 +1703,11 @@ vErrors.push(err143);
 errors++;
 }
 }
-else {
-const err144 = {instancePath:instancePath+"/shutdown/graceSeconds",schemaPath:"#/properties/shutdown/properties/graceSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data47.drainSeconds !== undefined){
+let data48 = data47.drainSeconds;
+if((typeof data48 == "number") && (isFinite(data48))){
+if(data48 < 0 || isNaN(data48)){
+const err144 = {instancePath:instancePath+"/shutdown/drainSeconds",schemaPath:"#/properties/shutdown/properties/drainSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1718,9 +1717,8 @@ vErrors.push(err144);
 errors++;
 }
 }
-}
 else {
-const err145 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err145 = {instancePath:instancePath+"/shutdown/drainSeconds",schemaPath:"#/properties/shutdown/properties/drainSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1730,10 +1728,11 @@ vErrors.push(err145);
 errors++;
 }
 }
-if(data.callTimeoutGraceMs !== undefined){
-let data49 = data.callTimeoutGraceMs;
-if(!(((typeof data49 == "number") && (!(data49 % 1) && !isNaN(data49))) && (isFinite(data49)))){
-const err146 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data47.graceSeconds !== undefined){
+let data49 = data47.graceSeconds;
+if((typeof data49 == "number") && (isFinite(data49))){
+if(data49 < 0 || isNaN(data49)){
+const err146 = {instancePath:instancePath+"/shutdown/graceSeconds",schemaPath:"#/properties/shutdown/properties/graceSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1742,9 +1741,9 @@ vErrors.push(err146);
 }
 errors++;
 }
-if((typeof data49 == "number") && (isFinite(data49))){
-if(data49 > 600000 || isNaN(data49)){
-const err147 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
+}
+else {
+const err147 = {instancePath:instancePath+"/shutdown/graceSeconds",schemaPath:"#/properties/shutdown/properties/graceSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1753,8 +1752,10 @@ vErrors.push(err147);
 }
 errors++;
 }
-if(data49 < 0 || isNaN(data49)){
-const err148 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+}
+else {
+const err148 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1764,12 +1765,10 @@ vErrors.push(err148);
 errors++;
 }
 }
-}
-if(data.cors !== undefined){
-let data50 = data.cors;
-if(data50 && typeof data50 == "object" && !Array.isArray(data50)){
-if(data50.allowOrigins === undefined){
-const err149 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowOrigins"},message:"must have required property '"+"allowOrigins"+"'"};
+if(data.callTimeoutGraceMs !== undefined){
+let data50 = data.callTimeoutGraceMs;
+if(!(((typeof data50 == "number") && (!(data50 % 1) && !isNaN(data50))) && (isFinite(data50)))){
+const err149 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1778,8 +1777,9 @@ vErrors.push(err149);
 }
 errors++;
 }
-if(data50.allowCredentials === undefined){
-const err150 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowCredentials"},message:"must have required property '"+"allowCredentials"+"'"};
+if((typeof data50 == "number") && (isFinite(data50))){
+if(data50 > 600000 || isNaN(data50)){
+const err150 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1788,8 +1788,8 @@ vErrors.push(err150);
 }
 errors++;
 }
-if(data50.allowHeaders === undefined){
-const err151 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowHeaders"},message:"must have required property '"+"allowHeaders"+"'"};
+if(data50 < 0 || isNaN(data50)){
+const err151 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1798,8 +1798,13 @@ vErrors.push(err151);
 }
 errors++;
 }
-if(data50.exposeHeaders === undefined){
-const err152 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "exposeHeaders"},message:"must have required property '"+"exposeHeaders"+"'"};
+}
+}
+if(data.cors !== undefined){
+let data51 = data.cors;
+if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
+if(data51.allowOrigins === undefined){
+const err152 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowOrigins"},message:"must have required property '"+"allowOrigins"+"'"};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1808,8 +1813,8 @@ vErrors.push(err152);
 }
 errors++;
 }
-if(data50.maxAgeSeconds === undefined){
-const err153 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "maxAgeSeconds"},message:"must have required property '"+"maxAgeSeconds"+"'"};
+if(data51.allowCredentials === undefined){
+const err153 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowCredentials"},message:"must have required property '"+"allowCredentials"+"'"};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -1818,9 +1823,8 @@ vErrors.push(err153);
 }
 errors++;
 }
-for(const key9 in data50){
-if(!(((((key9 === "allowOrigins") || (key9 === "allowCredentials")) || (key9 === "allowHeaders")) || (key9 === "exposeHeaders")) || (key9 === "maxAgeSeconds"))){
-const err154 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
+if(data51.allowHeaders === undefined){
+const err154 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowHeaders"},message:"must have required property '"+"allowHeaders"+"'"};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -1829,16 +1833,8 @@ vErrors.push(err154);
 }
 errors++;
 }
-}
-if(data50.allowOrigins !== undefined){
-let data51 = data50.allowOrigins;
-if(Array.isArray(data51)){
-const len1 = data51.length;
-for(let i1=0; i1<len1; i1++){
-let data52 = data51[i1];
-if(typeof data52 === "string"){
-if(!pattern4.test(data52)){
-const err155 = {instancePath:instancePath+"/cors/allowOrigins/" + i1,schemaPath:"#/properties/cors/properties/allowOrigins/items/pattern",keyword:"pattern",params:{pattern: "^(\\*|https?://[^/\\s]+)$"},message:"must match pattern \""+"^(\\*|https?://[^/\\s]+)$"+"\""};
+if(data51.exposeHeaders === undefined){
+const err155 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "exposeHeaders"},message:"must have required property '"+"exposeHeaders"+"'"};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -1847,9 +1843,8 @@ vErrors.push(err155);
 }
 errors++;
 }
-}
-else {
-const err156 = {instancePath:instancePath+"/cors/allowOrigins/" + i1,schemaPath:"#/properties/cors/properties/allowOrigins/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data51.maxAgeSeconds === undefined){
+const err156 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "maxAgeSeconds"},message:"must have required property '"+"maxAgeSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -1858,10 +1853,9 @@ vErrors.push(err156);
 }
 errors++;
 }
-}
-}
-else {
-const err157 = {instancePath:instancePath+"/cors/allowOrigins",schemaPath:"#/properties/cors/properties/allowOrigins/type",keyword:"type",params:{type: "array"},message:"must be array"};
+for(const key9 in data51){
+if(!(((((key9 === "allowOrigins") || (key9 === "allowCredentials")) || (key9 === "allowHeaders")) || (key9 === "exposeHeaders")) || (key9 === "maxAgeSeconds"))){
+const err157 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -1871,9 +1865,15 @@ vErrors.push(err157);
 errors++;
 }
 }
-if(data50.allowCredentials !== undefined){
-if(typeof data50.allowCredentials !== "boolean"){
-const err158 = {instancePath:instancePath+"/cors/allowCredentials",schemaPath:"#/properties/cors/properties/allowCredentials/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data51.allowOrigins !== undefined){
+let data52 = data51.allowOrigins;
+if(Array.isArray(data52)){
+const len1 = data52.length;
+for(let i1=0; i1<len1; i1++){
+let data53 = data52[i1];
+if(typeof data53 === "string"){
+if(!pattern4.test(data53)){
+const err158 = {instancePath:instancePath+"/cors/allowOrigins/" + i1,schemaPath:"#/properties/cors/properties/allowOrigins/items/pattern",keyword:"pattern",params:{pattern: "^(\\*|https?://[^/\\s]+)$"},message:"must match pattern \""+"^(\\*|https?://[^/\\s]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -1883,15 +1883,8 @@ vErrors.push(err158);
 errors++;
 }
 }
-if(data50.allowHeaders !== undefined){
-let data54 = data50.allowHeaders;
-if(Array.isArray(data54)){
-const len2 = data54.length;
-for(let i2=0; i2<len2; i2++){
-let data55 = data54[i2];
-if(typeof data55 === "string"){
-if(!pattern5.test(data55)){
-const err159 = {instancePath:instancePath+"/cors/allowHeaders/" + i2,schemaPath:"#/properties/cors/properties/allowHeaders/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\""};
+else {
+const err159 = {instancePath:instancePath+"/cors/allowOrigins/" + i1,schemaPath:"#/properties/cors/properties/allowOrigins/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -1901,8 +1894,9 @@ vErrors.push(err159);
 errors++;
 }
 }
+}
 else {
-const err160 = {instancePath:instancePath+"/cors/allowHeaders/" + i2,schemaPath:"#/properties/cors/properties/allowHeaders/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err160 = {instancePath:instancePath+"/cors/allowOrigins",schemaPath:"#/properties/cors/properties/allowOrigins/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -1912,9 +1906,9 @@ vErrors.push(err160);
 errors++;
 }
 }
-}
-else {
-const err161 = {instancePath:instancePath+"/cors/allowHeaders",schemaPath:"#/properties/cors/properties/allowHeaders/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data51.allowCredentials !== undefined){
+if(typeof data51.allowCredentials !== "boolean"){
+const err161 = {instancePath:instancePath+"/cors/allowCredentials",schemaPath:"#/properties/cors/properties/allowCredentials/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -1924,15 +1918,15 @@ vErrors.push(err161);
 errors++;
 }
 }
-if(data50.exposeHeaders !== undefined){
-let data56 = data50.exposeHeaders;
-if(Array.isArray(data56)){
-const len3 = data56.length;
-for(let i3=0; i3<len3; i3++){
-let data57 = data56[i3];
-if(typeof data57 === "string"){
-if(!pattern5.test(data57)){
-const err162 = {instancePath:instancePath+"/cors/exposeHeaders/" + i3,schemaPath:"#/properties/cors/properties/exposeHeaders/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\""};
+if(data51.allowHeaders !== undefined){
+let data55 = data51.allowHeaders;
+if(Array.isArray(data55)){
+const len2 = data55.length;
+for(let i2=0; i2<len2; i2++){
+let data56 = data55[i2];
+if(typeof data56 === "string"){
+if(!pattern5.test(data56)){
+const err162 = {instancePath:instancePath+"/cors/allowHeaders/" + i2,schemaPath:"#/properties/cors/properties/allowHeaders/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -1943,7 +1937,7 @@ errors++;
 }
 }
 else {
-const err163 = {instancePath:instancePath+"/cors/exposeHeaders/" + i3,schemaPath:"#/properties/cors/properties/exposeHeaders/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err163 = {instancePath:instancePath+"/cors/allowHeaders/" + i2,schemaPath:"#/properties/cors/properties/allowHeaders/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -1955,7 +1949,7 @@ errors++;
 }
 }
 else {
-const err164 = {instancePath:instancePath+"/cors/exposeHeaders",schemaPath:"#/properties/cors/properties/exposeHeaders/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err164 = {instancePath:instancePath+"/cors/allowHeaders",schemaPath:"#/properties/cors/properties/allowHeaders/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -1965,10 +1959,15 @@ vErrors.push(err164);
 errors++;
 }
 }
-if(data50.maxAgeSeconds !== undefined){
-let data58 = data50.maxAgeSeconds;
-if(!(((typeof data58 == "number") && (!(data58 % 1) && !isNaN(data58))) && (isFinite(data58)))){
-const err165 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data51.exposeHeaders !== undefined){
+let data57 = data51.exposeHeaders;
+if(Array.isArray(data57)){
+const len3 = data57.length;
+for(let i3=0; i3<len3; i3++){
+let data58 = data57[i3];
+if(typeof data58 === "string"){
+if(!pattern5.test(data58)){
+const err165 = {instancePath:instancePath+"/cors/exposeHeaders/" + i3,schemaPath:"#/properties/cors/properties/exposeHeaders/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -1977,9 +1976,9 @@ vErrors.push(err165);
 }
 errors++;
 }
-if((typeof data58 == "number") && (isFinite(data58))){
-if(data58 > 86400 || isNaN(data58)){
-const err166 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
+}
+else {
+const err166 = {instancePath:instancePath+"/cors/exposeHeaders/" + i3,schemaPath:"#/properties/cors/properties/exposeHeaders/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -1988,8 +1987,10 @@ vErrors.push(err166);
 }
 errors++;
 }
-if(data58 < 0 || isNaN(data58)){
-const err167 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+}
+else {
+const err167 = {instancePath:instancePath+"/cors/exposeHeaders",schemaPath:"#/properties/cors/properties/exposeHeaders/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -1999,10 +2000,10 @@ vErrors.push(err167);
 errors++;
 }
 }
-}
-}
-else {
-const err168 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data51.maxAgeSeconds !== undefined){
+let data59 = data51.maxAgeSeconds;
+if(!(((typeof data59 == "number") && (!(data59 % 1) && !isNaN(data59))) && (isFinite(data59)))){
+const err168 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2011,15 +2012,49 @@ vErrors.push(err168);
 }
 errors++;
 }
-}
-}
-else {
-const err169 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data59 == "number") && (isFinite(data59))){
+if(data59 > 86400 || isNaN(data59)){
+const err169 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
 if(vErrors === null){
 vErrors = [err169];
 }
 else {
 vErrors.push(err169);
+}
+errors++;
+}
+if(data59 < 0 || isNaN(data59)){
+const err170 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err170];
+}
+else {
+vErrors.push(err170);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err171 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err171];
+}
+else {
+vErrors.push(err171);
+}
+errors++;
+}
+}
+}
+else {
+const err172 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err172];
+}
+else {
+vErrors.push(err172);
 }
 errors++;
 }
@@ -2237,6 +2272,7 @@ export const schema = {
         "bodyBytes",
         "syncTimeoutMaxSeconds",
         "importSeconds",
+        "syncQueuePerWorker",
         "asyncQueueMax",
         "headersTimeoutSeconds",
         "bodyReadSeconds",
@@ -2264,6 +2300,11 @@ export const schema = {
           "type": "integer",
           "minimum": 1,
           "maximum": 600
+        },
+        "syncQueuePerWorker": {
+          "description": "Sync calls that may wait for a free worker, per worker; past it new sync calls are refused at once with 503.1 (Retry-After: 1).",
+          "type": "integer",
+          "minimum": 1
         },
         "asyncQueueMax": {
           "description": "Async tasks that may wait in the durable queue; past it new async calls are refused with 429.47.",

@@ -15,9 +15,8 @@ export interface ImportCheckerOptions {
   snapshot?: SnapshotSource;
   /**
    * The serving pool, when the checker belongs to a server: the first check (the revision a
-   * server starts with) runs there, and the checker's own worker starts once it is done. While
-   * nothing is served yet, a third interpreter starting beside the serving ones would only
-   * slow them down (~0.5 s of the time to the first call on 2 cores).
+   * server starts with) runs there, as nothing is served yet and that revision is the one its
+   * workers are about to load anyway.
    */
   firstCheckOn?: WorkerPool;
 }
@@ -27,26 +26,37 @@ const OUT_OF_MEMORY = /^MemoryError\b|out of memory/i;
 
 /**
  * Imports a revision's scripts in a worker of its own, apart from the serving workers, so a
- * script that loops, sleeps or allocates without end at module level never stalls a call.
- * A stuck import has its worker terminated (and replaced) by the pool; a worker that died or
- * ran out of memory is replaced here, so the next build starts from a clean interpreter.
- * A server's first check is the exception: it runs on a serving worker (see `firstCheckOn`).
+ * script that loops, sleeps or allocates without end at module level never stalls a call, and
+ * a reloaded commit that fails its check never runs in an interpreter that serves. A stuck
+ * import has its worker terminated (and replaced) by the pool; a worker that died or ran out
+ * of memory is replaced here, so the next build starts from a clean interpreter.
+ * The worker starts on the first check that needs it: a server that never reloads (most test
+ * servers, a server pinned to a commit) never holds a second interpreter. A server's first
+ * check runs on a serving worker instead (see `firstCheckOn`).
  */
 export class ImportChecker {
-  /** Undefined until the first check on `firstCheckOn` is done. */
+  /** The checker's own worker; undefined until a check needs it. */
   private pool: WorkerPool | undefined;
+  /** The next check is the server's first, to run on `firstCheckOn`. */
+  private firstCheckPending: boolean;
   private closed = false;
 
   constructor(
     private readonly options: ImportCheckerOptions,
     private readonly logger: Logger,
   ) {
-    if (options.firstCheckOn === undefined) this.pool = this.newPool();
+    this.firstCheckPending = options.firstCheckOn !== undefined;
   }
 
   /** Every script of `revision` imported within `deadlineMs`: functions found and import problems. */
   async inspect(revision: RevisionRef, deadlineMs: number): Promise<InspectOutcome> {
-    if (this.pool === undefined) return this.firstCheck(revision, deadlineMs);
+    if (this.closed) return workerProtocol.importCheckCut('the import check did not run: the server is stopping');
+    if (this.firstCheckPending) {
+      this.firstCheckPending = false;
+      return this.firstCheck(revision, deadlineMs);
+    }
+    // The deadline counts from when the import starts, so this worker's start is not counted.
+    this.pool ??= this.newPool();
     let outcome: InspectOutcome;
     try {
       // Only this revision stays loaded: the build worker keeps nothing between builds.
@@ -61,6 +71,11 @@ export class ImportChecker {
       this.replace();
     }
     return outcome;
+  }
+
+  /** Starts the worker now rather than at the first check: for a caller sure to check soon. */
+  startWorker(): void {
+    if (!this.closed) this.pool ??= this.newPool();
   }
 
   /** Stops the build worker. */
@@ -79,8 +94,6 @@ export class ImportChecker {
     } catch (error) {
       this.logger.warn({ err: error, commit: revision.id }, 'a serving worker died importing the scripts: it is replaced');
       return workerDied(error, 'a serving worker');
-    } finally {
-      if (!this.closed) this.pool = this.newPool();
     }
   }
 
@@ -88,10 +101,11 @@ export class ImportChecker {
     return new WorkerPool({ workers: 1, timeoutGraceMs: this.options.timeoutGraceMs, maxQueue: 1, snapshot: this.options.snapshot }, this.logger);
   }
 
+  /** Closes the worker after a failure; the next check starts a fresh one. */
   private replace(): void {
-    if (this.closed) return;
+    if (this.closed) return; // close() stops it
     const old = this.pool;
-    this.pool = this.newPool();
+    this.pool = undefined;
     void old?.close().catch((error: unknown) => this.logger.warn({ err: error }, 'closing the old import check worker failed'));
   }
 }

@@ -4,9 +4,6 @@ import { ImportChecker } from './import-checker.js';
 import { WorkerPool } from './pool.js';
 import { InterpreterSnapshot } from './snapshot/snapshot-cache.js';
 
-/** Calls waiting for a worker, per worker, before new calls get 503. */
-const QUEUE_PER_WORKER = 64;
-
 /** A server's Python side: the interpreter snapshot, the serving workers and the import checker. */
 export interface PythonRuntime {
   snapshot: InterpreterSnapshot;
@@ -28,7 +25,7 @@ export function startPythonRuntime(settings: Settings, logger: Logger): PythonRu
     {
       workers: settings.workers,
       timeoutGraceMs: settings.callTimeoutGraceMs,
-      maxQueue: settings.workers * QUEUE_PER_WORKER,
+      maxQueue: settings.workers * settings.limits.syncQueuePerWorker,
       snapshot: snapshot.source,
       workerMaxCalls: settings.limits.workerMaxCalls,
       workerHeapMB: settings.limits.workerHeapMB,
