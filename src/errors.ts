@@ -89,9 +89,9 @@ export class WorkerError extends GitfuncError {
   }
 }
 
-/** An import check cut short: the scripts after the point it stopped were not imported. */
+/** An import check cut short, or not run: the scripts after the point it stopped were not imported. */
 export class ImportCheckError extends GitfuncError {
-  static readonly codes = ['IMPORT_CHECK_TIMEOUT', 'IMPORT_CHECK_STUCK', 'IMPORT_CHECK_WORKER_DIED'] as const;
+  static readonly codes = ['IMPORT_CHECK_TIMEOUT', 'IMPORT_CHECK_STUCK', 'IMPORT_CHECK_WORKER_DIED', 'IMPORT_CHECK_CANCELLED'] as const;
 
   constructor(code: (typeof ImportCheckError.codes)[number], message: string, data: Record<string, unknown> = {}) {
     super(code, message, data);

@@ -109,6 +109,7 @@ export const ERROR_CATALOG = {
   IMPORT_CHECK_TIMEOUT: { description: 'importing the scripts ran past `limits.importSeconds`' },
   IMPORT_CHECK_STUCK: { description: 'importing the scripts ran past its time and ignored the interrupt: its worker was terminated' },
   IMPORT_CHECK_WORKER_DIED: { description: 'the worker importing the scripts died (out of memory?)' },
+  IMPORT_CHECK_CANCELLED: { description: 'the import check did not run: the server is stopping' },
   WORKER_TASK_FAILED: { description: 'a worker could not run a task (reading the revision files failed)' },
   WORKER_INTERPRETER_FAILED: { description: 'a worker\'s Python interpreter failed: the worker is replaced' },
   WORKER_POOL_CLOSED: { description: 'the worker pool is closing: queued and running work is ended' },

@@ -50,7 +50,7 @@ export class ImportChecker {
 
   /** Every script of `revision` imported within `deadlineMs`: functions found and import problems. */
   async inspect(revision: RevisionRef, deadlineMs: number): Promise<InspectOutcome> {
-    if (this.closed) return workerProtocol.importCheckCut('the import check did not run: the server is stopping');
+    if (this.closed) return workerProtocol.importCheckCut(new ImportCheckError('IMPORT_CHECK_CANCELLED', 'the import check did not run: the server is stopping').toJSON());
     if (this.firstCheckPending) {
       this.firstCheckPending = false;
       return this.firstCheck(revision, deadlineMs);
