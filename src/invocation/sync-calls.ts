@@ -78,13 +78,13 @@ export class SyncCalls {
     }
     if (checked.prepared !== undefined) return { kind: 'response', prepared: checked.prepared, cached: false };
     // A sync call's uploads live as long as the call: gone before the caller hears back.
-    await this.end(call);
+    if (call.uploadDir !== undefined) await this.end(call);
     return { kind: 'result', result: checked.result, cached: false };
   }
 
   /** Removes the call's uploads, if it has any left; safe to call again. */
-  async end(call: Invocation): Promise<void> {
-    if (call.uploadDir !== undefined) await this.deps.uploads.remove(call.taskId);
+  end(call: Invocation): Promise<void> {
+    return call.uploadDir === undefined ? Promise.resolve() : this.deps.uploads.remove(call.taskId);
   }
 
   /** A cached answer: the function does not run, so there is no task and no record. */
