@@ -18,7 +18,7 @@ const LAYERS = [
   // The Python runtime (pool, workers, bridge), API access rules, the push remote's repository.
   ['runtime', 'access', 'push-remote'],
   // A loaded revision (built with the runtime's import check); DFF.CACHE and cache_result.
-  ['revision', 'cache'],
+  ['revision', 'cache', 'network'],
   // A call's life (sync path, background runs, records); `gitfunc check`.
   ['invocation', 'check'],
   // When cron jobs fire.

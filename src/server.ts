@@ -26,6 +26,9 @@ import { Reloader } from './revision/reloader.js';
 import { RevisionHolder } from './revision/revision-holder.js';
 import type { WorkerPool } from './runtime/pool.js';
 import { type PythonRuntime, startPythonRuntime } from './runtime/python-runtime.js';
+import { EgressPolicy } from './network/egress-rules.js';
+import { registerNetworkOps } from './network/network-ops.js';
+import { TlsTrust } from './network/tls-trust.js';
 // Default import: named imports of a CommonJS module depend on the loader detecting them.
 import permissionModel from './runtime/snapshot/permission-model.cjs';
 import { CronRunner } from './schedule/cron-runner.js';
@@ -84,6 +87,8 @@ type Phase = 'loading' | 'ready' | 'draining' | 'stopped';
  */
 export async function startServer(settings: Settings, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(settings.log.level);
+  // A rule that cannot be read stops the start before any worker exists.
+  const egress = new EgressPolicy(settings.network.allow, settings.network.deny);
   const runtime = options.runtime ?? startPythonRuntime(settings, logger);
   const { pool, inspector } = runtime;
   let lock: ReturnType<typeof lockDataDir> | undefined;
@@ -97,6 +102,11 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     throw error;
   }
   registerCacheOps(pool.bridge, new MemoryCacheStore(CACHE_LIMITS, systemClock));
+  registerNetworkOps(pool.bridge, {
+    policy: egress,
+    trust: new TlsTrust(runtime.caBundle),
+    socketsPerCall: settings.limits.socketsPerCall,
+  });
   const resultCache = new MemoryResultCache(RESULT_CACHE_LIMITS, systemClock);
   const clock = options.clock ?? systemClock;
   const holder = new RevisionHolder();

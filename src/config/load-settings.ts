@@ -87,6 +87,10 @@ export function loadSettings(options: LoadSettingsOptions): Settings {
     },
     envAllow: [...new Set(settings.envAllow)],
     pushRemote,
+    network: {
+      ...settings.network,
+      ...(settings.network.caFile === undefined ? {} : { caFile: path.resolve(options.cwd, settings.network.caFile) }),
+    },
   });
 }
 

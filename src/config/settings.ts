@@ -88,6 +88,17 @@ export interface Settings {
     readonly workerMaxCalls: number;
     /** A worker is recycled once its WASM heap passes this many MiB; 0 never. */
     readonly workerHeapMB: number;
+    /** Sockets one call may hold open at once. */
+    readonly socketsPerCall: number;
+  };
+  /** What scripts may connect to, and the CAs their TLS trusts (CONTRACT section 10). */
+  readonly network: {
+    /** Egress rules: `host`, `*.domain`, `*`, an IP or a CIDR, each with an optional `:port`. */
+    readonly allow: readonly string[];
+    /** Rules that win over `allow`. */
+    readonly deny: readonly string[];
+    /** Absolute; a PEM file trusted besides the host's CA store. */
+    readonly caFile?: string;
   };
   /** How many task records are kept, and how long; older finished ones are trimmed. */
   readonly tasks: {

@@ -6,6 +6,7 @@ import { type CallClient, type CallLane, CallDispatcher, type DispatcherStats } 
 import { armDeadlineAtStart } from './deadline.js';
 import { blockCodeGenerationInNewContexts, WORKER_ISOLATION_OPTIONS } from './worker-isolation.js';
 import type { SnapshotSource } from './snapshot/interpreter.cjs';
+import type { CaBundleFile } from './worker-protocol.cjs';
 import { InterpreterStartLog, isInterpreterStart } from './snapshot/start-reports.js';
 import type { BatchReport, WorkerHealthLimits } from './worker-health.cjs';
 import { WorkerRegistry, type WorkerStatus } from './worker-registry.js';
@@ -36,6 +37,8 @@ export interface WorkerPoolOptions {
   workerMaxCalls?: number;
   /** A worker is recycled once its WASM heap passes this many MiB (0: never). */
   workerHeapMB?: number;
+  /** The CA certificates scripts' TLS trusts by default, and where workers put them (see ca-bundle.ts). */
+  caBundle?: CaBundleFile;
 }
 
 const WORKER_FILE = new URL('./worker-entry.cjs', import.meta.url);
@@ -112,7 +115,7 @@ export class WorkerPool {
       maxHeapBytes: (this.options.workerHeapMB ?? 0) * 1024 * 1024,
     };
     return new WorkerSlot(
-      { ...WORKER_ISOLATION_OPTIONS, filename: WORKER_FILE.href, workerData: { snapshot: this.options.snapshot, health } },
+      { ...WORKER_ISOLATION_OPTIONS, filename: WORKER_FILE.href, workerData: { snapshot: this.options.snapshot, health, caBundle: this.options.caBundle } },
       {
         onMessage: this.onWorkerMessage,
         onStarted: () => this.serveWaiting(),

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Settings } from '../config/index.js';
+import { CA_BUNDLE_PATH, type CaBundle, hostCaBundle } from './ca-bundle.js';
 import { ImportChecker } from './import-checker.js';
 import { WorkerPool } from './pool.js';
 import { InterpreterSnapshot } from './snapshot/snapshot-cache.js';
@@ -10,6 +11,8 @@ export interface PythonRuntime {
   pool: WorkerPool;
   /** Scripts of a new commit are first imported here, apart from the workers serving calls. */
   inspector: ImportChecker;
+  /** What scripts' TLS trusts by default; workers see it as a file. */
+  caBundle: CaBundle;
   /** Stops every worker thread (and a snapshot build still running). */
   close(): Promise<void>;
 }
@@ -20,6 +23,7 @@ export interface PythonRuntime {
  * snapshot (see InterpreterSnapshot.prepare).
  */
 export function startPythonRuntime(settings: Settings, logger: Logger): PythonRuntime {
+  const caBundle = hostCaBundle(settings.network.caFile);
   const snapshot = new InterpreterSnapshot(settings.snapshot, logger);
   const pool = new WorkerPool(
     {
@@ -29,6 +33,7 @@ export function startPythonRuntime(settings: Settings, logger: Logger): PythonRu
       snapshot: snapshot.source,
       workerMaxCalls: settings.limits.workerMaxCalls,
       workerHeapMB: settings.limits.workerHeapMB,
+      caBundle: { path: CA_BUNDLE_PATH, pem: caBundle.pem },
     },
     logger,
   );
@@ -38,6 +43,7 @@ export function startPythonRuntime(settings: Settings, logger: Logger): PythonRu
     snapshot,
     pool,
     inspector,
+    caBundle,
     close: async () => {
       await Promise.all([pool.close(), inspector.close(), snapshot.close()]);
     },

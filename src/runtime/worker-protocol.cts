@@ -10,6 +10,12 @@ import type { RevisionRef } from '../model/revision-ref.js' with { 'resolution-m
 
 export type { CallOutcome, RevisionRef };
 
+/** The CA certificates scripts' TLS trusts by default, written into each worker's file system. */
+export interface CaBundleFile {
+  path: string;
+  pem: string;
+}
+
 
 interface RevisionTask {
   revision: RevisionRef;

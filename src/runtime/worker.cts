@@ -16,6 +16,7 @@ import { type SnapshotSource, startInterpreter } from './snapshot/interpreter.cj
 import { INTERRUPT_SLOT, TASK_STATE_BYTES, THREAD_SLOT } from './task-state.cjs';
 import { announceStartFailed, askToBeReplaced, type BatchReport, WorkerHealth } from './worker-health.cjs';
 import type {
+  CaBundleFile,
   CallBatchTask,
   CallOutcome,
   CallResultMessage,
@@ -59,8 +60,10 @@ const importedRevisions = new Set<string>();
 
 async function startRuntime(): Promise<Runtime> {
   assertNoCodeGeneration();
-  const { pyodide, start } = await startInterpreter((workerData as { snapshot?: SnapshotSource } | null)?.snapshot);
+  const data = workerData as { snapshot?: SnapshotSource; caBundle?: CaBundleFile } | null;
+  const { pyodide, start } = await startInterpreter(data?.snapshot);
   parentPort!.postMessage({ interpreterStart: start });
+  if (data?.caBundle !== undefined) writeCaBundle(pyodide, data.caBundle);
   // A JS object cannot be in a snapshot: the transport is set after the interpreter starts.
   const bridge = pyodide.pyimport('gitfunc_bridge') as PyProxy & Record<string, PyCallable>;
   bridge.set_transport(
@@ -83,6 +86,12 @@ async function startRuntime(): Promise<Runtime> {
     call: module.call,
     takeLog: module.take_log,
   };
+}
+
+/** In Pyodide's in-memory file system: scripts read it (certifi's `where()`), the server verifies against it. */
+function writeCaBundle(pyodide: PyodideInterface, bundle: CaBundleFile): void {
+  pyodide.FS.mkdirTree(path.posix.dirname(bundle.path));
+  pyodide.FS.writeFile(bundle.path, bundle.pem);
 }
 
 /** `<set>/<script>.py` files of a revision, as {scriptId: [relativePath, source]}. */

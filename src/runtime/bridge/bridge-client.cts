@@ -4,14 +4,14 @@
  */
 import { MessageChannel, type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
 import type { ErrorJSON } from '../../errors.js' with { 'resolution-mode': 'import' };
-import type { BridgeAnswer, BridgeHello, BridgeRequest } from './bridge-protocol.cjs';
+import { type BridgeAnswer, type BridgeHello, type BridgeRequest, UNANSWERED_ID } from './bridge-protocol.cjs';
 
 export interface BridgeClientOptions {
   /** Posts the hello to the server thread (the worker's parentPort). */
   postHello(hello: BridgeHello, transfer: MessagePort[]): void;
   /** Throws into Python when the call's deadline passed (Pyodide's checkInterrupt). */
   checkInterrupt(): void;
-  /** How long a request may wait for its answer. */
+  /** How long a request may wait for its answer, unless it says otherwise. */
   timeoutMs: number;
   /** The wait is cut into slices this long, so a deadline stops it promptly. */
   sliceMs: number;
@@ -22,13 +22,20 @@ interface Channel {
   answered: Int32Array;
 }
 
+/** A wait that only the call's deadline ends (a socket read without a timeout). */
+export const WAIT_UNTIL_DEADLINE = -1;
+/** A request posted without waiting for any answer (closing a call's sockets). */
+export const NO_ANSWER = 0;
+
 /**
- * Returns `request(op, argsJson)`: the answer as JSON `{"outcome":"ok","value":...}` or
- * `{"outcome":"error","error":{code,message,data}}` (a GitfuncError's JSON; BRIDGE_TIMEOUT
- * when no answer came in time). A deadline passing while it waits throws KeyboardInterrupt
- * into Python through `checkInterrupt`.
+ * Returns `request(op, argsJson, waitMs?)`: the answer as JSON `{"outcome":"ok","value":...}`
+ * or `{"outcome":"error","error":{code,message,data}}` (a GitfuncError's JSON; BRIDGE_TIMEOUT
+ * when no answer came within `waitMs`, by default the client's `timeoutMs`;
+ * WAIT_UNTIL_DEADLINE waits as long as the call may run). With `waitMs` NO_ANSWER the request
+ * is only posted (the server sends no answer) and '' is returned. A deadline passing while it
+ * waits throws KeyboardInterrupt into Python through `checkInterrupt`.
  */
-export function createBridgeClient(options: BridgeClientOptions): (op: string, argsJson: string) => string {
+export function createBridgeClient(options: BridgeClientOptions): (op: string, argsJson: string, waitMs?: number) => string {
   let channel: Channel | undefined;
   let lastId = 0;
 
@@ -39,11 +46,15 @@ export function createBridgeClient(options: BridgeClientOptions): (op: string, a
     return { port: port1, answered: new Int32Array(answered) };
   };
 
-  return (op, argsJson) => {
+  return (op, argsJson, waitMs = options.timeoutMs) => {
     channel ??= open();
+    if (waitMs === NO_ANSWER) {
+      channel.port.postMessage({ id: UNANSWERED_ID, op, argsJson } satisfies BridgeRequest);
+      return '';
+    }
     const id = ++lastId;
     channel.port.postMessage({ id, op, argsJson } satisfies BridgeRequest);
-    const deadline = Date.now() + options.timeoutMs;
+    const deadline = waitMs === WAIT_UNTIL_DEADLINE ? Infinity : Date.now() + waitMs;
     for (;;) {
       const seen = Atomics.load(channel.answered, 0);
       const received = receiveMessageOnPort(channel.port);
@@ -55,7 +66,7 @@ export function createBridgeClient(options: BridgeClientOptions): (op: string, a
       }
       options.checkInterrupt();
       const left = deadline - Date.now();
-      if (left <= 0) return JSON.stringify({ outcome: 'error', error: timedOut(op, options.timeoutMs) });
+      if (left <= 0) return JSON.stringify({ outcome: 'error', error: timedOut(op, waitMs) });
       Atomics.wait(channel.answered, 0, seen, Math.min(options.sliceMs, left));
     }
   };

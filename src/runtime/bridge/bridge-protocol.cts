@@ -16,7 +16,11 @@ export interface BridgeHello {
   answered: SharedArrayBuffer;
 }
 
+/** The id of a request the worker posts without waiting: the server sends no answer. */
+export const UNANSWERED_ID = 0;
+
 export interface BridgeRequest {
+  /** UNANSWERED_ID, or a number the answer repeats. */
   id: number;
   op: string;
   argsJson: string;

@@ -28,17 +28,26 @@ class BridgeTimeoutError(TimeoutError):
     code = "BRIDGE_TIMEOUT"
 
 
+# `wait_ms` of a request that only the call's deadline ends, and of one posted without waiting
+# (bridge-client.cts: WAIT_UNTIL_DEADLINE, NO_ANSWER).
+WAIT_UNTIL_DEADLINE = -1
+_NO_ANSWER = 0
+
+
 def set_transport(transport):
-    """Installed by the worker: transport(op, args_json) -> answer JSON string."""
+    """Installed by the worker: transport(op, args_json, wait_ms) -> answer JSON string."""
     global _transport
     _transport = transport
 
 
-def request(op, args):
-    """Runs `op` in the server thread with JSON-able `args`; returns its JSON answer value."""
+def request(op, args, wait_ms=None):
+    """Runs `op` in the server thread with JSON-able `args`; returns its JSON answer value.
+
+    `wait_ms`: how long to wait for the answer (None: the bridge's default, 10 s).
+    """
     if _transport is None:
         raise BridgeError("no server bridge in this interpreter")
-    answer = json.loads(_transport(op, json.dumps(args, ensure_ascii=False)))
+    answer = json.loads(_transport(op, json.dumps(args, ensure_ascii=False), wait_ms))
     if answer["outcome"] == "ok":
         return answer.get("value")
     # An error answer is a GitfuncError's JSON: {code, message, data}.
@@ -46,3 +55,10 @@ def request(op, args):
     if error["code"] == "BRIDGE_TIMEOUT":
         raise BridgeTimeoutError(error["message"])
     raise BridgeError(error["code"], error["message"], error["data"])
+
+
+def post(op, args):
+    """Sends `op` to the server thread without waiting: it runs after every earlier request."""
+    if _transport is None:
+        raise BridgeError("no server bridge in this interpreter")
+    _transport(op, json.dumps(args, ensure_ascii=False), _NO_ANSWER)

@@ -15,9 +15,15 @@ import time
 import traceback
 import types
 
+import gitfunc_socket
+import gitfunc_ssl
 from gitfunc_context import CTX
 from gitfunc_dff import DFFNamespace, DFFConfigError, RESULT_ENCODERS
 from gitfunc_response import FuncResponse
+
+# Scripts reach the network through the server (CONTRACT section 10).
+gitfunc_socket.install()
+gitfunc_ssl.install()
 
 _builtin_import = builtins.__import__
 _builtin_print = builtins.print
@@ -213,6 +219,7 @@ def inspect_revision(rev_id):
                 problems.append({"file": path, "line": line, "col": col, "message": message})
     finally:
         _current_log = None
+        gitfunc_socket.end_call()
     return json.dumps(
         {
             "catalog": list(revision.catalog.values()),
@@ -292,5 +299,6 @@ def call(rev_id, func_id, kwargs_json, task_id, origin, origin_id, attempt, http
         kind, body = "error", json.dumps(detail, ensure_ascii=False)
     finally:
         _current_log = None
+        gitfunc_socket.end_call()
     _last_log = log.lines()
     return _KIND_CODES[kind] + ("0" if _last_log is None else "1") + body
