@@ -197,7 +197,7 @@ t.test('a config file sits between the defaults and the environment', async (t) 
   t.match(viaFlag, { port: 7000, workers: 5, repo: { ref: 'staging', url: path.join(dir, 'functions.example') } });
   t.same(
     viaFlag.limits,
-    { bodyBytes: 1024, syncTimeoutMaxSeconds: 180, importSeconds: 30, syncQueuePerWorker: 64, asyncQueueMax: 10000, headersTimeoutSeconds: 20, bodyReadSeconds: 300, uploadFileBytes: 52428800, uploadTotalBytes: 209715200, uploadFiles: 20, workerMaxCalls: 0, workerHeapMB: 1024 },
+    { bodyBytes: 1024, syncTimeoutMaxSeconds: 180, importSeconds: 30, syncQueuePerWorker: 64, asyncQueueMax: 10000, headersTimeoutSeconds: 20, bodyReadSeconds: 300, uploadFileBytes: 52428800, uploadTotalBytes: 209715200, uploadFiles: 20, workerMaxCalls: 0, workerHeapMB: 1024, socketsPerCall: 64 },
     'mappings merge key by key',
   );
   const viaEnv = loadSettings({ argv: [], env: { GITFUNC_CONFIG: path.join(dir, 'gitfunc.yaml') }, cwd: '/srv' });

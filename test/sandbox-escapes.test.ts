@@ -20,7 +20,8 @@ const scratch = mkdtempSync(path.join(os.tmpdir(), 'gitfunc-sandbox-'));
 t.teardown(() => rmSync(scratch, { recursive: true, force: true }));
 const marker = path.join(scratch, 'escaped');
 
-// A TCP port on the host a socket probe aims at: it must see no connection at all.
+// A TCP port on the host a socket probe aims at: scripts have sockets (CONTRACT section 10),
+// but this server's egress rules deny loopback, so it must see no connection at all.
 let connections = 0;
 const listener = net.createServer((socket) => {
   connections++;
@@ -36,6 +37,7 @@ const work = await createWorkRepo(readTree(path.join(FIXTURES, 'sandbox')));
 await git.publish('sandbox', work.dir);
 const gitfunc = await startGitfunc(['--repo', git.url('sandbox'), '--ref', 'main'], {
   GITFUNC_ADMIN_TOKEN: ADMIN_TOKEN,
+  GITFUNC_NETWORK_DENY: '127.0.0.0/8',
   HOST_SECRET,
 });
 t.teardown(() => gitfunc.close());
@@ -66,7 +68,7 @@ const PROBES: { api: string; kwargs?: Record<string, string>; refusal: RegExp }[
   { api: 'ctypes-run-script', refusal: /Code generation from strings disallowed/ },
   { api: 'os-system', kwargs: { marker }, refusal: /PermissionError: os.system is not available/ },
   { api: 'ctypes-system', kwargs: { marker }, refusal: /child_process is not available/ },
-  { api: 'socket-connect', kwargs: { port: String(port) }, refusal: /OSError: \[Errno 23\]/ },
+  { api: 'socket-connect', kwargs: { port: String(port) }, refusal: /PermissionError: .*denied by network rule '127\.0\.0\.0\/8'/ },
   { api: 'proc-environ', refusal: /FileNotFoundError/ },
 ];
 
@@ -93,7 +95,7 @@ for (const probe of PROBES) {
 
 t.test('no shell command ran and no socket reached the host', async (t) => {
   t.notOk(existsSync(marker), 'os.system and libc system wrote nothing');
-  t.equal(connections, 0, 'the socket probe opened no connection');
+  t.equal(connections, 0, 'the socket probe opened no connection (egress denied)');
 });
 
 t.test('os.environ holds no host variable; the manifest env is granted through DFF.ENV', async (t) => {

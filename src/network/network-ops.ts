@@ -75,7 +75,8 @@ function isFailed(value: unknown): value is Failed {
 /** Opens a TCP connection, or fails as the script should see it. */
 function openTcp(address: string, port: number, timeoutMs: number): Promise<Socket | Failed> {
   return new Promise((resolvePromise) => {
-    const socket = tcpConnect({ host: address, port, noDelay: true });
+    // Half-open as POSIX sockets are: the peer's FIN does not end the script's writes.
+    const socket = tcpConnect({ host: address, port, noDelay: true, allowHalfOpen: true });
     let timer: NodeJS.Timeout | undefined;
     const settle = (value: Socket | Failed): void => {
       clearTimeout(timer);
