@@ -35,6 +35,7 @@ t.test('the check starts its interpreter from the snapshot', async (t) => {
     syncTimeoutMaxSeconds: 180,
     importSeconds: 30,
     snapshot: { enabled: true, dir: SHARED_SNAPSHOT_DIR },
+    packages: { packagesDir: path.join(t.testdir(), 'packages'), wheelhouse: [] },
     logger: createLogger('info', sink),
   });
   t.same(problems.filter((p) => p.severity === 'error'), [], 'functions.example is valid');

@@ -87,6 +87,11 @@ export function loadSettings(options: LoadSettingsOptions): Settings {
     },
     envAllow: [...new Set(settings.envAllow)],
     pushRemote,
+    packages: {
+      ...settings.packages,
+      wheelhouse: settings.packages.wheelhouse.map((folder) => path.resolve(options.cwd, folder)),
+      pyodidePackages: settings.packages.pyodidePackages === '' ? '' : path.resolve(options.cwd, settings.packages.pyodidePackages),
+    },
   });
 }
 
