@@ -29,6 +29,8 @@ export function readTree(dir: string): Record<string, string> {
 export interface TestServer {
   server: RunningServer;
   url: string;
+  /** The server's own data dir (removed by close). */
+  dataDir: string;
   /** JSON log lines the server wrote. */
   logs: Record<string, unknown>[];
   close(): Promise<void>;
@@ -58,6 +60,7 @@ export async function startGitfunc(
     return {
       server,
       url: server.url,
+      dataDir,
       logs,
       close: async () => {
         await server.close();
