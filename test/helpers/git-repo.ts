@@ -31,8 +31,8 @@ export async function runGit(cwd: string, args: string[]): Promise<string> {
   return stdout.trim();
 }
 
-/** Write (string) or delete (null) files below `dir`, creating parent folders. */
-async function applyFiles(dir: string, files: Record<string, string | null>): Promise<void> {
+/** Write (text or bytes) or delete (null) files below `dir`, creating parent folders. */
+async function applyFiles(dir: string, files: Record<string, string | Buffer | null>): Promise<void> {
   for (const [name, content] of Object.entries(files)) {
     const file = join(dir, name);
     if (content === null) {
@@ -45,7 +45,7 @@ async function applyFiles(dir: string, files: Record<string, string | null>): Pr
 }
 
 /** Create a non-bare work repo at a fresh temp dir with the given files committed on branch 'main'; returns helpers. Uses the git CLI (git is installed) with a fixed author via env. */
-export async function createWorkRepo(files: Record<string, string>): Promise<{
+export async function createWorkRepo(files: Record<string, string | Buffer>): Promise<{
   dir: string;
   commit(files: Record<string, string | null>, message?: string): Promise<string>;
   head(): Promise<string>;

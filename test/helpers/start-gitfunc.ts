@@ -26,6 +26,13 @@ export function readTree(dir: string): Record<string, string> {
   return files;
 }
 
+/** Like readTree, with binary files (committed wheels) as bytes. */
+export function readTreeFiles(dir: string): Record<string, string | Buffer> {
+  const files: Record<string, string | Buffer> = readTree(dir);
+  for (const name of Object.keys(files)) if (name.endsWith('.whl')) files[name] = readFileSync(path.join(dir, name));
+  return files;
+}
+
 export interface TestServer {
   server: RunningServer;
   url: string;
