@@ -70,7 +70,8 @@ async function which(rev: RevisionRef, live: string[]): Promise<{ kind: string; 
     },
     60_000,
   );
-  return result.kind === 'json' ? { kind: 'json', body: JSON.parse(result.body) } : { kind: result.kind, body: result.body, error: (result as { error?: unknown }).error };
+  if (result.kind === 'json') return { kind: 'json', body: JSON.parse(result.body) };
+  return { kind: result.kind, body: null, error: 'error' in result ? result.error : undefined };
 }
 
 t.test('two revisions pinning different versions alternate in one worker with no mix', async (t) => {

@@ -47,7 +47,7 @@ async function applyFiles(dir: string, files: Record<string, string | Buffer | n
 /** Create a non-bare work repo at a fresh temp dir with the given files committed on branch 'main'; returns helpers. Uses the git CLI (git is installed) with a fixed author via env. */
 export async function createWorkRepo(files: Record<string, string | Buffer>): Promise<{
   dir: string;
-  commit(files: Record<string, string | null>, message?: string): Promise<string>;
+  commit(files: Record<string, string | Buffer | null>, message?: string): Promise<string>;
   head(): Promise<string>;
   tag(name: string, annotated?: boolean): Promise<void>;
 }> {
@@ -56,7 +56,7 @@ export async function createWorkRepo(files: Record<string, string | Buffer>): Pr
   await runGit(dir, ['init', '--quiet', '--initial-branch=main']);
 
   const head = (): Promise<string> => runGit(dir, ['rev-parse', 'HEAD']);
-  const commit = async (changes: Record<string, string | null>, message = 'update'): Promise<string> => {
+  const commit = async (changes: Record<string, string | Buffer | null>, message = 'update'): Promise<string> => {
     await applyFiles(dir, changes);
     await runGit(dir, ['add', '--all']);
     // --allow-empty: a test may commit the same content twice and still expect a new commit id.
