@@ -2,7 +2,7 @@
  * The pins of a revision: those the manifest lists, or those of the requirements file it names
  * (`packages: requirements.txt`), each remembering the file and line it was written at.
  */
-import { lstat, readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Problem } from '../errors.js';
 import { normalizedName, type PackagePin } from '../model/package-pin.js';
@@ -24,7 +24,8 @@ export async function loadPackagePins(manifest: Manifest, revisionDir: string): 
   const file = path.join(revisionDir, relative);
   let source: string;
   try {
-    if (!(await lstat(file)).isFile()) return atManifest(`packages: '${spec.path}' is not a file`);
+    // stat, not lstat: a symlink inside the repository is fine (git/ refuses those pointing outside).
+    if (!(await stat(file)).isFile()) return atManifest(`packages: '${spec.path}' is not a file`);
     source = await readFile(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
