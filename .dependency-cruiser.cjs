@@ -13,8 +13,8 @@ const LAYERS = [
   ['errors'],
   // Shared types and ids, logging, small helpers.
   ['model', 'log', 'in-flight', 'secret-compare', 'lock-file'],
-  // Pure or self-contained parts: settings, manifest validation, fetching, stores, uploads.
-  ['config', 'manifest', 'git', 'tasks', 'uploads', 'webhook', 'response', 'data-dir-lock'],
+  // Pure or self-contained parts: settings, manifest validation, fetching (commits, wheels), stores, uploads.
+  ['config', 'manifest', 'git', 'packages', 'tasks', 'uploads', 'webhook', 'response', 'data-dir-lock'],
   // The Python runtime (pool, workers, bridge), API access rules, the push remote's repository.
   ['runtime', 'access', 'push-remote'],
   // A loaded revision (built with the runtime's import check); DFF.CACHE and cache_result.

@@ -47,13 +47,14 @@ async function check(args: string[]): Promise<number> {
     return 2;
   }
   const settings = loadSettings({ argv: args.slice(1), env: process.env, cwd: process.cwd() });
-  const { checkRepository } = await import('./check/check-repository.js');
+  const [{ checkRepository }, { packageOptions }] = await Promise.all([import('./check/check-repository.js'), import('./packages/index.js')]);
   const problems = await checkRepository(dir, {
     envAllow: settings.envAllow,
     processEnv: process.env,
     syncTimeoutMaxSeconds: settings.limits.syncTimeoutMaxSeconds,
     importSeconds: settings.limits.importSeconds,
     snapshot: settings.snapshot,
+    packages: packageOptions(settings.dataDir, settings.packages),
     logger: createLogger('warn', process.stderr),
   });
   for (const problem of problems) {

@@ -20,6 +20,7 @@ import { BackgroundRuns } from './invocation/background-runs.js';
 import { Invoker } from './invocation/invoker.js';
 import { SyncCalls } from './invocation/sync-calls.js';
 import { createLogger, type Logger } from './log.js';
+import { packageOptions } from './packages/index.js';
 import { ensurePushRepo } from './push-remote/push-repo.js';
 import { buildRevision } from './revision/build-revision.js';
 import { Reloader } from './revision/reloader.js';
@@ -149,6 +150,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   });
   const cronRunner = new CronRunner({ holder, runs: backgroundRuns, records, logger });
   const scheduler = new CronScheduler({ ledger: storage.cronLedger, clock: systemClock, logger, run: (fire) => cronRunner.runFire(fire) });
+  const packages = packageOptions(settings.dataDir, settings.packages);
   const reloader = new Reloader({
     source: { ...settings.repo, dataDir: settings.dataDir },
     pollSeconds: settings.repo.pollSeconds,
@@ -161,6 +163,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
         mode: 'serve',
         syncTimeoutMaxSeconds: settings.limits.syncTimeoutMaxSeconds,
         importSeconds: settings.limits.importSeconds,
+        packages,
       }),
     warm: (revision, live, everyWorker) => pool.warm(revision.ref, live, everyWorker),
     onServed: (revision) => scheduler.replace(revision.cronJobs),

@@ -35,6 +35,7 @@ t.test('the check starts its interpreter from the snapshot', async (t) => {
     syncTimeoutMaxSeconds: 180,
     importSeconds: 30,
     snapshot: { enabled: true, dir: SHARED_SNAPSHOT_DIR },
+    packages: { packagesDir: path.join(t.testdir(), 'packages'), wheelhouse: [] },
     logger: createLogger('info', sink),
   });
   t.same(problems.filter((p) => p.severity === 'error'), [], 'functions.example is valid');
@@ -81,6 +82,8 @@ t.test('an unset secret only warns in check mode', async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gitfunc-check-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   cpSync(EXAMPLE_REPO, dir, { recursive: true });
+  // Without the example's packages, the script importing one goes too.
+  rmSync(path.join(dir, 'text'), { recursive: true });
   writeFileSync(
     path.join(dir, 'gitfunc.yaml'),
     'version: 1\nenv:\n  DB_PASSWORD: ${DB_PASSWORD}\nsyncAPIs:\n  - id: hello\n    func: demo__basic.hello_world\n',

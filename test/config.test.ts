@@ -64,6 +64,7 @@ t.test('defaults from config/default.yaml', async (t) => {
       exposeHeaders: ['X-Trace-Id', 'X-Request-Cost', 'X-Task-Id', 'X-Dff-Cache'],
       maxAgeSeconds: 600,
     },
+    packages: { wheelhouse: [], index: '', pyodidePackages: '' },
   } satisfies Settings);
   t.ok(Object.isFrozen(settings) && Object.isFrozen(settings.repo) && Object.isFrozen(settings.envAllow), 'frozen');
   t.notOk('adminToken' in settings || 'webhookSecret' in settings || 'token' in settings.repo, 'secrets unset');
@@ -143,6 +144,25 @@ t.test('task retention, async queue and shutdown settings come from the environm
     drainSeconds: 5,
     graceSeconds: 12.5,
   });
+});
+
+t.test('package sources come from the environment: a wheelhouse path list, an index URL, a Pyodide folder', async (t) => {
+  const settings = loadSettings({
+    argv: [],
+    env: {
+      GITFUNC_WHEELHOUSE: '/opt/wheels:relative/wheels,with-comma::/opt/wheels',
+      GITFUNC_PACKAGE_INDEX: 'http://user:secret@127.0.0.1:3141/simple/',
+      GITFUNC_PYODIDE_PACKAGES: 'pyodide-dist',
+    },
+    cwd: '/srv',
+  });
+  t.same(settings.packages, {
+    wheelhouse: ['/opt/wheels', '/srv/relative/wheels,with-comma'],
+    index: 'http://user:secret@127.0.0.1:3141/simple/',
+    pyodidePackages: '/srv/pyodide-dist',
+  });
+  t.equal(redactedSettings(settings).packages.index, 'http://***@127.0.0.1:3141/simple/', 'index credentials redacted');
+  t.match(configError([], { GITFUNC_PACKAGE_INDEX: 'ftp://mirror/simple' }), /packages\.index.*GITFUNC_PACKAGE_INDEX/);
 });
 
 t.test('slow-client timeouts and CORS origins come from the environment', async (t) => {

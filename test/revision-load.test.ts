@@ -4,12 +4,12 @@ import t from 'tap';
 import { RevisionInvalidError } from '../src/errors.js';
 import { createWorkRepo } from './helpers/git-repo.js';
 import { startGitServer } from './helpers/git-server.js';
-import { EXAMPLE_REPO, FIXTURES, readTree, startGitfunc } from './helpers/start-gitfunc.js';
+import { EXAMPLE_REPO, FIXTURES, readTreeFiles, startGitfunc } from './helpers/start-gitfunc.js';
 
 const TOKEN = 'tok-5e3c9a1f';
 const git = await startGitServer({ token: TOKEN });
 t.teardown(() => git.close());
-const work = await createWorkRepo(readTree(EXAMPLE_REPO));
+const work = await createWorkRepo(readTreeFiles(EXAMPLE_REPO));
 await git.publish('private', work.dir);
 
 t.test('a private repository is served with the right token', async (t) => {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Problem } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { PackageOptions } from '../packages/index.js';
 import { buildRevision } from '../revision/build-revision.js';
 import { ImportChecker } from '../runtime/import-checker.js';
 import { InterpreterSnapshot, type SnapshotCacheOptions } from '../runtime/snapshot/snapshot-cache.js';
@@ -12,6 +13,8 @@ export interface CheckOptions {
   importSeconds: number;
   /** The interpreter snapshot the check's worker starts from, as a server's workers do. */
   snapshot: SnapshotCacheOptions;
+  /** Pinned packages are resolved and installed as the server does (its cache in the data dir). */
+  packages: PackageOptions;
   logger: Logger;
 }
 
@@ -37,6 +40,7 @@ export async function checkRepository(dir: string, options: CheckOptions): Promi
       mode: 'check',
       syncTimeoutMaxSeconds: options.syncTimeoutMaxSeconds,
       importSeconds: options.importSeconds,
+      packages: options.packages,
     });
     return problems.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
   } finally {

@@ -91,6 +91,11 @@ export function loadSettings(options: LoadSettingsOptions): Settings {
       ...settings.network,
       ...(settings.network.caFile === undefined ? {} : { caFile: path.resolve(options.cwd, settings.network.caFile) }),
     },
+    packages: {
+      ...settings.packages,
+      wheelhouse: settings.packages.wheelhouse.map((folder) => path.resolve(options.cwd, folder)),
+      pyodidePackages: settings.packages.pyodidePackages === '' ? '' : path.resolve(options.cwd, settings.packages.pyodidePackages),
+    },
   });
 }
 

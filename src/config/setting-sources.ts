@@ -3,11 +3,12 @@
  * remembering which source set each setting so an error can name it.
  */
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { LineCounter, parseDocument } from 'yaml';
 import { GitfuncError } from '../errors.js';
 
-type Kind = 'string' | 'integer' | 'number' | 'list';
+type Kind = 'string' | 'integer' | 'number' | 'list' | 'pathList';
 
 /** A setting an environment variable or flag can set. */
 interface Override {
@@ -52,6 +53,9 @@ export const ENV_SETTINGS: Readonly<Record<string, Override>> = Object.freeze({
   GITFUNC_TASKS_MAX_STORED_MB: { setting: 'tasks.maxStoredMB', kind: 'integer' },
   GITFUNC_SHUTDOWN_DRAIN_SECONDS: { setting: 'shutdown.drainSeconds', kind: 'number' },
   GITFUNC_SHUTDOWN_GRACE_SECONDS: { setting: 'shutdown.graceSeconds', kind: 'number' },
+  GITFUNC_WHEELHOUSE: { setting: 'packages.wheelhouse', kind: 'pathList' },
+  GITFUNC_PACKAGE_INDEX: { setting: 'packages.index', kind: 'string' },
+  GITFUNC_PYODIDE_PACKAGES: { setting: 'packages.pyodidePackages', kind: 'string' },
 });
 
 /** CLI flags. Secrets have none on purpose: a command line is visible to every local user. */
@@ -199,6 +203,9 @@ function coerce(raw: string, kind: Kind): unknown {
     }
     case 'list':
       return [...new Set(raw.split(',').map((item) => item.trim()))].filter((item) => item !== '');
+    case 'pathList':
+      // Folders separated as in PATH (':' here), so a path may hold a comma.
+      return [...new Set(raw.split(path.delimiter))].filter((item) => item !== '');
     case 'string':
       return raw;
   }

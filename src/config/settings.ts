@@ -122,6 +122,15 @@ export interface Settings {
   readonly callTimeoutGraceMs: number;
   /** CORS headers of the function APIs; admin routes never send them. */
   readonly cors: CorsSettings;
+  /** Where pinned packages' wheels come from, after the repository's `wheels/` (CONTRACT section 11). */
+  readonly packages: {
+    /** Absolute folders of wheel files. */
+    readonly wheelhouse: readonly string[];
+    /** A PEP 503 simple index URL; '' for none. */
+    readonly index: string;
+    /** Absolute folder of a Pyodide distribution (pyodide-lock.json and wheels); '' for none. */
+    readonly pyodidePackages: string;
+  };
 }
 
 const MASK = '***';
@@ -139,6 +148,7 @@ export function redactedSettings(settings: Settings): Settings {
     ...(settings.adminToken !== undefined ? { adminToken: MASK } : {}),
     ...(settings.webhookSecret !== undefined ? { webhookSecret: MASK } : {}),
     pushRemote: { ...settings.pushRemote, ...(settings.pushRemote.token !== undefined ? { token: MASK } : {}) },
+    packages: { ...settings.packages, index: redactUrl(settings.packages.index) },
   };
 }
 

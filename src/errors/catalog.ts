@@ -104,6 +104,13 @@ export const ERROR_CATALOG = {
   GIT_SYMLINK_OUTSIDE: { description: 'a symlink points outside the served folder' },
   GIT_LFS_UNSUPPORTED: { description: 'the commit holds Git LFS pointers instead of content' },
   GIT_SUBMODULES_UNSUPPORTED: { description: 'the commit has git submodules' },
+  PACKAGE_NOT_FOUND: { description: 'a pinned package (`packages`) is in none of the package sources: its revision is not served' },
+  PACKAGE_INCOMPATIBLE: {
+    description: 'a pinned package exists only as an sdist or as wheels for another platform (neither pure Python nor the bundled Pyodide\'s)',
+  },
+  PACKAGE_HASH_MISMATCH: { description: 'a wheel\'s sha256 differs from the index\'s or from the pin\'s `--hash`' },
+  PACKAGE_SOURCE_FAILED: { description: 'the package index (`GITFUNC_PACKAGE_INDEX`) or a wheel file could not be read' },
+  PACKAGE_WHEEL_INVALID: { description: 'a wheel is not a readable zip, or holds a path outside its folder (absolute or `..`)' },
   REVISION_INVALID: { description: 'the manifest or a script has errors: the revision is not served' },
   RELOAD_STOPPED: { description: 'the server stopped before a revision was served' },
   IMPORT_CHECK_TIMEOUT: { description: 'importing the scripts ran past `limits.importSeconds`' },

@@ -2,6 +2,7 @@
 export { loadManifest, parseManifest, type LoadedManifest } from './load-manifest.js';
 export { checkManifest, cronExpressionError, timezoneError } from './check-manifest.js';
 export { checkFunctions, scriptPath } from './check-functions.js';
+export { loadPackagePins, parseRequirementsFile } from './requirements-file.js';
 export {
   resolveApiAuths,
   resolveEnv,
@@ -24,6 +25,8 @@ export {
   type Kwargs,
   type Manifest,
   type Misfire,
+  type PackagePin,
+  type PackagesSpec,
   type Position,
   type Throttling,
 } from './types.js';

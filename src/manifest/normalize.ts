@@ -12,9 +12,13 @@ import {
   type Kwargs,
   type Manifest,
   type Misfire,
+  type PackagePin,
+  type PackagesSpec,
   type Position,
   type Throttling,
 } from './types.js';
+import { normalizedName } from '../model/package-pin.js';
+import { parsePin } from './package-pins.js';
 import type { PathSegment, YamlLocator } from './yaml-positions.js';
 
 /** The JS shape manifest.schema.json guarantees (before defaults). */
@@ -55,6 +59,7 @@ interface RawManifest {
   syncAPIs?: RawApi[];
   asyncAPIs?: RawApi[];
   cronJobs?: RawCronJob[];
+  packages?: string[] | string;
 }
 
 /** The typed manifest of a schema-valid value, and problems only a parse can find (dates). */
@@ -77,6 +82,7 @@ export function normalizeManifest(data: unknown, locator: YamlLocator): { manife
     syncAPIs: apis('syncAPIs'),
     asyncAPIs: apis('asyncAPIs'),
     cronJobs: (raw.cronJobs ?? []).map((job, i) => normalizeCronJob(job, ['cronJobs', i], locator)),
+    packages: normalizePackages(raw.packages, locator, problems),
   };
   return { manifest, problems };
 }
@@ -171,4 +177,25 @@ function normalizeAuth(auth: RawApiAuth, path: PathSegment[], locator: YamlLocat
     position,
     positions,
   };
+}
+
+/** The pins of a `packages` list (each bad one a problem at its line), or the requirements file named. */
+function normalizePackages(packages: string[] | string | undefined, locator: YamlLocator, problems: Problem[]): PackagesSpec {
+  if (typeof packages === 'string') return { kind: 'file', path: packages, position: locator.value(['packages']) };
+  const pins: PackagePin[] = [];
+  const seen = new Map<string, number>();
+  (packages ?? []).forEach((text, i) => {
+    const at = locator.value(['packages', i]);
+    const error = (message: string): void => {
+      problems.push({ file: MANIFEST_FILE, ...at, severity: 'error', message: `packages[${i}]: ${message}` });
+    };
+    const pin = parsePin(text);
+    if ('error' in pin) return error(pin.error);
+    const key = normalizedName(pin.name);
+    const first = seen.get(key);
+    if (first !== undefined) return error(`'${pin.name}' is pinned twice (first at line ${first})`);
+    seen.set(key, at.line);
+    pins.push({ ...pin, file: MANIFEST_FILE, ...at });
+  });
+  return { kind: 'pins', pins };
 }

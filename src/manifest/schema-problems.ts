@@ -15,6 +15,7 @@ const FORMAT_HINTS: Record<string, string> = {
   id: "must be 1-64 letters, digits, '_' or '-'",
   func: 'must look like <set>__<script>.<func>, e.g. demo__basic.hello_world',
   expireTime: 'must be a date-time such as 2030-01-01T00:00:00Z, or epoch seconds',
+  packages: 'must be a list of pins (name==version) or the path of a requirements file',
 };
 
 const ENV_NAME_HINT = "must be letters, digits and '_', not starting with a digit";

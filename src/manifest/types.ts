@@ -4,8 +4,9 @@
  * (scripts, decorators, env) can point at the manifest line.
  */
 import type { Misfire } from '../model/cron-job.js';
+import type { PackagePin } from '../model/package-pin.js';
 
-export type { Misfire };
+export type { Misfire, PackagePin };
 
 /** The manifest's fixed file name, relative to the revision directory. */
 export const MANIFEST_FILE = 'gitfunc.yaml';
@@ -118,6 +119,12 @@ export interface HttpBasicAuth {
 /** One entry of `apiAuths`. */
 export type ApiAuth = FixedFieldAuth | HttpBasicAuth;
 
+/**
+ * The manifest's `packages`: pins written in the manifest (read already), or the path of a
+ * requirements file in the repository (read by `loadPackagePins`).
+ */
+export type PackagesSpec = { kind: 'pins'; pins: PackagePin[] } | { kind: 'file'; path: string; position: Position };
+
 /** A structurally valid `gitfunc.yaml`. */
 export interface Manifest {
   version: 1;
@@ -129,4 +136,6 @@ export interface Manifest {
   syncAPIs: ApiEntry[];
   asyncAPIs: ApiEntry[];
   cronJobs: CronJobEntry[];
+  /** `{kind: 'pins', pins: []}` when the manifest has no `packages`. */
+  packages: PackagesSpec;
 }

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://gitfunc.dev/schemas/gitfunc-manifest.json","title":"gitfunc.yaml","description":"The manifest of a gitfunc functions repository: which @DFF.API functions are served, and how.","type":"object","required":["version"],"additionalProperties":false,"properties":{"version":{"description":"Manifest format version. Only 1 exists.","const":1},"env":{"description":"Values scripts read with DFF.ENV(name). ${NAME} is read from the server's environment (only names allowed by GITFUNC_ENV_ALLOW).","type":"object","propertyNames":{"$ref":"#/definitions/envName"},"additionalProperties":{"type":"string"}},"apiAuths":{"description":"Ways to authenticate API callers, named by the APIs' auth field.","type":"array","items":{"$ref":"#/definitions/apiAuth"}},"syncAPIs":{"description":"APIs answered with the function's return value: /api/v1/al/<id> and /api/v1/sync/<id>.","type":"array","items":{"$ref":"#/definitions/api"}},"asyncAPIs":{"description":"APIs that queue the function and answer with a task id: /api/v1/bat/<id> and /api/v1/async/<id>.","type":"array","items":{"$ref":"#/definitions/api"}},"cronJobs":{"description":"Functions run on a schedule.","type":"array","items":{"$ref":"#/definitions/cronJob"}}},"definitions":{"id":{"description":"1-64 letters, digits, '_' or '-'.","type":"string","pattern":"^[A-Za-z0-9_-]{1,64}$"},"envName":{"description":"An environment name: letters, digits and '_', not starting with a digit.","type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"funcId":{"description":"<set>__<script>.<func>, e.g. demo__basic.hello_world.","type":"string","pattern":"^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*__[A-Za-z0-9_]+\\.[A-Za-z_][A-Za-z0-9_]*$"},"kwargs":{"description":"Keyword arguments: fixed values, or the string INPUT_BY_CALLER for values the caller may give.","type":"object"},"apiAuth":{"type":"object","discriminator":{"propertyName":"type"},"oneOf":[{"type":"object","required":["id","type","fields"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"fixedField"},"fields":{"description":"The caller passes when every field matches.","type":"array","minItems":1,"items":{"type":"object","required":["location","name","value"],"additionalProperties":false,"properties":{"location":{"enum":["header","query","body"]},"name":{"type":"string","minLength":1},"value":{"type":"string","minLength":1}}}}}},{"type":"object","required":["id","type","users"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"httpBasic"},"users":{"type":"array","minItems":1,"items":{"type":"object","required":["username","password"],"additionalProperties":false,"properties":{"username":{"type":"string","minLength":1},"password":{"type":"string","minLength":1}}}}}}]},"api":{"type":"object","required":["id","func"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"func":{"$ref":"#/definitions/funcId"},"title":{"type":"string"},"description":{"type":"string"},"kwargs":{"$ref":"#/definitions/kwargs"},"auth":{"description":"The id of an entry in apiAuths.","type":"string","minLength":1},"timeout":{"description":"Seconds; overrides the function's own timeout.","type":"integer","minimum":1,"maximum":3600},"throttling":{"description":"Maximum calls per period.","type":"object","additionalProperties":false,"properties":{"bySecond":{"type":"integer","minimum":1},"byMinute":{"type":"integer","minimum":1},"byHour":{"type":"integer","minimum":1},"byDay":{"type":"integer","minimum":1}}},"disabled":{"type":"boolean"},"expireTime":{"description":"After this time the API answers 403: an ISO 8601 date-time, or epoch seconds.","anyOf":[{"type":"string","pattern":"^\\d{4}-\\d{2}-\\d{2}[Tt ]\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d+)?)?(?:[Zz]|[+-]\\d{2}:?\\d{2})$"},{"type":"integer","minimum":0}]},"maxConcurrency":{"description":"At most this many calls of this API run at once.","type":"integer","minimum":1}}},"cronJob":{"type":"object","required":["id","func"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"func":{"$ref":"#/definitions/funcId"},"title":{"type":"string"},"description":{"type":"string"},"cron":{"description":"5 fields (minute hour day month weekday), or 6 with leading seconds. May be left out when the function sets fixed_cron_expr.","type":"string","minLength":1},"timezone":{"description":"IANA time zone, e.g. Europe/Berlin. Default UTC.","type":"string","minLength":1},"kwargs":{"$ref":"#/definitions/kwargs"},"misfire":{"description":"What to do about fires missed while the server was down: skip them, or run once to catch up.","enum":["skip","runOnce"]},"disabled":{"type":"boolean"}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://gitfunc.dev/schemas/gitfunc-manifest.json","title":"gitfunc.yaml","description":"The manifest of a gitfunc functions repository: which @DFF.API functions are served, and how.","type":"object","required":["version"],"additionalProperties":false,"properties":{"version":{"description":"Manifest format version. Only 1 exists.","const":1},"env":{"description":"Values scripts read with DFF.ENV(name). ${NAME} is read from the server's environment (only names allowed by GITFUNC_ENV_ALLOW).","type":"object","propertyNames":{"$ref":"#/definitions/envName"},"additionalProperties":{"type":"string"}},"apiAuths":{"description":"Ways to authenticate API callers, named by the APIs' auth field.","type":"array","items":{"$ref":"#/definitions/apiAuth"}},"syncAPIs":{"description":"APIs answered with the function's return value: /api/v1/al/<id> and /api/v1/sync/<id>.","type":"array","items":{"$ref":"#/definitions/api"}},"asyncAPIs":{"description":"APIs that queue the function and answer with a task id: /api/v1/bat/<id> and /api/v1/async/<id>.","type":"array","items":{"$ref":"#/definitions/api"}},"cronJobs":{"description":"Functions run on a schedule.","type":"array","items":{"$ref":"#/definitions/cronJob"}},"packages":{"description":"Python packages the scripts import: a list of exact pins (name==version, every dependency listed, as pip-compile writes them), or the path of a requirements file in the repository holding the same pins (--hash=sha256:... honoured).","anyOf":[{"type":"array","items":{"type":"string","minLength":1}},{"type":"string","minLength":1}]}},"definitions":{"id":{"description":"1-64 letters, digits, '_' or '-'.","type":"string","pattern":"^[A-Za-z0-9_-]{1,64}$"},"envName":{"description":"An environment name: letters, digits and '_', not starting with a digit.","type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"funcId":{"description":"<set>__<script>.<func>, e.g. demo__basic.hello_world.","type":"string","pattern":"^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*__[A-Za-z0-9_]+\\.[A-Za-z_][A-Za-z0-9_]*$"},"kwargs":{"description":"Keyword arguments: fixed values, or the string INPUT_BY_CALLER for values the caller may give.","type":"object"},"apiAuth":{"type":"object","discriminator":{"propertyName":"type"},"oneOf":[{"type":"object","required":["id","type","fields"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"fixedField"},"fields":{"description":"The caller passes when every field matches.","type":"array","minItems":1,"items":{"type":"object","required":["location","name","value"],"additionalProperties":false,"properties":{"location":{"enum":["header","query","body"]},"name":{"type":"string","minLength":1},"value":{"type":"string","minLength":1}}}}}},{"type":"object","required":["id","type","users"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"httpBasic"},"users":{"type":"array","minItems":1,"items":{"type":"object","required":["username","password"],"additionalProperties":false,"properties":{"username":{"type":"string","minLength":1},"password":{"type":"string","minLength":1}}}}}}]},"api":{"type":"object","required":["id","func"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"func":{"$ref":"#/definitions/funcId"},"title":{"type":"string"},"description":{"type":"string"},"kwargs":{"$ref":"#/definitions/kwargs"},"auth":{"description":"The id of an entry in apiAuths.","type":"string","minLength":1},"timeout":{"description":"Seconds; overrides the function's own timeout.","type":"integer","minimum":1,"maximum":3600},"throttling":{"description":"Maximum calls per period.","type":"object","additionalProperties":false,"properties":{"bySecond":{"type":"integer","minimum":1},"byMinute":{"type":"integer","minimum":1},"byHour":{"type":"integer","minimum":1},"byDay":{"type":"integer","minimum":1}}},"disabled":{"type":"boolean"},"expireTime":{"description":"After this time the API answers 403: an ISO 8601 date-time, or epoch seconds.","anyOf":[{"type":"string","pattern":"^\\d{4}-\\d{2}-\\d{2}[Tt ]\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d+)?)?(?:[Zz]|[+-]\\d{2}:?\\d{2})$"},{"type":"integer","minimum":0}]},"maxConcurrency":{"description":"At most this many calls of this API run at once.","type":"integer","minimum":1}}},"cronJob":{"type":"object","required":["id","func"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"func":{"$ref":"#/definitions/funcId"},"title":{"type":"string"},"description":{"type":"string"},"cron":{"description":"5 fields (minute hour day month weekday), or 6 with leading seconds. May be left out when the function sets fixed_cron_expr.","type":"string","minLength":1},"timezone":{"description":"IANA time zone, e.g. Europe/Berlin. Default UTC.","type":"string","minLength":1},"kwargs":{"$ref":"#/definitions/kwargs"},"misfire":{"description":"What to do about fires missed while the server was down: skip them, or run once to catch up.","enum":["skip","runOnce"]},"disabled":{"type":"boolean"}}}}};
 const schema12 = {"description":"An environment name: letters, digits and '_', not starting with a digit.","type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"};
 const pattern0 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
 const schema13 = {"type":"object","discriminator":{"propertyName":"type"},"oneOf":[{"type":"object","required":["id","type","fields"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"fixedField"},"fields":{"description":"The caller passes when every field matches.","type":"array","minItems":1,"items":{"type":"object","required":["location","name","value"],"additionalProperties":false,"properties":{"location":{"enum":["header","query","body"]},"name":{"type":"string","minLength":1},"value":{"type":"string","minLength":1}}}}}},{"type":"object","required":["id","type","users"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"httpBasic"},"users":{"type":"array","minItems":1,"items":{"type":"object","required":["username","password"],"additionalProperties":false,"properties":{"username":{"type":"string","minLength":1},"password":{"type":"string","minLength":1}}}}}}]};
@@ -1189,7 +1189,7 @@ vErrors.push(err0);
 errors++;
 }
 for(const key0 in data){
-if(!((((((key0 === "version") || (key0 === "env")) || (key0 === "apiAuths")) || (key0 === "syncAPIs")) || (key0 === "asyncAPIs")) || (key0 === "cronJobs"))){
+if(!(((((((key0 === "version") || (key0 === "env")) || (key0 === "apiAuths")) || (key0 === "syncAPIs")) || (key0 === "asyncAPIs")) || (key0 === "cronJobs")) || (key0 === "packages"))){
 const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err1];
@@ -1363,14 +1363,108 @@ vErrors.push(err11);
 errors++;
 }
 }
-}
-else {
-const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.packages !== undefined){
+let data11 = data.packages;
+const _errs24 = errors;
+let valid12 = false;
+const _errs25 = errors;
+if(Array.isArray(data11)){
+const len4 = data11.length;
+for(let i4=0; i4<len4; i4++){
+let data12 = data11[i4];
+if(typeof data12 === "string"){
+if(func2(data12) < 1){
+const err12 = {instancePath:instancePath+"/packages/" + i4,schemaPath:"#/properties/packages/anyOf/0/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err12];
 }
 else {
 vErrors.push(err12);
+}
+errors++;
+}
+}
+else {
+const err13 = {instancePath:instancePath+"/packages/" + i4,schemaPath:"#/properties/packages/anyOf/0/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+else {
+const err14 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+var _valid0 = _errs25 === errors;
+valid12 = valid12 || _valid0;
+if(!valid12){
+const _errs29 = errors;
+if(typeof data11 === "string"){
+if(func2(data11) < 1){
+const err15 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/anyOf/1/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+else {
+const err16 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+var _valid0 = _errs29 === errors;
+valid12 = valid12 || _valid0;
+}
+if(!valid12){
+const err17 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+else {
+errors = _errs24;
+if(vErrors !== null){
+if(_errs24){
+vErrors.length = _errs24;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err18 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
 }
 errors++;
 }
@@ -1431,6 +1525,22 @@ export const schema = {
       "items": {
         "$ref": "#/definitions/cronJob"
       }
+    },
+    "packages": {
+      "description": "Python packages the scripts import: a list of exact pins (name==version, every dependency listed, as pip-compile writes them), or the path of a requirements file in the repository holding the same pins (--hash=sha256:... honoured).",
+      "anyOf": [
+        {
+          "type": "array",
+          "items": {
+            "type": "string",
+            "minLength": 1
+          }
+        },
+        {
+          "type": "string",
+          "minLength": 1
+        }
+      ]
     }
   },
   "definitions": {

@@ -7,9 +7,12 @@ import {
   checkFunctions,
   checkManifest,
   loadManifest,
+  loadPackagePins,
   type Manifest,
+  MANIFEST_FILE,
   resolveManifest,
 } from '../manifest/index.js';
+import { installPackages, type PackageOptions } from '../packages/index.js';
 import type { InspectOutcome } from '../runtime/worker-protocol.cjs';
 import type { ApiEndpoint, Revision } from './revision.js';
 import type { FunctionCatalog, FunctionInfo } from '../model/function-info.js';
@@ -36,6 +39,8 @@ export interface BuildOptions {
   syncTimeoutMaxSeconds: number;
   /** Time allowed to import every script. */
   importSeconds: number;
+  /** Where pinned packages' wheels come from and where they are installed. */
+  packages: PackageOptions;
 }
 
 export interface BuildResult {
@@ -46,6 +51,12 @@ export interface BuildResult {
 
 function hasErrors(problems: Problem[]): boolean {
   return problems.some((p) => p.severity === 'error');
+}
+
+/** The manifest's problems first, then those of other files, each file in line order. */
+function sorted(problems: Problem[]): Problem[] {
+  const rank = (file: string): number => (file === MANIFEST_FILE ? 0 : 1);
+  return [...problems].sort((a, b) => rank(a.file) - rank(b.file) || a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
 }
 
 function endpoints(
@@ -115,7 +126,16 @@ export async function buildRevision(commit: string, dir: string, options: BuildO
   const mask = secretMask(resolved.secrets);
   const problems = [...loaded.problems, ...checkManifest(manifest), ...resolved.problems];
 
-  const ref = { id: commit, dir, env: resolved.env };
+  // Packages first: a script importing a package that failed would only repeat the error.
+  const pins = await loadPackagePins(manifest, dir);
+  problems.push(...pins.problems);
+  if (hasErrors(pins.problems)) return { problems: masked(sorted(problems), mask) };
+  const installed = await installPackages(pins.pins, dir, options.packages);
+  problems.push(...installed.problems);
+  if (hasErrors(installed.problems)) return { problems: masked(sorted(problems), mask) };
+
+  const ref: RevisionRef = { id: commit, dir, env: resolved.env };
+  if (installed.siteDir !== undefined) ref.packagesDir = installed.siteDir;
   const inspected = await options.inspector.inspect(ref, options.importSeconds * 1000);
   for (const problem of inspected.problems) problems.push({ ...problem, severity: 'error' });
 

@@ -3,6 +3,7 @@ import { GitfuncError, type Problem, RevisionInvalidError } from '../errors.js';
 import { fetchRevision, type FetchedRevision, type RepoSourceOptions } from '../git/index.js';
 import { pruneRevisionDirs } from '../git/prune-revisions.js';
 import type { Logger } from '../log.js';
+import { prunePackages } from '../packages/index.js';
 import type { BuildResult } from './build-revision.js';
 import { type LastGood, readLastGood, writeLastGood } from './last-good.js';
 import type { FailedCommit, ReloadOutcome, ReloadStatus } from './reload-status.js';
@@ -72,6 +73,8 @@ export class Reloader implements ReloadTrigger {
   private builds = 0;
   /** How long the served revision took to fetch, build and warm, in ms. */
   private servedLoadMs: number | undefined;
+  /** The installed packages folder of each revision built and not pruned yet (absent: none). */
+  private readonly packagesDirs = new Map<string, string | undefined>();
 
   constructor(private readonly deps: ReloaderDeps) {}
 
@@ -231,6 +234,7 @@ export class Reloader implements ReloadTrigger {
       if (built.revision === undefined) return this.fail(commit, source, built.problems);
       if (this.closed) return { result: 'stopped' };
       const revision = built.revision;
+      this.packagesDirs.set(commit, revision.ref.packagesDir);
       const { holder } = this.deps;
       holder.pin(commit);
       try {
@@ -278,6 +282,14 @@ export class Reloader implements ReloadTrigger {
     return { result: 'failed', commit, errors };
   }
 
+  /** Removes the installed packages of revisions no longer kept (each revision's own set, CONTRACT section 11). */
+  private async prunePackages(keepCommits: ReadonlySet<string>): Promise<void> {
+    for (const commit of this.packagesDirs.keys()) if (!keepCommits.has(commit)) this.packagesDirs.delete(commit);
+    const keepSites = new Set([...this.packagesDirs.values()].filter((dir) => dir !== undefined));
+    const removed = await prunePackages(join(this.deps.source.dataDir, 'packages'), keepSites);
+    if (removed.length > 0) this.deps.logger.info({ removed }, 'installed packages of old revisions removed');
+  }
+
   /** Records the served commit as last good and removes revision directories no longer needed. */
   private async remember(commit: string, dir: string): Promise<void> {
     const { dataDir } = this.deps.source;
@@ -286,6 +298,7 @@ export class Reloader implements ReloadTrigger {
       const keepCommits = new Set([...this.deps.holder.live(), commit]);
       const removed = await pruneRevisionDirs(join(dataDir, 'revisions'), { keepCommits, keepRecent: KEEP_RECENT_REVISIONS });
       if (removed.length > 0) this.deps.logger.info({ removed }, 'old revision directories removed');
+      await this.prunePackages(keepCommits);
     } catch (error) {
       // The commit is served already; only the next restart's head start is affected.
       this.deps.logger.warn({ err: error, commit }, 'recording the last good commit failed');

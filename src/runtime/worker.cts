@@ -57,6 +57,12 @@ let lastLiveArray: string[] | undefined;
 const loadedRevisions = new Set<string>();
 /** Loaded revisions whose every script was imported here (by an import check or a warm-up). */
 const importedRevisions = new Set<string>();
+/** Where installed package folders are mounted inside Pyodide: `/gitfunc-packages/<folder name>`. */
+const PACKAGES_MOUNT = '/gitfunc-packages';
+/** The mount path of each loaded revision's packages folder. */
+const revisionPackages = new Map<string, string>();
+/** Mounted packages folders and how many loaded revisions use each (revisions pinning the same wheels share one). */
+const packageMounts = new Map<string, number>();
 
 async function startRuntime(): Promise<Runtime> {
   assertNoCodeGeneration();
@@ -116,19 +122,53 @@ function ensureRevision(rt: Runtime, revision: RevisionRef, live: string[]): voi
     lastLiveArray = live;
     const liveKey = live.join(',');
     if (liveKey !== lastLive) {
+      // Python lets go of the dropped revisions' package modules before their folders are unmounted.
       rt.dropRevisions(JSON.stringify(live));
       for (const id of loadedRevisions) {
         if (live.includes(id)) continue;
         loadedRevisions.delete(id);
         importedRevisions.delete(id);
+        unmountPackages(rt, id);
       }
       lastLive = liveKey;
     }
   }
   if (!loadedRevisions.has(revision.id)) {
-    rt.loadRevision(revision.id, JSON.stringify(readScripts(revision.dir)), JSON.stringify(revision.env));
+    const packagesMount = revision.packagesDir === undefined ? undefined : mountPackages(rt, revision.id, revision.packagesDir);
+    rt.loadRevision(revision.id, JSON.stringify(readScripts(revision.dir)), JSON.stringify(revision.env), packagesMount);
     loadedRevisions.add(revision.id);
   }
+}
+
+/**
+ * Mounts a revision's installed packages (NODEFS, read from the host as imported: nothing is
+ * copied into the heap) at a path named after the folder, the same in every worker; returns it.
+ */
+function mountPackages(rt: Runtime, revisionId: string, hostDir: string): string {
+  const mountPath = `${PACKAGES_MOUNT}/${path.basename(hostDir)}`;
+  const users = packageMounts.get(mountPath) ?? 0;
+  if (users === 0) {
+    rt.pyodide.FS.mkdirTree(mountPath);
+    rt.pyodide.mountNodeFS(mountPath, hostDir);
+  }
+  packageMounts.set(mountPath, users + 1);
+  revisionPackages.set(revisionId, mountPath);
+  return mountPath;
+}
+
+/** Unmounts a dropped revision's packages folder once no loaded revision uses it. */
+function unmountPackages(rt: Runtime, revisionId: string): void {
+  const mountPath = revisionPackages.get(revisionId);
+  if (mountPath === undefined) return;
+  revisionPackages.delete(revisionId);
+  const users = (packageMounts.get(mountPath) ?? 1) - 1;
+  if (users > 0) {
+    packageMounts.set(mountPath, users);
+    return;
+  }
+  packageMounts.delete(mountPath);
+  rt.pyodide.FS.unmount(mountPath);
+  rt.pyodide.FS.rmdir(mountPath);
 }
 
 const NEVER_INTERRUPTED = new Int32Array(new SharedArrayBuffer(4));

@@ -31,8 +31,8 @@ export async function runGit(cwd: string, args: string[]): Promise<string> {
   return stdout.trim();
 }
 
-/** Write (string) or delete (null) files below `dir`, creating parent folders. */
-async function applyFiles(dir: string, files: Record<string, string | null>): Promise<void> {
+/** Write (text or bytes) or delete (null) files below `dir`, creating parent folders. */
+async function applyFiles(dir: string, files: Record<string, string | Buffer | null>): Promise<void> {
   for (const [name, content] of Object.entries(files)) {
     const file = join(dir, name);
     if (content === null) {
@@ -45,9 +45,9 @@ async function applyFiles(dir: string, files: Record<string, string | null>): Pr
 }
 
 /** Create a non-bare work repo at a fresh temp dir with the given files committed on branch 'main'; returns helpers. Uses the git CLI (git is installed) with a fixed author via env. */
-export async function createWorkRepo(files: Record<string, string>): Promise<{
+export async function createWorkRepo(files: Record<string, string | Buffer>): Promise<{
   dir: string;
-  commit(files: Record<string, string | null>, message?: string): Promise<string>;
+  commit(files: Record<string, string | Buffer | null>, message?: string): Promise<string>;
   head(): Promise<string>;
   tag(name: string, annotated?: boolean): Promise<void>;
 }> {
@@ -56,7 +56,7 @@ export async function createWorkRepo(files: Record<string, string>): Promise<{
   await runGit(dir, ['init', '--quiet', '--initial-branch=main']);
 
   const head = (): Promise<string> => runGit(dir, ['rev-parse', 'HEAD']);
-  const commit = async (changes: Record<string, string | null>, message = 'update'): Promise<string> => {
+  const commit = async (changes: Record<string, string | Buffer | null>, message = 'update'): Promise<string> => {
     await applyFiles(dir, changes);
     await runGit(dir, ['add', '--all']);
     // --allow-empty: a test may commit the same content twice and still expect a new commit id.

@@ -26,9 +26,18 @@ export function readTree(dir: string): Record<string, string> {
   return files;
 }
 
+/** Like readTree, with binary files (committed wheels) as bytes. */
+export function readTreeFiles(dir: string): Record<string, string | Buffer> {
+  const files: Record<string, string | Buffer> = readTree(dir);
+  for (const name of Object.keys(files)) if (name.endsWith('.whl')) files[name] = readFileSync(path.join(dir, name));
+  return files;
+}
+
 export interface TestServer {
   server: RunningServer;
   url: string;
+  /** The server's own data dir (removed by close). */
+  dataDir: string;
   /** JSON log lines the server wrote. */
   logs: Record<string, unknown>[];
   close(): Promise<void>;
@@ -58,6 +67,7 @@ export async function startGitfunc(
     return {
       server,
       url: server.url,
+      dataDir,
       logs,
       close: async () => {
         await server.close();

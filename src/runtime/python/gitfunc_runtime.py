@@ -8,6 +8,7 @@ Scripts never touch `sys.modules`: every script module gets its own `__builtins_
 
 import builtins
 import collections
+import importlib
 import json
 import linecache
 import sys
@@ -27,6 +28,9 @@ gitfunc_ssl.install()
 
 _builtin_import = builtins.__import__
 _builtin_print = builtins.print
+
+# Installed package folders are shared and read-only: no __pycache__ is written into them.
+sys.dont_write_bytecode = True
 
 # Caps on captured print output: a runaway loop of prints must not fill the worker's heap.
 LOG_LINE_MAX_CHARS = 2000
@@ -80,11 +84,85 @@ def _captured_print(*args, sep=" ", end="\n", file=None, flush=False):
     return None
 
 
+class PackageSets:
+    """Each revision imports the packages of its own installed folder, and only those.
+
+    Scripts import packages through the normal import system (sys.path, sys.modules), so
+    only one revision's folder is importable at a time: entering a call or import check of
+    a revision whose folder is not the active one moves the active folder's modules out of
+    sys.modules (kept for when it is active again), takes the folder off sys.path, and puts
+    the new folder and its kept modules in. Revisions pinning the same wheels share a folder
+    (its name is a hash of them), and so share its modules.
+    """
+
+    def __init__(self):
+        self.active = None
+        self.kept = {}  # folder -> {module name: module} while another folder is active
+
+    def enter(self, folder):
+        if folder == self.active:
+            return
+        if self.active is not None:
+            self.kept[self.active] = self._take_modules(self.active)
+            if self.active in sys.path:
+                sys.path.remove(self.active)
+        if folder is not None:
+            sys.path.append(folder)  # after the standard library, as site-packages is
+            sys.modules.update(self.kept.pop(folder, {}))
+        importlib.invalidate_caches()
+        self.active = folder
+
+    def forget_all_but(self, folders):
+        """Drops the modules of folders no loaded revision uses (the worker unmounts them)."""
+        for folder in [f for f in self.kept if f not in folders]:
+            del self.kept[folder]
+        if self.active is not None and self.active not in folders:
+            dropped = self.active
+            self.enter(None)
+            del self.kept[dropped]
+
+    @staticmethod
+    def _take_modules(folder):
+        """Removes from sys.modules the modules loaded from `folder`, and their submodules."""
+        prefix = folder + "/"
+        taken = {}
+        for name, module in list(sys.modules.items()):
+            if _module_location(module).startswith(prefix):
+                taken[name] = sys.modules.pop(name)
+        # Submodules made without a file (six.moves and friends) go with their package.
+        tops = {name.split(".", 1)[0] for name in taken}
+        for name in list(sys.modules):
+            if name.split(".", 1)[0] in tops:
+                taken[name] = sys.modules.pop(name)
+        return taken
+
+
+def _module_location(module):
+    """Where a module was loaded from, read from its __dict__ only (a module's __getattr__ may import)."""
+    namespace = getattr(module, "__dict__", None)
+    if not isinstance(namespace, dict):
+        return ""
+    location = namespace.get("__file__")
+    if isinstance(location, str):
+        return location
+    spec = namespace.get("__spec__")
+    try:
+        locations = list(getattr(spec, "submodule_search_locations", None) or [])
+    except Exception:  # a broken namespace path: not from a package folder we can tell
+        return ""
+    return locations[0] if locations and isinstance(locations[0], str) else ""
+
+
+_package_sets = PackageSets()
+
+
 class Revision:
     """One commit's scripts, their modules and their decorated functions."""
 
-    def __init__(self, rev_id, sources, env):
+    def __init__(self, rev_id, sources, env, packages_dir=None):
         self.id = rev_id
+        # Where its installed packages are mounted; None without packages.
+        self.packages_dir = packages_dir
         # script id -> (relative path, source text)
         self.sources = sources
         self.paths = {path for path, _ in sources.values()}
@@ -158,12 +236,12 @@ class Revision:
 _revisions = {}
 
 
-def load_revision(rev_id, sources_json, env_json):
-    """Registers a revision's sources; scripts are compiled lazily on first use."""
+def load_revision(rev_id, sources_json, env_json, packages_dir=None):
+    """Registers a revision's sources (and its packages folder); scripts are compiled lazily on first use."""
     if rev_id in _revisions:
         return
     sources = {sid: (entry[0], entry[1]) for sid, entry in json.loads(sources_json).items()}
-    _revisions[rev_id] = Revision(rev_id, sources, json.loads(env_json))
+    _revisions[rev_id] = Revision(rev_id, sources, json.loads(env_json), packages_dir)
 
 
 def drop_revisions(keep_ids_json):
@@ -174,6 +252,7 @@ def drop_revisions(keep_ids_json):
             revision = _revisions.pop(rev_id)
             for path in revision.paths:
                 linecache.cache.pop(path, None)
+    _package_sets.forget_all_but({r.packages_dir for r in _revisions.values()})
 
 
 def _position_of(error, revision):
@@ -192,6 +271,7 @@ def _position_of(error, revision):
 def inspect_revision(rev_id):
     """Imports every script; returns the function catalog and each import problem (JSON)."""
     revision = _revisions[rev_id]
+    _package_sets.enter(revision.packages_dir)
     problems = []
     interrupted = False
     global _current_log
@@ -264,6 +344,7 @@ def call(rev_id, func_id, kwargs_json, task_id, origin, origin_id, attempt, http
     global _current_log, _last_log
     kind, body = "timeout", ""
     revision = _revisions[rev_id]
+    _package_sets.enter(revision.packages_dir)
     log = _current_log = CallLog()
     try:
         func = revision.functions.get(func_id)
