@@ -31,6 +31,8 @@ _ANSWER_GRACE_MS = 5000
 _HOST_TIMEOUT_NONE = -1
 # A large sendall travels in pieces this big (base64 in one JSON message each).
 _SEND_CHUNK_BYTES = 1024 * 1024
+# Bytes a socket may send without waiting for the server (see HostSocket.send).
+_UNSYNCED_SEND_BYTES = 4 * 1024 * 1024
 # File descriptor numbers of gitfunc sockets, for code that selects on numbers.
 _FD_BASE = 100000
 _fd_numbers = itertools.count(_FD_BASE)
@@ -78,6 +80,13 @@ def host_request(op, args, wait_ms=None):
     return answer
 
 
+def host_post(op, args):
+    """A network op the script does not wait for; it runs before any later request."""
+    global _call_used_network
+    _call_used_network = True
+    gitfunc_bridge.post(op, args)
+
+
 def _ms(timeout):
     return _HOST_TIMEOUT_NONE if timeout is None else int(timeout * 1000)
 
@@ -108,6 +117,7 @@ class HostSocket:
         self._peer = None
         self._local = None
         self._options = {}
+        self._unsynced_bytes = 0
 
     # --- what the socket is -------------------------------------------------------------
     family = property(lambda self: socket.AddressFamily(self._family))
@@ -204,13 +214,18 @@ class HostSocket:
 
     # --- data -----------------------------------------------------------------------------
     def send(self, data, flags=0):
+        """Hands the bytes to the server's side of the socket, as to a kernel's send buffer: the
+        script does not wait for an answer unless _UNSYNCED_SEND_BYTES went out since it last did,
+        so a peer that stops reading holds the script back rather than filling the server's
+        memory. A write error shows at a later operation on the socket, as on POSIX."""
         view = memoryview(data).cast("B")
-        answer = host_request(
-            "net.send",
-            {"id": self._connected_id(), "data": base64.b64encode(view).decode("ascii")},
-            _wait_for(self._timeout),
-        )
-        return answer["sent"]
+        args = {"id": self._connected_id(), "data": base64.b64encode(view).decode("ascii")}
+        self._unsynced_bytes += len(view)
+        if self._unsynced_bytes <= _UNSYNCED_SEND_BYTES:
+            host_post("net.send", args)
+            return len(view)
+        self._unsynced_bytes = 0
+        return host_request("net.send", args, _wait_for(self._timeout))["sent"]
 
     def sendall(self, data, flags=0):
         view = memoryview(data).cast("B")
