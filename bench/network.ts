@@ -2,7 +2,8 @@
  * bench/network: what a script's network access costs (CONTRACT section 10), in one run.
  *   1. A loopback GET made with urllib.request inside a function, timed in Python, against the
  *      same GET made by Node (a new connection each, as urllib makes) from this process: the
- *      median added latency (goal: under 1 ms).
+ *      median added latency (goal: under 1 ms). The same GET written on a raw socket shows how
+ *      much of it is the connection through the server and how much urllib's own Python.
  *   2. The same seen from outside: a call doing one GET against a call doing nothing.
  *   3. 50 concurrent calls each doing one GET (autocannon, 50 connections): req/s and errors,
  *      against 50 concurrent calls doing nothing.
@@ -70,6 +71,7 @@ async function startGitfunc(): Promise<{ child: ChildProcess; url: string; dataD
 
 const gitfunc = await startGitfunc();
 const getUrl = `${gitfunc.url}/api/v1/al/get/s?url=${encodeURIComponent(targetUrl)}`;
+const rawGetUrl = `${gitfunc.url}/api/v1/al/raw-get/s?url=${encodeURIComponent(targetUrl)}`;
 const noopUrl = `${gitfunc.url}/api/v1/al/noop/s`;
 
 async function timedCall(url: string): Promise<{ ms: number; body: { status?: number; ms?: number } }> {
@@ -81,16 +83,18 @@ async function timedCall(url: string): Promise<{ ms: number; body: { status?: nu
 }
 
 // Warm-up: both workers have imported urllib and made connections.
-for (let i = 0; i < 50; i++) await Promise.all([timedCall(getUrl), timedCall(noopUrl), nodeGet()]);
+for (let i = 0; i < 50; i++) await Promise.all([timedCall(getUrl), timedCall(rawGetUrl), timedCall(noopUrl), nodeGet()]);
 
 const node: number[] = [];
 const inPython: number[] = [];
+const rawInPython: number[] = [];
 const getCalls: number[] = [];
 const noopCalls: number[] = [];
 for (let i = 0; i < SAMPLES; i++) {
   node.push(await nodeGet());
   const get = await timedCall(getUrl);
   inPython.push(get.body.ms!);
+  rawInPython.push((await timedCall(rawGetUrl)).body.ms!);
   getCalls.push(get.ms);
   noopCalls.push((await timedCall(noopUrl)).ms);
 }
@@ -115,6 +119,8 @@ console.log('|---|---|---|');
 console.log(`| Node GET (new connection) | ${ms(median(node))} | ${ms(quantile(node, 0.9))} |`);
 console.log(`| urllib.request GET inside a function | ${ms(median(inPython))} | ${ms(quantile(inPython, 0.9))} |`);
 console.log(`| **added by the function's GET (goal < 1 ms)** | **${ms(addedInPython)}** | |`);
+console.log(`| raw-socket GET inside a function | ${ms(median(rawInPython))} | ${ms(quantile(rawInPython, 0.9))} |`);
+console.log(`| added by the raw-socket GET (the connection through the server) | ${ms(median(rawInPython) - median(node))} | |`);
 console.log(`| call doing nothing (HTTP round trip) | ${ms(median(noopCalls))} | ${ms(quantile(noopCalls, 0.9))} |`);
 console.log(`| call doing one GET | ${ms(median(getCalls))} | ${ms(quantile(getCalls, 0.9))} |`);
 console.log(`| added, seen from outside (GET call - noop call - Node GET) | ${ms(addedSeenOutside)} | |`);

@@ -8,8 +8,11 @@ import type { TLSSocket } from 'node:tls';
 
 const READ_BUFFER_HIGH = 1024 * 1024;
 
-/** A read's end: bytes, the peer's end of stream, a failure, or the script's timeout. */
-export type ReadResult = { data: Buffer } | { eof: true } | { failure: NodeJS.ErrnoException } | { timedOut: true };
+/**
+ * A read's end: bytes (`endsStream` when nothing follows them but the peer's end of stream, so
+ * the script's next read needs no request), the end of stream, a failure, or the script's timeout.
+ */
+export type ReadResult = { data: Buffer; endsStream: boolean } | { eof: true } | { failure: NodeJS.ErrnoException } | { timedOut: true };
 
 export class HostConnection {
   private stream: Socket | TLSSocket;
@@ -87,7 +90,10 @@ export class HostConnection {
   /** Up to `max` bytes, as soon as any are there (see ReadResult). */
   async read(max: number, timeoutMs: number): Promise<ReadResult> {
     if (!(await this.waitReadable(timeoutMs))) return { timedOut: true };
-    if (this.buffered > 0) return { data: this.take(max) };
+    if (this.buffered > 0) {
+      const data = this.take(max);
+      return { data, endsStream: this.buffered === 0 && this.ended && this.failure === undefined };
+    }
     if (this.failure !== undefined) return { failure: this.failure };
     return { eof: true };
   }

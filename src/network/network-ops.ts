@@ -171,7 +171,7 @@ export function registerNetworkOps(bridge: BridgeServer, options: NetworkOptions
     const connection = connectionOf(peer, args);
     if (isFailed(connection)) return connection;
     const result = await connection.read(Math.min(integer(args, 'max', 1, 2 ** 31 - 1), READ_MAX_BYTES), timeoutOf(args));
-    if ('data' in result) return { data: result.data.toString('base64') };
+    if ('data' in result) return { data: result.data.toString('base64'), ...(result.endsStream ? { eof: true } : {}) };
     if ('eof' in result) return { data: '' };
     if ('timedOut' in result) return failed('TimeoutError', 'timed out');
     return socketFailure(result.failure);

@@ -118,6 +118,7 @@ class HostSocket:
         self._local = None
         self._options = {}
         self._unsynced_bytes = 0
+        self._at_eof = False
 
     # --- what the socket is -------------------------------------------------------------
     family = property(lambda self: socket.AddressFamily(self._family))
@@ -238,6 +239,8 @@ class HostSocket:
         if bufsize == 0:
             return b""
         socket_id = self._connected_id()
+        if self._at_eof:
+            return b""
         try:
             answer = host_request(
                 "net.recv",
@@ -248,6 +251,8 @@ class HostSocket:
             if self._timeout == 0.0:
                 raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable") from None
             raise
+        # The server saw the peer's end of stream right after these bytes: the next read returns b"".
+        self._at_eof = answer.get("eof", False)
         return base64.b64decode(answer["data"])
 
     def recv_into(self, buffer, nbytes=0, flags=0):
@@ -392,8 +397,9 @@ def host_select(rlist, wlist, xlist, timeout=None):
         raise OSError(errno.EINVAL, "select cannot mix gitfunc sockets with other files")
     writable = [item for item in wlist if not _as_socket(item)._closed]
     waiting = [(item, _as_socket(item)) for item in rlist]
-    readable = [item for item, sock in waiting if sock._id is None]
-    open_ones = [(item, sock) for item, sock in waiting if sock._id is not None]
+    # Closed sockets and those known to be at their end read at once.
+    readable = [item for item, sock in waiting if sock._id is None or sock._at_eof]
+    open_ones = [(item, sock) for item, sock in waiting if sock._id is not None and not sock._at_eof]
     if open_ones and not readable:
         wait = 0 if writable else timeout
         answer = host_request(
