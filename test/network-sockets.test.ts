@@ -7,7 +7,9 @@ import { createServer as createHttpsServer } from 'node:https';
 import { type AddressInfo, createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import path from 'node:path';
 import t from 'tap';
+import { ADMIN_TOKEN } from './helpers/admin-client.js';
 import { createWorkRepo } from './helpers/git-repo.js';
+import { postReload } from './helpers/reload-repo.js';
 import { startGitServer } from './helpers/git-server.js';
 import { FIXTURES, readTree, startGitfunc } from './helpers/start-gitfunc.js';
 import { makeTestCa } from './helpers/test-ca.js';
@@ -70,7 +72,8 @@ const git = await startGitServer();
 t.teardown(() => git.close());
 const work = await createWorkRepo(readTree(path.join(FIXTURES, 'network')));
 await git.publish('network', work.dir);
-const gitfunc = await startGitfunc(['--repo', git.url('network'), '--ref', 'main'], {
+const gitfunc = await startGitfunc(['--repo', git.url('network'), '--ref', 'main', '--poll-seconds', '0'], {
+  GITFUNC_ADMIN_TOKEN: ADMIN_TOKEN,
   GITFUNC_CA_FILE: trusted.caFile,
   GITFUNC_NETWORK_DENY: '169.254.0.0/16,127.0.0.2',
   GITFUNC_SOCKETS_PER_CALL: '4',
@@ -181,4 +184,26 @@ t.test('getpeercert and version report the server certificate as CPython does', 
     san: [['DNS', 'localhost'], ['IP Address', '127.0.0.1']],
   });
   t.ok(res.body.der > 100, 'the DER form');
+});
+
+t.test("a reloaded commit's scripts reach the network while they are imported, as its calls do", async (t) => {
+  const manifest = readTree(path.join(FIXTURES, 'network'))['gitfunc.yaml']!;
+  await work.commit({
+    'gitfunc.yaml': `${manifest}  - id: fetched-at-import\n    func: net__at_import.fetched\n`,
+    'net/at_import.py': [
+      'import urllib.request',
+      '',
+      `FETCHED = urllib.request.urlopen('http://127.0.0.1:${portOf(http)}/at-import', timeout=5).read().decode()`,
+      '',
+      "@DFF.API('What the import fetched')",
+      'def fetched():',
+      '    return FETCHED',
+      '',
+    ].join('\n'),
+  });
+  await git.publish('network', work.dir);
+  const reload = await postReload(gitfunc.url, true);
+  t.match(reload.data, { result: 'served' }, JSON.stringify(reload.data));
+  const res = await fetch(`${gitfunc.url}/api/v1/al/fetched-at-import`);
+  t.equal(await res.text(), 'hello from /at-import');
 });

@@ -98,7 +98,18 @@ export class ImportChecker {
   }
 
   private newPool(): WorkerPool {
-    return new WorkerPool({ workers: 1, timeoutGraceMs: this.options.timeoutGraceMs, maxQueue: 1, snapshot: this.options.snapshot }, this.logger);
+    const serving = this.options.firstCheckOn;
+    return new WorkerPool(
+      {
+        workers: 1,
+        timeoutGraceMs: this.options.timeoutGraceMs,
+        maxQueue: 1,
+        snapshot: this.options.snapshot,
+        // A script's import reaches DFF.CACHE and the network as its calls do.
+        ...(serving === undefined ? {} : { bridge: serving.bridge, caBundle: serving.caBundle }),
+      },
+      this.logger,
+    );
   }
 
   /** Closes the worker after a failure; the next check starts a fresh one. */

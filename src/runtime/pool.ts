@@ -39,6 +39,8 @@ export interface WorkerPoolOptions {
   workerHeapMB?: number;
   /** The CA certificates scripts' TLS trusts by default, and where workers put them (see ca-bundle.ts). */
   caBundle?: CaBundleFile;
+  /** Another pool's bridge, whose ops this pool's scripts get too; by default a bridge of its own. */
+  bridge?: BridgeServer;
 }
 
 const WORKER_FILE = new URL('./worker-entry.cjs', import.meta.url);
@@ -78,8 +80,13 @@ export class WorkerPool {
   private readonly waiting: { task: WorkerTask; resolve(value: unknown): void; reject(error: unknown): void }[] = [];
   /** Background calls (async tasks, cron runs) that may run at once. */
   readonly backgroundSlots: number;
-  /** Operations scripts may ask of the server thread (DFF.CACHE); register them here. */
+  /** Operations scripts may ask of the server thread (DFF.CACHE, the network); register them here. */
   readonly bridge: BridgeServer;
+
+  /** What the pool's workers trust for TLS (given to a pool sharing this one's bridge). */
+  get caBundle(): CaBundleFile | undefined {
+    return this.options.caBundle;
+  }
   private readonly registry = new WorkerRegistry();
   private readonly starts: InterpreterStartLog;
   private readonly onBatchReport = (report: unknown): void => {
@@ -93,7 +100,7 @@ export class WorkerPool {
     private readonly logger: Logger,
   ) {
     this.backgroundSlots = backgroundSlotsFor(options.workers);
-    this.bridge = new BridgeServer(logger);
+    this.bridge = options.bridge ?? new BridgeServer(logger);
     this.starts = new InterpreterStartLog(logger);
     blockCodeGenerationInNewContexts();
     for (let i = 0; i < options.workers; i++) this.slots.push(this.newSlot());
