@@ -28,7 +28,9 @@ const http = await listen(
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
-      if (req.method === 'POST') {
+      if (req.url === '/moved') {
+        res.writeHead(302, { Location: '/moved-here' }).end();
+      } else if (req.method === 'POST') {
         res.writeHead(201, { 'Content-Type': 'application/json' }).end(JSON.stringify({ got: JSON.parse(body) }));
       } else {
         res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`hello from ${req.url}`);
@@ -102,6 +104,8 @@ t.test('urllib.request GETs and POSTs over HTTP', async (t) => {
   t.same(get.body, { status: 200, contentType: 'text/plain; charset=utf-8', body: 'hello from /path?q=1' });
   const byName = await call('http-get', { url: `http://localhost:${portOf(http)}/named` });
   t.equal(byName.body.body, 'hello from /named', 'a name is resolved by the server host');
+  const redirected = await call('http-get', { url: `http://127.0.0.1:${portOf(http)}/moved` });
+  t.equal(redirected.body.body, 'hello from /moved-here', 'a redirect is followed');
   const post = await call('http-post', { url: `http://127.0.0.1:${portOf(http)}/`, data: { a: [1, 2] } });
   t.same(post.body, { status: 201, body: '{"got":{"a":[1,2]}}' });
 });
