@@ -151,6 +151,15 @@ t.test('a call stuck in recv is answered 599.2 at its deadline, and its socket i
   t.same(after.body, { length: 10, same: true }, 'the worker serves the next call');
 });
 
+t.test("a call that swallows its interrupt has its worker terminated, and the worker's sockets are closed", async (t) => {
+  const closedBefore = silentClosed;
+  const res = await call('stubborn-recv', { host: '127.0.0.1', port: portOf(silent) });
+  t.equal(res.body.error, 599.2);
+  t.ok(await until(() => silentClosed > closedBefore, 10_000), 'closed when its worker went away');
+  const after = await call('echo', { host: '127.0.0.1', port: portOf(echo), text: 'replaced' });
+  t.same(after.body, { length: 8, same: true }, 'the replacement worker serves');
+});
+
 t.test('sockets a call leaves open are closed when it returns; a call holds at most socketsPerCall', async (t) => {
   const closedBefore = silentClosed;
   const res = await call('leave-open', { host: '127.0.0.1', port: portOf(silent), count: 2 });
