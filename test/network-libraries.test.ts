@@ -84,13 +84,18 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
 
 const trusted = makeTestCa('trusted');
 const other = makeTestCa('other');
+// Trusted too (its CA joins GITFUNC_CA_FILE), for another name: urllib3 1.26 matches the host
+// name itself, on the dict getpeercert() returns.
+const elsewhere = makeTestCa('elsewhere', 'DNS:elsewhere.test');
 t.teardown(() => {
   trusted.remove();
   other.remove();
+  elsewhere.remove();
 });
 const http = await listen(createHttpServer(handler));
 const https = await listen(createHttpsServer({ cert: trusted.cert, key: trusted.key }, handler));
 const httpsOtherCa = await listen(createHttpsServer({ cert: other.cert, key: other.key }, handler));
+const httpsElsewhere = await listen(createHttpsServer({ cert: elsewhere.cert, key: elsewhere.key }, handler));
 for (const server of [http, https]) trackConnections(server);
 
 // --- SMTP: just enough of RFC 5321 for smtplib, STARTTLS (RFC 3207) included ----------------------
@@ -161,6 +166,8 @@ const distutils = buildWheel(path.join(scratch, 'built'), 'distutils-version', '
   'distutils/__init__.py': '',
   'distutils/version.py': readFileSync('/usr/lib/python3/dist-packages/setuptools/_distutils/version.py', 'utf8'),
 });
+const caFile = path.join(scratch, 'ca.pem');
+writeFileSync(caFile, trusted.caPem + elsewhere.caPem);
 const index = await startPackageIndex([...debian, distutils]);
 t.teardown(() => index.close());
 
@@ -196,7 +203,7 @@ writeFileSync(
 
 const gitfunc = await startGitfunc(['--repo', repo, '--poll-seconds', '0'], {
   GITFUNC_PACKAGE_INDEX: index.url,
-  GITFUNC_CA_FILE: trusted.caFile,
+  GITFUNC_CA_FILE: caFile,
   GITFUNC_NETWORK_DENY: '169.254.0.0/16,127.0.0.2',
 });
 t.teardown(() => gitfunc.close());
@@ -273,7 +280,7 @@ for (const [scheme, url] of [
   });
 }
 
-t.test('requests over HTTPS: GITFUNC_CA_FILE trusted, another CA refused with SSLError, verify=False honoured', async (t) => {
+t.test('requests over HTTPS: GITFUNC_CA_FILE trusted, another CA or another name refused with SSLError, verify=False honoured', async (t) => {
   const ok = await call('get', { url: `https://localhost:${portOf(https)}/json` });
   t.match(ok, { status: 200, json: { path: '/json' } });
   const byIp = await call('get', { url: `https://127.0.0.1:${portOf(https)}/hop/1` });
@@ -282,6 +289,8 @@ t.test('requests over HTTPS: GITFUNC_CA_FILE trusted, another CA refused with SS
   t.match(refused, { type: 'requests.exceptions.SSLError', message: /CERTIFICATE_VERIFY_FAILED/ });
   const unverified = await call('get', { url: `https://localhost:${portOf(httpsOtherCa)}/json`, verify: false });
   t.match(unverified, { status: 200, json: { path: '/json' } });
+  const wrongName = await call('get', { url: `https://localhost:${portOf(httpsElsewhere)}/json` });
+  t.match(wrongName, { type: 'requests.exceptions.SSLError', message: /hostname 'localhost' doesn't match 'elsewhere\.test'/ }, 'a trusted certificate for another name');
 });
 
 t.test('a urllib3 1.26 PoolManager keeps one connection per host, HTTP and HTTPS', async (t) => {
