@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { type AddressInfo, createServer as createTcpServer, type Server, type Socket } from 'node:net';
+import { type AddressInfo, connect, createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createSecureContext, TLSSocket } from 'node:tls';
@@ -97,6 +97,16 @@ const https = await listen(createHttpsServer({ cert: trusted.cert, key: trusted.
 const httpsOtherCa = await listen(createHttpsServer({ cert: other.cert, key: other.key }, handler));
 const httpsElsewhere = await listen(createHttpsServer({ cert: elsewhere.cert, key: elsewhere.key }, handler));
 for (const server of [http, https]) trackConnections(server);
+/** The HTTPS server behind a link whose answers take 50 ms: a handshake that is not instant. */
+const slowLink = await listen(
+  createTcpServer((client) => {
+    const upstream = connect(portOf(https), '127.0.0.1');
+    client.pipe(upstream);
+    upstream.on('data', (chunk: Buffer) => setTimeout(() => client.write(chunk), 50));
+    upstream.on('end', () => setTimeout(() => client.end(), 60));
+    for (const socket of [client, upstream]) socket.on('error', () => undefined);
+  }),
+);
 
 // --- SMTP: just enough of RFC 5321 for smtplib, STARTTLS (RFC 3207) included ----------------------
 interface Mail {
@@ -181,6 +191,7 @@ const apis: [string, string][] = [
   ['get-large', 'libs__web.get_large'],
   ['post-large', 'libs__web.post_large'],
   ['pool-get', 'libs__web.pool_get'],
+  ['nonblocking', 'libs__web.nonblocking'],
   ['redis-shared', 'libs__stores.redis_shared'],
   ['mysql-shared', 'libs__stores.mysql_shared'],
   ['mysql', 'libs__stores.mysql'],
@@ -303,6 +314,13 @@ t.test('a urllib3 1.26 PoolManager keeps one connection per host, HTTP and HTTPS
     { status: 200, path: '/json?c', source: 'urllib3' },
   ]);
   t.equal(answers[0].clientPort, answers[1].clientPort, 'one pooled connection for both HTTP requests');
+});
+
+t.test('a non-blocking connect, then reads that find nothing yet, over TCP and TLS', async (t) => {
+  const plain = await call('nonblocking', { host: '127.0.0.1', port: portOf(http) });
+  t.match(plain, { connect: /^(0|EINPROGRESS)$/, emptyRead: 'BlockingIOError', status: '200' });
+  const tls = await call('nonblocking', { host: 'localhost', port: portOf(slowLink), tls: true });
+  t.match(tls, { connect: /^(0|EINPROGRESS)$/, emptyRead: 'SSLWantReadError', status: '200' }, "CPython's SSLSocket raises SSLWantReadError");
 });
 
 t.test('pymysql against MariaDB: a table, parameters, a rolled back transaction', async (t) => {
