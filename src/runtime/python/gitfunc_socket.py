@@ -172,10 +172,14 @@ class HostSocket:
         if isinstance(host, bytes):
             host = host.decode("idna")
         family = 6 if self._family == socket.AF_INET6 else 4
+        # A non-blocking socket (timeout 0) connects as a blocking one, bounded by the call's
+        # deadline: a 0 ms limit would fail every connect that is not instant, where CPython
+        # answers EINPROGRESS and the caller waits in select (kafka-python, pika).
+        timeout = None if self._timeout == 0.0 else self._timeout
         answer = host_request(
             "net.connect",
-            {"host": host, "port": int(port), "family": family, "timeoutMs": _ms(self._timeout)},
-            _wait_for(self._timeout),
+            {"host": host, "port": int(port), "family": family, "timeoutMs": _ms(timeout)},
+            _wait_for(timeout),
         )
         self._id = answer["id"]
         self._peer = tuple(answer["peer"])

@@ -122,6 +122,9 @@ class HostSSLSocket(HostSocket):
             return
         context = self._context
         trust = _trust(context)
+        # On a non-blocking socket the handshake blocks, bounded by the call's deadline (as connect
+        # does): a 0 ms limit would fail it where CPython raises SSLWantReadError and the caller retries.
+        timeout = None if self._timeout == 0.0 else self._timeout
         args = {
             "id": self._connected_id(),
             "serverHostname": self.server_hostname,
@@ -129,12 +132,12 @@ class HostSSLSocket(HostSocket):
             "checkHostname": bool(context.check_hostname),
             "trust": sorted(trust),
             "alpn": context.__dict__.get("_gitfunc_alpn", []),
-            "timeoutMs": gitfunc_socket._ms(self._timeout),
+            "timeoutMs": gitfunc_socket._ms(timeout),
         }
         client = context.__dict__.get("_gitfunc_client")
         if client is not None:
             args["client"] = client
-        wait = gitfunc_socket._wait_for(self._timeout)
+        wait = gitfunc_socket._wait_for(timeout)
         answer = host_request("net.startTls", args, wait)
         if "unknownTrust" in answer:
             # The server has not seen these bundles yet: send them once.
@@ -173,6 +176,13 @@ class HostSSLSocket(HostSocket):
 
     def get_channel_binding(self, cb_type="tls-unique"):
         return None
+
+    def recv(self, bufsize, flags=0):
+        try:
+            return HostSocket.recv(self, bufsize, flags)
+        except BlockingIOError:
+            # A non-blocking read with nothing there: CPython's SSLSocket raises this, not BlockingIOError.
+            raise ssl.SSLWantReadError(ssl.SSL_ERROR_WANT_READ, "The operation did not complete (read)") from None
 
     def read(self, len=1024, buffer=None):
         if buffer is not None:
