@@ -19,6 +19,8 @@ import select
 import selectors
 import socket
 import ssl
+import sys
+import types
 import weakref
 
 import gitfunc_bridge
@@ -416,8 +418,20 @@ def host_select(rlist, wlist, xlist, timeout=None):
     return readable, writable, []
 
 
+def _keep_urllib3_on_sockets():
+    """urllib3 2.x, on Emscripten, swaps its socket transport for one built on the browser's
+    fetch through the `js` module, which gitfunc scripts do not have. Here sockets work, so its
+    own socket transport is kept: the module it injects from is one whose injection does nothing.
+    (urllib3 1.26 never imports it.)"""
+    module = types.ModuleType("urllib3.contrib.emscripten", _keep_urllib3_on_sockets.__doc__)
+    module.inject_into_urllib3 = lambda: None
+    module.extract_from_urllib3 = lambda: None
+    sys.modules[module.__name__] = module
+
+
 def install():
     """Makes `socket`, `select` and `selectors` use gitfunc sockets (once per interpreter)."""
+    _keep_urllib3_on_sockets()
     # Pyodide's socket module lacks AF_UNIX: with Linux's value, asking for one reads NOT_OFFERED.
     if not hasattr(socket, "AF_UNIX"):
         socket.AF_UNIX = 1

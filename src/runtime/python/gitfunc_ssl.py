@@ -216,3 +216,6 @@ def install():
     ssl.SSLContext.sslsocket_class = HostSSLSocket
     ssl.SSLSocket = HostSSLSocket
     ssl.get_server_certificate = get_server_certificate
+    # The stub refuses `hostname_checks_common_name = False` (urllib3 2.x sets it). Node's check
+    # reads the subject's common name only for a certificate without DNS names, as OpenSSL's.
+    ssl.HAS_NEVER_CHECK_COMMON_NAME = True
