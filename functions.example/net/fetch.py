@@ -18,9 +18,9 @@ def _failure(url, error):
 def fetch_url(url, timeout=10):
     """GET `url` (http or https) and report what came back.
 
-    GET /api/v1/al/fetch-url/simplified?url=https://example.com/&timeout=5
-      -> {"url": "https://example.com/", "ok": true, "status": 200,
-          "contentType": "text/html; charset=UTF-8", "bytes": 1256}
+    GET /api/v1/al/fetch-url/simplified?url=http://127.0.0.1:8088/healthz&timeout=5
+      -> {"url": "http://127.0.0.1:8088/healthz", "ok": true, "status": 200,
+          "contentType": "application/json; charset=utf-8", "bytes": 11}
 
     Whatever the remote side does is answered as a result, not raised, so a caller checking a
     URL always gets JSON it can read:
