@@ -6,14 +6,14 @@
  */
 import { lookup } from 'node:dns/promises';
 import { connect as tcpConnect, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { BridgePeer, BridgeRefusal, type BridgeServer } from '../runtime/bridge/bridge-server.js';
 import { CallSockets } from './call-sockets.js';
 import type { EgressPolicy } from './egress-rules.js';
 import { HostConnection } from './host-connection.js';
-import { pythonPeerCertificate } from './peer-certificate.js';
-import { type Failed, failed, socketFailure, tlsFailure } from './script-error.js';
+import { firstEvent } from './first-event.js';
+import { type Failed, failed, socketFailure } from './script-error.js';
 import type { ClientCertificate, TlsTrust } from './tls-trust.js';
+import { upgradeToTls } from './tls-upgrade.js';
 
 export interface NetworkOptions {
   policy: EgressPolicy;
@@ -73,28 +73,13 @@ function isFailed(value: unknown): value is Failed {
 }
 
 /** Opens a TCP connection, or fails as the script should see it. */
-function openTcp(address: string, port: number, timeoutMs: number): Promise<Socket | Failed> {
-  return new Promise((resolvePromise) => {
-    // Half-open as POSIX sockets are: the peer's FIN does not end the script's writes.
-    const socket = tcpConnect({ host: address, port, noDelay: true, allowHalfOpen: true });
-    let timer: NodeJS.Timeout | undefined;
-    const settle = (value: Socket | Failed): void => {
-      clearTimeout(timer);
-      socket.off('connect', onConnect);
-      socket.off('error', onError);
-      resolvePromise(value);
-    };
-    const onConnect = (): void => settle(socket);
-    const onError = (error: NodeJS.ErrnoException): void => settle(socketFailure(error));
-    socket.once('connect', onConnect);
-    socket.once('error', onError);
-    if (timeoutMs >= 0) {
-      timer = setTimeout(() => {
-        socket.destroy();
-        settle(failed('TimeoutError', 'timed out'));
-      }, timeoutMs);
-    }
-  });
+async function openTcp(address: string, port: number, timeoutMs: number): Promise<Socket | Failed> {
+  // Half-open as POSIX sockets are: the peer's FIN does not end the script's writes.
+  const socket = tcpConnect({ host: address, port, noDelay: true, allowHalfOpen: true });
+  const outcome = await firstEvent(socket, 'connect', timeoutMs);
+  if ('happened' in outcome) return socket;
+  socket.destroy();
+  return 'error' in outcome ? socketFailure(outcome.error) : failed('TimeoutError', 'timed out');
 }
 
 function endpointOf(address: string | undefined, port: number | undefined): [string, number] {
@@ -219,7 +204,15 @@ export function registerNetworkOps(bridge: BridgeServer, options: NetworkOptions
     if (typeof pems === 'object' && pems !== null) for (const pem of Object.values(pems)) if (typeof pem === 'string') options.trust.learn(pem);
     const unknown = options.trust.unknown(trustHashes as string[]);
     if (unknown.length > 0) return { unknownTrust: unknown };
-    return upgradeToTls(connection, args, trustHashes as string[], options.trust);
+    const client = clientCertificateOf(args);
+    return upgradeToTls(connection, {
+      ...(typeof args.serverHostname === 'string' ? { serverHostname: args.serverHostname } : {}),
+      verify: args.verify === true,
+      checkHostname: args.checkHostname === true,
+      alpn: Array.isArray(args.alpn) ? (args.alpn as unknown[]).filter((p): p is string => typeof p === 'string') : [],
+      timeoutMs: timeoutOf(args),
+      secureContext: () => options.trust.contextFor(trustHashes as string[], client),
+    });
   });
 }
 
@@ -229,59 +222,4 @@ function clientCertificateOf(args: Args): ClientCertificate | undefined {
   const { cert, key, passphrase } = client as Record<string, unknown>;
   if (typeof cert !== 'string' || typeof key !== 'string') throw new BridgeRefusal('client needs cert and key');
   return { cert, key, ...(typeof passphrase === 'string' ? { passphrase } : {}) };
-}
-
-/** Runs the TLS handshake on the script's connection; answers what `SSLSocket` reports. */
-async function upgradeToTls(connection: HostConnection, args: Args, trust: string[], tlsTrust: TlsTrust): Promise<Record<string, unknown> | Failed> {
-  const serverHostname = typeof args.serverHostname === 'string' ? args.serverHostname : undefined;
-  const verify = args.verify === true;
-  const checkHostname = args.checkHostname === true;
-  const alpn = Array.isArray(args.alpn) ? (args.alpn as unknown[]).filter((p): p is string => typeof p === 'string') : [];
-  let secureContext;
-  try {
-    secureContext = tlsTrust.contextFor(trust, clientCertificateOf(args));
-  } catch (error) {
-    return failed('SSLError', `[SSL] cannot use the loaded certificates: ${(error as Error).message}`);
-  }
-  const timeoutMs = timeoutOf(args);
-  const raw = connection.socket as Socket;
-  const tls: TLSSocket = tlsConnect({
-    socket: raw,
-    secureContext,
-    rejectUnauthorized: verify,
-    // IP addresses are not sent as SNI (RFC 6066); they are still checked against the certificate.
-    ...(serverHostname !== undefined && isIP(serverHostname) === 0 ? { servername: serverHostname } : {}),
-    ...(alpn.length > 0 ? { ALPNProtocols: alpn } : {}),
-    // Without check_hostname, the chain is verified but not the name (CPython's semantics).
-    ...(checkHostname && serverHostname !== undefined ? { host: serverHostname } : { checkServerIdentity: () => undefined }),
-  });
-  connection.upgrade(tls);
-  const outcome = await new Promise<Failed | undefined>((resolvePromise) => {
-    let timer: NodeJS.Timeout | undefined;
-    const settle = (value: Failed | undefined): void => {
-      clearTimeout(timer);
-      tls.off('secureConnect', onSecure);
-      tls.off('error', onError);
-      resolvePromise(value);
-    };
-    const onSecure = (): void => settle(undefined);
-    const onError = (error: NodeJS.ErrnoException): void => settle(tlsFailure(error));
-    tls.once('secureConnect', onSecure);
-    tls.once('error', onError);
-    if (timeoutMs >= 0) timer = setTimeout(() => settle(failed('TimeoutError', '_ssl.c:1011: The handshake operation timed out')), timeoutMs);
-  });
-  if (outcome !== undefined) {
-    connection.close();
-    return outcome;
-  }
-  const cert = tls.getPeerCertificate();
-  const cipher = tls.getCipher();
-  return {
-    version: tls.getProtocol(),
-    cipher: [cipher.standardName, cipher.version, 0],
-    alpn: tls.alpnProtocol === false ? null : tls.alpnProtocol,
-    // CPython answers {} for an unverified certificate; the DER form is always there.
-    cert: verify && cert.raw !== undefined ? pythonPeerCertificate(cert) : {},
-    der: cert.raw === undefined ? null : cert.raw.toString('base64'),
-  };
 }
