@@ -10,8 +10,11 @@ import type { AddressInfo, Server } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
+import { ADMIN_TOKEN } from './helpers/admin-client.js';
+import { postReload } from './helpers/reload-repo.js';
 import { startGitfunc } from './helpers/start-gitfunc.js';
 import { makeTestCa } from './helpers/test-ca.js';
+import { buildWheel } from './helpers/wheels.js';
 
 const MIRROR = '/opt/pypi/files';
 const wheel = existsSync(MIRROR) ? readdirSync(MIRROR).find((name) => /^urllib3-2\.\d+\.\d+-py3-none-any\.whl$/.test(name)) : undefined;
@@ -26,10 +29,9 @@ if (wheel === undefined) {
   mkdirSync(path.join(repo, 'wheels'), { recursive: true });
   mkdirSync(path.join(repo, 'v2'));
   copyFileSync(path.join(MIRROR, wheel), path.join(repo, 'wheels', wheel));
-  writeFileSync(
-    path.join(repo, 'gitfunc.yaml'),
-    ['version: 1', 'packages:', `  - urllib3==${version}`, 'syncAPIs:', '  - id: get', '    func: v2__pool.get', ''].join('\n'),
-  );
+  const manifest = (pins: string[]): string =>
+    ['version: 1', 'packages:', ...pins.map((pin) => `  - ${pin}`), 'syncAPIs:', '  - id: get', '    func: v2__pool.get', ''].join('\n');
+  writeFileSync(path.join(repo, 'gitfunc.yaml'), manifest([`urllib3==${version}`]));
   writeFileSync(
     path.join(repo, 'v2', 'pool.py'),
     [
@@ -54,12 +56,20 @@ if (wheel === undefined) {
   const answer = (_req: unknown, res: import('node:http').ServerResponse): void => void res.end('v2 says hi');
   const httpPort = await listen(createHttpServer(answer));
   const httpsPort = await listen(createHttpsServer({ cert: ca.cert, key: ca.key }, answer));
-  const gitfunc = await startGitfunc(['--repo', repo, '--poll-seconds', '0'], { GITFUNC_CA_FILE: ca.caFile });
+  const gitfunc = await startGitfunc(['--repo', repo, '--poll-seconds', '0'], { GITFUNC_CA_FILE: ca.caFile, GITFUNC_ADMIN_TOKEN: ADMIN_TOKEN });
   t.teardown(() => gitfunc.close());
   const get = async (url: string): Promise<unknown> => (await fetch(`${gitfunc.url}/api/v1/al/get/s?url=${encodeURIComponent(url)}`)).json();
 
   t.test(`urllib3 ${version} GETs over HTTP and HTTPS through gitfunc's sockets`, async (t) => {
     t.same(await get(`http://127.0.0.1:${httpPort}/`), { version, status: 200, body: 'v2 says hi' });
     t.same(await get(`https://localhost:${httpsPort}/`), { version, status: 200, body: 'v2 says hi' }, 'verified against GITFUNC_CA_FILE, host name checked');
+  });
+
+  t.test("a reloaded revision's own urllib3 2.x (another installed folder) keeps the socket transport too", async (t) => {
+    // One more pin: the revision gets another installed folder, and the worker switches to it.
+    const extra = buildWheel(path.join(repo, 'wheels'), 'gitfunc-extra', '1.0', { 'gitfunc_extra.py': 'X = 1\n' });
+    writeFileSync(path.join(repo, 'gitfunc.yaml'), manifest([`urllib3==${version}`, `gitfunc-extra==${extra.version}`]));
+    t.match((await postReload(gitfunc.url, true)).data, { result: 'served' });
+    t.same(await get(`http://127.0.0.1:${httpPort}/`), { version, status: 200, body: 'v2 says hi' });
   });
 }

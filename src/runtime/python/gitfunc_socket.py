@@ -14,13 +14,13 @@ redis) open a new one.
 
 import base64
 import errno
+import importlib.util
 import itertools
 import select
 import selectors
 import socket
 import ssl
 import sys
-import types
 import weakref
 
 import gitfunc_bridge
@@ -418,20 +418,29 @@ def host_select(rlist, wlist, xlist, timeout=None):
     return readable, writable, []
 
 
-def _keep_urllib3_on_sockets():
+class _Urllib3OnSockets:
     """urllib3 2.x, on Emscripten, swaps its socket transport for one built on the browser's
     fetch through the `js` module, which gitfunc scripts do not have. Here sockets work, so its
-    own socket transport is kept: the module it injects from is one whose injection does nothing.
-    (urllib3 1.26 never imports it.)"""
-    module = types.ModuleType("urllib3.contrib.emscripten", _keep_urllib3_on_sockets.__doc__)
-    module.inject_into_urllib3 = lambda: None
-    module.extract_from_urllib3 = lambda: None
-    sys.modules[module.__name__] = module
+    own socket transport is kept: the module it injects from is served by this finder, with an
+    injection that does nothing. A finder rather than a sys.modules entry, so that it holds for
+    each revision's own urllib3 (see PackageSets). urllib3 1.26 never imports it."""
+
+    NAME = "urllib3.contrib.emscripten"
+
+    def find_spec(self, name, path=None, target=None):
+        return importlib.util.spec_from_loader(name, self) if name == self.NAME else None
+
+    def create_module(self, spec):
+        return None  # the default module
+
+    def exec_module(self, module):
+        module.inject_into_urllib3 = lambda: None
+        module.extract_from_urllib3 = lambda: None
 
 
 def install():
     """Makes `socket`, `select` and `selectors` use gitfunc sockets (once per interpreter)."""
-    _keep_urllib3_on_sockets()
+    sys.meta_path.insert(0, _Urllib3OnSockets())
     # Pyodide's socket module lacks AF_UNIX: with Linux's value, asking for one reads NOT_OFFERED.
     if not hasattr(socket, "AF_UNIX"):
         socket.AF_UNIX = 1
