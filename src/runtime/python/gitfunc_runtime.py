@@ -16,15 +16,14 @@ import time
 import traceback
 import types
 
+import gitfunc_network
 import gitfunc_socket
-import gitfunc_ssl
 from gitfunc_context import CTX
 from gitfunc_dff import DFFNamespace, DFFConfigError, RESULT_ENCODERS
 from gitfunc_response import FuncResponse
 
 # Scripts reach the network through the server (CONTRACT section 10).
-gitfunc_socket.install()
-gitfunc_ssl.install()
+gitfunc_network.install()
 
 _builtin_import = builtins.__import__
 _builtin_print = builtins.print

@@ -1,9 +1,9 @@
 """TCP client sockets for scripts, held by the server (CONTRACT section 10).
 
-Pyodide has no socket layer of its own on Node. `install()` replaces `socket.socket`,
-`getaddrinfo` and the name lookups with ones whose every operation is a blocking request to the
-server thread (gitfunc_bridge), where Node's `net` opens the connection after the operator's
-egress rules allow it. The stdlib built on `socket` (`create_connection`, `http.client`,
+Pyodide has no socket layer of its own on Node. gitfunc_network.install() puts HostSocket in
+place of `socket.socket`: its every operation is a blocking request to the server thread
+(gitfunc_bridge), where Node's `net` opens the connection after the operator's egress rules
+allow it. The stdlib built on `socket` (`create_connection`, `http.client`,
 `urllib.request`, `smtplib`) and libraries such as urllib3, requests, pymysql and redis then
 work unchanged. Listening, UDP and Unix sockets are not offered.
 
@@ -14,13 +14,9 @@ redis) open a new one.
 
 import base64
 import errno
-import importlib.util
 import itertools
-import select
-import selectors
 import socket
 import ssl
-import sys
 import weakref
 
 import gitfunc_bridge
@@ -38,9 +34,9 @@ _UNSYNCED_SEND_BYTES = 4 * 1024 * 1024
 # File descriptor numbers of gitfunc sockets, for code that selects on numbers.
 _FD_BASE = 100000
 _fd_numbers = itertools.count(_FD_BASE)
-_sockets_by_fd = weakref.WeakValueDictionary()
+sockets_by_fd = weakref.WeakValueDictionary()
 # Sockets the current call connected; closed with the call (see end_call).
-_call_sockets = weakref.WeakSet()
+call_sockets = weakref.WeakSet()
 _call_used_network = False
 
 _ERROR_TYPES = {
@@ -89,11 +85,12 @@ def host_post(op, args):
     gitfunc_bridge.post(op, args)
 
 
-def _ms(timeout):
+def host_timeout_ms(timeout):
+    """A socket timeout (seconds or None) as the server's ops take it (ms, or -1 for none)."""
     return _HOST_TIMEOUT_NONE if timeout is None else int(timeout * 1000)
 
 
-def _wait_for(timeout):
+def answer_wait_ms(timeout):
     """How long the bridge waits for an op bounded by the socket timeout `timeout`."""
     return gitfunc_bridge.WAIT_UNTIL_DEADLINE if timeout is None else int(timeout * 1000) + _ANSWER_GRACE_MS
 
@@ -112,7 +109,7 @@ class HostSocket:
         self.proto = proto or socket.IPPROTO_TCP
         self._id = None
         self._fd = next(_fd_numbers)
-        _sockets_by_fd[self._fd] = self
+        sockets_by_fd[self._fd] = self
         self._timeout = socket.getdefaulttimeout()
         self._closed = False
         self._io_refs = 0
@@ -180,13 +177,13 @@ class HostSocket:
         timeout = None if self._timeout == 0.0 else self._timeout
         answer = host_request(
             "net.connect",
-            {"host": host, "port": int(port), "family": family, "timeoutMs": _ms(timeout)},
-            _wait_for(timeout),
+            {"host": host, "port": int(port), "family": family, "timeoutMs": host_timeout_ms(timeout)},
+            answer_wait_ms(timeout),
         )
         self._id = answer["id"]
         self._peer = tuple(answer["peer"])
         self._local = tuple(answer["local"])
-        _call_sockets.add(self)
+        call_sockets.add(self)
 
     def connect_ex(self, address):
         try:
@@ -232,7 +229,7 @@ class HostSocket:
             host_post("net.send", args)
             return len(view)
         self._unsynced_bytes = 0
-        return host_request("net.send", args, _wait_for(self._timeout))["sent"]
+        return host_request("net.send", args, answer_wait_ms(self._timeout))["sent"]
 
     def sendall(self, data, flags=0):
         view = memoryview(data).cast("B")
@@ -250,8 +247,8 @@ class HostSocket:
         try:
             answer = host_request(
                 "net.recv",
-                {"id": socket_id, "max": bufsize, "timeoutMs": _ms(self._timeout)},
-                _wait_for(self._timeout),
+                {"id": socket_id, "max": bufsize, "timeoutMs": host_timeout_ms(self._timeout)},
+                answer_wait_ms(self._timeout),
             )
         except TimeoutError:
             if self._timeout == 0.0:
@@ -312,146 +309,7 @@ def end_call():
     if not _call_used_network:
         return
     _call_used_network = False
-    for sock in list(_call_sockets):
+    for sock in list(call_sockets):
         sock._ended_with_call()
-    _call_sockets.clear()
+    call_sockets.clear()
     gitfunc_bridge.post("net.endCall", {})
-
-
-# --- name resolution ------------------------------------------------------------------------
-
-def _literal_family(host):
-    for family in (socket.AF_INET, socket.AF_INET6):
-        try:
-            socket.inet_pton(family, host)
-            return family
-        except OSError:
-            continue
-    return None
-
-
-def _port_number(port):
-    if port is None:
-        return 0
-    if isinstance(port, bytes):
-        port = port.decode("ascii")
-    if isinstance(port, str):
-        if port.isdigit():
-            return int(port)
-        return socket.getservbyname(port, "tcp")
-    return int(port)
-
-
-def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
-    """Resolved by the server host; TCP entries only, as gitfunc offers no other kind."""
-    if isinstance(host, bytes):
-        host = host.decode("idna")
-    if host is None:
-        host = "localhost"
-    port = _port_number(port)
-    literal = _literal_family(host)
-    if literal is not None:
-        if family not in (0, literal):
-            raise socket.gaierror(getattr(socket, "EAI_FAMILY", -6), "ai_family not supported")
-        found = [(literal, host)]
-    else:
-        wanted = {socket.AF_INET: 4, socket.AF_INET6: 6}.get(family, 0)
-        answer = host_request("net.resolve", {"host": host, "family": wanted})
-        found = [(socket.AF_INET if fam == 4 else socket.AF_INET6, address) for fam, address in answer["addresses"]]
-    kind = socket.SocketKind(type or socket.SOCK_STREAM)
-    return [
-        (
-            socket.AddressFamily(fam),
-            kind,
-            proto or socket.IPPROTO_TCP,
-            "",
-            (address, port) if fam == socket.AF_INET else (address, port, 0, 0),
-        )
-        for fam, address in found
-    ]
-
-
-def gethostbyname(host):
-    return getaddrinfo(host, 0, socket.AF_INET)[0][4][0]
-
-
-def gethostbyname_ex(host):
-    addresses = [entry[4][0] for entry in getaddrinfo(host, 0, socket.AF_INET)]
-    return host, [], addresses
-
-
-# --- select over gitfunc sockets ------------------------------------------------------------
-
-_std_select = select.select
-
-
-def _as_socket(item):
-    if isinstance(item, HostSocket):
-        return item
-    number = item if isinstance(item, int) else getattr(item, "fileno", lambda: None)()
-    return _sockets_by_fd.get(number) if isinstance(number, int) else None
-
-
-def host_select(rlist, wlist, xlist, timeout=None):
-    """select.select for gitfunc sockets: readable once data, the end or an error is there;
-    always writable (the server buffers writes). Other objects go to the original select."""
-    everything = list(rlist) + list(wlist) + list(xlist)
-    mine = [_as_socket(item) for item in everything]
-    if not any(mine):
-        return _std_select(rlist, wlist, xlist, timeout)
-    if not all(mine):
-        raise OSError(errno.EINVAL, "select cannot mix gitfunc sockets with other files")
-    writable = [item for item in wlist if not _as_socket(item)._closed]
-    waiting = [(item, _as_socket(item)) for item in rlist]
-    # Closed sockets and those known to be at their end read at once.
-    readable = [item for item, sock in waiting if sock._id is None or sock._at_eof]
-    open_ones = [(item, sock) for item, sock in waiting if sock._id is not None and not sock._at_eof]
-    if open_ones and not readable:
-        wait = 0 if writable else timeout
-        answer = host_request(
-            "net.poll",
-            {"ids": [sock._id for _, sock in open_ones], "timeoutMs": _ms(wait)},
-            _wait_for(wait),
-        )
-        ready = set(answer["readable"])
-        readable = [item for item, sock in open_ones if sock._id in ready]
-    return readable, writable, []
-
-
-class _Urllib3OnSockets:
-    """urllib3 2.x, on Emscripten, swaps its socket transport for one built on the browser's
-    fetch through the `js` module, which gitfunc scripts do not have. Here sockets work, so its
-    own socket transport is kept: the module it injects from is served by this finder, with an
-    injection that does nothing. A finder rather than a sys.modules entry, so that it holds for
-    each revision's own urllib3 (see PackageSets). urllib3 1.26 never imports it."""
-
-    NAME = "urllib3.contrib.emscripten"
-
-    def find_spec(self, name, path=None, target=None):
-        return importlib.util.spec_from_loader(name, self) if name == self.NAME else None
-
-    def create_module(self, spec):
-        return None  # the default module
-
-    def exec_module(self, module):
-        module.inject_into_urllib3 = lambda: None
-        module.extract_from_urllib3 = lambda: None
-
-
-def install():
-    """Makes `socket`, `select` and `selectors` use gitfunc sockets (once per interpreter)."""
-    sys.meta_path.insert(0, _Urllib3OnSockets())
-    # Pyodide's socket module lacks AF_UNIX: with Linux's value, asking for one reads NOT_OFFERED.
-    if not hasattr(socket, "AF_UNIX"):
-        socket.AF_UNIX = 1
-    socket.socket = HostSocket
-    socket.SocketType = HostSocket
-    socket.getaddrinfo = getaddrinfo
-    socket.gethostbyname = gethostbyname
-    socket.gethostbyname_ex = gethostbyname_ex
-    select.select = host_select
-    # Libraries prefer poll() when it exists (urllib3's wait_for_read): only select knows these sockets.
-    if hasattr(select, "poll"):
-        del select.poll
-    selectors.SelectSelector._select = staticmethod(host_select)
-    selectors.DefaultSelector = selectors.SelectSelector

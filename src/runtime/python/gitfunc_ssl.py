@@ -103,7 +103,7 @@ class HostSSLSocket(HostSocket):
         connected = sock._id is not None
         self._id = sock.detach()
         if connected:
-            gitfunc_socket._call_sockets.add(self)
+            gitfunc_socket.call_sockets.add(self)
         self._context = context
         self.server_hostname = server_hostname
         self.server_side = False
@@ -132,12 +132,12 @@ class HostSSLSocket(HostSocket):
             "checkHostname": bool(context.check_hostname),
             "trust": sorted(trust),
             "alpn": context.__dict__.get("_gitfunc_alpn", []),
-            "timeoutMs": gitfunc_socket._ms(timeout),
+            "timeoutMs": gitfunc_socket.host_timeout_ms(timeout),
         }
         client = context.__dict__.get("_gitfunc_client")
         if client is not None:
             args["client"] = client
-        wait = gitfunc_socket._wait_for(timeout)
+        wait = gitfunc_socket.answer_wait_ms(timeout)
         answer = host_request("net.startTls", args, wait)
         if "unknownTrust" in answer:
             # The server has not seen these bundles yet: send them once.
