@@ -1,23 +1,14 @@
 // functions.example's fetch-url API (net/fetch.py): urllib.request from a function, against a
 // real HTTP server on 127.0.0.1, and against an address the operator denies.
-import { once } from 'node:events';
 import { createServer as createHttpServer } from 'node:http';
-import { type AddressInfo, createServer as createTcpServer, type Server, type Socket } from 'node:net';
+import { createServer as createTcpServer, type Socket } from 'node:net';
 import t from 'tap';
+import { listenOnLoopback, portOf } from './helpers/loopback.js';
 import { EXAMPLE_REPO, startGitfunc } from './helpers/start-gitfunc.js';
-
-const portOf = (server: Server): number => (server.address() as AddressInfo).port;
-
-async function listen<S extends Server>(server: S): Promise<S> {
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return server;
-}
 
 const PAGE = 'héllo, wörld'; // 14 bytes in UTF-8, 12 characters
 
-const http = await listen(
+const http = await listenOnLoopback(t, 
   createHttpServer((req, res) => {
     if (req.url === '/page') res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end(PAGE);
     else if (req.url === '/old') res.writeHead(302, { Location: '/page' }).end();
@@ -28,7 +19,7 @@ http.keepAliveTimeout = 100;
 
 // Accepts connections and never answers: a fetch from it times out.
 const silentSockets = new Set<Socket>();
-const silent = await listen(
+const silent = await listenOnLoopback(t, 
   createTcpServer((socket) => {
     silentSockets.add(socket);
     socket.on('close', () => silentSockets.delete(socket));

@@ -3,28 +3,19 @@
 // 11): requests and urllib3 1.26 over HTTP and HTTPS, pymysql against MariaDB, redis against
 // Redis, pg8000 against PostgreSQL and smtplib against a small SMTP server written here.
 import { execFileSync } from 'node:child_process';
-import { once } from 'node:events';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { type AddressInfo, connect, createServer as createTcpServer, type Server, type Socket } from 'node:net';
+import { connect, createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createSecureContext, TLSSocket } from 'node:tls';
 import { gzipSync } from 'node:zlib';
 import t from 'tap';
+import { listenOnLoopback, portOf } from './helpers/loopback.js';
 import { FIXTURES, startGitfunc } from './helpers/start-gitfunc.js';
 import { makeTestCa } from './helpers/test-ca.js';
 import { buildDebianWheels, buildWheel, pinsOf, startPackageIndex } from './helpers/wheels.js';
-
-const portOf = (server: { address(): unknown }): number => (server.address() as AddressInfo).port;
-
-async function listen<S extends Server>(server: S): Promise<S> {
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return server;
-}
 
 // --- HTTP and HTTPS: what the request looked like, as JSON; redirects --------------------------
 /** Client ports of the connections the HTTP servers saw closed. */
@@ -92,13 +83,13 @@ t.teardown(() => {
   other.remove();
   elsewhere.remove();
 });
-const http = await listen(createHttpServer(handler));
-const https = await listen(createHttpsServer({ cert: trusted.cert, key: trusted.key }, handler));
-const httpsOtherCa = await listen(createHttpsServer({ cert: other.cert, key: other.key }, handler));
-const httpsElsewhere = await listen(createHttpsServer({ cert: elsewhere.cert, key: elsewhere.key }, handler));
+const http = await listenOnLoopback(t, createHttpServer(handler));
+const https = await listenOnLoopback(t, createHttpsServer({ cert: trusted.cert, key: trusted.key }, handler));
+const httpsOtherCa = await listenOnLoopback(t, createHttpsServer({ cert: other.cert, key: other.key }, handler));
+const httpsElsewhere = await listenOnLoopback(t, createHttpsServer({ cert: elsewhere.cert, key: elsewhere.key }, handler));
 for (const server of [http, https]) trackConnections(server);
 /** The HTTPS server behind a link whose answers take 50 ms: a handshake that is not instant. */
-const slowLink = await listen(
+const slowLink = await listenOnLoopback(t, 
   createTcpServer((client) => {
     const upstream = connect(portOf(https), '127.0.0.1');
     client.pipe(upstream);
@@ -159,7 +150,7 @@ function smtpSession(stream: Socket, secure: boolean): void {
   };
   stream.on('data', onData);
 }
-const smtp = await listen(
+const smtp = await listenOnLoopback(t, 
   createTcpServer((socket) => {
     socket.write('220 localhost test SMTP\r\n');
     smtpSession(socket, false);

@@ -1,12 +1,12 @@
 // Scripts reach the network through the server (CONTRACT section 10): socket, http.client,
 // urllib.request and ssl against real servers on 127.0.0.1; egress rules, socket limits,
 // timeouts, deadlines during recv, and sockets closed when their call ends.
-import { once } from 'node:events';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { type AddressInfo, createServer as createTcpServer, type Server, type Socket } from 'node:net';
+import { createServer as createTcpServer, type Socket } from 'node:net';
 import path from 'node:path';
 import t from 'tap';
+import { listenOnLoopback, portOf } from './helpers/loopback.js';
 import { ADMIN_TOKEN } from './helpers/admin-client.js';
 import { createWorkRepo } from './helpers/git-repo.js';
 import { postReload } from './helpers/reload-repo.js';
@@ -14,16 +14,7 @@ import { startGitServer } from './helpers/git-server.js';
 import { FIXTURES, readTree, startGitfunc } from './helpers/start-gitfunc.js';
 import { makeTestCa } from './helpers/test-ca.js';
 
-const portOf = (server: { address(): unknown }): number => (server.address() as AddressInfo).port;
-
-async function listen<S extends Server>(server: S): Promise<S> {
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return server;
-}
-
-const http = await listen(
+const http = await listenOnLoopback(t, 
   createHttpServer((req, res) => {
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
@@ -39,12 +30,12 @@ const http = await listen(
   }),
 );
 http.keepAliveTimeout = 100;
-const echo = await listen(createTcpServer((socket) => socket.pipe(socket)));
+const echo = await listenOnLoopback(t, createTcpServer((socket) => socket.pipe(socket)));
 
 /** Accepts connections and never writes; remembers when each is closed by the other side. */
 const silentSockets = new Set<Socket>();
 let silentClosed = 0;
-const silent = await listen(
+const silent = await listenOnLoopback(t, 
   createTcpServer((socket) => {
     silentSockets.add(socket);
     socket.on('close', () => {
@@ -67,8 +58,8 @@ t.teardown(() => {
 const httpsHandler = (_req: unknown, res: import('node:http').ServerResponse): void => {
   res.writeHead(200, { 'Content-Type': 'text/plain' }).end('secret hello');
 };
-const https = await listen(createHttpsServer({ cert: trusted.cert, key: trusted.key }, httpsHandler));
-const httpsOtherCa = await listen(createHttpsServer({ cert: other.cert, key: other.key }, httpsHandler));
+const https = await listenOnLoopback(t, createHttpsServer({ cert: trusted.cert, key: trusted.key }, httpsHandler));
+const httpsOtherCa = await listenOnLoopback(t, createHttpsServer({ cert: other.cert, key: other.key }, httpsHandler));
 
 const git = await startGitServer();
 t.teardown(() => git.close());

@@ -3,13 +3,12 @@
 // keeps its socket transport. Debian 12 ships only urllib3 1.26: the 2.x wheel comes from this
 // machine's local PyPI mirror when there is one, and the test says it is skipped otherwise.
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
-import { once } from 'node:events';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo, Server } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
+import { listenOnLoopback, portOf } from './helpers/loopback.js';
 import { ADMIN_TOKEN } from './helpers/admin-client.js';
 import { postReload } from './helpers/reload-repo.js';
 import { startGitfunc } from './helpers/start-gitfunc.js';
@@ -45,17 +44,11 @@ if (wheel === undefined) {
     ].join('\n'),
   );
 
-  const listen = async <S extends Server>(server: S): Promise<number> => {
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
-    return (server.address() as AddressInfo).port;
-  };
   const ca = makeTestCa('urllib3 v2');
   t.teardown(() => ca.remove());
   const answer = (_req: unknown, res: import('node:http').ServerResponse): void => void res.end('v2 says hi');
-  const httpPort = await listen(createHttpServer(answer));
-  const httpsPort = await listen(createHttpsServer({ cert: ca.cert, key: ca.key }, answer));
+  const httpPort = portOf(await listenOnLoopback(t, createHttpServer(answer)));
+  const httpsPort = portOf(await listenOnLoopback(t, createHttpsServer({ cert: ca.cert, key: ca.key }, answer)));
   const gitfunc = await startGitfunc(['--repo', repo, '--poll-seconds', '0'], { GITFUNC_CA_FILE: ca.caFile, GITFUNC_ADMIN_TOKEN: ADMIN_TOKEN });
   t.teardown(() => gitfunc.close());
   const get = async (url: string): Promise<unknown> => (await fetch(`${gitfunc.url}/api/v1/al/get/s?url=${encodeURIComponent(url)}`)).json();

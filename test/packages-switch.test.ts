@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
+import { callInPool } from './helpers/pool-call.js';
 import { createLogger } from '../src/log.js';
 import type { RevisionRef } from '../src/model/revision-ref.js';
 import { installPackages } from '../src/packages/index.js';
@@ -53,23 +54,7 @@ snapshot.prepare();
 t.teardown(() => pool.close());
 
 async function which(rev: RevisionRef, live: string[]): Promise<{ kind: string; body: unknown; error?: unknown }> {
-  const result = await pool.call(
-    {
-      revision: rev,
-      live,
-      funcId: 'demo__main.which',
-      kwargsJson: '{}',
-      taskId: 'task-test',
-      origin: 'manual',
-      originId: 'test',
-      attempt: 1,
-      httpRequestJson: null,
-      cronExpr: null,
-      uploadDir: null,
-      returnType: 'raw',
-    },
-    60_000,
-  );
+  const result = await callInPool(pool, rev, live, 'demo__main.which');
   if (result.kind === 'json') return { kind: 'json', body: JSON.parse(result.body) };
   return { kind: result.kind, body: null, error: 'error' in result ? result.error : undefined };
 }

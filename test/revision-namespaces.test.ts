@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
+import { callInPool } from './helpers/pool-call.js';
 import { createLogger } from '../src/log.js';
 import { WorkerPool } from '../src/runtime/pool.js';
 import { sharedSnapshot } from './helpers/shared-snapshot.js';
@@ -39,24 +40,7 @@ snapshot.prepare();
 t.teardown(() => pool.close());
 
 async function which(rev: typeof revA, live: string[]): Promise<Record<string, unknown>> {
-  const result = await pool.call(
-    {
-      revision: rev,
-      live,
-      funcId: 'demo__main.which',
-      kwargsJson: '{}',
-      taskId: 'task-test',
-      origin: 'manual',
-      originId: 'test',
-      attempt: 1,
-      httpRequestJson: null,
-      cronExpr: null,
-      uploadDir: null,
-      returnType: 'raw',
-    },
-    // Generous: the first call also waits for the worker to load Pyodide.
-    60_000,
-  );
+  const result = await callInPool(pool, rev, live, 'demo__main.which');
   t.equal(result.kind, 'json', JSON.stringify(result));
   return JSON.parse((result as { body: string }).body) as Record<string, unknown>;
 }

@@ -1,0 +1,26 @@
+// A call straight to a worker pool, without an HTTP server: as a manual run of `funcId` would be.
+import type { CallResult } from '../../src/model/call-result.js';
+import type { RevisionRef } from '../../src/model/revision-ref.js';
+import type { WorkerPool } from '../../src/runtime/pool.js';
+
+/** Calls `funcId` (no kwargs, raw return) in `revision`, with `live` the revisions still in use. */
+export function callInPool(pool: WorkerPool, revision: RevisionRef, live: string[], funcId: string): Promise<CallResult> {
+  return pool.call(
+    {
+      revision,
+      live,
+      funcId,
+      kwargsJson: '{}',
+      taskId: 'task-test',
+      origin: 'manual',
+      originId: 'test',
+      attempt: 1,
+      httpRequestJson: null,
+      cronExpr: null,
+      uploadDir: null,
+      returnType: 'raw',
+    },
+    // Generous: the first call also waits for the worker to load Pyodide.
+    60_000,
+  );
+}
