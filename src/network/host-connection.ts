@@ -67,23 +67,26 @@ export class HostConnection {
     return this.buffered > 0 || this.ended || this.failure !== undefined || this.closed;
   }
 
-  /** Waits until readable or `timeoutMs` passed (negative: no limit); true when readable. */
-  async waitReadable(timeoutMs: number): Promise<boolean> {
+  /**
+   * Waits until readable or `timeoutMs` passed (negative: no limit), or until `cancel` aborts
+   * (a poll over several connections ends at the first); true when readable.
+   */
+  async waitReadable(timeoutMs: number, cancel?: AbortSignal): Promise<boolean> {
     if (this.readable) return true;
-    if (timeoutMs === 0) return false;
+    if (timeoutMs === 0 || cancel?.aborted === true) return false;
     return new Promise((resolve) => {
       let timer: NodeJS.Timeout | undefined;
-      const waiter = (): void => {
+      const settle = (readable: boolean): void => {
         clearTimeout(timer);
-        resolve(true);
+        this.waiters.delete(waiter);
+        cancel?.removeEventListener('abort', onCancel);
+        resolve(readable);
       };
+      const waiter = (): void => settle(true);
+      const onCancel = (): void => settle(false);
       this.waiters.add(waiter);
-      if (timeoutMs > 0) {
-        timer = setTimeout(() => {
-          this.waiters.delete(waiter);
-          resolve(false);
-        }, timeoutMs);
-      }
+      cancel?.addEventListener('abort', onCancel);
+      if (timeoutMs > 0) timer = setTimeout(() => settle(false), timeoutMs);
     });
   }
 

@@ -170,9 +170,11 @@ export function registerNetworkOps(bridge: BridgeServer, options: NetworkOptions
     const connections = (ids as number[]).map((id) => [id, sockets.get(id)] as const);
     const readable = (): number[] => connections.filter(([, c]) => c === undefined || c.readable).map(([id]) => id);
     if (readable().length === 0 && connections.length > 0) {
-      // Wakes at the first connection with data, or at the timeout.
+      // Wakes at the first connection with data, or at the timeout; the other waits end with it.
       const timeoutMs = timeoutOf(args);
-      await Promise.race(connections.map(([, c]) => c!.waitReadable(timeoutMs)));
+      const firstDone = new AbortController();
+      await Promise.race(connections.map(([, c]) => c!.waitReadable(timeoutMs, firstDone.signal)));
+      firstDone.abort();
     }
     return { readable: readable() };
   });
