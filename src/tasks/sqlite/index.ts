@@ -1,9 +1,16 @@
+import type { Logger } from '../../log.js';
+import { type Clock, systemClock } from '../../model/clock.js';
 import type { AsyncTaskQueue, CronFireLedger, RecordBatchSink, TaskRecordStore } from '../ports.js';
+import type { ScriptStore } from '../script-store.js';
 import { openDatabase, type SqliteDatabase } from './database.js';
 import { SqliteAsyncQueue } from './sqlite-async-queue.js';
 import { SqliteCronLedger } from './sqlite-cron-ledger.js';
 import { SqliteRecordSink } from './sqlite-record-sink.js';
+import { SqliteScriptStore } from './sqlite-script-store.js';
 import { SqliteTaskRecords } from './sqlite-task-records.js';
+
+/** How often expired DFF.STORE rows are deleted (reads ignore them meanwhile). */
+const SCRIPT_STORE_SWEEP_MS = 60_000;
 
 /** The embedded store: every storage port over one SQLite file in the data dir. */
 export interface TaskStorage {
@@ -12,19 +19,41 @@ export interface TaskStorage {
   recordSink: RecordBatchSink;
   queue: AsyncTaskQueue;
   cronLedger: CronFireLedger;
+  /** DFF.STORE entries, expiring by the options' clock. */
+  scriptStore: ScriptStore;
   close(): Promise<void>;
 }
 
-export function openSqliteStorage(dataDir: string): TaskStorage {
+export interface StorageOptions {
+  /** The time DFF.STORE expiry is read from; the system clock by default. */
+  clock?: Clock;
+  /** Where a failed sweep of expired DFF.STORE rows is reported; unset: not reported. */
+  logger?: Logger;
+}
+
+export function openSqliteStorage(dataDir: string, options: StorageOptions = {}): TaskStorage {
   const db: SqliteDatabase = openDatabase(dataDir);
   const records = new SqliteTaskRecords(db);
   const recordSink = new SqliteRecordSink(dataDir);
+  const scriptStore = new SqliteScriptStore(db, options.clock ?? systemClock);
+  const sweep = (): void => {
+    try {
+      scriptStore.sweepExpired();
+    } catch (error) {
+      // Expired rows stay unread until the next sweep: nothing is lost by waiting for it.
+      options.logger?.error({ err: error }, 'sweep of expired DFF.STORE entries failed');
+    }
+  };
+  const sweeper = setInterval(sweep, SCRIPT_STORE_SWEEP_MS);
+  sweeper.unref();
   return {
     records,
     recordSink,
     queue: new SqliteAsyncQueue(db, records),
     cronLedger: new SqliteCronLedger(db),
+    scriptStore,
     close: async () => {
+      clearInterval(sweeper);
       await recordSink.close();
       db.close();
     },

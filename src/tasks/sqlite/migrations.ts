@@ -52,4 +52,14 @@ export const MIGRATIONS: readonly string[] = [
      BEGIN UPDATE record_bytes SET total = total - OLD.stored_bytes; END;
    CREATE TRIGGER record_bytes_update AFTER UPDATE OF stored_bytes ON task_records WHEN NEW.stored_bytes <> OLD.stored_bytes
      BEGIN UPDATE record_bytes SET total = total - OLD.stored_bytes + NEW.stored_bytes; END;`,
+  // 4: DFF.STORE, scripts' persistent entries. A rowid table (values may be large); expired
+  // rows are swept by expiry time.
+  `CREATE TABLE script_store (
+     scope TEXT NOT NULL,
+     key TEXT NOT NULL,
+     value_json TEXT NOT NULL,
+     expires_at INTEGER,
+     PRIMARY KEY (scope, key)
+   );
+   CREATE INDEX script_store_expiry ON script_store (expires_at) WHERE expires_at IS NOT NULL;`,
 ];
