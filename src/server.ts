@@ -34,6 +34,7 @@ import { TlsTrust } from './network/tls-trust.js';
 import permissionModel from './runtime/snapshot/permission-model.cjs';
 import { CronRunner } from './schedule/cron-runner.js';
 import { CronScheduler } from './schedule/cron-scheduler.js';
+import { registerStoreOps } from './store/store-ops.js';
 import { RecordWriter } from './tasks/record-writer.js';
 import { openSqliteStorage } from './tasks/sqlite/index.js';
 import { UploadFolders } from './uploads/upload-folders.js';
@@ -62,7 +63,7 @@ export interface StartOptions {
   logger?: Logger;
   /** Where `${NAME}` references of the manifest are read; the process environment by default. */
   processEnv?: NodeJS.ProcessEnv;
-  /** The time API expiry, throttling windows and record trimming (tasks.keepSeconds) read; tests pass a fake one. */
+  /** The time API expiry, throttling windows, record trimming (tasks.keepSeconds) and DFF.STORE expiry read; tests pass a fake one. */
   clock?: Clock;
   /**
    * Workers started before the server's modules were loaded (see the CLI); started here when
@@ -92,24 +93,25 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   const egress = new EgressPolicy(settings.network.allow, settings.network.deny);
   const runtime = options.runtime ?? startPythonRuntime(settings, logger);
   const { pool, inspector } = runtime;
+  const clock = options.clock ?? systemClock;
   let lock: ReturnType<typeof lockDataDir> | undefined;
   let storage: ReturnType<typeof openSqliteStorage>;
   try {
     lock = lockDataDir(settings.dataDir);
-    storage = openSqliteStorage(settings.dataDir);
+    storage = openSqliteStorage(settings.dataDir, { clock, logger });
   } catch (error) {
     lock?.release();
     await runtime.close();
     throw error;
   }
   registerCacheOps(pool.bridge, new MemoryCacheStore(CACHE_LIMITS, systemClock));
+  registerStoreOps(pool.bridge, storage.scriptStore);
   registerNetworkOps(pool.bridge, {
     policy: egress,
     trust: new TlsTrust(runtime.caBundle),
     socketsPerCall: settings.limits.socketsPerCall,
   });
   const resultCache = new MemoryResultCache(RESULT_CACHE_LIMITS, systemClock);
-  const clock = options.clock ?? systemClock;
   const holder = new RevisionHolder();
   const invoker = new Invoker(pool, holder);
   const records = new RecordWriter(
