@@ -14,6 +14,7 @@ import sys
 from gitfunc_cache import CACHE
 from gitfunc_context import CTX
 from gitfunc_response import REDIRECT, RESP, RESP_FILE
+from gitfunc_store import STORE
 
 TIMEOUT_MIN = 1
 TIMEOUT_MAX = 3600
@@ -56,6 +57,7 @@ class DFFNamespace:
     RESP = staticmethod(RESP)
     RESP_FILE = staticmethod(RESP_FILE)
     REDIRECT = staticmethod(REDIRECT)
+    STORE = STORE
 
     def __init__(self, env, register):
         self._env = env
