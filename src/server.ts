@@ -198,7 +198,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
       reload: () => reloader.status(),
     },
     reload: { check, reloader },
-    cron: { check, scheduler, runner: cronRunner },
+    cron: { check, holder, scheduler, runner: cronRunner },
     webhook: { ...settings.webhook, secret: settings.webhookSecret, servedRef: settings.repo.ref, trigger: reloader, logger },
     ...(settings.pushRemote.enabled && settings.pushRemote.token !== undefined
       ? {

@@ -75,6 +75,12 @@ export const ERROR_CATALOG = {
     description: 'the API already runs its `maxConcurrency` calls (with `Retry-After`)',
   },
   SERVER_NOT_READY: { error: 503.2, reason: 'EServerNotReady', description: 'no revision loaded yet (with `Retry-After`)' },
+  SCRIPT_IMPORT_FAILED: {
+    error: 503.3,
+    reason: 'EScriptImportFailed',
+    description:
+      'the script of the API\'s or cron job\'s function failed to import, in a revision served with `scriptErrors: isolate` (`detail.script`, `detail.file`, `detail.line`, `detail.col`, `detail.importError`)',
+  },
   FUNC_FAILED: {
     error: 599.1,
     reason: 'EFuncFailed',

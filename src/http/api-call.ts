@@ -6,6 +6,7 @@ import { parseCallOptions } from '../invocation/call-options.js';
 import { mergeKwargs } from '../invocation/merge-kwargs.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
 import type { ApiEndpoint, Revision } from '../revision/revision.js';
+import { ScriptImportFailed } from '../revision/script-failures.js';
 import { ApiError, ApiErrors } from './api-error.js';
 import { callFormOf, callInputFrom, multipartInput, type ReadBody } from './call-input.js';
 import { admitCall, type CallGate } from './call-gate.js';
@@ -70,6 +71,11 @@ export function acquireRevision(holder: RevisionHolder): Revision {
   return revision;
 }
 
+/** @throws ScriptImportFailed (503.3) when the endpoint's script was left out of its revision. */
+function refuseFailedScript(endpoint: ApiEndpoint): void {
+  if (endpoint.scriptFailure !== undefined) throw new ScriptImportFailed(endpoint.scriptFailure);
+}
+
 /**
  * Reads an API call (any call form, CONTRACT sections 3 and 4) into an invocation of the API
  * it names, after the API's access checks. Throws ApiError for a refused call or a bad call
@@ -94,8 +100,15 @@ export async function readApiCall(
     const access = endpoint.access;
     let query = req.query as Query;
     let body: ReadBody;
-    if (access === undefined) body = await readCallBody(req, taskId, reading, received);
-    else ({ query, body } = await admitCall(req, apiId, access, reading.gate, () => readCallBody(req, taskId, reading, received)));
+    // An API whose script failed to import answers 503.3, once its access checks pass (the
+    // import error is not for callers the API would refuse).
+    if (access === undefined) {
+      refuseFailedScript(endpoint);
+      body = await readCallBody(req, taskId, reading, received);
+    } else {
+      ({ query, body } = await admitCall(req, apiId, access, reading.gate, () => readCallBody(req, taskId, reading, received)));
+      refuseFailedScript(endpoint);
+    }
     const upload = received.upload;
     const input =
       upload === undefined || body.kind !== 'form'

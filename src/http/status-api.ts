@@ -1,6 +1,8 @@
 import type { Polka } from 'polka';
 import type { ReloadStatus } from '../revision/reload-status.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
+import type { Revision } from '../revision/revision.js';
+import { scriptOfFunction } from '../revision/script-failures.js';
 import type { WorkerPool } from '../runtime/pool.js';
 import type { CronScheduler } from '../schedule/cron-scheduler.js';
 import type { AsyncTaskQueue } from '../tasks/ports.js';
@@ -22,6 +24,22 @@ export interface StatusApiDeps {
   reload(): ReloadStatus;
 }
 
+/** Each script left out of `revision` (`scriptErrors: isolate`): its import error and what answers 503.3 because of it. */
+function failedScripts(revision: Revision): unknown[] {
+  const namedBy = (ids: Iterable<{ id: string; funcId: string }>, script: string): string[] =>
+    [...ids].filter((entry) => scriptOfFunction(entry.funcId) === script).map((entry) => entry.id);
+  return [...revision.scriptFailures.values()].map(({ script, file, line, col, message }) => ({
+    script,
+    file,
+    line,
+    col,
+    error: message,
+    syncAPIs: namedBy(revision.syncApis.values(), script),
+    asyncAPIs: namedBy(revision.asyncApis.values(), script),
+    cronJobs: namedBy(revision.unscheduledCronJobs, script),
+  }));
+}
+
 function iso(ms: number | undefined): string | null {
   return ms === undefined ? null : new Date(ms).toISOString();
 }
@@ -41,7 +59,13 @@ export function registerStatusApi(app: Polka, deps: StatusApiDeps): void {
         revision:
           revision === undefined
             ? null
-            : { commit: revision.commit, loadedAt: iso(revision.builtAt), loadMs: deps.loadMs() ?? null, warnings: revision.warnings },
+            : {
+                commit: revision.commit,
+                loadedAt: iso(revision.builtAt),
+                loadMs: deps.loadMs() ?? null,
+                warnings: revision.warnings,
+                failedScripts: failedScripts(revision),
+              },
         syncAPIs: revision === undefined ? [] : endpoints(revision.syncApis),
         asyncAPIs: revision === undefined ? [] : endpoints(revision.asyncApis),
         cronJobs: (revision?.cronJobs ?? []).map((job) => ({

@@ -3,6 +3,7 @@ import type { Logger } from '../log.js';
 import type { Invocation } from '../model/invocation.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
 import type { Revision } from '../revision/revision.js';
+import { ScriptImportFailed, scriptOfFunction } from '../revision/script-failures.js';
 import type { AsyncTaskQueue, QueuedTask } from '../tasks/ports.js';
 import type { RecordWriter } from '../tasks/record-writer.js';
 import type { UploadFolders } from '../uploads/upload-folders.js';
@@ -136,12 +137,7 @@ export class AsyncTaskRunner {
       uploadDir: call.uploadDir,
     };
     if (!revision.catalog.has(record.funcId)) {
-      this.deps.queue.complete(
-        notRunRecord(invocation, revision.commit, record.triggerTime, 'failure', {
-          exceptionType: 'FunctionNotFound',
-          exceptionText: `function ${record.funcId} is not in commit ${revision.commit.slice(0, 12)} any more (removed after the task was queued)`,
-        }),
-      );
+      this.deps.queue.complete(notRunRecord(invocation, revision.commit, record.triggerTime, 'failure', notInRevision(revision, record.funcId)));
       return true;
     }
     const { record: final, cutByShutdown } = await this.deps.runs.run('asyncTasks', revision, invocation, record.triggerTime);
@@ -150,4 +146,15 @@ export class AsyncTaskRunner {
     this.deps.queue.complete(final);
     return true;
   }
+}
+
+/** Why a task queued for `funcId` does not run on `revision`, which lacks the function. */
+function notInRevision(revision: Revision, funcId: string): { exceptionType: string; exceptionText: string } {
+  // Its script failed to import after the task was queued (`scriptErrors: isolate`).
+  const failure = revision.scriptFailures.get(scriptOfFunction(funcId));
+  if (failure !== undefined) return { exceptionType: 'ScriptImportFailed', exceptionText: new ScriptImportFailed(failure).message };
+  return {
+    exceptionType: 'FunctionNotFound',
+    exceptionText: `function ${funcId} is not in commit ${revision.commit.slice(0, 12)} any more (removed after the task was queued)`,
+  };
 }

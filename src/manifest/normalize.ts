@@ -15,6 +15,7 @@ import {
   type PackagePin,
   type PackagesSpec,
   type Position,
+  type ScriptErrorPolicy,
   type Throttling,
 } from './types.js';
 import { normalizedName } from '../model/package-pin.js';
@@ -60,6 +61,7 @@ interface RawManifest {
   asyncAPIs?: RawApi[];
   cronJobs?: RawCronJob[];
   packages?: string[] | string;
+  scriptErrors?: ScriptErrorPolicy;
 }
 
 /** The typed manifest of a schema-valid value, and problems only a parse can find (dates). */
@@ -83,6 +85,7 @@ export function normalizeManifest(data: unknown, locator: YamlLocator): { manife
     asyncAPIs: apis('asyncAPIs'),
     cronJobs: (raw.cronJobs ?? []).map((job, i) => normalizeCronJob(job, ['cronJobs', i], locator)),
     packages: normalizePackages(raw.packages, locator, problems),
+    scriptErrors: raw.scriptErrors ?? 'failRevision',
   };
   return { manifest, problems };
 }

@@ -125,6 +125,9 @@ export type ApiAuth = FixedFieldAuth | HttpBasicAuth;
  */
 export type PackagesSpec = { kind: 'pins'; pins: PackagePin[] } | { kind: 'file'; path: string; position: Position };
 
+/** What a script that fails to import does to its revision (`scriptErrors`). */
+export type ScriptErrorPolicy = 'failRevision' | 'isolate';
+
 /** A structurally valid `gitfunc.yaml`. */
 export interface Manifest {
   version: 1;
@@ -138,4 +141,6 @@ export interface Manifest {
   cronJobs: CronJobEntry[];
   /** `{kind: 'pins', pins: []}` when the manifest has no `packages`. */
   packages: PackagesSpec;
+  /** `failRevision` when the manifest has no `scriptErrors`. */
+  scriptErrors: ScriptErrorPolicy;
 }

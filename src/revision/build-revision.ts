@@ -5,6 +5,7 @@ import type { Problem } from '../errors.js';
 import {
   type ApiEntry,
   checkFunctions,
+  type CronJobEntry,
   checkManifest,
   loadManifest,
   loadPackagePins,
@@ -13,8 +14,9 @@ import {
   resolveManifest,
 } from '../manifest/index.js';
 import { installPackages, type PackageOptions } from '../packages/index.js';
-import type { InspectOutcome } from '../runtime/worker-protocol.cjs';
+import type { ImportProblem, InspectOutcome } from '../runtime/worker-protocol.cjs';
 import type { ApiEndpoint, Revision } from './revision.js';
+import { isolatableFailures, type ScriptFailure, scriptOfFunction, type UnscheduledCronJob } from './script-failures.js';
 import type { FunctionCatalog, FunctionInfo } from '../model/function-info.js';
 import type { RevisionRef } from '../model/revision-ref.js';
 import { cronJobSpecs } from './cron-job-specs.js';
@@ -66,6 +68,7 @@ function endpoints(
   auths: ReadonlyMap<string, ApiAuthCheck>,
   defaultSeconds: number,
   maxSeconds: number,
+  failures: ReadonlyMap<string, ScriptFailure>,
 ): Map<string, ApiEndpoint> {
   const map = new Map<string, ApiEndpoint>();
   for (const entry of entries) {
@@ -83,6 +86,8 @@ function endpoints(
     if (access !== undefined) endpoint.access = access;
     // Async tasks are already bounded by the background lane (workers - 1 at once).
     if (entry.maxConcurrency !== undefined && kind === 'sync') endpoint.concurrency = new ConcurrencyLimit(entry.maxConcurrency);
+    const failure = failures.get(scriptOfFunction(entry.func));
+    if (failure !== undefined) endpoint.scriptFailure = failure;
     map.set(entry.id, endpoint);
   }
   return map;
@@ -93,24 +98,57 @@ function masked(problems: Problem[], mask: SecretMask | undefined): Problem[] {
   return mask === undefined ? problems : problems.map((p) => ({ ...p, message: mask(p.message) }));
 }
 
-/** Script ids (`demo__basic`) of the files whose import failed. */
-function failedScripts(importProblems: readonly { file: string }[]): Set<string> {
-  return new Set(importProblems.map((p) => p.file.replace(/\.py$/, '').replace('/', '__')));
+/** Script ids (`demo__basic`) whose import failed. */
+function failedScripts(importProblems: readonly ImportProblem[]): Set<string> {
+  return new Set(importProblems.flatMap((p) => (p.script === undefined ? [] : [p.script])));
 }
 
 /**
  * The manifest without entries whose script failed to import: their functions are unknown,
- * and the import error already says why.
+ * and the import error already says why (under `scriptErrors: isolate`, they answer 503.3).
  */
-function withoutScripts(manifest: Manifest, failed: Set<string>): Manifest {
+function withoutScripts(manifest: Manifest, failed: ReadonlySet<string>): Manifest {
   if (failed.size === 0) return manifest;
-  const keep = (entry: { func: string }): boolean => !failed.has(entry.func.split('.', 1)[0]!);
+  const keep = (entry: { func: string }): boolean => !failed.has(scriptOfFunction(entry.func));
   return {
     ...manifest,
     syncAPIs: manifest.syncAPIs.filter(keep),
     asyncAPIs: manifest.asyncAPIs.filter(keep),
     cronJobs: manifest.cronJobs.filter(keep),
   };
+}
+
+/**
+ * The import check's problems. Left-out scripts (`isolated`) are warnings to a server, which
+ * serves the rest; `gitfunc check` keeps them errors, so a CI check still fails on them.
+ */
+function importProblems(inspected: readonly ImportProblem[], isolated: boolean, mode: BuildOptions['mode']): Problem[] {
+  if (!isolated) return inspected.map(({ file, line, col, message }) => ({ file, line, col, message, severity: 'error' }));
+  const note = mode === 'check' ? 'a server would leave this script out and serve the rest' : 'this script is left out, its APIs answer 503.3';
+  return inspected.map(({ file, line, col, message }) => ({
+    file,
+    line,
+    col,
+    message: `${message} (scriptErrors: isolate: ${note})`,
+    severity: mode === 'check' ? 'error' : 'warning',
+  }));
+}
+
+/** The scripts left out, their messages masked: 503.3 answers and the status page show them. */
+function maskedFailures(failures: ReadonlyMap<string, ScriptFailure> | undefined, mask: SecretMask | undefined): Map<string, ScriptFailure> {
+  const masked = new Map<string, ScriptFailure>();
+  for (const [script, failure] of failures ?? []) masked.set(script, mask === undefined ? failure : { ...failure, message: mask(failure.message) });
+  return masked;
+}
+
+/** The enabled cron jobs of `entries` whose script failed to import: they do not fire. */
+function unscheduledCronJobs(entries: readonly CronJobEntry[], failures: ReadonlyMap<string, ScriptFailure>): UnscheduledCronJob[] {
+  const jobs: UnscheduledCronJob[] = [];
+  for (const entry of entries) {
+    const failure = failures.get(scriptOfFunction(entry.func));
+    if (failure !== undefined && !entry.disabled) jobs.push({ id: entry.id, funcId: entry.func, failure });
+  }
+  return jobs;
 }
 
 /**
@@ -137,9 +175,14 @@ export async function buildRevision(commit: string, dir: string, options: BuildO
   const ref: RevisionRef = { id: commit, dir, env: resolved.env };
   if (installed.siteDir !== undefined) ref.packagesDir = installed.siteDir;
   const inspected = await options.inspector.inspect(ref, options.importSeconds * 1000);
-  for (const problem of inspected.problems) problems.push({ ...problem, severity: 'error' });
+  // Under `scriptErrors: isolate`, scripts that failed to import are left out (when they can be).
+  const isolated = manifest.scriptErrors === 'isolate' ? isolatableFailures(inspected) : undefined;
+  problems.push(...importProblems(inspected.problems, isolated !== undefined, options.mode));
+  const failures = maskedFailures(isolated, mask);
 
-  const catalog: FunctionCatalog = new Map(inspected.catalog.map((info: FunctionInfo) => [info.id, info]));
+  // A script that raised may have registered some functions before it did: none is served.
+  const served = inspected.catalog.filter((info: FunctionInfo) => !failures.has(scriptOfFunction(info.id)));
+  const catalog: FunctionCatalog = new Map(served.map((info) => [info.id, info]));
   // An import stopped by the time limit left later scripts unread: their functions are unknown.
   if (!inspected.interrupted) {
     problems.push(
@@ -159,9 +202,11 @@ export async function buildRevision(commit: string, dir: string, options: BuildO
     dir,
     ref,
     catalog,
-    syncApis: endpoints(manifest.syncAPIs, 'sync', catalog, auths, DEFAULT_SYNC_TIMEOUT_SECONDS, options.syncTimeoutMaxSeconds),
-    asyncApis: endpoints(manifest.asyncAPIs, 'async', catalog, auths, DEFAULT_ASYNC_TIMEOUT_SECONDS, DEFAULT_ASYNC_TIMEOUT_SECONDS),
-    cronJobs: cronJobSpecs(manifest.cronJobs, catalog, DEFAULT_ASYNC_TIMEOUT_SECONDS),
+    syncApis: endpoints(manifest.syncAPIs, 'sync', catalog, auths, DEFAULT_SYNC_TIMEOUT_SECONDS, options.syncTimeoutMaxSeconds, failures),
+    asyncApis: endpoints(manifest.asyncAPIs, 'async', catalog, auths, DEFAULT_ASYNC_TIMEOUT_SECONDS, DEFAULT_ASYNC_TIMEOUT_SECONDS, failures),
+    cronJobs: cronJobSpecs(withoutScripts(manifest, new Set(failures.keys())).cronJobs, catalog, DEFAULT_ASYNC_TIMEOUT_SECONDS),
+    scriptFailures: failures,
+    unscheduledCronJobs: unscheduledCronJobs(manifest.cronJobs, failures),
     warnings: masked(problems, mask),
     builtAt: Date.now(),
   };

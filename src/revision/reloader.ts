@@ -10,6 +10,7 @@ import type { FailedCommit, ReloadOutcome, ReloadStatus } from './reload-status.
 import type { ReloadRequest, ReloadSource, ReloadTrigger } from './reload-trigger.js';
 import type { RevisionHolder } from './revision-holder.js';
 import type { Revision } from './revision.js';
+import { logScriptFailures } from './script-failures.js';
 
 export type { ReloadOutcome, ReloadStatus } from './reload-status.js';
 
@@ -250,6 +251,7 @@ export class Reloader implements ReloadTrigger {
       const ms = Math.round(performance.now() - started);
       this.servedLoadMs = ms;
       this.deps.logger.info({ commit, previousCommit, source, ms, warnings: built.problems.length }, 'revision served');
+      logScriptFailures(this.deps.logger, commit, revision.scriptFailures, revision.unscheduledCronJobs);
       await this.remember(commit, dir);
       return { result: 'served', commit, previousCommit, ms };
     } catch (error) {

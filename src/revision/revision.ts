@@ -5,6 +5,7 @@ import type { ConcurrencyLimit } from '../model/concurrency-limit.js';
 import type { FunctionCatalog } from '../model/function-info.js';
 import type { RevisionRef } from '../model/revision-ref.js';
 import type { CronJobSpec } from '../model/cron-job.js';
+import type { ScriptFailure, UnscheduledCronJob } from './script-failures.js';
 
 /** An API of the manifest, resolved against its function: ready to call. */
 export interface ApiEndpoint {
@@ -22,6 +23,8 @@ export interface ApiEndpoint {
   access?: ApiAccess;
   /** `maxConcurrency` of a sync API; undefined without one (the fast path). */
   concurrency?: ConcurrencyLimit;
+  /** Set when its function's script failed to import (`scriptErrors: isolate`): every call answers 503.3. */
+  scriptFailure?: ScriptFailure;
 }
 
 /** A loaded, validated, ready-to-serve commit. Immutable once built. */
@@ -35,6 +38,10 @@ export interface Revision {
   asyncApis: ReadonlyMap<string, ApiEndpoint>;
   /** Enabled cron jobs, expressions resolved (`fixed_cron_expr` wins). */
   cronJobs: readonly CronJobSpec[];
+  /** Scripts left out because they failed to import (`scriptErrors: isolate`), by script id. */
+  scriptFailures: ReadonlyMap<string, ScriptFailure>;
+  /** Enabled cron jobs not in `cronJobs`: their function's script failed to import. */
+  unscheduledCronJobs: readonly UnscheduledCronJob[];
   /** Warnings found while building (errors stop the build). */
   warnings: Problem[];
   /** Masks resolved secret values wherever output leaves the server; undefined without secrets. */

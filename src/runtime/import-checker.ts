@@ -24,6 +24,11 @@ export interface ImportCheckerOptions {
 /** A Pyodide error text that means the interpreter's memory is exhausted (it never shrinks). */
 const OUT_OF_MEMORY = /^MemoryError\b|out of memory/i;
 
+/** True when an import problem's `message` says the interpreter ran out of memory. */
+export function isOutOfMemory(message: string): boolean {
+  return OUT_OF_MEMORY.test(message);
+}
+
 /**
  * Imports a revision's scripts in a worker of its own, apart from the serving workers, so a
  * script that loops, sleeps or allocates without end at module level never stalls a call, and
@@ -66,7 +71,7 @@ export class ImportChecker {
       this.replace();
       return workerDied(error, 'the import check worker');
     }
-    if (outcome.problems.some((problem) => OUT_OF_MEMORY.test(problem.message))) {
+    if (outcome.problems.some((problem) => isOutOfMemory(problem.message))) {
       this.logger.warn({ commit: revision.id }, 'an import ran out of memory: replacing the import check worker');
       this.replace();
     }

@@ -73,6 +73,11 @@ export interface CallResultMessage {
 }
 
 export interface ImportProblem {
+  /**
+   * The script whose import failed (`demo__basic`); absent when no script's own import did
+   * (see importCheckCut). `file` may be another script: the one it imports that raised.
+   */
+  script?: string;
   file: string;
   line: number;
   col: number;

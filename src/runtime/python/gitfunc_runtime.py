@@ -283,6 +283,7 @@ def inspect_revision(rev_id):
                 # The import time limit passed: point at the line it was stopped at.
                 path, line, col = _position_of(error, revision)
                 problems.append({
+                    "script": script_id,
                     "file": path or revision.sources[script_id][0],
                     "line": line,
                     "col": col,
@@ -295,7 +296,7 @@ def inspect_revision(rev_id):
                 if path is None:
                     path = revision.sources[script_id][0]
                 message = "%s: %s" % (type(error).__name__, _error_text(error))
-                problems.append({"file": path, "line": line, "col": col, "message": message})
+                problems.append({"script": script_id, "file": path, "line": line, "col": col, "message": message})
     finally:
         _current_log = None
         gitfunc_socket.end_call()
