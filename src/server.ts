@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MemoryThrottleStore } from './access/throttle.js';
+import { DigestNonces } from './access/digest-nonces.js';
 import { registerCacheOps } from './cache/cache-ops.js';
 import { MemoryCacheStore } from './cache/cache-store.js';
 import { MemoryResultCache } from './cache/result-cache.js';
@@ -18,6 +19,7 @@ import { InFlight } from './in-flight.js';
 import { AsyncTaskRunner } from './invocation/async-task-runner.js';
 import { BackgroundRuns } from './invocation/background-runs.js';
 import { Invoker } from './invocation/invoker.js';
+import { FuncAuthCalls } from './invocation/func-auth-calls.js';
 import { SyncCalls } from './invocation/sync-calls.js';
 import { createLogger, type Logger } from './log.js';
 import { packageOptions } from './packages/index.js';
@@ -177,7 +179,12 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   let phase: Phase = 'loading';
   const readiness: Readiness = { ready: () => phase === 'ready', phase: () => phase };
   const check = createAdminCheck(settings.adminToken);
-  const gate: CallGate = { throttle: new MemoryThrottleStore(), clock };
+  const gate: CallGate = {
+    throttle: new MemoryThrottleStore(),
+    clock,
+    nonces: new DigestNonces(),
+    funcAuth: new FuncAuthCalls(invoker, logger),
+  };
   const reading: CallReading = { bodyLimitBytes: settings.limits.bodyBytes, gate, uploads };
   const cors = createCorsPolicy(settings.cors);
   const app = createApp({

@@ -208,7 +208,7 @@ t.test('apiAuths shape', async (t) => {
       'version: 1\napiAuths:\n  - {id: a, type: token}\n  - {id: b}\n  - id: c\n    type: fixedField\n    fields: [{location: cookie, name: X, value: "${T}"}]\n',
     ),
     [
-      [3, 19, 'error', "apiAuths[0].type must be one of: fixedField, httpBasic (got 'token')"],
+      [3, 19, 'error', "apiAuths[0].type must be one of: fixedField, httpBasic, httpDigest, func (got 'token')"],
       [4, 5, 'error', "missing required field 'type' in apiAuths[1]"],
       [7, 25, 'error', "apiAuths[2].fields[0].location must be one of: header, query, body (got 'cookie')"],
     ],
@@ -328,6 +328,51 @@ cronJobs:
     checkFunctions(manifest, catalog, new Set(['demo__basic'])).find((p) => p.line === 7)?.message,
     "function 'helper' not found in script 'demo__basic' (demo/basic.py)",
     'without the undecorated list a plain function is just missing',
+  );
+});
+
+t.test('checkFunctions: a function auth names a function as an API does', async (t) => {
+  const manifest = await manifestOf(`version: 1
+apiAuths:
+  - {id: good, type: func, func: auth__check.verify}
+  - {id: nofunc, type: func, func: auth__check.missing}
+  - {id: plain, type: func, func: auth__check.helper}
+  - {id: noscript, type: func, func: auth__nope.verify}
+`);
+  const verify: FunctionInfo = {
+    id: 'auth__check.verify',
+    title: 'Verify',
+    category: 'general',
+    tags: [],
+    isHidden: false,
+    usesHttpRequest: false,
+    file: 'auth/check.py',
+    line: 2,
+  };
+  const problems = checkFunctions(manifest, new Map([[verify.id, verify]]), new Set(['auth__check']), new Set(['auth__check.helper']));
+  t.same(
+    problems.map((p) => [p.file, p.line, p.col, p.message]),
+    [
+      ['gitfunc.yaml', 4, 36, "function 'missing' not found in script 'auth__check' (auth/check.py)"],
+      ['gitfunc.yaml', 5, 35, "function 'helper' is not decorated with @DFF.API"],
+      ['gitfunc.yaml', 6, 38, "script 'auth__nope' not found (expected auth/nope.py)"],
+    ],
+  );
+  t.same(await problemsOf('version: 1\napiAuths:\n  - {id: f, type: func}\n'), [[3, 5, 'error', "missing required field 'func' in apiAuths[0]"]]);
+});
+
+t.test('httpDigest passwords resolve like httpBasic ones; a function auth has no secret', async (t) => {
+  const manifest = await manifestOf(`version: 1
+apiAuths:
+  - {id: d, type: httpDigest, users: [{username: ops, password: "\${PW}"}, {username: dev, password: literal}]}
+  - {id: f, type: func, func: auth__check.verify}
+`);
+  const resolved = resolveApiAuths(manifest.apiAuths, ['PW'], { PW: 'pw-1' }, 'serve');
+  t.match(resolved.apiAuths, [{ type: 'httpDigest', users: [{ password: 'pw-1' }, { password: 'literal' }] }, { type: 'func', func: 'auth__check.verify' }]);
+  t.same(resolved.secrets, ['pw-1']);
+  t.same(
+    checkManifest(manifest).map((p) => [p.line, p.severity, p.message]),
+    [[3, 'warning', 'apiAuths[0].users[1].password: literal secret in git: use ${ENV_NAME}']],
   );
 });
 

@@ -1,35 +1,20 @@
 /**
- * API auth as declared in `apiAuths` (CONTRACT section 1), compiled once per revision from the
- * resolved secrets: `fixedField` (every header, query or body field matches its value) and
- * `httpBasic` (`Authorization: Basic` with one of the users). Secrets are kept as SHA-256
- * digests and compared by secret-compare.ts, so a check takes the same time whatever the guess.
+ * API auth as declared in `apiAuths` (CONTRACT sections 1 and 12), compiled once per revision
+ * from the resolved secrets: `fixedField` (any one of its header, query or body fields matches
+ * its value, DFF's rule), `httpBasic` (`Authorization: Basic` with one of the users),
+ * `httpDigest` (digest-auth.ts) and `func` (a function of the repository, run by the HTTP layer).
+ * Secrets are kept as SHA-256 digests and compared by secret-compare.ts, so a check takes the
+ * same time whatever the guess.
  */
-import type { IncomingHttpHeaders } from 'node:http';
 import type { ApiAuth, FixedField } from '../manifest/index.js';
 import { matchesSecret, secretDigest } from '../secret-compare.js';
+import type { ApiAuthCheck, AuthInput, CredentialCheck } from './auth-check.js';
+import { compileDigestAuth } from './digest-auth.js';
 
-/** The parts of a request an auth may read. */
-export interface AuthInput {
-  headers: IncomingHttpHeaders;
-  query: Readonly<Record<string, unknown>>;
-  /** Top-level fields of a JSON object or form body; undefined for any other body. */
-  bodyFields: Readonly<Record<string, unknown>> | undefined;
-}
+export type { ApiAuthCheck, AuthContext, AuthInput, AuthVerdict, CredentialCheck, FuncAuthCheck } from './auth-check.js';
 
-/** A compiled auth: what it reads, and the check. */
-export interface ApiAuthCheck {
-  id: string;
-  type: ApiAuth['type'];
-  /** A body field is compared: the body must be read before the check. */
-  needsBody: boolean;
-  /** Header names (lower case) carrying credentials: never shown to scripts. */
-  headerNames: readonly string[];
-  /** Query and body fields carrying credentials: removed from the kwargs and from scripts' view. */
-  queryNames: readonly string[];
-  bodyNames: readonly string[];
-  /** True when the request carries valid credentials. */
-  verify(input: AuthInput): boolean;
-}
+/** What Basic sends with a refusal: the realm is fixed so it reveals nothing. */
+const BASIC_CHALLENGE = ['Basic realm="gitfunc"'];
 
 function fieldValue(field: FixedField, input: AuthInput): unknown {
   switch (field.location) {
@@ -52,29 +37,28 @@ export function basicCredentials(header: string | undefined): string | undefined
   return match === null ? undefined : Buffer.from(match[1]!, 'base64').toString('utf8');
 }
 
-/**
- * Compiles one resolved auth. An unset or empty `${NAME}` fails a served revision before this
- * runs; should an empty secret reach here anyway (`gitfunc check`), the auth refuses everyone,
- * so an empty credential can never match an empty secret.
- */
-export function compileApiAuth(auth: ApiAuth): ApiAuthCheck {
-  if (auth.type === 'fixedField') {
-    const fields = auth.fields.map((field) => ({ field, expected: secretDigest(field.value) }));
-    const usable = auth.fields.every((field) => field.value !== '');
-    return {
-      id: auth.id,
-      type: auth.type,
-      needsBody: fields.some(({ field }) => field.location === 'body'),
-      headerNames: namesAt(auth.fields, 'header'),
-      queryNames: namesAt(auth.fields, 'query'),
-      bodyNames: namesAt(auth.fields, 'body'),
-      verify: (input) => {
-        let ok = true;
-        for (const { field, expected } of fields) ok = matchesSecret(fieldValue(field, input), expected) && ok;
-        return ok && usable;
-      },
-    };
-  }
+function compileFixedField(auth: Extract<ApiAuth, { type: 'fixedField' }>): CredentialCheck {
+  const fields = auth.fields.map((field) => ({ field, expected: secretDigest(field.value) }));
+  return {
+    id: auth.id,
+    type: auth.type,
+    needsBody: fields.some(({ field }) => field.location === 'body'),
+    headerNames: namesAt(auth.fields, 'header'),
+    queryNames: namesAt(auth.fields, 'query'),
+    bodyNames: namesAt(auth.fields, 'body'),
+    verify: (input) => {
+      // Every field is compared (no early exit), so the time does not tell which one matched.
+      let matched = false;
+      for (const { field, expected } of fields) {
+        const matches = matchesSecret(fieldValue(field, input), expected);
+        matched = (matches && field.value !== '') || matched;
+      }
+      return matched ? { admitted: true } : { admitted: false, challenges: [] };
+    },
+  };
+}
+
+function compileBasic(auth: Extract<ApiAuth, { type: 'httpBasic' }>): CredentialCheck {
   const users = auth.users.filter((user) => user.password !== '').map((user) => secretDigest(`${user.username}:${user.password}`));
   return {
     id: auth.id,
@@ -87,7 +71,36 @@ export function compileApiAuth(auth: ApiAuth): ApiAuthCheck {
       const given = basicCredentials(input.headers.authorization);
       let ok = false;
       for (const expected of users) ok = matchesSecret(given, expected) || ok;
-      return ok;
+      return ok ? { admitted: true } : { admitted: false, challenges: BASIC_CHALLENGE };
     },
   };
+}
+
+/**
+ * Compiles one resolved auth; `timeoutOf` gives a function auth's time limit (its function's
+ * own `timeout`, or the default). An unset or empty `${NAME}` fails a served revision before
+ * this runs; should an empty secret reach here anyway (`gitfunc check`), that field or user
+ * matches no one, so an empty credential can never match an empty secret.
+ */
+export function compileApiAuth(auth: ApiAuth, timeoutOf: (funcId: string) => number): ApiAuthCheck {
+  switch (auth.type) {
+    case 'fixedField':
+      return compileFixedField(auth);
+    case 'httpBasic':
+      return compileBasic(auth);
+    case 'httpDigest':
+      return compileDigestAuth(auth);
+    case 'func':
+      // The function may read anything of the request, the body included; it hides nothing.
+      return {
+        id: auth.id,
+        type: 'func',
+        funcId: auth.func,
+        timeoutSeconds: timeoutOf(auth.func),
+        needsBody: true,
+        headerNames: [],
+        queryNames: [],
+        bodyNames: [],
+      };
+  }
 }

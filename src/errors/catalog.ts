@@ -38,7 +38,7 @@ export const ERROR_CATALOG = {
   AUTH_FAILED: {
     error: 401.99,
     reason: 'EAuthFailed',
-    description: 'missing or wrong API, admin, webhook or push credentials (httpBasic adds `WWW-Authenticate`)',
+    description: 'missing or wrong API, admin, webhook or push credentials (httpBasic and httpDigest add `WWW-Authenticate`), or a function auth refused',
   },
   ADMIN_DISABLED: { error: 403.1, reason: 'EAdminDisabled', description: 'an admin endpoint while no admin token is configured' },
   WEBHOOK_DISABLED: { error: 403.3, reason: 'EWebhookDisabled', description: 'a webhook while no webhook secret is configured' },

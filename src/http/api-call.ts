@@ -14,7 +14,6 @@ import { readRequestBody } from './request-body.js';
 import { receiveUpload, type ReceivedUpload, type UploadSupport } from './upload-call.js';
 import type { Invocation, ScriptHttpRequest } from '../model/invocation.js';
 import { newTaskId } from '../model/task-id.js';
-import type { TaskOrigin } from '../model/task-record.js';
 
 const NO_BODY: ReadBody = { kind: 'none' };
 /** Headers a script never sees (CONTRACT section 9). */
@@ -29,11 +28,14 @@ export interface CallReading {
   uploads: UploadSupport;
 }
 
-/** The request as `_DFF_HTTP_REQUEST`: without credentials, nor the fields `auth` matched. */
-function scriptRequest(req: Request, query: Query, body: ReadBody, auth: ApiAuthCheck | undefined): ScriptHttpRequest {
+/**
+ * The request as `_DFF_HTTP_REQUEST`: without credentials, nor the fields `auth` matched. A
+ * function auth (`withCredentials`) sees every header: checking them is its job.
+ */
+function scriptRequest(req: Request, query: Query, body: ReadBody, auth: ApiAuthCheck | undefined, withCredentials = false): ScriptHttpRequest {
   const headers: Record<string, string | string[] | undefined> = {};
   for (const [name, value] of Object.entries(req.headers)) {
-    if (!HIDDEN_HEADERS.has(name) && auth?.headerNames.includes(name) !== true) headers[name] = value;
+    if (withCredentials || (!HIDDEN_HEADERS.has(name) && auth?.headerNames.includes(name) !== true)) headers[name] = value;
   }
   const hidesQuery = auth !== undefined && auth.queryNames.length > 0;
   return {
@@ -81,12 +83,8 @@ function refuseFailedScript(endpoint: ApiEndpoint): void {
  * it names, after the API's access checks. Throws ApiError for a refused call or a bad call
  * form, body, kwargs or options; a refused upload leaves no folder behind.
  */
-export async function readApiCall(
-  req: Request,
-  apis: ReadonlyMap<string, ApiEndpoint>,
-  origin: TaskOrigin,
-  reading: CallReading,
-): Promise<Invocation> {
+export async function readApiCall(req: Request, revision: Revision, origin: 'syncAPI' | 'asyncAPI', reading: CallReading): Promise<Invocation> {
+  const apis = origin === 'syncAPI' ? revision.syncApis : revision.asyncApis;
   const apiId = req.params.id!;
   const form = callFormOf(req.params.form);
   const endpoint = apis.get(apiId);
@@ -106,7 +104,9 @@ export async function readApiCall(
       refuseFailedScript(endpoint);
       body = await readCallBody(req, taskId, reading, received);
     } else {
-      ({ query, body } = await admitCall(req, apiId, access, reading.gate, () => readCallBody(req, taskId, reading, received)));
+      const readBody = (): Promise<ReadBody> => readCallBody(req, taskId, reading, received);
+      const authRequest = (q: Query, b: ReadBody): ScriptHttpRequest => scriptRequest(req, q, b, undefined, true);
+      ({ query, body } = await admitCall({ req, apiId, access, revision, readBody, authRequest }, reading.gate));
       refuseFailedScript(endpoint);
     }
     const upload = received.upload;

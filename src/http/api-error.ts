@@ -47,10 +47,10 @@ export class ApiError extends GitfuncError {
   readonly error: number;
   readonly reason: string;
   readonly status: number;
-  /** Extra response headers, e.g. `Retry-After`. */
-  readonly headers: Record<string, string>;
+  /** Extra response headers, e.g. `Retry-After`; a list is sent as one header line per value. */
+  readonly headers: Record<string, string | string[]>;
 
-  constructor(kind: ApiErrorKind, message: string, detail: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
+  constructor(kind: ApiErrorKind, message: string, detail: Record<string, unknown> = {}, headers: Record<string, string | string[]> = {}) {
     super(kind.code, message, detail);
     this.name = 'ApiError';
     this.error = kind.error;

@@ -41,7 +41,7 @@ async function handleAsyncCall(deps: AsyncApiDeps, req: Request, res: ServerResp
   let status = 200;
   try {
     revision = acquireRevision(deps.holder);
-    const call = await readApiCall(req, revision.asyncApis, 'asyncAPI', deps.reading);
+    const call = await readApiCall(req, revision, 'asyncAPI', deps.reading);
     await deps.runner.accept(call, revision.commit);
     scope.taskId = call.taskId;
     sendBody(res, scope, 200, 'application/json; charset=utf-8', JSON.stringify({ ok: true, error: 200, message: '', data: { id: call.taskId } }));

@@ -100,7 +100,7 @@ async function handleSyncCall(deps: SyncApiDeps, req: Request, res: ServerRespon
   let status: number;
   try {
     revision = acquireRevision(deps.holder);
-    const call = await readApiCall(req, revision.syncApis, 'syncAPI', deps.reading);
+    const call = await readApiCall(req, revision, 'syncAPI', deps.reading);
     scope.taskId = call.taskId;
     try {
       const answer = await deps.syncCalls.answer(revision, call, triggerTime, res.socket ?? undefined);

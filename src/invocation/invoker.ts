@@ -1,9 +1,14 @@
 import { WorkerError } from '../errors.js';
 import type { CallResult, RunResult } from '../model/call-result.js';
-import type { Invocation } from '../model/invocation.js';
+import type { Invocation, ScriptHttpRequest } from '../model/invocation.js';
+import { newTaskId } from '../model/task-id.js';
+import type { FuncAuthCheck } from '../access/api-auth.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
 import type { Revision } from '../revision/revision.js';
 import type { CallClient, CallLane, WorkerPool } from '../runtime/pool.js';
+
+/** `_DFF_ORIGIN` of a function auth's run; gitfunc_func_auth.py gives such a call the request as `req`. */
+const AUTH_CALL_ORIGIN = 'apiAuth';
 
 /** Runs invocations on the worker pool against a given revision. */
 export class Invoker {
@@ -34,6 +39,32 @@ export class Invoker {
       },
       call.timeoutSeconds * 1000,
       lane,
+      client,
+    );
+  }
+
+  /**
+   * Runs a function auth's function on the sync lane (see FuncAuthCalls): origin `apiAuth`,
+   * no kwargs (the runtime passes the request as `req`), never recorded; never rejects.
+   */
+  runAuth(revision: Revision, auth: FuncAuthCheck, request: ScriptHttpRequest, client?: CallClient): Promise<CallResult> {
+    return this.pool.call(
+      {
+        revision: revision.ref,
+        live: this.holder.live(),
+        funcId: auth.funcId,
+        kwargsJson: '{}',
+        taskId: newTaskId(),
+        origin: AUTH_CALL_ORIGIN,
+        originId: auth.id,
+        attempt: 1,
+        httpRequestJson: JSON.stringify(request),
+        returnType: 'raw',
+        cronExpr: null,
+        uploadDir: null,
+      },
+      auth.timeoutSeconds * 1000,
+      'sync',
       client,
     );
   }

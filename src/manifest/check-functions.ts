@@ -1,6 +1,7 @@
 /**
- * Checks that every function the manifest names exists in the revision's scripts and is
- * decorated with `@DFF.API` (CONTRACT section 1: only decorated functions may be named).
+ * Checks that every function the manifest names (APIs, cron jobs, function auths) exists in the
+ * revision's scripts and is decorated with `@DFF.API` (CONTRACT section 1: only decorated
+ * functions may be named).
  */
 import type { Problem } from '../errors.js';
 import { cronExpressionError } from './check-manifest.js';
@@ -28,7 +29,9 @@ export function checkFunctions(
   const error = (at: Position, message: string, file = MANIFEST_FILE): void => {
     problems.push({ file, ...at, severity: 'error', message });
   };
-  const entries = [...manifest.syncAPIs, ...manifest.asyncAPIs, ...manifest.cronJobs];
+  // A function auth names a function as APIs do: the same rules, at its `func` field.
+  const funcAuths = manifest.apiAuths.flatMap((auth) => (auth.type === 'func' ? [{ func: auth.func, position: auth.funcPosition }] : []));
+  const entries = [...manifest.syncAPIs, ...manifest.asyncAPIs, ...manifest.cronJobs, ...funcAuths];
   for (const entry of entries) {
     const dot = entry.func.lastIndexOf('.');
     const scriptId = entry.func.slice(0, dot);

@@ -39,6 +39,7 @@ export function checkManifest(manifest: Manifest): Problem[] {
   });
 
   manifest.apiAuths.forEach((auth, i) => {
+    if (auth.type === 'func') return;
     const secrets =
       auth.type === 'fixedField'
         ? auth.fields.map((f, j) => ({ label: `apiAuths[${i}].fields[${j}].value`, value: f.value, at: f.position }))

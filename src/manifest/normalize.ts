@@ -51,7 +51,8 @@ interface RawCronJob {
 
 type RawApiAuth =
   | { id: string; type: 'fixedField'; fields: { location: 'header' | 'query' | 'body'; name: string; value: string }[] }
-  | { id: string; type: 'httpBasic'; users: { username: string; password: string }[] };
+  | { id: string; type: 'httpBasic' | 'httpDigest'; users: { username: string; password: string }[] }
+  | { id: string; type: 'func'; func: string };
 
 interface RawManifest {
   version: 1;
@@ -173,9 +174,12 @@ function normalizeAuth(auth: RawApiAuth, path: PathSegment[], locator: YamlLocat
       positions,
     };
   }
+  if (auth.type === 'func') {
+    return { id: auth.id, type: 'func', func: auth.func, position, positions, funcPosition: locator.value([...path, 'func']) };
+  }
   return {
     id: auth.id,
-    type: 'httpBasic',
+    type: auth.type,
     users: auth.users.map((u, i) => ({ ...u, position: locator.value([...path, 'users', i, 'password']) })),
     position,
     positions,

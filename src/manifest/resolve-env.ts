@@ -45,7 +45,7 @@ export function resolveEnv(
   return { values, problems: resolver.problems, secrets: [...resolver.secrets] };
 }
 
-/** Resolves the secret fields of `apiAuths` (fixedField values, httpBasic passwords). */
+/** Resolves the secret fields of `apiAuths` (fixedField values, httpBasic and httpDigest passwords). */
 export function resolveApiAuths(
   apiAuths: readonly ApiAuth[],
   allow: readonly string[],
@@ -59,6 +59,7 @@ export function resolveApiAuths(
       const fields = auth.fields.map((f) => ({ ...f, value: resolveValue(f.value, label, f.position, resolver) }));
       return { ...auth, fields };
     }
+    if (auth.type === 'func') return auth;
     const users = auth.users.map((u) => ({ ...u, password: resolveValue(u.password, label, u.position, resolver) }));
     return { ...auth, users };
   });

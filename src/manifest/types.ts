@@ -92,7 +92,7 @@ export interface FixedField {
   position: Position;
 }
 
-/** One user of an httpBasic auth. `password` is as written (`${NAME}` until resolved). */
+/** One user of an httpBasic or httpDigest auth. `password` is as written (`${NAME}` until resolved). */
 export interface BasicUser {
   username: string;
   password: string;
@@ -116,8 +116,28 @@ export interface HttpBasicAuth {
   positions: EntryPositions;
 }
 
+export interface HttpDigestAuth {
+  id: string;
+  type: 'httpDigest';
+  users: BasicUser[];
+  position: Position;
+  positions: EntryPositions;
+}
+
+/** An auth run by a function of the repository: it gets the request and admits or refuses. */
+export interface FuncAuth {
+  id: string;
+  type: 'func';
+  /** `<set>__<script>.<func>`. */
+  func: string;
+  position: Position;
+  positions: EntryPositions;
+  /** Where the `func` value was written. */
+  funcPosition: Position;
+}
+
 /** One entry of `apiAuths`. */
-export type ApiAuth = FixedFieldAuth | HttpBasicAuth;
+export type ApiAuth = FixedFieldAuth | HttpBasicAuth | HttpDigestAuth | FuncAuth;
 
 /**
  * The manifest's `packages`: pins written in the manifest (read already), or the path of a

@@ -5,12 +5,14 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://gitfunc.dev/schemas/gitfunc-manifest.json","title":"gitfunc.yaml","description":"The manifest of a gitfunc functions repository: which @DFF.API functions are served, and how.","type":"object","required":["version"],"additionalProperties":false,"properties":{"version":{"description":"Manifest format version. Only 1 exists.","const":1},"env":{"description":"Values scripts read with DFF.ENV(name). ${NAME} is read from the server's environment (only names allowed by GITFUNC_ENV_ALLOW).","type":"object","propertyNames":{"$ref":"#/definitions/envName"},"additionalProperties":{"type":"string"}},"apiAuths":{"description":"Ways to authenticate API callers, named by the APIs' auth field.","type":"array","items":{"$ref":"#/definitions/apiAuth"}},"syncAPIs":{"description":"APIs answered with the function's return value: /api/v1/al/<id> and /api/v1/sync/<id>.","type":"array","items":{"$ref":"#/definitions/api"}},"asyncAPIs":{"description":"APIs that queue the function and answer with a task id: /api/v1/bat/<id> and /api/v1/async/<id>.","type":"array","items":{"$ref":"#/definitions/api"}},"cronJobs":{"description":"Functions run on a schedule.","type":"array","items":{"$ref":"#/definitions/cronJob"}},"packages":{"description":"Python packages the scripts import: a list of exact pins (name==version, every dependency listed, as pip-compile writes them), or the path of a requirements file in the repository holding the same pins (--hash=sha256:... honoured).","anyOf":[{"type":"array","items":{"type":"string","minLength":1}},{"type":"string","minLength":1}]},"scriptErrors":{"description":"What a script that fails to import does to its revision. failRevision (default): the revision is not served and the last good one keeps serving. isolate: the script is left out, the APIs and cron jobs of its functions answer 503.3 and its cron jobs do not fire, while the rest of the revision serves.","enum":["failRevision","isolate"]}},"definitions":{"id":{"description":"1-64 letters, digits, '_' or '-'.","type":"string","pattern":"^[A-Za-z0-9_-]{1,64}$"},"envName":{"description":"An environment name: letters, digits and '_', not starting with a digit.","type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"funcId":{"description":"<set>__<script>.<func>, e.g. demo__basic.hello_world.","type":"string","pattern":"^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*__[A-Za-z0-9_]+\\.[A-Za-z_][A-Za-z0-9_]*$"},"kwargs":{"description":"Keyword arguments: fixed values, or the string INPUT_BY_CALLER for values the caller may give.","type":"object"},"apiAuth":{"type":"object","discriminator":{"propertyName":"type"},"oneOf":[{"type":"object","required":["id","type","fields"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"fixedField"},"fields":{"description":"The caller passes when every field matches.","type":"array","minItems":1,"items":{"type":"object","required":["location","name","value"],"additionalProperties":false,"properties":{"location":{"enum":["header","query","body"]},"name":{"type":"string","minLength":1},"value":{"type":"string","minLength":1}}}}}},{"type":"object","required":["id","type","users"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"httpBasic"},"users":{"type":"array","minItems":1,"items":{"type":"object","required":["username","password"],"additionalProperties":false,"properties":{"username":{"type":"string","minLength":1},"password":{"type":"string","minLength":1}}}}}}]},"api":{"type":"object","required":["id","func"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"func":{"$ref":"#/definitions/funcId"},"title":{"type":"string"},"description":{"type":"string"},"kwargs":{"$ref":"#/definitions/kwargs"},"auth":{"description":"The id of an entry in apiAuths.","type":"string","minLength":1},"timeout":{"description":"Seconds; overrides the function's own timeout.","type":"integer","minimum":1,"maximum":3600},"throttling":{"description":"Maximum calls per period.","type":"object","additionalProperties":false,"properties":{"bySecond":{"type":"integer","minimum":1},"byMinute":{"type":"integer","minimum":1},"byHour":{"type":"integer","minimum":1},"byDay":{"type":"integer","minimum":1}}},"disabled":{"type":"boolean"},"expireTime":{"description":"After this time the API answers 403: an ISO 8601 date-time, or epoch seconds.","anyOf":[{"type":"string","pattern":"^\\d{4}-\\d{2}-\\d{2}[Tt ]\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d+)?)?(?:[Zz]|[+-]\\d{2}:?\\d{2})$"},{"type":"integer","minimum":0}]},"maxConcurrency":{"description":"At most this many calls of this API run at once.","type":"integer","minimum":1}}},"cronJob":{"type":"object","required":["id","func"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"func":{"$ref":"#/definitions/funcId"},"title":{"type":"string"},"description":{"type":"string"},"cron":{"description":"5 fields (minute hour day month weekday), or 6 with leading seconds. May be left out when the function sets fixed_cron_expr.","type":"string","minLength":1},"timezone":{"description":"IANA time zone, e.g. Europe/Berlin. Default UTC.","type":"string","minLength":1},"kwargs":{"$ref":"#/definitions/kwargs"},"misfire":{"description":"What to do about fires missed while the server was down: skip them, or run once to catch up.","enum":["skip","runOnce"]},"disabled":{"type":"boolean"}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://gitfunc.dev/schemas/gitfunc-manifest.json","title":"gitfunc.yaml","description":"The manifest of a gitfunc functions repository: which @DFF.API functions are served, and how.","type":"object","required":["version"],"additionalProperties":false,"properties":{"version":{"description":"Manifest format version. Only 1 exists.","const":1},"env":{"description":"Values scripts read with DFF.ENV(name). ${NAME} is read from the server's environment (only names allowed by GITFUNC_ENV_ALLOW).","type":"object","propertyNames":{"$ref":"#/definitions/envName"},"additionalProperties":{"type":"string"}},"apiAuths":{"description":"Ways to authenticate API callers, named by the APIs' auth field.","type":"array","items":{"$ref":"#/definitions/apiAuth"}},"syncAPIs":{"description":"APIs answered with the function's return value: /api/v1/al/<id> and /api/v1/sync/<id>.","type":"array","items":{"$ref":"#/definitions/api"}},"asyncAPIs":{"description":"APIs that queue the function and answer with a task id: /api/v1/bat/<id> and /api/v1/async/<id>.","type":"array","items":{"$ref":"#/definitions/api"}},"cronJobs":{"description":"Functions run on a schedule.","type":"array","items":{"$ref":"#/definitions/cronJob"}},"packages":{"description":"Python packages the scripts import: a list of exact pins (name==version, every dependency listed, as pip-compile writes them), or the path of a requirements file in the repository holding the same pins (--hash=sha256:... honoured).","anyOf":[{"type":"array","items":{"type":"string","minLength":1}},{"type":"string","minLength":1}]},"scriptErrors":{"description":"What a script that fails to import does to its revision. failRevision (default): the revision is not served and the last good one keeps serving. isolate: the script is left out, the APIs and cron jobs of its functions answer 503.3 and its cron jobs do not fire, while the rest of the revision serves.","enum":["failRevision","isolate"]}},"definitions":{"id":{"description":"1-64 letters, digits, '_' or '-'.","type":"string","pattern":"^[A-Za-z0-9_-]{1,64}$"},"envName":{"description":"An environment name: letters, digits and '_', not starting with a digit.","type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"funcId":{"description":"<set>__<script>.<func>, e.g. demo__basic.hello_world.","type":"string","pattern":"^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*__[A-Za-z0-9_]+\\.[A-Za-z_][A-Za-z0-9_]*$"},"kwargs":{"description":"Keyword arguments: fixed values, or the string INPUT_BY_CALLER for values the caller may give.","type":"object"},"apiAuth":{"type":"object","discriminator":{"propertyName":"type"},"oneOf":[{"type":"object","required":["id","type","fields"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"fixedField"},"fields":{"description":"The caller passes when any one of the fields matches (as DataFlux Func).","type":"array","minItems":1,"items":{"type":"object","required":["location","name","value"],"additionalProperties":false,"properties":{"location":{"enum":["header","query","body"]},"name":{"type":"string","minLength":1},"value":{"type":"string","minLength":1}}}}}},{"type":"object","required":["id","type","users"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"httpBasic"},"users":{"type":"array","minItems":1,"items":{"type":"object","required":["username","password"],"additionalProperties":false,"properties":{"username":{"type":"string","minLength":1},"password":{"type":"string","minLength":1}}}}}},{"type":"object","required":["id","type","users"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"httpDigest"},"users":{"description":"Authorization: Digest (RFC 7616, MD5 or SHA-256, qop=auth) as any one of these users.","type":"array","minItems":1,"items":{"type":"object","required":["username","password"],"additionalProperties":false,"properties":{"username":{"type":"string","minLength":1},"password":{"type":"string","minLength":1}}}}}},{"type":"object","required":["id","type","func"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"func"},"func":{"description":"A @DFF.API function of the repository that gets the request (req, _DFF_HTTP_REQUEST): raising or returning a false value refuses the call.","$ref":"#/definitions/funcId"}}}]},"api":{"type":"object","required":["id","func"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"func":{"$ref":"#/definitions/funcId"},"title":{"type":"string"},"description":{"type":"string"},"kwargs":{"$ref":"#/definitions/kwargs"},"auth":{"description":"The id of an entry in apiAuths.","type":"string","minLength":1},"timeout":{"description":"Seconds; overrides the function's own timeout.","type":"integer","minimum":1,"maximum":3600},"throttling":{"description":"Maximum calls per period.","type":"object","additionalProperties":false,"properties":{"bySecond":{"type":"integer","minimum":1},"byMinute":{"type":"integer","minimum":1},"byHour":{"type":"integer","minimum":1},"byDay":{"type":"integer","minimum":1}}},"disabled":{"type":"boolean"},"expireTime":{"description":"After this time the API answers 403: an ISO 8601 date-time, or epoch seconds.","anyOf":[{"type":"string","pattern":"^\\d{4}-\\d{2}-\\d{2}[Tt ]\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d+)?)?(?:[Zz]|[+-]\\d{2}:?\\d{2})$"},{"type":"integer","minimum":0}]},"maxConcurrency":{"description":"At most this many calls of this API run at once.","type":"integer","minimum":1}}},"cronJob":{"type":"object","required":["id","func"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"func":{"$ref":"#/definitions/funcId"},"title":{"type":"string"},"description":{"type":"string"},"cron":{"description":"5 fields (minute hour day month weekday), or 6 with leading seconds. May be left out when the function sets fixed_cron_expr.","type":"string","minLength":1},"timezone":{"description":"IANA time zone, e.g. Europe/Berlin. Default UTC.","type":"string","minLength":1},"kwargs":{"$ref":"#/definitions/kwargs"},"misfire":{"description":"What to do about fires missed while the server was down: skip them, or run once to catch up.","enum":["skip","runOnce"]},"disabled":{"type":"boolean"}}}}};
 const schema12 = {"description":"An environment name: letters, digits and '_', not starting with a digit.","type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"};
 const pattern0 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
-const schema13 = {"type":"object","discriminator":{"propertyName":"type"},"oneOf":[{"type":"object","required":["id","type","fields"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"fixedField"},"fields":{"description":"The caller passes when every field matches.","type":"array","minItems":1,"items":{"type":"object","required":["location","name","value"],"additionalProperties":false,"properties":{"location":{"enum":["header","query","body"]},"name":{"type":"string","minLength":1},"value":{"type":"string","minLength":1}}}}}},{"type":"object","required":["id","type","users"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"httpBasic"},"users":{"type":"array","minItems":1,"items":{"type":"object","required":["username","password"],"additionalProperties":false,"properties":{"username":{"type":"string","minLength":1},"password":{"type":"string","minLength":1}}}}}}]};
+const schema13 = {"type":"object","discriminator":{"propertyName":"type"},"oneOf":[{"type":"object","required":["id","type","fields"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"fixedField"},"fields":{"description":"The caller passes when any one of the fields matches (as DataFlux Func).","type":"array","minItems":1,"items":{"type":"object","required":["location","name","value"],"additionalProperties":false,"properties":{"location":{"enum":["header","query","body"]},"name":{"type":"string","minLength":1},"value":{"type":"string","minLength":1}}}}}},{"type":"object","required":["id","type","users"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"httpBasic"},"users":{"type":"array","minItems":1,"items":{"type":"object","required":["username","password"],"additionalProperties":false,"properties":{"username":{"type":"string","minLength":1},"password":{"type":"string","minLength":1}}}}}},{"type":"object","required":["id","type","users"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"httpDigest"},"users":{"description":"Authorization: Digest (RFC 7616, MD5 or SHA-256, qop=auth) as any one of these users.","type":"array","minItems":1,"items":{"type":"object","required":["username","password"],"additionalProperties":false,"properties":{"username":{"type":"string","minLength":1},"password":{"type":"string","minLength":1}}}}}},{"type":"object","required":["id","type","func"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"func"},"func":{"description":"A @DFF.API function of the repository that gets the request (req, _DFF_HTTP_REQUEST): raising or returning a false value refuses the call.","$ref":"#/definitions/funcId"}}}]};
 const schema14 = {"description":"1-64 letters, digits, '_' or '-'.","type":"string","pattern":"^[A-Za-z0-9_-]{1,64}$"};
+const schema18 = {"description":"<set>__<script>.<func>, e.g. demo__basic.hello_world.","type":"string","pattern":"^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*__[A-Za-z0-9_]+\\.[A-Za-z_][A-Za-z0-9_]*$"};
 const pattern1 = new RegExp("^[A-Za-z0-9_-]{1,64}$", "u");
+const pattern5 = new RegExp("^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*__[A-Za-z0-9_]+\\.[A-Za-z_][A-Za-z0-9_]*$", "u");
 const func2 = require("ajv/dist/runtime/ucs2length").default;
 
 function validate11(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -474,8 +476,10 @@ vErrors.push(err37);
 errors++;
 }
 }
-else {
-const err38 = {instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "type", tagValue: tag0},message:"value of tag \"type\" must be in oneOf"};
+else if(tag0 === "httpDigest"){
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id === undefined){
+const err38 = {instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -484,9 +488,8 @@ vErrors.push(err38);
 }
 errors++;
 }
-}
-else {
-const err39 = {instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "type", tagValue: tag0},message:"tag \"type\" must be string"};
+if(data.type === undefined){
+const err39 = {instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -495,9 +498,8 @@ vErrors.push(err39);
 }
 errors++;
 }
-}
-else {
-const err40 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.users === undefined){
+const err40 = {instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: "users"},message:"must have required property '"+"users"+"'"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -506,16 +508,348 @@ vErrors.push(err40);
 }
 errors++;
 }
+for(const key4 in data){
+if(!(((key4 === "id") || (key4 === "type")) || (key4 === "users"))){
+const err41 = {instancePath,schemaPath:"#/oneOf/2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err41];
+}
+else {
+vErrors.push(err41);
+}
+errors++;
+}
+}
+if(data.id !== undefined){
+let data13 = data.id;
+if(typeof data13 === "string"){
+if(!pattern1.test(data13)){
+const err42 = {instancePath:instancePath+"/id",schemaPath:"#/definitions/id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""};
+if(vErrors === null){
+vErrors = [err42];
+}
+else {
+vErrors.push(err42);
+}
+errors++;
+}
+}
+else {
+const err43 = {instancePath:instancePath+"/id",schemaPath:"#/definitions/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err43];
+}
+else {
+vErrors.push(err43);
+}
+errors++;
+}
+}
+if(data.type !== undefined){
+if("httpDigest" !== data.type){
+const err44 = {instancePath:instancePath+"/type",schemaPath:"#/oneOf/2/properties/type/const",keyword:"const",params:{allowedValue: "httpDigest"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err44];
+}
+else {
+vErrors.push(err44);
+}
+errors++;
+}
+}
+if(data.users !== undefined){
+let data15 = data.users;
+if(Array.isArray(data15)){
+if(data15.length < 1){
+const err45 = {instancePath:instancePath+"/users",schemaPath:"#/oneOf/2/properties/users/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err45];
+}
+else {
+vErrors.push(err45);
+}
+errors++;
+}
+const len2 = data15.length;
+for(let i2=0; i2<len2; i2++){
+let data16 = data15[i2];
+if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
+if(data16.username === undefined){
+const err46 = {instancePath:instancePath+"/users/" + i2,schemaPath:"#/oneOf/2/properties/users/items/required",keyword:"required",params:{missingProperty: "username"},message:"must have required property '"+"username"+"'"};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+if(data16.password === undefined){
+const err47 = {instancePath:instancePath+"/users/" + i2,schemaPath:"#/oneOf/2/properties/users/items/required",keyword:"required",params:{missingProperty: "password"},message:"must have required property '"+"password"+"'"};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+}
+for(const key5 in data16){
+if(!((key5 === "username") || (key5 === "password"))){
+const err48 = {instancePath:instancePath+"/users/" + i2,schemaPath:"#/oneOf/2/properties/users/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
+}
+errors++;
+}
+}
+if(data16.username !== undefined){
+let data17 = data16.username;
+if(typeof data17 === "string"){
+if(func2(data17) < 1){
+const err49 = {instancePath:instancePath+"/users/" + i2+"/username",schemaPath:"#/oneOf/2/properties/users/items/properties/username/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
+}
+errors++;
+}
+}
+else {
+const err50 = {instancePath:instancePath+"/users/" + i2+"/username",schemaPath:"#/oneOf/2/properties/users/items/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err50];
+}
+else {
+vErrors.push(err50);
+}
+errors++;
+}
+}
+if(data16.password !== undefined){
+let data18 = data16.password;
+if(typeof data18 === "string"){
+if(func2(data18) < 1){
+const err51 = {instancePath:instancePath+"/users/" + i2+"/password",schemaPath:"#/oneOf/2/properties/users/items/properties/password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err51];
+}
+else {
+vErrors.push(err51);
+}
+errors++;
+}
+}
+else {
+const err52 = {instancePath:instancePath+"/users/" + i2+"/password",schemaPath:"#/oneOf/2/properties/users/items/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err52];
+}
+else {
+vErrors.push(err52);
+}
+errors++;
+}
+}
+}
+else {
+const err53 = {instancePath:instancePath+"/users/" + i2,schemaPath:"#/oneOf/2/properties/users/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err53];
+}
+else {
+vErrors.push(err53);
+}
+errors++;
+}
+}
+}
+else {
+const err54 = {instancePath:instancePath+"/users",schemaPath:"#/oneOf/2/properties/users/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err54];
+}
+else {
+vErrors.push(err54);
+}
+errors++;
+}
+}
+}
+else {
+const err55 = {instancePath,schemaPath:"#/oneOf/2/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err55];
+}
+else {
+vErrors.push(err55);
+}
+errors++;
+}
+}
+else if(tag0 === "func"){
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id === undefined){
+const err56 = {instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(vErrors === null){
+vErrors = [err56];
+}
+else {
+vErrors.push(err56);
+}
+errors++;
+}
+if(data.type === undefined){
+const err57 = {instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+if(vErrors === null){
+vErrors = [err57];
+}
+else {
+vErrors.push(err57);
+}
+errors++;
+}
+if(data.func === undefined){
+const err58 = {instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: "func"},message:"must have required property '"+"func"+"'"};
+if(vErrors === null){
+vErrors = [err58];
+}
+else {
+vErrors.push(err58);
+}
+errors++;
+}
+for(const key6 in data){
+if(!(((key6 === "id") || (key6 === "type")) || (key6 === "func"))){
+const err59 = {instancePath,schemaPath:"#/oneOf/3/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err59];
+}
+else {
+vErrors.push(err59);
+}
+errors++;
+}
+}
+if(data.id !== undefined){
+let data19 = data.id;
+if(typeof data19 === "string"){
+if(!pattern1.test(data19)){
+const err60 = {instancePath:instancePath+"/id",schemaPath:"#/definitions/id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""};
+if(vErrors === null){
+vErrors = [err60];
+}
+else {
+vErrors.push(err60);
+}
+errors++;
+}
+}
+else {
+const err61 = {instancePath:instancePath+"/id",schemaPath:"#/definitions/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err61];
+}
+else {
+vErrors.push(err61);
+}
+errors++;
+}
+}
+if(data.type !== undefined){
+if("func" !== data.type){
+const err62 = {instancePath:instancePath+"/type",schemaPath:"#/oneOf/3/properties/type/const",keyword:"const",params:{allowedValue: "func"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err62];
+}
+else {
+vErrors.push(err62);
+}
+errors++;
+}
+}
+if(data.func !== undefined){
+let data21 = data.func;
+if(typeof data21 === "string"){
+if(!pattern5.test(data21)){
+const err63 = {instancePath:instancePath+"/func",schemaPath:"#/definitions/funcId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*__[A-Za-z0-9_]+\\.[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*__[A-Za-z0-9_]+\\.[A-Za-z_][A-Za-z0-9_]*$"+"\""};
+if(vErrors === null){
+vErrors = [err63];
+}
+else {
+vErrors.push(err63);
+}
+errors++;
+}
+}
+else {
+const err64 = {instancePath:instancePath+"/func",schemaPath:"#/definitions/funcId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err64];
+}
+else {
+vErrors.push(err64);
+}
+errors++;
+}
+}
+}
+else {
+const err65 = {instancePath,schemaPath:"#/oneOf/3/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err65];
+}
+else {
+vErrors.push(err65);
+}
+errors++;
+}
+}
+else {
+const err66 = {instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "type", tagValue: tag0},message:"value of tag \"type\" must be in oneOf"};
+if(vErrors === null){
+vErrors = [err66];
+}
+else {
+vErrors.push(err66);
+}
+errors++;
+}
+}
+else {
+const err67 = {instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "type", tagValue: tag0},message:"tag \"type\" must be string"};
+if(vErrors === null){
+vErrors = [err67];
+}
+else {
+vErrors.push(err67);
+}
+errors++;
+}
+}
+else {
+const err68 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err68];
+}
+else {
+vErrors.push(err68);
+}
+errors++;
+}
 validate11.errors = vErrors;
 return errors === 0;
 }
 
-const schema16 = {"type":"object","required":["id","func"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"func":{"$ref":"#/definitions/funcId"},"title":{"type":"string"},"description":{"type":"string"},"kwargs":{"$ref":"#/definitions/kwargs"},"auth":{"description":"The id of an entry in apiAuths.","type":"string","minLength":1},"timeout":{"description":"Seconds; overrides the function's own timeout.","type":"integer","minimum":1,"maximum":3600},"throttling":{"description":"Maximum calls per period.","type":"object","additionalProperties":false,"properties":{"bySecond":{"type":"integer","minimum":1},"byMinute":{"type":"integer","minimum":1},"byHour":{"type":"integer","minimum":1},"byDay":{"type":"integer","minimum":1}}},"disabled":{"type":"boolean"},"expireTime":{"description":"After this time the API answers 403: an ISO 8601 date-time, or epoch seconds.","anyOf":[{"type":"string","pattern":"^\\d{4}-\\d{2}-\\d{2}[Tt ]\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d+)?)?(?:[Zz]|[+-]\\d{2}:?\\d{2})$"},{"type":"integer","minimum":0}]},"maxConcurrency":{"description":"At most this many calls of this API run at once.","type":"integer","minimum":1}}};
-const schema18 = {"description":"<set>__<script>.<func>, e.g. demo__basic.hello_world.","type":"string","pattern":"^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*__[A-Za-z0-9_]+\\.[A-Za-z_][A-Za-z0-9_]*$"};
-const schema19 = {"description":"Keyword arguments: fixed values, or the string INPUT_BY_CALLER for values the caller may give.","type":"object"};
-const func6 = Object.prototype.hasOwnProperty;
-const pattern4 = new RegExp("^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*__[A-Za-z0-9_]+\\.[A-Za-z_][A-Za-z0-9_]*$", "u");
-const pattern5 = new RegExp("^\\d{4}-\\d{2}-\\d{2}[Tt ]\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d+)?)?(?:[Zz]|[+-]\\d{2}:?\\d{2})$", "u");
+const schema19 = {"type":"object","required":["id","func"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"func":{"$ref":"#/definitions/funcId"},"title":{"type":"string"},"description":{"type":"string"},"kwargs":{"$ref":"#/definitions/kwargs"},"auth":{"description":"The id of an entry in apiAuths.","type":"string","minLength":1},"timeout":{"description":"Seconds; overrides the function's own timeout.","type":"integer","minimum":1,"maximum":3600},"throttling":{"description":"Maximum calls per period.","type":"object","additionalProperties":false,"properties":{"bySecond":{"type":"integer","minimum":1},"byMinute":{"type":"integer","minimum":1},"byHour":{"type":"integer","minimum":1},"byDay":{"type":"integer","minimum":1}}},"disabled":{"type":"boolean"},"expireTime":{"description":"After this time the API answers 403: an ISO 8601 date-time, or epoch seconds.","anyOf":[{"type":"string","pattern":"^\\d{4}-\\d{2}-\\d{2}[Tt ]\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d+)?)?(?:[Zz]|[+-]\\d{2}:?\\d{2})$"},{"type":"integer","minimum":0}]},"maxConcurrency":{"description":"At most this many calls of this API run at once.","type":"integer","minimum":1}}};
+const schema22 = {"description":"Keyword arguments: fixed values, or the string INPUT_BY_CALLER for values the caller may give.","type":"object"};
+const func8 = Object.prototype.hasOwnProperty;
+const pattern8 = new RegExp("^\\d{4}-\\d{2}-\\d{2}[Tt ]\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d+)?)?(?:[Zz]|[+-]\\d{2}:?\\d{2})$", "u");
 
 function validate13(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -542,7 +876,7 @@ vErrors.push(err1);
 errors++;
 }
 for(const key0 in data){
-if(!(func6.call(schema16.properties, key0))){
+if(!(func8.call(schema19.properties, key0))){
 const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err2];
@@ -581,7 +915,7 @@ errors++;
 if(data.func !== undefined){
 let data1 = data.func;
 if(typeof data1 === "string"){
-if(!pattern4.test(data1)){
+if(!pattern5.test(data1)){
 const err5 = {instancePath:instancePath+"/func",schemaPath:"#/definitions/funcId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*__[A-Za-z0-9_]+\\.[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*__[A-Za-z0-9_]+\\.[A-Za-z_][A-Za-z0-9_]*$"+"\""};
 if(vErrors === null){
 vErrors = [err5];
@@ -845,7 +1179,7 @@ const _errs33 = errors;
 let valid5 = false;
 const _errs34 = errors;
 if(typeof data13 === "string"){
-if(!pattern5.test(data13)){
+if(!pattern8.test(data13)){
 const err26 = {instancePath:instancePath+"/expireTime",schemaPath:"#/properties/expireTime/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}[Tt ]\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d+)?)?(?:[Zz]|[+-]\\d{2}:?\\d{2})$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}[Tt ]\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d+)?)?(?:[Zz]|[+-]\\d{2}:?\\d{2})$"+"\""};
 if(vErrors === null){
 vErrors = [err26];
@@ -957,7 +1291,7 @@ validate13.errors = vErrors;
 return errors === 0;
 }
 
-const schema20 = {"type":"object","required":["id","func"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"func":{"$ref":"#/definitions/funcId"},"title":{"type":"string"},"description":{"type":"string"},"cron":{"description":"5 fields (minute hour day month weekday), or 6 with leading seconds. May be left out when the function sets fixed_cron_expr.","type":"string","minLength":1},"timezone":{"description":"IANA time zone, e.g. Europe/Berlin. Default UTC.","type":"string","minLength":1},"kwargs":{"$ref":"#/definitions/kwargs"},"misfire":{"description":"What to do about fires missed while the server was down: skip them, or run once to catch up.","enum":["skip","runOnce"]},"disabled":{"type":"boolean"}}};
+const schema23 = {"type":"object","required":["id","func"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"func":{"$ref":"#/definitions/funcId"},"title":{"type":"string"},"description":{"type":"string"},"cron":{"description":"5 fields (minute hour day month weekday), or 6 with leading seconds. May be left out when the function sets fixed_cron_expr.","type":"string","minLength":1},"timezone":{"description":"IANA time zone, e.g. Europe/Berlin. Default UTC.","type":"string","minLength":1},"kwargs":{"$ref":"#/definitions/kwargs"},"misfire":{"description":"What to do about fires missed while the server was down: skip them, or run once to catch up.","enum":["skip","runOnce"]},"disabled":{"type":"boolean"}}};
 
 function validate16(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -984,7 +1318,7 @@ vErrors.push(err1);
 errors++;
 }
 for(const key0 in data){
-if(!(func6.call(schema20.properties, key0))){
+if(!(func8.call(schema23.properties, key0))){
 const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err2];
@@ -1023,7 +1357,7 @@ errors++;
 if(data.func !== undefined){
 let data1 = data.func;
 if(typeof data1 === "string"){
-if(!pattern4.test(data1)){
+if(!pattern5.test(data1)){
 const err5 = {instancePath:instancePath+"/func",schemaPath:"#/definitions/funcId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*__[A-Za-z0-9_]+\\.[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*__[A-Za-z0-9_]+\\.[A-Za-z_][A-Za-z0-9_]*$"+"\""};
 if(vErrors === null){
 vErrors = [err5];
@@ -1135,7 +1469,7 @@ errors++;
 if(data.misfire !== undefined){
 let data7 = data.misfire;
 if(!((data7 === "skip") || (data7 === "runOnce"))){
-const err14 = {instancePath:instancePath+"/misfire",schemaPath:"#/properties/misfire/enum",keyword:"enum",params:{allowedValues: schema20.properties.misfire.enum},message:"must be equal to one of the allowed values"};
+const err14 = {instancePath:instancePath+"/misfire",schemaPath:"#/properties/misfire/enum",keyword:"enum",params:{allowedValues: schema23.properties.misfire.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -1605,7 +1939,7 @@ export const schema = {
               "const": "fixedField"
             },
             "fields": {
-              "description": "The caller passes when every field matches.",
+              "description": "The caller passes when any one of the fields matches (as DataFlux Func).",
               "type": "array",
               "minItems": 1,
               "items": {
@@ -1673,6 +2007,67 @@ export const schema = {
                   }
                 }
               }
+            }
+          }
+        },
+        {
+          "type": "object",
+          "required": [
+            "id",
+            "type",
+            "users"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "id": {
+              "$ref": "#/definitions/id"
+            },
+            "type": {
+              "const": "httpDigest"
+            },
+            "users": {
+              "description": "Authorization: Digest (RFC 7616, MD5 or SHA-256, qop=auth) as any one of these users.",
+              "type": "array",
+              "minItems": 1,
+              "items": {
+                "type": "object",
+                "required": [
+                  "username",
+                  "password"
+                ],
+                "additionalProperties": false,
+                "properties": {
+                  "username": {
+                    "type": "string",
+                    "minLength": 1
+                  },
+                  "password": {
+                    "type": "string",
+                    "minLength": 1
+                  }
+                }
+              }
+            }
+          }
+        },
+        {
+          "type": "object",
+          "required": [
+            "id",
+            "type",
+            "func"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "id": {
+              "$ref": "#/definitions/id"
+            },
+            "type": {
+              "const": "func"
+            },
+            "func": {
+              "description": "A @DFF.API function of the repository that gets the request (req, _DFF_HTTP_REQUEST): raising or returning a false value refuses the call.",
+              "$ref": "#/definitions/funcId"
             }
           }
         }

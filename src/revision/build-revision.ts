@@ -196,7 +196,10 @@ export async function buildRevision(commit: string, dir: string, options: BuildO
   }
   if (hasErrors(problems)) return { problems: masked(problems, mask) };
 
-  const auths = new Map(resolved.apiAuths.map((auth) => [auth.id, compileApiAuth(auth)]));
+  // A function auth runs while its caller waits: the sync limits apply to it.
+  const authTimeout = (funcId: string): number =>
+    Math.min(catalog.get(funcId)?.timeout ?? DEFAULT_SYNC_TIMEOUT_SECONDS, options.syncTimeoutMaxSeconds);
+  const auths = new Map(resolved.apiAuths.map((auth) => [auth.id, compileApiAuth(auth, authTimeout)]));
   const revision: Revision = {
     commit,
     dir,

@@ -1,10 +1,12 @@
-// The secrets and environment test/fixtures/auth needs to load, and a fake clock.
+// The secrets and environment test/fixtures/auth and auth-schemes need to load, and a fake clock.
 import path from 'node:path';
 import { ADMIN_TOKEN } from './admin-client.js';
 import { FIXTURES } from './start-gitfunc.js';
 import type { Clock } from '../../src/model/clock.js';
 
 export const AUTH_REPO = path.join(FIXTURES, 'auth');
+/** fixedField any-of, httpDigest and function auths; the same secrets. */
+export const AUTH_SCHEMES_REPO = path.join(FIXTURES, 'auth-schemes');
 
 export const SECRETS = {
   HEADER_TOKEN: 'hdr-7f3a91c2e5',

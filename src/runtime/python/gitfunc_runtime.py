@@ -16,6 +16,7 @@ import time
 import traceback
 import types
 
+import gitfunc_func_auth
 import gitfunc_network
 import gitfunc_socket
 from gitfunc_context import CTX
@@ -364,8 +365,13 @@ def call(rev_id, func_id, kwargs_json, task_id, origin, origin_id, attempt, http
         module_globals["_DFF_CRON_EXPR"] = cron_expr
         module_globals["_DFF_HTTP_REQUEST"] = None if http_request_json is None else json.loads(http_request_json)
         CTX.reset()
-        result = func(**json.loads(kwargs_json))
-        if type(result) is FuncResponse:
+        kwargs = json.loads(kwargs_json)
+        if origin == gitfunc_func_auth.ORIGIN:
+            kwargs = gitfunc_func_auth.kwargs_for(func, module_globals["_DFF_HTTP_REQUEST"])
+        result = func(**kwargs)
+        if origin == gitfunc_func_auth.ORIGIN:
+            kind, body = gitfunc_func_auth.answer(result)
+        elif type(result) is FuncResponse:
             kind, body = "response", result.spec(RESULT_ENCODERS[return_type])
         else:
             kind, body = RESULT_ENCODERS[return_type](result)
