@@ -1,6 +1,6 @@
 // A DataKit (or DataWay) stand-in on 127.0.0.1: records every request, parses the line protocol
 // it is sent back into points, and answers as DataKit does (writes: 200 and JSON; a point of
-// measurement `rejected`: 400 and DataKit's error JSON; `/v1/query/raw`: a DQL result).
+// measurement `rejected` or a line it cannot read: 400 and DataKit's error JSON; `/v1/query/raw`: a DQL result).
 import { createServer, type IncomingMessage } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { listenOnLoopback, portOf } from './loopback.js';
@@ -96,9 +96,13 @@ export async function startDatakitStandIn(t: { teardown(fn: () => unknown): void
       };
       if (url.pathname === '/v1/query/raw') return reply(200, QUERY_ANSWER);
       if (!url.pathname.startsWith('/v1/write/')) return reply(404, { error_code: 'datakit.notFound', message: 'no such path' });
-      if (splitUnescaped(body, '\n').some((line) => parseLine(line).measurement === 'rejected')) {
-        return reply(400, { error_code: 'datakit.invalidLinePoint', message: 'invalid line protocol' });
+      let points: ParsedPoint[];
+      try {
+        points = splitUnescaped(body, '\n').map(parseLine);
+      } catch (error) {
+        return reply(400, { error_code: 'datakit.invalidLinePoint', message: String(error) });
       }
+      if (points.some((point) => point.measurement === 'rejected')) return reply(400, { error_code: 'datakit.invalidLinePoint', message: 'invalid line protocol' });
       reply(200, {});
     });
   });
