@@ -8,11 +8,11 @@ modules and are attached here.
 
 import datetime
 import decimal
-import json
 import sys
 
 from gitfunc_cache import CACHE
 from gitfunc_context import CTX
+from gitfunc_js_numbers import dumps as _js_dumps, js_float
 from gitfunc_response import REDIRECT, RESP, RESP_FILE
 
 TIMEOUT_MIN = 1
@@ -130,14 +130,18 @@ def _json_default(value):
 
 
 def _dumps(value):
-    return json.dumps(value, ensure_ascii=False, default=_json_default, separators=(",", ":"))
+    return _js_dumps(value, _json_default)
 
 
 def _encode_raw(result):
-    """CONTRACT 3: str as itself, numbers as their text, everything else as JSON."""
+    """CONTRACT 3: str as itself, numbers as their text (as JavaScript writes them), everything else as JSON."""
     if isinstance(result, str):
         return "text", result
-    if isinstance(result, (int, float)) and not isinstance(result, bool):
+    if isinstance(result, float):
+        text = js_float(result)
+        # NaN and the infinities: null, as DFF's JSON writes them.
+        return ("json", "null") if text is None else ("text", text)
+    if isinstance(result, int) and not isinstance(result, bool):
         return "text", str(result)
     return "json", _dumps(result)
 
