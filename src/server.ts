@@ -176,7 +176,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   const readiness: Readiness = { ready: () => phase === 'ready', phase: () => phase };
   const check = createAdminCheck(settings.adminToken);
   const gate: CallGate = { throttle: new MemoryThrottleStore(), clock };
-  const reading: CallReading = { bodyLimitBytes: settings.limits.bodyBytes, gate, uploads };
+  const reading: CallReading = { bodyLimitBytes: settings.limits.bodyBytes, gate, uploads, trustProxy: settings.trustProxy };
   const cors = createCorsPolicy(settings.cors);
   const app = createApp({
     logger,

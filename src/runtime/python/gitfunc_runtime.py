@@ -20,6 +20,7 @@ import gitfunc_network
 import gitfunc_socket
 from gitfunc_context import CTX
 from gitfunc_dff import DFFNamespace, DFFConfigError, RESULT_ENCODERS
+from gitfunc_http_request import script_request
 from gitfunc_response import FuncResponse
 
 # Scripts reach the network through the server (CONTRACT section 10).
@@ -361,7 +362,7 @@ def call(rev_id, func_id, kwargs_json, task_id, origin, origin_id, attempt, http
         module_globals["_DFF_ORIGIN_ID"] = origin_id
         module_globals["_DFF_TASK_ATTEMPT"] = attempt
         module_globals["_DFF_CRON_EXPR"] = cron_expr
-        module_globals["_DFF_HTTP_REQUEST"] = None if http_request_json is None else json.loads(http_request_json)
+        module_globals["_DFF_HTTP_REQUEST"] = script_request(http_request_json)
         CTX.reset()
         result = func(**json.loads(kwargs_json))
         if type(result) is FuncResponse:
