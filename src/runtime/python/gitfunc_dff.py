@@ -13,7 +13,7 @@ import sys
 from gitfunc_cache import CACHE
 from gitfunc_context import CTX
 from gitfunc_js_numbers import dumps as _js_dumps, js_float
-from gitfunc_response import REDIRECT, RESP, RESP_FILE
+from gitfunc_response import REDIRECT, RESP, RESP_FILE, RESP_LARGE_DATA
 
 TIMEOUT_MIN = 1
 TIMEOUT_MAX = 3600
@@ -56,6 +56,7 @@ class DFFNamespace:
     RESP = staticmethod(RESP)
     RESP_FILE = staticmethod(RESP_FILE)
     REDIRECT = staticmethod(REDIRECT)
+    RESP_LARGE_DATA = staticmethod(RESP_LARGE_DATA)
 
     def __init__(self, env, register):
         self._env = env
