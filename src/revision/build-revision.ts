@@ -142,6 +142,7 @@ export async function buildRevision(commit: string, dir: string, options: BuildO
   const catalog: FunctionCatalog = new Map(inspected.catalog.map((info: FunctionInfo) => [info.id, info]));
   // An import stopped by the time limit left later scripts unread: their functions are unknown.
   if (!inspected.interrupted) {
+  for (const warning of inspected.warnings ?? []) problems.push({ ...warning, severity: 'warning' });
     problems.push(
       ...checkFunctions(
         withoutScripts(manifest, failedScripts(inspected.problems)),

@@ -2,8 +2,9 @@
 
 Mirrors DataFlux Func's decorator options (CONTRACT section 2); a bad option value raises
 DFFConfigError at import, which makes the whole revision fail to load. Response control
-(`DFF.RESP`, `DFF.RESP_FILE`, `DFF.REDIRECT`), `DFF.CACHE` and `DFF.CTX` live in their own
-modules and are attached here.
+(`DFF.RESP`, `DFF.RESP_FILE`, `DFF.RESP_LARGE_DATA`, `DFF.REDIRECT`), `DFF.CACHE` and
+`DFF.CTX` live in their own modules and are attached here; DFF's members gitfunc lacks raise
+NotImplementedError (gitfunc_dff_members.py).
 """
 
 import datetime
@@ -12,6 +13,7 @@ import sys
 
 from gitfunc_cache import CACHE
 from gitfunc_context import CTX
+from gitfunc_dff_members import is_unsupported, not_supported
 from gitfunc_js_numbers import dumps as _js_dumps, js_float
 from gitfunc_response import REDIRECT, RESP, RESP_FILE, RESP_LARGE_DATA
 
@@ -55,12 +57,23 @@ class DFFNamespace:
     CTX = CTX
     RESP = staticmethod(RESP)
     RESP_FILE = staticmethod(RESP_FILE)
-    REDIRECT = staticmethod(REDIRECT)
     RESP_LARGE_DATA = staticmethod(RESP_LARGE_DATA)
+    REDIRECT = staticmethod(REDIRECT)
 
     def __init__(self, env, register):
         self._env = env
         self._register = register
+
+    def __getattr__(self, name):
+        """DFF's members it lacks raise NotImplementedError; each member is offered in lower case too, as in DFF."""
+        if is_unsupported(name):
+            raise not_supported(name)
+        if name.islower() and not name.startswith("_"):
+            try:
+                return getattr(self, name.upper())
+            except AttributeError:
+                pass
+        raise AttributeError("DFF has no member %r" % name)
 
     def ENV(self, name, default=None):
         """A value of the manifest's `env` block (secrets resolved by the server)."""

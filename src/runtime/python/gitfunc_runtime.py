@@ -20,6 +20,7 @@ import gitfunc_network
 import gitfunc_socket
 from gitfunc_context import CTX
 from gitfunc_dff import DFFNamespace, DFFConfigError, RESULT_ENCODERS
+from gitfunc_dff_members import unsupported_uses
 from gitfunc_http_request import script_request
 from gitfunc_response import FuncResponse
 
@@ -269,7 +270,7 @@ def _position_of(error, revision):
 
 
 def inspect_revision(rev_id):
-    """Imports every script; returns the function catalog and each import problem (JSON)."""
+    """Imports every script; returns the function catalog, each import problem and each use of a DFF member gitfunc lacks (JSON)."""
     revision = _revisions[rev_id]
     _package_sets.enter(revision.packages_dir)
     problems = []
@@ -306,6 +307,7 @@ def inspect_revision(rev_id):
             "undecorated": revision.undecorated(),
             "scriptIds": sorted(revision.sources),
             "problems": problems,
+            "warnings": [use for path, source in sorted(revision.sources.values()) for use in unsupported_uses(path, source)],
             "interrupted": interrupted,
         }
     )
