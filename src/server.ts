@@ -127,7 +127,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     logger,
   );
   const uploadFolders = new UploadFolders(settings.dataDir, logger);
-  const syncCalls = new SyncCalls({ invoker, records, resultCache, uploads: uploadFolders });
+  const syncCalls = new SyncCalls({ invoker, holder, records, resultCache, uploads: uploadFolders });
   const uploads: UploadSupport = {
     folders: uploadFolders,
     limits: {

@@ -94,6 +94,8 @@ export async function readApiCall(
     // Decided once per revision (build-revision.ts); async calls answer at once and never cache.
     if (endpoint.cacheResultSeconds !== undefined && origin === 'syncAPI') call.cacheResultSeconds = endpoint.cacheResultSeconds;
     if (endpoint.concurrency !== undefined) call.concurrency = endpoint.concurrency;
+    // A caller's shorter options.timeout bounds the run, and so the wait too.
+    if (endpoint.waitSeconds !== undefined && endpoint.waitSeconds < call.timeoutSeconds) call.waitSeconds = endpoint.waitSeconds;
     return call;
   } catch (error) {
     if (received.upload?.uploadDir !== undefined) await reading.uploads.folders.remove(taskId);

@@ -32,6 +32,8 @@ export interface Invocation {
   kwargs: Record<string, unknown>;
   returnType: ReturnType;
   timeoutSeconds: number;
+  /** A sync call whose caller waits less than the run may take (`api_timeout`): 599.2 after this many seconds, the run going on. */
+  waitSeconds?: number;
   attempt: number;
   /** Sent only to functions whose script uses `_DFF_HTTP_REQUEST`. */
   httpRequest?: ScriptHttpRequest;

@@ -71,13 +71,17 @@ function endpoints(
   for (const entry of entries) {
     const info = catalog.get(entry.func);
     const declared = entry.timeout ?? info?.timeout ?? defaultSeconds;
+    // A caller waiting less than the run may take (api_timeout): the wait is capped, not the run.
+    const waitSeconds = kind === 'sync' && info?.apiTimeout !== undefined ? Math.min(info.apiTimeout, maxSeconds) : undefined;
+    const detached = waitSeconds !== undefined && waitSeconds < declared;
     const endpoint: ApiEndpoint = {
       id: entry.id,
       funcId: entry.func,
       kwargs: entry.kwargs,
-      timeoutSeconds: Math.min(declared, maxSeconds),
+      timeoutSeconds: detached ? declared : Math.min(declared, maxSeconds),
       usesHttpRequest: info?.usesHttpRequest ?? true,
     };
+    if (detached) endpoint.waitSeconds = waitSeconds;
     if (info?.cacheResult !== undefined && info.cacheResult > 0) endpoint.cacheResultSeconds = info.cacheResult;
     const access = apiAccessOf(entry, kind, auths);
     if (access !== undefined) endpoint.access = access;
@@ -138,11 +142,11 @@ export async function buildRevision(commit: string, dir: string, options: BuildO
   if (installed.siteDir !== undefined) ref.packagesDir = installed.siteDir;
   const inspected = await options.inspector.inspect(ref, options.importSeconds * 1000);
   for (const problem of inspected.problems) problems.push({ ...problem, severity: 'error' });
+  for (const warning of inspected.warnings ?? []) problems.push({ ...warning, severity: 'warning' });
 
   const catalog: FunctionCatalog = new Map(inspected.catalog.map((info: FunctionInfo) => [info.id, info]));
   // An import stopped by the time limit left later scripts unread: their functions are unknown.
   if (!inspected.interrupted) {
-  for (const warning of inspected.warnings ?? []) problems.push({ ...warning, severity: 'warning' });
     problems.push(
       ...checkFunctions(
         withoutScripts(manifest, failedScripts(inspected.problems)),

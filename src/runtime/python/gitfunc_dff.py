@@ -103,7 +103,10 @@ class DFFNamespace:
         tags = list(tags or [])
         if not all(isinstance(tag, str) for tag in tags):
             raise DFFConfigError("@DFF.API tags must be a list of strings", position)
-        timeout = _seconds("timeout", _first("timeout", "api_timeout", timeout, api_timeout, position), TIMEOUT_MIN, TIMEOUT_MAX, position)
+        # Both given: `timeout` bounds the run and `api_timeout` how long a sync caller waits
+        # (CONTRACT section 12); one alone is the run's timeout, as DFF reads it today.
+        wait = _seconds("api_timeout", api_timeout, TIMEOUT_MIN, TIMEOUT_MAX, position) if timeout is not None else None
+        timeout = _seconds("timeout", timeout if timeout is not None else api_timeout, TIMEOUT_MIN, TIMEOUT_MAX, position)
         cache_result = _seconds("cache_result", cache_result, 0, 86400 * 30, position)
         cron = _first("fixed_cron_expr", "fixed_crontab", fixed_cron_expr, fixed_crontab, position)
         if cron is not None and not isinstance(cron, str):
@@ -117,6 +120,8 @@ class DFFNamespace:
         options = {"title": title, "category": category, "tags": tags, "isHidden": bool(is_hidden)}
         if timeout is not None:
             options["timeout"] = timeout
+        if wait is not None:
+            options["apiTimeout"] = wait
         if cache_result is not None:
             options["cacheResult"] = cache_result
         if cron is not None:
