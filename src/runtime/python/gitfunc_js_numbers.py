@@ -108,7 +108,10 @@ def _rewrite_token(match):
 
 
 def _may_hold_float(text):
-    return _POINT(text) is not None or _EXPONENT_DOWN(text) is not None or _EXPONENT_UP(text) is not None
+    # The `in` tests first: most texts have no point, and a short one is settled without a regex.
+    if "." in text and _POINT(text) is not None:
+        return True
+    return ("e-" in text or "e+" in text) and (_EXPONENT_DOWN(text) is not None or _EXPONENT_UP(text) is not None)
 
 
 def dumps(value, default):
