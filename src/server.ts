@@ -131,7 +131,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     logger,
   );
   const uploadFolders = new UploadFolders(settings.dataDir, logger);
-  const syncCalls = new SyncCalls({ invoker, records, resultCache, uploads: uploadFolders });
+  const syncCalls = new SyncCalls({ invoker, holder, records, resultCache, uploads: uploadFolders });
   const uploads: UploadSupport = {
     folders: uploadFolders,
     limits: {
@@ -185,7 +185,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     nonces: new DigestNonces(),
     funcAuth: new FuncAuthCalls(invoker, logger),
   };
-  const reading: CallReading = { bodyLimitBytes: settings.limits.bodyBytes, gate, uploads };
+  const reading: CallReading = { bodyLimitBytes: settings.limits.bodyBytes, gate, uploads, trustProxy: settings.trustProxy };
   const cors = createCorsPolicy(settings.cors);
   const app = createApp({
     logger,

@@ -33,11 +33,11 @@ function assertRefused(t: Test, res: { status: number; body: any; headers: Heade
   t.equal(res.headers.get('x-task-id'), null, `${what}: no task ran`);
 }
 
-t.test('_DFF_HTTP_REQUEST is {method, url, headers, query, body, ip} of the call', async (t) => {
+t.test('_DFF_HTTP_REQUEST is {method, url, headers, query, body, ip} of the call, and the fields Express adds', async (t) => {
   const res = await call('/api/v1/al/open/s?q=1', postJson({ x: 1 }, { 'x-kept': 'yes' }));
   t.equal(res.status, 200);
   const request = res.body.request;
-  t.same(Object.keys(request).sort(), ['body', 'headers', 'ip', 'method', 'query', 'url']);
+  t.same(Object.keys(request).sort(), ['body', 'headers', 'host', 'hostname', 'ip', 'ips', 'method', 'originalUrl', 'protocol', 'query', 'url', 'xhr']);
   t.match(request, { method: 'POST', url: '/api/v1/al/open/s?q=1', query: { q: '1' }, body: { x: 1 }, headers: { 'x-kept': 'yes' } });
   t.match(request.ip, /^(::ffff:)?127\.0\.0\.1$/);
 });

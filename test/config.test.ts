@@ -65,6 +65,7 @@ t.test('defaults from config/default.yaml', async (t) => {
       maxAgeSeconds: 600,
     },
     packages: { wheelhouse: [], index: '', pyodidePackages: '' },
+    trustProxy: false,
   } satisfies Settings);
   t.ok(Object.isFrozen(settings) && Object.isFrozen(settings.repo) && Object.isFrozen(settings.envAllow), 'frozen');
   t.notOk('adminToken' in settings || 'webhookSecret' in settings || 'token' in settings.repo, 'secrets unset');

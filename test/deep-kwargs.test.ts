@@ -144,7 +144,7 @@ t.test('the simplified forms take text fields as strings, however bracketed', as
   }
 });
 
-t.test('no deep input gets a 5xx: a normal-form form body is refused, an oversize URL gets 431', async (t) => {
+t.test('no deep input gets a 5xx: a deep normal-form form body is refused, an oversize URL gets 431', async (t) => {
   for (const route of [...SYNC, ...ASYNC]) {
     const form = await send(route, {
       method: 'POST',

@@ -131,6 +131,8 @@ export interface Settings {
     /** Absolute folder of a Pyodide distribution (pyodide-lock.json and wheels); '' for none. */
     readonly pyodidePackages: string;
   };
+  /** Behind a reverse proxy: scripts see the client's address, host and protocol from X-Forwarded-* headers. */
+  readonly trustProxy: boolean;
 }
 
 const MASK = '***';

@@ -1,7 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { stringify } from 'node:querystring';
 import type { Request } from 'polka';
-import type { ApiAuthCheck } from '../access/api-auth.js';
 import { parseCallOptions } from '../invocation/call-options.js';
 import { mergeKwargs } from '../invocation/merge-kwargs.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
@@ -13,11 +11,10 @@ import { admitCall, type CallGate } from './call-gate.js';
 import { readRequestBody } from './request-body.js';
 import { receiveUpload, type ReceivedUpload, type UploadSupport } from './upload-call.js';
 import type { Invocation, ScriptHttpRequest } from '../model/invocation.js';
+import { scriptRequest } from './script-request.js';
 import { newTaskId } from '../model/task-id.js';
 
 const NO_BODY: ReadBody = { kind: 'none' };
-/** Headers a script never sees (CONTRACT section 9). */
-const HIDDEN_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
 
 type Query = Record<string, string | string[]>;
 
@@ -26,31 +23,8 @@ export interface CallReading {
   bodyLimitBytes: number;
   gate: CallGate;
   uploads: UploadSupport;
-}
-
-/**
- * The request as `_DFF_HTTP_REQUEST`: without credentials, nor the fields `auth` matched. A
- * function auth (`withCredentials`) sees every header: checking them is its job.
- */
-function scriptRequest(req: Request, query: Query, body: ReadBody, auth: ApiAuthCheck | undefined, withCredentials = false): ScriptHttpRequest {
-  const headers: Record<string, string | string[] | undefined> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (withCredentials || (!HIDDEN_HEADERS.has(name) && auth?.headerNames.includes(name) !== true)) headers[name] = value;
-  }
-  const hidesQuery = auth !== undefined && auth.queryNames.length > 0;
-  return {
-    method: req.method ?? 'GET',
-    url: hidesQuery ? urlWithQuery(req.path, query) : (req.originalUrl ?? req.url ?? ''),
-    headers,
-    query,
-    body: body.kind === 'json' || body.kind === 'form' || body.kind === 'text' ? body.value : null,
-    ip: req.socket.remoteAddress,
-  };
-}
-
-function urlWithQuery(path: string, query: Query): string {
-  const search = stringify(query);
-  return search === '' ? path : `${path}?${search}`;
+  /** Read the client's address, host and protocol from X-Forwarded-* headers (settings' trustProxy). */
+  trustProxy: boolean;
 }
 
 /** Reads the body of a call; an upload's files land in `received.upload`. */
@@ -105,7 +79,7 @@ export async function readApiCall(req: Request, revision: Revision, origin: 'syn
       body = await readCallBody(req, taskId, reading, received);
     } else {
       const readBody = (): Promise<ReadBody> => readCallBody(req, taskId, reading, received);
-      const authRequest = (q: Query, b: ReadBody): ScriptHttpRequest => scriptRequest(req, q, b, undefined, true);
+      const authRequest = (q: Query, b: ReadBody): ScriptHttpRequest => scriptRequest(req, q, b, undefined, reading.trustProxy, true);
       ({ query, body } = await admitCall({ req, apiId, access, revision, readBody, authRequest }, reading.gate));
       refuseFailedScript(endpoint);
     }
@@ -124,12 +98,14 @@ export async function readApiCall(req: Request, revision: Revision, origin: 'syn
       returnType: options.returnType,
       timeoutSeconds: options.timeoutSeconds,
       attempt: 1,
-      httpRequest: endpoint.usesHttpRequest ? scriptRequest(req, query, body, access?.auth) : undefined,
+      httpRequest: endpoint.usesHttpRequest ? scriptRequest(req, query, body, access?.auth, reading.trustProxy) : undefined,
       uploadDir: upload?.uploadDir,
     };
     // Decided once per revision (build-revision.ts); async calls answer at once and never cache.
     if (endpoint.cacheResultSeconds !== undefined && origin === 'syncAPI') call.cacheResultSeconds = endpoint.cacheResultSeconds;
     if (endpoint.concurrency !== undefined) call.concurrency = endpoint.concurrency;
+    // A caller's shorter options.timeout bounds the run, and so the wait too.
+    if (endpoint.waitSeconds !== undefined && endpoint.waitSeconds < call.timeoutSeconds) call.waitSeconds = endpoint.waitSeconds;
     return call;
   } catch (error) {
     if (received.upload?.uploadDir !== undefined) await reading.uploads.folders.remove(taskId);

@@ -31,11 +31,8 @@ function objectField(name: string, value: unknown): Record<string, unknown> {
   return value;
 }
 
-/** A JSON object held in a query parameter or a multipart text field (`where` names which). */
-function jsonTextField(fields: Query, name: string, where: string): Record<string, unknown> {
-  const raw = fields[name];
-  if (raw === undefined) return {};
-  if (Array.isArray(raw)) throw new ApiError(ApiErrors.badRequest, `${where} '${name}' is given more than once`);
+/** A JSON object written as text: `where` names the field's place for the error. */
+function parsedObject(raw: string, name: string, where: string): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(raw);
@@ -43,6 +40,20 @@ function jsonTextField(fields: Query, name: string, where: string): Record<strin
     throw new ApiError(ApiErrors.badRequest, `${where} '${name}' is not valid JSON: ${jsonErrorReason(error)}`);
   }
   return objectField(name, value);
+}
+
+/** A JSON object held in a query parameter or a form or multipart text field (`where` names which). */
+function jsonTextField(fields: Query, name: string, where: string): Record<string, unknown> {
+  const raw = fields[name];
+  if (raw === undefined) return {};
+  if (Array.isArray(raw)) throw new ApiError(ApiErrors.badRequest, `${where} '${name}' is given more than once`);
+  return parsedObject(raw, name, where);
+}
+
+/** A field of a JSON body: an object, or (as DFF reads it) an object written as JSON text. */
+function jsonBodyField(body: Record<string, unknown>, name: string): Record<string, unknown> {
+  const value = body[name];
+  return typeof value === 'string' ? parsedObject(value, name, 'Body field') : objectField(name, value);
 }
 
 function rejectUnexpected(fields: Iterable<string>, where: string): void {
@@ -53,17 +64,26 @@ function rejectUnexpected(fields: Iterable<string>, where: string): void {
   }
 }
 
+/**
+ * The normal form: `kwargs` and `options`, and nothing else, whichever way they come. GET: query
+ * parameters holding JSON text. POST: a JSON body whose fields are objects or JSON text, or a
+ * form body of JSON text fields (as a GET's query), as DFF reads them.
+ */
 function normalInput(method: string, query: Query, body: ReadBody): CallInput {
-  if (method === 'GET') {
-    rejectUnexpected(Object.keys(query), 'the query string');
-    return { kwargs: jsonTextField(query, 'kwargs', 'Query parameter'), options: jsonTextField(query, 'options', 'Query parameter') };
-  }
+  if (method === 'GET') return textFieldsInput(query, 'the query string', 'Query parameter');
   if (body.kind === 'none') return { kwargs: {}, options: {} };
+  if (body.kind === 'form') return textFieldsInput(body.value, 'the form body', 'Form field');
   if (body.kind !== 'json' || !isPlainObject(body.value)) {
     throw new ApiError(ApiErrors.badRequest, 'The normal form takes a JSON object body: {"kwargs": {...}, "options": {...}}');
   }
   rejectUnexpected(Object.keys(body.value), 'the body');
-  return { kwargs: objectField('kwargs', body.value.kwargs), options: objectField('options', body.value.options) };
+  return { kwargs: jsonBodyField(body.value, 'kwargs'), options: jsonBodyField(body.value, 'options') };
+}
+
+/** `kwargs` and `options` as JSON text fields (a query string, a form body, multipart fields). */
+function textFieldsInput(fields: Query, where: string, field: string): CallInput {
+  rejectUnexpected(Object.keys(fields), where);
+  return { kwargs: jsonTextField(fields, 'kwargs', field), options: jsonTextField(fields, 'options', field) };
 }
 
 function simplifiedInput(method: string, query: Query, body: ReadBody): CallInput {
@@ -106,8 +126,7 @@ function withinDepth(input: CallInput): CallInput {
 export function multipartInput(form: CallForm, body: MultipartBody): CallInput {
   let input: CallInput;
   if (form === 'normal') {
-    rejectUnexpected(Object.keys(body.fields), 'the multipart fields');
-    input = { kwargs: jsonTextField(body.fields, 'kwargs', 'Form field'), options: jsonTextField(body.fields, 'options', 'Form field') };
+    input = textFieldsInput(body.fields, 'the multipart fields', 'Form field');
   } else {
     input = { kwargs: { ...body.fields }, options: {} };
   }

@@ -104,7 +104,7 @@ async function handleSyncCall(deps: SyncApiDeps, req: Request, res: ServerRespon
     scope.taskId = call.taskId;
     try {
       const answer = await deps.syncCalls.answer(revision, call, triggerTime, res.socket ?? undefined);
-      status = await sendAnswer(res, scope, answer, call.timeoutSeconds, revision.mask);
+      status = await sendAnswer(res, scope, answer, call.waitSeconds ?? call.timeoutSeconds, revision.mask);
     } finally {
       // Already gone unless the answer streamed a file (or failed): see SyncCalls.answer. Most
       // calls upload nothing, and skip the await (the sync path is benchmarked).

@@ -1,8 +1,9 @@
 import { type CachedResult, type ResultCache, resultCacheKey } from '../cache/result-cache.js';
 import { GitfuncError } from '../errors.js';
-import type { CallResult } from '../model/call-result.js';
+import type { CallResult, TimedOut } from '../model/call-result.js';
 import type { Invocation } from '../model/invocation.js';
 import { checkResponse, type PreparedResponse, prepareResponse } from '../response/prepare-response.js';
+import type { RevisionHolder } from '../revision/revision-holder.js';
 import type { Revision } from '../revision/revision.js';
 import type { CallClient } from '../runtime/pool.js';
 import type { RecordWriter } from '../tasks/record-writer.js';
@@ -28,6 +29,8 @@ export type SyncAnswer =
 
 export interface SyncCallDeps {
   invoker: Invoker;
+  /** Keeps a revision live while a run outlives its caller's wait (`api_timeout`). */
+  holder: RevisionHolder;
   records: RecordWriter;
   /** Results of APIs whose function sets `cache_result`. */
   resultCache: ResultCache;
@@ -47,6 +50,9 @@ function cacheable(result: CallResult, prepared: PreparedResponse | undefined): 
  * and the call's uploads. HTTP only reads the call and writes the answer.
  */
 export class SyncCalls {
+  /** Calls whose caller was answered at its `api_timeout` while the run goes on: their uploads stay. */
+  private readonly runningOn = new Set<string>();
+
   constructor(private readonly deps: SyncCallDeps) {}
 
   /**
@@ -63,12 +69,22 @@ export class SyncCalls {
     if (cached !== undefined) return this.fromCache(cached, revision.dir);
     const limit = call.concurrency;
     if (limit !== undefined && !limit.tryEnter()) throw new ConcurrencyLimitReached(call.originId, limit.max);
+    if (call.waitSeconds !== undefined) return this.answerWithin(call.waitSeconds, revision, call, triggerTime, client, cacheKey);
     const result = await this.deps.invoker.run(revision, call, 'sync', client);
-    // A timed-out call holds its worker until Python stops: its place is freed only then.
-    if (limit !== undefined) {
-      if (result.kind === 'timeout') void result.ended.then(() => limit.leave());
-      else limit.leave();
-    }
+    this.leaveLimit(call, result);
+    return this.finish(revision, call, triggerTime, result, cacheKey);
+  }
+
+  /** Frees the call's `maxConcurrency` place: a timed-out call holds its worker until Python stops, so only then. */
+  private leaveLimit(call: Invocation, result: CallResult): void {
+    const limit = call.concurrency;
+    if (limit === undefined) return;
+    if (result.kind === 'timeout') void result.ended.then(() => limit.leave());
+    else limit.leave();
+  }
+
+  /** A call's result, once it ran: its response checked, its record, the cache, its uploads. */
+  private async finish(revision: Revision, call: Invocation, triggerTime: number, result: CallResult, cacheKey: string | undefined): Promise<SyncAnswer> {
     const checked =
       result.kind === 'response' ? await checkResponse(result, { revisionDir: revision.dir, uploadDir: call.uploadDir }) : { result, prepared: undefined };
     this.record(call, revision, triggerTime, checked.result);
@@ -82,9 +98,52 @@ export class SyncCalls {
     return { kind: 'result', result: checked.result, cached: false };
   }
 
-  /** Removes the call's uploads, if it has any left; safe to call again. */
+  /**
+   * A call whose caller waits `waitSeconds`, less than the run may take (`api_timeout` with
+   * `timeout`, CONTRACT section 12): past the wait the caller is answered 599.2 while the run
+   * goes on, up to its own timeout; then it is recorded as it ended and its uploads removed.
+   * Its revision stays live until then, and once the caller is answered the run no longer
+   * depends on the caller's connection (a call still queued is not dropped when it closes).
+   */
+  private async answerWithin(
+    waitSeconds: number,
+    revision: Revision,
+    call: Invocation,
+    triggerTime: number,
+    client: CallClient | undefined,
+    cacheKey: string | undefined,
+  ): Promise<SyncAnswer> {
+    let answered = false;
+    const caller: CallClient | undefined = client && {
+      get destroyed() {
+        return !answered && client.destroyed;
+      },
+    };
+    const run = this.deps.invoker.run(revision, call, 'sync', caller);
+    const result = await settledWithin(run, waitSeconds * 1000);
+    if (result !== undefined) {
+      this.leaveLimit(call, result);
+      return this.finish(revision, call, triggerTime, result, cacheKey);
+    }
+    answered = true;
+    this.deps.holder.retain(revision);
+    this.runningOn.add(call.taskId);
+    void run.then(async (late) => {
+      this.leaveLimit(call, late);
+      this.record(call, revision, triggerTime, late);
+      this.runningOn.delete(call.taskId);
+      this.deps.holder.release(revision);
+      await this.end(call);
+    });
+    // The caller's wait passed, not the run's timeout: the run's own end is recorded above.
+    const waited: TimedOut = { kind: 'timeout', at: Date.now(), ended: Promise.resolve(undefined) };
+    return { kind: 'result', result: waited, cached: false };
+  }
+
+  /** Removes the call's uploads, if it has any left and its run has ended; safe to call again. */
   end(call: Invocation): Promise<void> {
-    return call.uploadDir === undefined ? Promise.resolve() : this.deps.uploads.remove(call.taskId);
+    if (call.uploadDir === undefined || this.runningOn.has(call.taskId)) return Promise.resolve();
+    return this.deps.uploads.remove(call.taskId);
   }
 
   /** A cached answer: the function does not run, so there is no task and no record. */
@@ -103,4 +162,15 @@ export class SyncCalls {
     if (result.kind === 'timeout') void recordWhenEnded(call, commit, triggerTime, result, mask).then((record) => this.deps.records.add(record));
     else if (result.kind !== 'busy' && result.kind !== 'abandoned') this.deps.records.add(recordOfCall(call, commit, triggerTime, result, undefined, mask));
   }
+}
+
+/** `promise`'s value, or undefined when it has not settled within `ms` (it never rejects here). */
+function settledWithin<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), ms);
+    void promise.then((value) => {
+      clearTimeout(timer);
+      resolve(value);
+    });
+  });
 }

@@ -1,7 +1,7 @@
 /**
  * What a script's `@DFF.API(...)` decorator declared for one function, as reported by the
  * worker after importing the revision's scripts. Keys follow CONTRACT section 2, normalised
- * (aliases already folded: `api_timeout` -> timeout, `fixed_crontab` -> fixedCronExpr, ...).
+ * (aliases already folded: `api_timeout` alone -> timeout, `fixed_crontab` -> fixedCronExpr, ...).
  */
 export interface FunctionInfo {
   /** `<set>__<script>.<func>`, e.g. `demo__basic.hello_world`. */
@@ -11,6 +11,8 @@ export interface FunctionInfo {
   tags: string[];
   /** Seconds, when the decorator set one. */
   timeout?: number;
+  /** `api_timeout` given with `timeout`: seconds a sync caller waits while the run may go on to `timeout`. */
+  apiTimeout?: number;
   /** Seconds. */
   cacheResult?: number;
   fixedCronExpr?: string;

@@ -4,14 +4,23 @@ import type { TaskOrigin } from './task-record.js';
 /** How a result comes back (the call option `returnType`): as returned, or `json.dumps`'d. */
 export type ReturnType = 'raw' | 'jsonDumps';
 
-/** The request as a script sees it in `_DFF_HTTP_REQUEST` (credentials removed). */
+/** The request as a script sees it in `_DFF_HTTP_REQUEST` (credentials removed); fields as DFF's (Express) names them. */
 export interface ScriptHttpRequest {
   method: string;
   url: string;
+  originalUrl: string;
   headers: Record<string, string | string[] | undefined>;
   query: Record<string, unknown>;
   body: unknown;
   ip: string | undefined;
+  /** X-Forwarded-For's addresses, client first; empty unless the server trusts a proxy. */
+  ips: string[];
+  host: string | undefined;
+  /** The Host (or trusted X-Forwarded-Host) without its port. */
+  hostname: string | undefined;
+  protocol: string;
+  /** X-Requested-With is XMLHttpRequest. */
+  xhr: boolean;
 }
 
 /** One function call, fully resolved. */
@@ -23,6 +32,8 @@ export interface Invocation {
   kwargs: Record<string, unknown>;
   returnType: ReturnType;
   timeoutSeconds: number;
+  /** A sync call whose caller waits less than the run may take (`api_timeout`): 599.2 after this many seconds, the run going on. */
+  waitSeconds?: number;
   attempt: number;
   /** Sent only to functions whose script uses `_DFF_HTTP_REQUEST`. */
   httpRequest?: ScriptHttpRequest;

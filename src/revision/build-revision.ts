@@ -74,13 +74,17 @@ function endpoints(
   for (const entry of entries) {
     const info = catalog.get(entry.func);
     const declared = entry.timeout ?? info?.timeout ?? defaultSeconds;
+    // A caller waiting less than the run may take (api_timeout): the wait is capped, not the run.
+    const waitSeconds = kind === 'sync' && info?.apiTimeout !== undefined ? Math.min(info.apiTimeout, maxSeconds) : undefined;
+    const detached = waitSeconds !== undefined && waitSeconds < declared;
     const endpoint: ApiEndpoint = {
       id: entry.id,
       funcId: entry.func,
       kwargs: entry.kwargs,
-      timeoutSeconds: Math.min(declared, maxSeconds),
+      timeoutSeconds: detached ? declared : Math.min(declared, maxSeconds),
       usesHttpRequest: info?.usesHttpRequest ?? true,
     };
+    if (detached) endpoint.waitSeconds = waitSeconds;
     if (info?.cacheResult !== undefined && info.cacheResult > 0) endpoint.cacheResultSeconds = info.cacheResult;
     const access = apiAccessOf(entry, kind, auths);
     if (access !== undefined) endpoint.access = access;
@@ -179,6 +183,7 @@ export async function buildRevision(commit: string, dir: string, options: BuildO
   const isolated = manifest.scriptErrors === 'isolate' ? isolatableFailures(inspected) : undefined;
   problems.push(...importProblems(inspected.problems, isolated !== undefined, options.mode));
   const failures = maskedFailures(isolated, mask);
+  for (const warning of inspected.warnings ?? []) problems.push({ ...warning, severity: 'warning' });
 
   // A script that raised may have registered some functions before it did: none is served.
   const served = inspected.catalog.filter((info: FunctionInfo) => !failures.has(scriptOfFunction(info.id)));

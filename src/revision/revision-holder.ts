@@ -31,6 +31,11 @@ export class RevisionHolder {
     return revision;
   }
 
+  /** Keeps `revision`, already taken with `acquire`, in use once more (a run outliving its call's answer); pair with `release`. */
+  retain(revision: Revision): void {
+    this.inUse.set(revision, (this.inUse.get(revision) ?? 0) + 1);
+  }
+
   release(revision: Revision): void {
     const count = (this.inUse.get(revision) ?? 1) - 1;
     if (count > 0) {

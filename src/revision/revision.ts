@@ -13,8 +13,14 @@ export interface ApiEndpoint {
   funcId: string;
   /** Declared kwargs (fixed values or INPUT_BY_CALLER); undefined lets the caller pass any. */
   kwargs?: Readonly<Record<string, unknown>>;
-  /** Manifest override, else the function's own, else the default; capped for sync calls. */
+  /** Manifest override, else the function's own, else the default; capped for sync calls (unless waitSeconds is set). */
   timeoutSeconds: number;
+  /**
+   * A sync API whose function gives `api_timeout` with `timeout`, shorter than the run's
+   * timeoutSeconds: a caller is answered 599.2 after this many seconds (capped as sync timeouts
+   * are) while the run goes on, up to timeoutSeconds, and is recorded.
+   */
+  waitSeconds?: number;
   /** The function reads `_DFF_HTTP_REQUEST`: only then is it built for a call. */
   usesHttpRequest: boolean;
   /** `cache_result` seconds of the function, when it caches (sync APIs only). */

@@ -89,6 +89,8 @@ export interface InspectOutcome {
   undecorated: string[];
   scriptIds: string[];
   problems: ImportProblem[];
+  /** Places a script names a DFF member gitfunc lacks (`DFF.SQL`): warnings, not errors. */
+  warnings?: ImportProblem[];
   /** The import time limit stopped the check: scripts after the stopped one were not imported. */
   interrupted: boolean;
   /**

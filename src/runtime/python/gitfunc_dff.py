@@ -2,18 +2,20 @@
 
 Mirrors DataFlux Func's decorator options (CONTRACT section 2); a bad option value raises
 DFFConfigError at import, which makes the whole revision fail to load. Response control
-(`DFF.RESP`, `DFF.RESP_FILE`, `DFF.REDIRECT`), `DFF.CACHE` and `DFF.CTX` live in their own
-modules and are attached here.
+(`DFF.RESP`, `DFF.RESP_FILE`, `DFF.RESP_LARGE_DATA`, `DFF.REDIRECT`), `DFF.CACHE` and
+`DFF.CTX` live in their own modules and are attached here; DFF's members gitfunc lacks raise
+NotImplementedError (gitfunc_dff_members.py).
 """
 
 import datetime
 import decimal
-import json
 import sys
 
 from gitfunc_cache import CACHE
 from gitfunc_context import CTX
-from gitfunc_response import REDIRECT, RESP, RESP_FILE
+from gitfunc_dff_members import is_unsupported, not_supported
+from gitfunc_js_numbers import dumps as _js_dumps, js_float
+from gitfunc_response import REDIRECT, RESP, RESP_FILE, RESP_LARGE_DATA
 from gitfunc_store import STORE
 
 TIMEOUT_MIN = 1
@@ -56,12 +58,24 @@ class DFFNamespace:
     CTX = CTX
     RESP = staticmethod(RESP)
     RESP_FILE = staticmethod(RESP_FILE)
+    RESP_LARGE_DATA = staticmethod(RESP_LARGE_DATA)
     REDIRECT = staticmethod(REDIRECT)
     STORE = STORE
 
     def __init__(self, env, register):
         self._env = env
         self._register = register
+
+    def __getattr__(self, name):
+        """DFF's members it lacks raise NotImplementedError; each member is offered in lower case too, as in DFF."""
+        if is_unsupported(name):
+            raise not_supported(name)
+        if name.islower() and not name.startswith("_"):
+            try:
+                return getattr(self, name.upper())
+            except AttributeError:
+                pass
+        raise AttributeError("DFF has no member %r" % name)
 
     def ENV(self, name, default=None):
         """A value of the manifest's `env` block (secrets resolved by the server)."""
@@ -91,7 +105,10 @@ class DFFNamespace:
         tags = list(tags or [])
         if not all(isinstance(tag, str) for tag in tags):
             raise DFFConfigError("@DFF.API tags must be a list of strings", position)
-        timeout = _seconds("timeout", _first("timeout", "api_timeout", timeout, api_timeout, position), TIMEOUT_MIN, TIMEOUT_MAX, position)
+        # Both given: `timeout` bounds the run and `api_timeout` how long a sync caller waits
+        # (CONTRACT section 12); one alone is the run's timeout, as DFF reads it today.
+        wait = _seconds("api_timeout", api_timeout, TIMEOUT_MIN, TIMEOUT_MAX, position) if timeout is not None else None
+        timeout = _seconds("timeout", timeout if timeout is not None else api_timeout, TIMEOUT_MIN, TIMEOUT_MAX, position)
         cache_result = _seconds("cache_result", cache_result, 0, 86400 * 30, position)
         cron = _first("fixed_cron_expr", "fixed_crontab", fixed_cron_expr, fixed_crontab, position)
         if cron is not None and not isinstance(cron, str):
@@ -105,6 +122,8 @@ class DFFNamespace:
         options = {"title": title, "category": category, "tags": tags, "isHidden": bool(is_hidden)}
         if timeout is not None:
             options["timeout"] = timeout
+        if wait is not None:
+            options["apiTimeout"] = wait
         if cache_result is not None:
             options["cacheResult"] = cache_result
         if cron is not None:
@@ -132,14 +151,18 @@ def _json_default(value):
 
 
 def _dumps(value):
-    return json.dumps(value, ensure_ascii=False, default=_json_default, separators=(",", ":"))
+    return _js_dumps(value, _json_default)
 
 
 def _encode_raw(result):
-    """CONTRACT 3: str as itself, numbers as their text, everything else as JSON."""
+    """CONTRACT 3: str as itself, numbers as their text (as JavaScript writes them), everything else as JSON."""
     if isinstance(result, str):
         return "text", result
-    if isinstance(result, (int, float)) and not isinstance(result, bool):
+    if isinstance(result, float):
+        text = js_float(result)
+        # NaN and the infinities: null, as DFF's JSON writes them.
+        return ("json", "null") if text is None else ("text", text)
+    if isinstance(result, int) and not isinstance(result, bool):
         return "text", str(result)
     return "json", _dumps(result)
 

@@ -1,4 +1,4 @@
-"""Response control: `DFF.RESP`, `DFF.RESP_FILE` and `DFF.REDIRECT` (CONTRACT section 3).
+"""Response control: `DFF.RESP`, `DFF.RESP_FILE`, `DFF.RESP_LARGE_DATA` and `DFF.REDIRECT` (CONTRACT section 3).
 
 A function returns one of these instead of plain data to choose the HTTP status, content
 type, headers and download name, or to answer with a file. The runtime sends it to the server
@@ -103,6 +103,17 @@ def RESP_FILE(file_path, status_code=200, headers=None, download=None, auto_dele
     if not isinstance(file_path, str) or not file_path:
         raise ValueError("file_path must be a non-empty string")
     return FuncResponse(file_path=file_path, status_code=status_code, headers=headers, download=download, auto_delete=auto_delete)
+
+
+def RESP_LARGE_DATA(data, content_type=None):
+    """Answers with a large body, shown inline (DFF writes it to a file it serves; here it is sent as RESP sends data).
+
+    `content_type` as DFF takes it: a file extension (`json`, `txt`, `csv`...) or a full type;
+    by default `json` for a dict, list or tuple and `txt` for anything else.
+    """
+    if not content_type:
+        content_type = "json" if isinstance(data, (dict, list, tuple)) else "txt"
+    return FuncResponse(data=data, content_type=content_type, download=False)
 
 
 def REDIRECT(url):

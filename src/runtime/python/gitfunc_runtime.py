@@ -21,6 +21,8 @@ import gitfunc_network
 import gitfunc_socket
 from gitfunc_context import CTX
 from gitfunc_dff import DFFNamespace, DFFConfigError, RESULT_ENCODERS
+from gitfunc_dff_members import unsupported_uses
+from gitfunc_http_request import script_request
 from gitfunc_response import FuncResponse
 
 # Scripts reach the network through the server (CONTRACT section 10).
@@ -269,7 +271,7 @@ def _position_of(error, revision):
 
 
 def inspect_revision(rev_id):
-    """Imports every script; returns the function catalog and each import problem (JSON)."""
+    """Imports every script; returns the function catalog, each import problem and each use of a DFF member gitfunc lacks (JSON)."""
     revision = _revisions[rev_id]
     _package_sets.enter(revision.packages_dir)
     problems = []
@@ -307,6 +309,7 @@ def inspect_revision(rev_id):
             "undecorated": revision.undecorated(),
             "scriptIds": sorted(revision.sources),
             "problems": problems,
+            "warnings": [use for path, source in sorted(revision.sources.values()) for use in unsupported_uses(path, source)],
             "interrupted": interrupted,
         }
     )
@@ -363,7 +366,7 @@ def call(rev_id, func_id, kwargs_json, task_id, origin, origin_id, attempt, http
         module_globals["_DFF_ORIGIN_ID"] = origin_id
         module_globals["_DFF_TASK_ATTEMPT"] = attempt
         module_globals["_DFF_CRON_EXPR"] = cron_expr
-        module_globals["_DFF_HTTP_REQUEST"] = None if http_request_json is None else json.loads(http_request_json)
+        module_globals["_DFF_HTTP_REQUEST"] = script_request(http_request_json)
         CTX.reset()
         kwargs = json.loads(kwargs_json)
         if origin == gitfunc_func_auth.ORIGIN:
