@@ -136,6 +136,8 @@ export async function buildRevision(commit: string, dir: string, options: BuildO
 
   const ref: RevisionRef = { id: commit, dir, env: resolved.env };
   if (installed.siteDir !== undefined) ref.packagesDir = installed.siteDir;
+  // Workers learn each connector's type only: its settings stay in the server.
+  if (resolved.connectors.length > 0) ref.connectors = Object.fromEntries(resolved.connectors.map((c) => [c.id, c.type]));
   const inspected = await options.inspector.inspect(ref, options.importSeconds * 1000);
   for (const problem of inspected.problems) problems.push({ ...problem, severity: 'error' });
 
@@ -162,6 +164,7 @@ export async function buildRevision(commit: string, dir: string, options: BuildO
     syncApis: endpoints(manifest.syncAPIs, 'sync', catalog, auths, DEFAULT_SYNC_TIMEOUT_SECONDS, options.syncTimeoutMaxSeconds),
     asyncApis: endpoints(manifest.asyncAPIs, 'async', catalog, auths, DEFAULT_ASYNC_TIMEOUT_SECONDS, DEFAULT_ASYNC_TIMEOUT_SECONDS),
     cronJobs: cronJobSpecs(manifest.cronJobs, catalog, DEFAULT_ASYNC_TIMEOUT_SECONDS),
+    connectors: resolved.connectors,
     warnings: masked(problems, mask),
     builtAt: Date.now(),
   };

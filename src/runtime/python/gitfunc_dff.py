@@ -11,6 +11,7 @@ import decimal
 import json
 import sys
 
+import gitfunc_connectors
 from gitfunc_cache import CACHE
 from gitfunc_context import CTX
 from gitfunc_response import REDIRECT, RESP, RESP_FILE
@@ -57,9 +58,17 @@ class DFFNamespace:
     RESP_FILE = staticmethod(RESP_FILE)
     REDIRECT = staticmethod(REDIRECT)
 
-    def __init__(self, env, register):
+    def __init__(self, env, register, connectors=None):
         self._env = env
         self._register = register
+        # connector id -> type, as the manifest declares them
+        self._connectors = connectors or {}
+
+    def CONN(self, connector_id):
+        """The helper of a connector the manifest declares (DFF.SRC is the same)."""
+        return gitfunc_connectors.connect(connector_id, self._connectors)
+
+    SRC = CONN
 
     def ENV(self, name, default=None):
         """A value of the manifest's `env` block (secrets resolved by the server)."""
