@@ -29,6 +29,7 @@ import type { WorkerPool } from './runtime/pool.js';
 import { type PythonRuntime, startPythonRuntime } from './runtime/python-runtime.js';
 import { EgressPolicy } from './network/egress-rules.js';
 import { registerNetworkOps } from './network/network-ops.js';
+import { egressRefusal } from './network/host-egress.js';
 import { registerConnectorOps } from './connectors/connector-ops.js';
 import { ConnectorRegistry } from './connectors/connector-registry.js';
 import { CONNECTOR_FACTORIES } from './connectors/connector-types.js';
@@ -114,7 +115,8 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   const resultCache = new MemoryResultCache(RESULT_CACHE_LIMITS, systemClock);
   const clock = options.clock ?? systemClock;
   const holder = new RevisionHolder();
-  const connectors = new ConnectorRegistry(CONNECTOR_FACTORIES, logger);
+  // A connector's host passes the scripts' egress rules, as a script's own connection would.
+  const connectors = new ConnectorRegistry(CONNECTOR_FACTORIES, (host, port) => egressRefusal(egress, host, port), logger);
   registerConnectorOps(pool.bridge, connectors);
   // Pools follow the revisions in use: opened on first use, closed once no such revision declares them.
   holder.onRevisionsChange((revisions) => connectors.update(revisions));

@@ -50,6 +50,9 @@ connectors:
   - id: mysql_denied
     type: mysql
     config: {host: 127.0.0.1, user: ${USER}, password: "\${CONN_TEST_WRONG_PASSWORD}", database: test}
+  - id: mysql_blocked
+    type: mysql
+    config: {host: 127.0.0.2, user: root, database: test}
   - id: pg
     type: postgresql
     config: {host: 127.0.0.1, port: 5432, user: ${USER}, database: test, poolSize: 1}
@@ -70,6 +73,7 @@ const gitfunc = await startGitfunc(['--repo', git.url('conn'), '--ref', 'main', 
   GITFUNC_ENV_ALLOW: 'CONN_TEST_PASSWORD,CONN_TEST_WRONG_PASSWORD',
   CONN_TEST_PASSWORD: PASSWORD,
   CONN_TEST_WRONG_PASSWORD: WRONG_PASSWORD,
+  GITFUNC_NETWORK_DENY: '169.254.0.0/16,127.0.0.2',
 });
 t.teardown(() => gitfunc.close());
 
@@ -221,8 +225,15 @@ t.test('a driver error reaches Python with its message and code, and no secret a
   const logs = JSON.stringify(gitfunc.logs);
   t.notOk(logs.includes(PASSWORD) || logs.includes(WRONG_PASSWORD), 'no password in the logs');
 
+  const blocked = await ok('caught', { conn: 'mysql_blocked', sql: 'SELECT 1' });
+  t.same(
+    blocked,
+    { type: 'ConnectorError', code: 'EACCES', message: "connector 'mysql_blocked': connection to 127.0.0.2 port 3306 refused: denied by network rule '127.0.0.2' (GITFUNC_NETWORK_DENY)" },
+    "a connector's host passes the egress rules",
+  );
+
   const undeclared = await call('undeclared');
-  t.match(undeclared.body.detail.exception, "ConnectorNotFound: no connector 'nowhere' in gitfunc.yaml (declared: mysql, mysql_denied, pg)");
+  t.match(undeclared.body.detail.exception, "ConnectorNotFound: no connector 'nowhere' in gitfunc.yaml (declared: mysql, mysql_blocked, mysql_denied, pg)");
 });
 
 for (const db of ['mysql', 'pg'] as const) {

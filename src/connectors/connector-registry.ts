@@ -27,7 +27,12 @@ export interface RevisionConnectors {
 interface Entry {
   declared: DeclaredConnector;
   client?: ConnectorClient;
+  /** The client being made (the egress rules checked first). */
+  opening?: Promise<ConnectorClient>;
 }
+
+/** Why the server may not connect to `host:port` for scripts (the egress rules), or undefined. */
+export type EgressCheck = (host: string, port: number) => Promise<string | undefined>;
 
 /** The same connector with the same settings has the same key, in any revision. */
 function settingsKey(connector: DeclaredConnector): string {
@@ -52,6 +57,7 @@ export class ConnectorRegistry {
 
   constructor(
     private readonly factories: Readonly<Partial<Record<ConnectorType, ConnectorFactory>>>,
+    private readonly egress: EgressCheck,
     private readonly logger: Logger,
   ) {}
 
@@ -78,12 +84,10 @@ export class ConnectorRegistry {
   }
 
   /** Runs an operation on connector `id` of revision `commit`, for the call `operation.peer` runs. */
-  run(commit: string, id: string, operation: ConnectorOperation): Promise<unknown> {
+  async run(commit: string, id: string, operation: ConnectorOperation): Promise<unknown> {
     const entry = this.byCommit.get(commit)?.get(id);
-    if (entry === undefined) {
-      return Promise.reject(new BridgeRefusal(`connector '${id}' cannot be reached here: connectors answer a served revision's calls`));
-    }
-    const client = this.clientOf(entry);
+    if (entry === undefined) throw new BridgeRefusal(`connector '${id}' cannot be reached here: connectors answer a served revision's calls`);
+    const client = entry.client ?? (await (entry.opening ??= this.open(entry).finally(() => (entry.opening = undefined))));
     if (client.endCall !== undefined) this.markUsed(operation.peer, entry);
     return client.run(operation);
   }
@@ -110,18 +114,24 @@ export class ConnectorRegistry {
     await Promise.all([...this.closing]);
   }
 
-  private clientOf(entry: Entry): ConnectorClient {
-    if (entry.client !== undefined) return entry.client;
+  /** Makes the entry's client once the egress rules allow its host; a failure is tried again on the next use. */
+  private async open(entry: Entry): Promise<ConnectorClient> {
     const { id, type, config } = entry.declared;
     const factory = this.factories[type];
     if (factory === undefined) throw new BridgeRefusal(`connectors of type ${type} are not available in this gitfunc`);
+    const refusal = await this.egress(String(config.host), Number(config.port));
+    if (refusal !== undefined) throw new ConnectorDriverError(`connector '${id}': ${refusal}`, 'EACCES');
+    let client: ConnectorClient;
     try {
-      entry.client = factory(config, { id, logger: this.logger });
+      client = factory(config, { id, logger: this.logger });
     } catch (error) {
       // A setting the driver refuses (an unknown charset): the script hears why, not the settings.
-      throw new ConnectorDriverError(`connector '${id}' cannot be opened: ${error instanceof Error ? error.message : String(error)}`, 'CONFIG');
+      throw new ConnectorDriverError(`connector '${id}' cannot be opened: ${messageOf(error)}`, 'CONFIG');
     }
-    return entry.client;
+    // Dropped while the rules were checked (a reload): nobody else would close it.
+    if ([...this.entries.values()].includes(entry)) entry.client = client;
+    else void client.close();
+    return client;
   }
 
   private markUsed(peer: BridgePeer, entry: Entry): void {
