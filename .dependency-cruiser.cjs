@@ -17,8 +17,8 @@ const LAYERS = [
   ['config', 'manifest', 'git', 'packages', 'tasks', 'uploads', 'webhook', 'response', 'data-dir-lock'],
   // The Python runtime (pool, workers, bridge), API access rules, the push remote's repository.
   ['runtime', 'access', 'push-remote'],
-  // A loaded revision (built with the runtime's import check); DFF.CACHE and cache_result; scripts' sockets; DFF.STORE's bridge ops.
-  ['revision', 'cache', 'network', 'store'],
+  // A loaded revision (built with the runtime's import check); DFF.CACHE and cache_result; scripts' sockets; DFF.STORE's bridge ops; DFF.CONN's pools.
+  ['revision', 'cache', 'network', 'store', 'connectors'],
   // A call's life (sync path, background runs, records); `gitfunc check`.
   ['invocation', 'check'],
   // When cron jobs fire.

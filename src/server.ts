@@ -31,6 +31,10 @@ import type { WorkerPool } from './runtime/pool.js';
 import { type PythonRuntime, startPythonRuntime } from './runtime/python-runtime.js';
 import { EgressPolicy } from './network/egress-rules.js';
 import { registerNetworkOps } from './network/network-ops.js';
+import { egressRefusal } from './network/host-egress.js';
+import { registerConnectorOps } from './connectors/connector-ops.js';
+import { ConnectorRegistry } from './connectors/connector-registry.js';
+import { CONNECTOR_FACTORIES } from './connectors/connector-types.js';
 import { TlsTrust } from './network/tls-trust.js';
 // Default import: named imports of a CommonJS module depend on the loader detecting them.
 import permissionModel from './runtime/snapshot/permission-model.cjs';
@@ -115,6 +119,11 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   });
   const resultCache = new MemoryResultCache(RESULT_CACHE_LIMITS, systemClock);
   const holder = new RevisionHolder();
+  // A connector's host passes the scripts' egress rules, as a script's own connection would.
+  const connectors = new ConnectorRegistry(CONNECTOR_FACTORIES, (host, port) => egressRefusal(egress, host, port), logger);
+  registerConnectorOps(pool.bridge, connectors);
+  // Pools follow the revisions in use: opened on first use, closed once no such revision declares them.
+  holder.onRevisionsChange((revisions) => connectors.update(revisions));
   const invoker = new Invoker(pool, holder);
   const records = new RecordWriter(
     storage.recordSink,
@@ -232,6 +241,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     void asyncRunner.stop(0);
     void cronRunner.drain(0);
     await runtime.close();
+    await connectors.close();
     await records.close();
     await storage.close();
     lock.release();

@@ -19,6 +19,12 @@ import { sharedSnapshot } from './helpers/shared-snapshot.js';
 
 const PREFIX = `gitfunc-test:connkv:${process.pid}:${Date.now()}:`;
 const TOKEN = 'tkn_0123456789abcdef0123456789abcdef';
+const logger = createLogger('silent');
+
+/** What the registry gives a factory: the connector's id and the server's logger. */
+function context(id: string): { id: string; logger: typeof logger } {
+  return { id, logger };
+}
 
 /** A port of 127.0.0.1 nothing listens on. */
 async function closedPort(): Promise<number> {
@@ -32,10 +38,10 @@ async function closedPort(): Promise<number> {
 const standIn = await startDatakitStandIn(t);
 const downPort = await closedPort();
 const clients: Record<string, ConnectorClient> = {
-  redis: createRedisConnector({ host: '127.0.0.1', port: 6379 }),
-  redisDown: createRedisConnector({ host: '127.0.0.1', port: downPort }),
-  dk: createDatakitConnector({ host: '127.0.0.1', port: standIn.port }),
-  dw: createDatawayConnector({ host: '127.0.0.1', port: standIn.port, token: TOKEN }),
+  redis: createRedisConnector({ host: '127.0.0.1', port: 6379 }, context('redis')),
+  redisDown: createRedisConnector({ host: '127.0.0.1', port: downPort }, context('redisDown')),
+  dk: createDatakitConnector({ host: '127.0.0.1', port: standIn.port }, context('dk')),
+  dw: createDatawayConnector({ host: '127.0.0.1', port: standIn.port, token: TOKEN }, context('dw')),
 };
 const peer = new BridgePeer();
 const run = (id: string, op: string, args: unknown[], timeoutMs = 5_000): Promise<unknown> => clients[id]!.run({ op, args, timeoutMs, peer });
@@ -98,7 +104,7 @@ t.test('redis: a Redis that is not there fails each command at once, with where 
 });
 
 t.test('redis: a refused login says so, never with the password', async (t) => {
-  const client = createRedisConnector({ host: '127.0.0.1', port: 6379, user: `nobody-${process.pid}`, password: 'pw-Secret-4711' });
+  const client = createRedisConnector({ host: '127.0.0.1', port: 6379, user: `nobody-${process.pid}`, password: 'pw-Secret-4711' }, context('nobody'));
   t.teardown(() => client.close());
   const error = await driverError(client.run({ op: 'command', args: ['PING'], timeoutMs: 5_000, peer }));
   t.match(error, { message: /^redis: 127\.0\.0\.1:6379 refused the connection: WRONGPASS/, code: 'WRONGPASS' });
@@ -106,7 +112,7 @@ t.test('redis: a refused login says so, never with the password', async (t) => {
 });
 
 t.test('redis: close() quits the connection; the client refuses afterwards', async (t) => {
-  const client = createRedisConnector({ port: 6379 });
+  const client = createRedisConnector({ port: 6379 }, context('defaults'));
   const id = (await client.run({ op: 'command', args: ['CLIENT', 'ID'], timeoutMs: 5_000, peer })) as number;
   t.match(await redis('CLIENT', 'LIST', 'ID', id), /id=\d+/);
   await client.close();
@@ -139,7 +145,7 @@ t.test('datakit, dataway: an error status raises with the answer; failures are c
     message: `POST http://127.0.0.1:${standIn.port}/v1/write/metric failed. Status Code: 400, Response: {"error_code":"datakit.invalidLinePoint","message":"invalid line protocol"}`,
     code: 400,
   });
-  const refused = await driverError(createDatawayConnector({ port: downPort, token: TOKEN }).run({ op: 'write', args: ['metric', 'a x=1i 1', null], timeoutMs: 5_000, peer }));
+  const refused = await driverError(createDatawayConnector({ port: downPort, token: TOKEN }, context('dwDown')).run({ op: 'write', args: ['metric', 'a x=1i 1', null], timeoutMs: 5_000, peer }));
   t.same(refused, { message: `POST http://127.0.0.1:${downPort}/v1/write/metric failed. Error: connect ECONNREFUSED 127.0.0.1:${downPort}`, code: 'ECONNREFUSED' });
   const rejected = await driverError(run('dw', 'write', ['metric', 'rejected x=1i 1', null]));
   t.equal(rejected.code, 400);
@@ -147,7 +153,7 @@ t.test('datakit, dataway: an error status raises with the answer; failures are c
   // Reads what it is sent (so it sees the client go) and never answers.
   const silent = await listenOnLoopback(t, createServer((socket) => socket.resume()));
   const started = Date.now();
-  const slow = createDatakitConnector({ port: portOf(silent) });
+  const slow = createDatakitConnector({ port: portOf(silent) }, context('slow'));
   t.teardown(() => slow.close());
   t.match(await driverError(slow.run({ op: 'write', args: ['metric', 'a x=1i 1', null], timeoutMs: 300, peer })), { code: 'TIMEOUT', message: /got no answer before the call's deadline \(300 ms\)/ });
   t.ok(Date.now() - started < 2_000);
@@ -166,7 +172,7 @@ t.test("dataway: the connector's token goes with every request; large bodies are
   t.equal(plain!.headers['content-encoding'], undefined, 'a small body is sent as it is');
   t.equal(query!.query.get('token'), TOKEN);
   t.same(JSON.parse(query!.body), { queries: [{ query: 'L::app' }], token: TOKEN });
-  const tokenless = createDatawayConnector({ port: standIn.port });
+  const tokenless = createDatawayConnector({ port: standIn.port }, context('tokenless'));
   t.match(await driverError(tokenless.run({ op: 'query', args: [{ queries: [] }], timeoutMs: 5_000, peer })), { message: 'No Workspace Token specified.' });
 });
 
@@ -270,7 +276,7 @@ const dir = makeRevision({ 'demo/kv.py': REDIS_SCRIPT, 'demo/lines.py': DATAKIT_
 const PY_PREFIX = `${PREFIX}py:`;
 const revision = { id: 'c'.repeat(40), dir, env: { PREFIX: PY_PREFIX } };
 const snapshot = sharedSnapshot(t);
-const pool = new WorkerPool({ workers: 1, timeoutGraceMs: 500, maxQueue: 10, snapshot: snapshot.source }, createLogger('silent'));
+const pool = new WorkerPool({ workers: 1, timeoutGraceMs: 500, maxQueue: 10, snapshot: snapshot.source }, logger);
 snapshot.prepare();
 t.teardown(() => pool.close());
 // What the connector registry will do: route a script's `conn.run` to the connector it names.

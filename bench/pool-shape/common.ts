@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import type { CallDispatcher } from '../../src/runtime/call-dispatcher.js';
-import type { CallTask, RevisionRef, WarmTask } from '../../src/runtime/worker-protocol.cjs';
+import type { CallRequest, RevisionRef, WarmTask } from '../../src/runtime/worker-protocol.cjs';
 import { WorkerSlot } from '../../src/runtime/worker-slot.js';
 
 /** Workers of every pool measured. */
@@ -26,7 +26,7 @@ export interface Section {
   rows: Row[];
 }
 
-export type CallInput = Omit<CallTask, 'callId' | 'interrupt' | 'interruptOffset'>;
+export type CallInput = CallRequest;
 /** What a call ended as (taken from the dispatcher, wherever the type itself lives). */
 export type CallResult = Awaited<ReturnType<CallDispatcher['call']>>;
 

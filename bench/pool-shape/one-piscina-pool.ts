@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { CallDispatcher, type CallLane } from '../../src/runtime/call-dispatcher.js';
 import type { SnapshotSource } from '../../src/runtime/snapshot/interpreter.cjs';
 import { WORKER_ISOLATION_OPTIONS } from '../../src/runtime/worker-isolation.js';
-import type { CallTask, WarmTask, WorkerTask } from '../../src/runtime/worker-protocol.cjs';
+import type { CallRequest, WarmTask, WorkerTask } from '../../src/runtime/worker-protocol.cjs';
 import type { CallResult } from './common.js';
 
 const WORKER_FILE = new URL('../../src/runtime/worker-entry.cjs', import.meta.url);
@@ -130,7 +130,7 @@ export class OnePiscinaPool {
     });
   }
 
-  call(task: Omit<CallTask, 'callId' | 'interrupt' | 'interruptOffset'>, timeoutMs: number, lane: CallLane = 'sync'): Promise<CallResult> {
+  call(task: CallRequest, timeoutMs: number, lane: CallLane = 'sync'): Promise<CallResult> {
     return this.dispatcher.call(task, timeoutMs, lane);
   }
 

@@ -4,6 +4,7 @@
  * bridge op `conn.run`. Credentials stay here; the Python helper (runtime/python/) gives DFF's
  * method shapes and sends each client only plain operations with JSON arguments.
  */
+import type { Logger } from '../log.js';
 import { BridgeRefusal, type BridgePeer } from '../runtime/bridge/bridge-server.js';
 
 /** One operation a script asked of a connector. */
@@ -27,8 +28,19 @@ export interface ConnectorClient {
   close(): Promise<void>;
 }
 
-/** Makes a client from a connector's `config` (secrets already resolved). */
-export type ConnectorFactory = (config: Readonly<Record<string, unknown>>) => ConnectorClient;
+/** What a client is told besides its settings. */
+export interface ConnectorContext {
+  /** The connector's id in the manifest (for messages and logs). */
+  id: string;
+  /** For what goes wrong outside any operation (a rollback at the end of a call); never log a secret. */
+  logger: Logger;
+}
+
+/**
+ * Makes a client from a connector's `config` (secrets already resolved; `port` filled in). It is
+ * called when a script first uses the connector; the pool should connect lazily too.
+ */
+export type ConnectorFactory = (config: Readonly<Record<string, unknown>>, context: ConnectorContext) => ConnectorClient;
 
 /**
  * A driver's error, raised in the script as its own exception with the driver's message and

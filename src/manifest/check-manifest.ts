@@ -20,6 +20,7 @@ export function checkManifest(manifest: Manifest): Problem[] {
   checkUniqueIds('syncAPIs', 'syncAPI', manifest.syncAPIs, error);
   checkUniqueIds('asyncAPIs', 'asyncAPI', manifest.asyncAPIs, error);
   checkUniqueIds('cronJobs', 'cronJob', manifest.cronJobs, error);
+  checkUniqueIds('connectors', 'connector', manifest.connectors, error);
 
   const authIds = manifest.apiAuths.map((a) => a.id);
   for (const list of ['syncAPIs', 'asyncAPIs'] as const) {
@@ -55,8 +56,24 @@ export function checkManifest(manifest: Manifest): Problem[] {
     }
   });
 
+  manifest.connectors.forEach((connector, i) => {
+    for (const field of CONNECTOR_SECRET_FIELDS) {
+      const value = connector.config[field];
+      if (typeof value !== 'string' || value === '' || WHOLE_REFERENCE.test(value)) continue;
+      problems.push({
+        file: MANIFEST_FILE,
+        ...(connector.configPositions[field] ?? connector.positions.entry),
+        severity: 'warning',
+        message: `connectors[${i}].config.${field}: literal secret in git: use \${ENV_NAME}`,
+      });
+    }
+  });
+
   return problems.sort((a, b) => a.line - b.line || a.col - b.col);
 }
+
+/** Connector config fields that hold a secret. */
+const CONNECTOR_SECRET_FIELDS = ['password', 'token'] as const;
 
 function checkUniqueIds(
   list: string,

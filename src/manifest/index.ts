@@ -5,6 +5,7 @@ export { checkFunctions, scriptPath } from './check-functions.js';
 export { loadPackagePins, parseRequirementsFile } from './requirements-file.js';
 export {
   resolveApiAuths,
+  resolveConnectors,
   resolveEnv,
   resolveManifest,
   type ResolveMode,
@@ -17,6 +18,9 @@ export {
   type ApiAuth,
   type ApiEntry,
   type BasicUser,
+  CONNECTOR_TYPES,
+  type ConnectorEntry,
+  type ConnectorType,
   type CronJobEntry,
   type EntryPositions,
   type FixedField,

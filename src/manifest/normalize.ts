@@ -7,7 +7,11 @@ import {
   MANIFEST_FILE,
   type ApiAuth,
   type ApiEntry,
+  CONNECTOR_DEFAULT_PORTS,
+  type ConnectorEntry,
+  type ConnectorType,
   type CronJobEntry,
+  DEFAULT_POOL_SIZE,
   type EntryPositions,
   type Kwargs,
   type Manifest,
@@ -54,6 +58,12 @@ type RawApiAuth =
   | { id: string; type: 'httpBasic' | 'httpDigest'; users: { username: string; password: string }[] }
   | { id: string; type: 'func'; func: string };
 
+interface RawConnector {
+  id: string;
+  type: ConnectorType;
+  config: Record<string, unknown>;
+}
+
 interface RawManifest {
   version: 1;
   env?: Record<string, string>;
@@ -61,6 +71,7 @@ interface RawManifest {
   syncAPIs?: RawApi[];
   asyncAPIs?: RawApi[];
   cronJobs?: RawCronJob[];
+  connectors?: RawConnector[];
   packages?: string[] | string;
   scriptErrors?: ScriptErrorPolicy;
 }
@@ -85,6 +96,7 @@ export function normalizeManifest(data: unknown, locator: YamlLocator): { manife
     syncAPIs: apis('syncAPIs'),
     asyncAPIs: apis('asyncAPIs'),
     cronJobs: (raw.cronJobs ?? []).map((job, i) => normalizeCronJob(job, ['cronJobs', i], locator)),
+    connectors: (raw.connectors ?? []).map((connector, i) => normalizeConnector(connector, ['connectors', i], locator)),
     packages: normalizePackages(raw.packages, locator, problems),
     scriptErrors: raw.scriptErrors ?? 'failRevision',
   };
@@ -184,6 +196,15 @@ function normalizeAuth(auth: RawApiAuth, path: PathSegment[], locator: YamlLocat
     position,
     positions,
   };
+}
+
+function normalizeConnector(connector: RawConnector, path: PathSegment[], locator: YamlLocator): ConnectorEntry {
+  const positions = entryPositions(connector, path, locator);
+  const configPositions: Partial<Record<string, Position>> = {};
+  for (const field of Object.keys(connector.config)) configPositions[field] = locator.value([...path, 'config', field]);
+  const config: Record<string, unknown> = { port: CONNECTOR_DEFAULT_PORTS[connector.type], ...connector.config };
+  if (connector.type === 'mysql' || connector.type === 'postgresql') config.poolSize ??= DEFAULT_POOL_SIZE;
+  return { id: connector.id, type: connector.type, config, position: positions.entry, positions, configPositions };
 }
 
 /** The pins of a `packages` list (each bad one a problem at its line), or the requirements file named. */

@@ -4,7 +4,7 @@
  * the manifest line, never a value.
  */
 import type { Problem } from '../errors.js';
-import { MANIFEST_FILE, type ApiAuth, type Manifest, type Position } from './types.js';
+import { MANIFEST_FILE, type ApiAuth, type ConnectorEntry, type Manifest, type Position } from './types.js';
 
 /** `serve`: an unset allowed reference is an error. `check`: a warning (CI has no secrets). */
 export type ResolveMode = 'serve' | 'check';
@@ -66,20 +66,41 @@ export function resolveApiAuths(
   return { apiAuths: resolved, problems: resolver.problems, secrets: [...resolver.secrets] };
 }
 
-/** Resolves every `${NAME}` of a manifest: env values and API auth secrets. */
+/** Resolves every string of each connector's `config` (host, user, password, token...). */
+export function resolveConnectors(
+  connectors: readonly ConnectorEntry[],
+  allow: readonly string[],
+  processEnv: NodeJS.ProcessEnv,
+  mode: ResolveMode,
+): { connectors: ConnectorEntry[]; problems: Problem[]; secrets: string[] } {
+  const resolver = newResolver(allow, processEnv, mode);
+  const resolved = connectors.map((connector): ConnectorEntry => {
+    const config: Record<string, unknown> = {};
+    for (const [field, value] of Object.entries(connector.config)) {
+      const at = connector.configPositions[field] ?? connector.position;
+      config[field] = typeof value === 'string' ? resolveValue(value, `connector ${connector.id}`, at, resolver) : value;
+    }
+    return { ...connector, config };
+  });
+  return { connectors: resolved, problems: resolver.problems, secrets: [...resolver.secrets] };
+}
+
+/** Resolves every `${NAME}` of a manifest: env values, API auth secrets and connector settings. */
 export function resolveManifest(
   manifest: Manifest,
   allow: readonly string[],
   processEnv: NodeJS.ProcessEnv,
   mode: ResolveMode,
-): { env: Record<string, string>; apiAuths: ApiAuth[]; problems: Problem[]; secrets: string[] } {
+): { env: Record<string, string>; apiAuths: ApiAuth[]; connectors: ConnectorEntry[]; problems: Problem[]; secrets: string[] } {
   const env = resolveEnv(manifest.env, manifest.envPositions, allow, processEnv, mode);
   const auths = resolveApiAuths(manifest.apiAuths, allow, processEnv, mode);
+  const connectors = resolveConnectors(manifest.connectors, allow, processEnv, mode);
   return {
     env: env.values,
     apiAuths: auths.apiAuths,
-    problems: [...env.problems, ...auths.problems].sort((a, b) => a.line - b.line || a.col - b.col),
-    secrets: [...new Set([...env.secrets, ...auths.secrets])],
+    connectors: connectors.connectors,
+    problems: [...env.problems, ...auths.problems, ...connectors.problems].sort((a, b) => a.line - b.line || a.col - b.col),
+    secrets: [...new Set([...env.secrets, ...auths.secrets, ...connectors.secrets])],
   };
 }
 

@@ -139,6 +139,36 @@ export interface FuncAuth {
 /** One entry of `apiAuths`. */
 export type ApiAuth = FixedFieldAuth | HttpBasicAuth | HttpDigestAuth | FuncAuth;
 
+/** The services a connector may name (CONTRACT section 12). */
+export const CONNECTOR_TYPES = ['mysql', 'postgresql', 'redis', 'datakit', 'dataway'] as const;
+export type ConnectorType = (typeof CONNECTOR_TYPES)[number];
+
+/** The port of each connector type when its config gives none. */
+export const CONNECTOR_DEFAULT_PORTS: Readonly<Record<ConnectorType, number>> = {
+  mysql: 3306,
+  postgresql: 5432,
+  redis: 6379,
+  datakit: 9529,
+  dataway: 9528,
+};
+
+/** Connections a SQL connector's pool holds at most when `poolSize` is not given. */
+export const DEFAULT_POOL_SIZE = 5;
+
+/**
+ * One entry of `connectors`. `config` holds the schema's fields for its type with `port` (and
+ * a SQL pool's `poolSize`) filled in; its strings are as written (`${NAME}` until resolved).
+ */
+export interface ConnectorEntry {
+  id: string;
+  type: ConnectorType;
+  config: Record<string, unknown>;
+  position: Position;
+  positions: EntryPositions;
+  /** Where each config value was written, by field name. */
+  configPositions: Partial<Record<string, Position>>;
+}
+
 /**
  * The manifest's `packages`: pins written in the manifest (read already), or the path of a
  * requirements file in the repository (read by `loadPackagePins`).
@@ -159,6 +189,8 @@ export interface Manifest {
   syncAPIs: ApiEntry[];
   asyncAPIs: ApiEntry[];
   cronJobs: CronJobEntry[];
+  /** `[]` when the manifest has none. */
+  connectors: ConnectorEntry[];
   /** `{kind: 'pins', pins: []}` when the manifest has no `packages`. */
   packages: PackagesSpec;
   /** `failRevision` when the manifest has no `scriptErrors`. */

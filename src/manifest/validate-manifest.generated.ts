@@ -5,15 +5,16 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://gitfunc.dev/schemas/gitfunc-manifest.json","title":"gitfunc.yaml","description":"The manifest of a gitfunc functions repository: which @DFF.API functions are served, and how.","type":"object","required":["version"],"additionalProperties":false,"properties":{"version":{"description":"Manifest format version. Only 1 exists.","const":1},"env":{"description":"Values scripts read with DFF.ENV(name). ${NAME} is read from the server's environment (only names allowed by GITFUNC_ENV_ALLOW).","type":"object","propertyNames":{"$ref":"#/definitions/envName"},"additionalProperties":{"type":"string"}},"apiAuths":{"description":"Ways to authenticate API callers, named by the APIs' auth field.","type":"array","items":{"$ref":"#/definitions/apiAuth"}},"syncAPIs":{"description":"APIs answered with the function's return value: /api/v1/al/<id> and /api/v1/sync/<id>.","type":"array","items":{"$ref":"#/definitions/api"}},"asyncAPIs":{"description":"APIs that queue the function and answer with a task id: /api/v1/bat/<id> and /api/v1/async/<id>.","type":"array","items":{"$ref":"#/definitions/api"}},"cronJobs":{"description":"Functions run on a schedule.","type":"array","items":{"$ref":"#/definitions/cronJob"}},"packages":{"description":"Python packages the scripts import: a list of exact pins (name==version, every dependency listed, as pip-compile writes them), or the path of a requirements file in the repository holding the same pins (--hash=sha256:... honoured).","anyOf":[{"type":"array","items":{"type":"string","minLength":1}},{"type":"string","minLength":1}]},"scriptErrors":{"description":"What a script that fails to import does to its revision. failRevision (default): the revision is not served and the last good one keeps serving. isolate: the script is left out, the APIs and cron jobs of its functions answer 503.3 and its cron jobs do not fire, while the rest of the revision serves.","enum":["failRevision","isolate"]}},"definitions":{"id":{"description":"1-64 letters, digits, '_' or '-'.","type":"string","pattern":"^[A-Za-z0-9_-]{1,64}$"},"envName":{"description":"An environment name: letters, digits and '_', not starting with a digit.","type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"funcId":{"description":"<set>__<script>.<func>, e.g. demo__basic.hello_world.","type":"string","pattern":"^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*__[A-Za-z0-9_]+\\.[A-Za-z_][A-Za-z0-9_]*$"},"kwargs":{"description":"Keyword arguments: fixed values, or the string INPUT_BY_CALLER for values the caller may give.","type":"object"},"apiAuth":{"type":"object","discriminator":{"propertyName":"type"},"oneOf":[{"type":"object","required":["id","type","fields"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"fixedField"},"fields":{"description":"The caller passes when any one of the fields matches (as DataFlux Func).","type":"array","minItems":1,"items":{"type":"object","required":["location","name","value"],"additionalProperties":false,"properties":{"location":{"enum":["header","query","body"]},"name":{"type":"string","minLength":1},"value":{"type":"string","minLength":1}}}}}},{"type":"object","required":["id","type","users"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"httpBasic"},"users":{"type":"array","minItems":1,"items":{"type":"object","required":["username","password"],"additionalProperties":false,"properties":{"username":{"type":"string","minLength":1},"password":{"type":"string","minLength":1}}}}}},{"type":"object","required":["id","type","users"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"httpDigest"},"users":{"description":"Authorization: Digest (RFC 7616, MD5 or SHA-256, qop=auth) as any one of these users.","type":"array","minItems":1,"items":{"type":"object","required":["username","password"],"additionalProperties":false,"properties":{"username":{"type":"string","minLength":1},"password":{"type":"string","minLength":1}}}}}},{"type":"object","required":["id","type","func"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"func"},"func":{"description":"A @DFF.API function of the repository that gets the request (req, _DFF_HTTP_REQUEST): raising or returning a false value refuses the call.","$ref":"#/definitions/funcId"}}}]},"api":{"type":"object","required":["id","func"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"func":{"$ref":"#/definitions/funcId"},"title":{"type":"string"},"description":{"type":"string"},"kwargs":{"$ref":"#/definitions/kwargs"},"auth":{"description":"The id of an entry in apiAuths.","type":"string","minLength":1},"timeout":{"description":"Seconds; overrides the function's own timeout.","type":"integer","minimum":1,"maximum":3600},"throttling":{"description":"Maximum calls per period.","type":"object","additionalProperties":false,"properties":{"bySecond":{"type":"integer","minimum":1},"byMinute":{"type":"integer","minimum":1},"byHour":{"type":"integer","minimum":1},"byDay":{"type":"integer","minimum":1}}},"disabled":{"type":"boolean"},"expireTime":{"description":"After this time the API answers 403: an ISO 8601 date-time, or epoch seconds.","anyOf":[{"type":"string","pattern":"^\\d{4}-\\d{2}-\\d{2}[Tt ]\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d+)?)?(?:[Zz]|[+-]\\d{2}:?\\d{2})$"},{"type":"integer","minimum":0}]},"maxConcurrency":{"description":"At most this many calls of this API run at once.","type":"integer","minimum":1}}},"cronJob":{"type":"object","required":["id","func"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"func":{"$ref":"#/definitions/funcId"},"title":{"type":"string"},"description":{"type":"string"},"cron":{"description":"5 fields (minute hour day month weekday), or 6 with leading seconds. May be left out when the function sets fixed_cron_expr.","type":"string","minLength":1},"timezone":{"description":"IANA time zone, e.g. Europe/Berlin. Default UTC.","type":"string","minLength":1},"kwargs":{"$ref":"#/definitions/kwargs"},"misfire":{"description":"What to do about fires missed while the server was down: skip them, or run once to catch up.","enum":["skip","runOnce"]},"disabled":{"type":"boolean"}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://gitfunc.dev/schemas/gitfunc-manifest.json","title":"gitfunc.yaml","description":"The manifest of a gitfunc functions repository: which @DFF.API functions are served, and how.","type":"object","required":["version"],"additionalProperties":false,"properties":{"version":{"description":"Manifest format version. Only 1 exists.","const":1},"env":{"description":"Values scripts read with DFF.ENV(name). ${NAME} is read from the server's environment (only names allowed by GITFUNC_ENV_ALLOW).","type":"object","propertyNames":{"$ref":"#/definitions/envName"},"additionalProperties":{"type":"string"}},"apiAuths":{"description":"Ways to authenticate API callers, named by the APIs' auth field.","type":"array","items":{"$ref":"#/definitions/apiAuth"}},"syncAPIs":{"description":"APIs answered with the function's return value: /api/v1/al/<id> and /api/v1/sync/<id>.","type":"array","items":{"$ref":"#/definitions/api"}},"asyncAPIs":{"description":"APIs that queue the function and answer with a task id: /api/v1/bat/<id> and /api/v1/async/<id>.","type":"array","items":{"$ref":"#/definitions/api"}},"cronJobs":{"description":"Functions run on a schedule.","type":"array","items":{"$ref":"#/definitions/cronJob"}},"connectors":{"description":"Databases and services scripts reach with DFF.CONN(id) (alias DFF.SRC): the server opens, pools and closes their connections; credentials never enter Python. ${NAME} in a config string is read from the server's environment.","type":"array","items":{"$ref":"#/definitions/connector"}},"packages":{"description":"Python packages the scripts import: a list of exact pins (name==version, every dependency listed, as pip-compile writes them), or the path of a requirements file in the repository holding the same pins (--hash=sha256:... honoured).","anyOf":[{"type":"array","items":{"type":"string","minLength":1}},{"type":"string","minLength":1}]},"scriptErrors":{"description":"What a script that fails to import does to its revision. failRevision (default): the revision is not served and the last good one keeps serving. isolate: the script is left out, the APIs and cron jobs of its functions answer 503.3 and its cron jobs do not fire, while the rest of the revision serves.","enum":["failRevision","isolate"]}},"definitions":{"id":{"description":"1-64 letters, digits, '_' or '-'.","type":"string","pattern":"^[A-Za-z0-9_-]{1,64}$"},"envName":{"description":"An environment name: letters, digits and '_', not starting with a digit.","type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"funcId":{"description":"<set>__<script>.<func>, e.g. demo__basic.hello_world.","type":"string","pattern":"^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*__[A-Za-z0-9_]+\\.[A-Za-z_][A-Za-z0-9_]*$"},"kwargs":{"description":"Keyword arguments: fixed values, or the string INPUT_BY_CALLER for values the caller may give.","type":"object"},"apiAuth":{"type":"object","discriminator":{"propertyName":"type"},"oneOf":[{"type":"object","required":["id","type","fields"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"fixedField"},"fields":{"description":"The caller passes when any one of the fields matches (as DataFlux Func).","type":"array","minItems":1,"items":{"type":"object","required":["location","name","value"],"additionalProperties":false,"properties":{"location":{"enum":["header","query","body"]},"name":{"type":"string","minLength":1},"value":{"type":"string","minLength":1}}}}}},{"type":"object","required":["id","type","users"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"httpBasic"},"users":{"type":"array","minItems":1,"items":{"type":"object","required":["username","password"],"additionalProperties":false,"properties":{"username":{"type":"string","minLength":1},"password":{"type":"string","minLength":1}}}}}},{"type":"object","required":["id","type","users"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"httpDigest"},"users":{"description":"Authorization: Digest (RFC 7616, MD5 or SHA-256, qop=auth) as any one of these users.","type":"array","minItems":1,"items":{"type":"object","required":["username","password"],"additionalProperties":false,"properties":{"username":{"type":"string","minLength":1},"password":{"type":"string","minLength":1}}}}}},{"type":"object","required":["id","type","func"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"func"},"func":{"description":"A @DFF.API function of the repository that gets the request (req, _DFF_HTTP_REQUEST): raising or returning a false value refuses the call.","$ref":"#/definitions/funcId"}}}]},"connector":{"type":"object","discriminator":{"propertyName":"type"},"oneOf":[{"type":"object","required":["id","type","config"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"mysql"},"config":{"type":"object","required":["host","user","database"],"additionalProperties":false,"properties":{"host":{"description":"Host name or address.","type":"string","minLength":1},"port":{"description":"TCP port; the type's usual port when left out.","type":"integer","minimum":1,"maximum":65535},"user":{"type":"string","minLength":1},"password":{"description":"Write ${NAME}: a secret never lives in git.","type":"string"},"database":{"type":"string","minLength":1},"charset":{"description":"Connection character set (mysql: utf8mb4, postgresql: UTF8 when left out).","type":"string","minLength":1},"poolSize":{"description":"Connections the server holds open at most, shared by every worker (default 5).","type":"integer","minimum":1,"maximum":100}}}}},{"type":"object","required":["id","type","config"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"postgresql"},"config":{"type":"object","required":["host","user","database"],"additionalProperties":false,"properties":{"host":{"description":"Host name or address.","type":"string","minLength":1},"port":{"description":"TCP port; the type's usual port when left out.","type":"integer","minimum":1,"maximum":65535},"user":{"type":"string","minLength":1},"password":{"description":"Write ${NAME}: a secret never lives in git.","type":"string"},"database":{"type":"string","minLength":1},"charset":{"description":"Connection character set (mysql: utf8mb4, postgresql: UTF8 when left out).","type":"string","minLength":1},"poolSize":{"description":"Connections the server holds open at most, shared by every worker (default 5).","type":"integer","minimum":1,"maximum":100}}}}},{"type":"object","required":["id","type","config"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"redis"},"config":{"type":"object","required":["host"],"additionalProperties":false,"properties":{"host":{"description":"Host name or address.","type":"string","minLength":1},"port":{"description":"TCP port; the type's usual port when left out.","type":"integer","minimum":1,"maximum":65535},"password":{"description":"Write ${NAME}: a secret never lives in git.","type":"string"},"database":{"description":"Database number (default 0).","type":"integer","minimum":0}}}}},{"type":"object","required":["id","type","config"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"datakit"},"config":{"type":"object","required":["host"],"additionalProperties":false,"properties":{"host":{"description":"Host name or address.","type":"string","minLength":1},"port":{"description":"TCP port; the type's usual port when left out.","type":"integer","minimum":1,"maximum":65535},"protocol":{"description":"http (default) or https.","enum":["http","https"]}}}}},{"type":"object","required":["id","type","config"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"dataway"},"config":{"type":"object","required":["host"],"additionalProperties":false,"properties":{"host":{"description":"Host name or address.","type":"string","minLength":1},"port":{"description":"TCP port; the type's usual port when left out.","type":"integer","minimum":1,"maximum":65535},"protocol":{"description":"http (default) or https.","enum":["http","https"]},"token":{"description":"The workspace token; write ${NAME}.","type":"string"}}}}}]},"api":{"type":"object","required":["id","func"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"func":{"$ref":"#/definitions/funcId"},"title":{"type":"string"},"description":{"type":"string"},"kwargs":{"$ref":"#/definitions/kwargs"},"auth":{"description":"The id of an entry in apiAuths.","type":"string","minLength":1},"timeout":{"description":"Seconds; overrides the function's own timeout.","type":"integer","minimum":1,"maximum":3600},"throttling":{"description":"Maximum calls per period.","type":"object","additionalProperties":false,"properties":{"bySecond":{"type":"integer","minimum":1},"byMinute":{"type":"integer","minimum":1},"byHour":{"type":"integer","minimum":1},"byDay":{"type":"integer","minimum":1}}},"disabled":{"type":"boolean"},"expireTime":{"description":"After this time the API answers 403: an ISO 8601 date-time, or epoch seconds.","anyOf":[{"type":"string","pattern":"^\\d{4}-\\d{2}-\\d{2}[Tt ]\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d+)?)?(?:[Zz]|[+-]\\d{2}:?\\d{2})$"},{"type":"integer","minimum":0}]},"maxConcurrency":{"description":"At most this many calls of this API run at once.","type":"integer","minimum":1}}},"cronJob":{"type":"object","required":["id","func"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"func":{"$ref":"#/definitions/funcId"},"title":{"type":"string"},"description":{"type":"string"},"cron":{"description":"5 fields (minute hour day month weekday), or 6 with leading seconds. May be left out when the function sets fixed_cron_expr.","type":"string","minLength":1},"timezone":{"description":"IANA time zone, e.g. Europe/Berlin. Default UTC.","type":"string","minLength":1},"kwargs":{"$ref":"#/definitions/kwargs"},"misfire":{"description":"What to do about fires missed while the server was down: skip them, or run once to catch up.","enum":["skip","runOnce"]},"disabled":{"type":"boolean"}}}}};
 const schema12 = {"description":"An environment name: letters, digits and '_', not starting with a digit.","type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"};
+const func2 = Object.prototype.hasOwnProperty;
+const func3 = require("ajv/dist/runtime/ucs2length").default;
 const pattern0 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
 const schema13 = {"type":"object","discriminator":{"propertyName":"type"},"oneOf":[{"type":"object","required":["id","type","fields"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"fixedField"},"fields":{"description":"The caller passes when any one of the fields matches (as DataFlux Func).","type":"array","minItems":1,"items":{"type":"object","required":["location","name","value"],"additionalProperties":false,"properties":{"location":{"enum":["header","query","body"]},"name":{"type":"string","minLength":1},"value":{"type":"string","minLength":1}}}}}},{"type":"object","required":["id","type","users"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"httpBasic"},"users":{"type":"array","minItems":1,"items":{"type":"object","required":["username","password"],"additionalProperties":false,"properties":{"username":{"type":"string","minLength":1},"password":{"type":"string","minLength":1}}}}}},{"type":"object","required":["id","type","users"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"httpDigest"},"users":{"description":"Authorization: Digest (RFC 7616, MD5 or SHA-256, qop=auth) as any one of these users.","type":"array","minItems":1,"items":{"type":"object","required":["username","password"],"additionalProperties":false,"properties":{"username":{"type":"string","minLength":1},"password":{"type":"string","minLength":1}}}}}},{"type":"object","required":["id","type","func"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"func"},"func":{"description":"A @DFF.API function of the repository that gets the request (req, _DFF_HTTP_REQUEST): raising or returning a false value refuses the call.","$ref":"#/definitions/funcId"}}}]};
 const schema14 = {"description":"1-64 letters, digits, '_' or '-'.","type":"string","pattern":"^[A-Za-z0-9_-]{1,64}$"};
 const schema18 = {"description":"<set>__<script>.<func>, e.g. demo__basic.hello_world.","type":"string","pattern":"^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*__[A-Za-z0-9_]+\\.[A-Za-z_][A-Za-z0-9_]*$"};
 const pattern1 = new RegExp("^[A-Za-z0-9_-]{1,64}$", "u");
 const pattern5 = new RegExp("^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*__[A-Za-z0-9_]+\\.[A-Za-z_][A-Za-z0-9_]*$", "u");
-const func2 = require("ajv/dist/runtime/ucs2length").default;
 
 function validate11(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -177,7 +178,7 @@ errors++;
 if(data3.name !== undefined){
 let data5 = data3.name;
 if(typeof data5 === "string"){
-if(func2(data5) < 1){
+if(func3(data5) < 1){
 const err13 = {instancePath:instancePath+"/fields/" + i0+"/name",schemaPath:"#/oneOf/0/properties/fields/items/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err13];
@@ -202,7 +203,7 @@ errors++;
 if(data3.value !== undefined){
 let data6 = data3.value;
 if(typeof data6 === "string"){
-if(func2(data6) < 1){
+if(func3(data6) < 1){
 const err15 = {instancePath:instancePath+"/fields/" + i0+"/value",schemaPath:"#/oneOf/0/properties/fields/items/properties/value/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err15];
@@ -393,7 +394,7 @@ errors++;
 if(data10.username !== undefined){
 let data11 = data10.username;
 if(typeof data11 === "string"){
-if(func2(data11) < 1){
+if(func3(data11) < 1){
 const err31 = {instancePath:instancePath+"/users/" + i1+"/username",schemaPath:"#/oneOf/1/properties/users/items/properties/username/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err31];
@@ -418,7 +419,7 @@ errors++;
 if(data10.password !== undefined){
 let data12 = data10.password;
 if(typeof data12 === "string"){
-if(func2(data12) < 1){
+if(func3(data12) < 1){
 const err33 = {instancePath:instancePath+"/users/" + i1+"/password",schemaPath:"#/oneOf/1/properties/users/items/properties/password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err33];
@@ -609,7 +610,7 @@ errors++;
 if(data16.username !== undefined){
 let data17 = data16.username;
 if(typeof data17 === "string"){
-if(func2(data17) < 1){
+if(func3(data17) < 1){
 const err49 = {instancePath:instancePath+"/users/" + i2+"/username",schemaPath:"#/oneOf/2/properties/users/items/properties/username/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err49];
@@ -634,7 +635,7 @@ errors++;
 if(data16.password !== undefined){
 let data18 = data16.password;
 if(typeof data18 === "string"){
-if(func2(data18) < 1){
+if(func3(data18) < 1){
 const err51 = {instancePath:instancePath+"/users/" + i2+"/password",schemaPath:"#/oneOf/2/properties/users/items/properties/password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err51];
@@ -848,7 +849,6 @@ return errors === 0;
 
 const schema19 = {"type":"object","required":["id","func"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"func":{"$ref":"#/definitions/funcId"},"title":{"type":"string"},"description":{"type":"string"},"kwargs":{"$ref":"#/definitions/kwargs"},"auth":{"description":"The id of an entry in apiAuths.","type":"string","minLength":1},"timeout":{"description":"Seconds; overrides the function's own timeout.","type":"integer","minimum":1,"maximum":3600},"throttling":{"description":"Maximum calls per period.","type":"object","additionalProperties":false,"properties":{"bySecond":{"type":"integer","minimum":1},"byMinute":{"type":"integer","minimum":1},"byHour":{"type":"integer","minimum":1},"byDay":{"type":"integer","minimum":1}}},"disabled":{"type":"boolean"},"expireTime":{"description":"After this time the API answers 403: an ISO 8601 date-time, or epoch seconds.","anyOf":[{"type":"string","pattern":"^\\d{4}-\\d{2}-\\d{2}[Tt ]\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d+)?)?(?:[Zz]|[+-]\\d{2}:?\\d{2})$"},{"type":"integer","minimum":0}]},"maxConcurrency":{"description":"At most this many calls of this API run at once.","type":"integer","minimum":1}}};
 const schema22 = {"description":"Keyword arguments: fixed values, or the string INPUT_BY_CALLER for values the caller may give.","type":"object"};
-const func8 = Object.prototype.hasOwnProperty;
 const pattern8 = new RegExp("^\\d{4}-\\d{2}-\\d{2}[Tt ]\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d+)?)?(?:[Zz]|[+-]\\d{2}:?\\d{2})$", "u");
 
 function validate13(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -876,7 +876,7 @@ vErrors.push(err1);
 errors++;
 }
 for(const key0 in data){
-if(!(func8.call(schema19.properties, key0))){
+if(!(func2.call(schema19.properties, key0))){
 const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err2];
@@ -977,7 +977,7 @@ errors++;
 if(data.auth !== undefined){
 let data5 = data.auth;
 if(typeof data5 === "string"){
-if(func2(data5) < 1){
+if(func3(data5) < 1){
 const err10 = {instancePath:instancePath+"/auth",schemaPath:"#/properties/auth/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err10];
@@ -1318,7 +1318,7 @@ vErrors.push(err1);
 errors++;
 }
 for(const key0 in data){
-if(!(func8.call(schema23.properties, key0))){
+if(!(func2.call(schema23.properties, key0))){
 const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err2];
@@ -1406,7 +1406,7 @@ errors++;
 if(data.cron !== undefined){
 let data4 = data.cron;
 if(typeof data4 === "string"){
-if(func2(data4) < 1){
+if(func3(data4) < 1){
 const err9 = {instancePath:instancePath+"/cron",schemaPath:"#/properties/cron/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err9];
@@ -1431,7 +1431,7 @@ errors++;
 if(data.timezone !== undefined){
 let data5 = data.timezone;
 if(typeof data5 === "string"){
-if(func2(data5) < 1){
+if(func3(data5) < 1){
 const err11 = {instancePath:instancePath+"/timezone",schemaPath:"#/properties/timezone/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err11];
@@ -1506,6 +1506,1359 @@ validate16.errors = vErrors;
 return errors === 0;
 }
 
+const schema27 = {"type":"object","discriminator":{"propertyName":"type"},"oneOf":[{"type":"object","required":["id","type","config"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"mysql"},"config":{"type":"object","required":["host","user","database"],"additionalProperties":false,"properties":{"host":{"description":"Host name or address.","type":"string","minLength":1},"port":{"description":"TCP port; the type's usual port when left out.","type":"integer","minimum":1,"maximum":65535},"user":{"type":"string","minLength":1},"password":{"description":"Write ${NAME}: a secret never lives in git.","type":"string"},"database":{"type":"string","minLength":1},"charset":{"description":"Connection character set (mysql: utf8mb4, postgresql: UTF8 when left out).","type":"string","minLength":1},"poolSize":{"description":"Connections the server holds open at most, shared by every worker (default 5).","type":"integer","minimum":1,"maximum":100}}}}},{"type":"object","required":["id","type","config"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"postgresql"},"config":{"type":"object","required":["host","user","database"],"additionalProperties":false,"properties":{"host":{"description":"Host name or address.","type":"string","minLength":1},"port":{"description":"TCP port; the type's usual port when left out.","type":"integer","minimum":1,"maximum":65535},"user":{"type":"string","minLength":1},"password":{"description":"Write ${NAME}: a secret never lives in git.","type":"string"},"database":{"type":"string","minLength":1},"charset":{"description":"Connection character set (mysql: utf8mb4, postgresql: UTF8 when left out).","type":"string","minLength":1},"poolSize":{"description":"Connections the server holds open at most, shared by every worker (default 5).","type":"integer","minimum":1,"maximum":100}}}}},{"type":"object","required":["id","type","config"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"redis"},"config":{"type":"object","required":["host"],"additionalProperties":false,"properties":{"host":{"description":"Host name or address.","type":"string","minLength":1},"port":{"description":"TCP port; the type's usual port when left out.","type":"integer","minimum":1,"maximum":65535},"password":{"description":"Write ${NAME}: a secret never lives in git.","type":"string"},"database":{"description":"Database number (default 0).","type":"integer","minimum":0}}}}},{"type":"object","required":["id","type","config"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"datakit"},"config":{"type":"object","required":["host"],"additionalProperties":false,"properties":{"host":{"description":"Host name or address.","type":"string","minLength":1},"port":{"description":"TCP port; the type's usual port when left out.","type":"integer","minimum":1,"maximum":65535},"protocol":{"description":"http (default) or https.","enum":["http","https"]}}}}},{"type":"object","required":["id","type","config"],"additionalProperties":false,"properties":{"id":{"$ref":"#/definitions/id"},"type":{"const":"dataway"},"config":{"type":"object","required":["host"],"additionalProperties":false,"properties":{"host":{"description":"Host name or address.","type":"string","minLength":1},"port":{"description":"TCP port; the type's usual port when left out.","type":"integer","minimum":1,"maximum":65535},"protocol":{"description":"http (default) or https.","enum":["http","https"]},"token":{"description":"The workspace token; write ${NAME}.","type":"string"}}}}}]};
+
+function validate18(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+const tag0 = data.type;
+if(typeof tag0 == "string"){
+if(tag0 === "mysql"){
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id === undefined){
+const err0 = {instancePath,schemaPath:"#/oneOf/0/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.type === undefined){
+const err1 = {instancePath,schemaPath:"#/oneOf/0/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.config === undefined){
+const err2 = {instancePath,schemaPath:"#/oneOf/0/required",keyword:"required",params:{missingProperty: "config"},message:"must have required property '"+"config"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+for(const key0 in data){
+if(!(((key0 === "id") || (key0 === "type")) || (key0 === "config"))){
+const err3 = {instancePath,schemaPath:"#/oneOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.id !== undefined){
+let data0 = data.id;
+if(typeof data0 === "string"){
+if(!pattern1.test(data0)){
+const err4 = {instancePath:instancePath+"/id",schemaPath:"#/definitions/id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+else {
+const err5 = {instancePath:instancePath+"/id",schemaPath:"#/definitions/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.type !== undefined){
+if("mysql" !== data.type){
+const err6 = {instancePath:instancePath+"/type",schemaPath:"#/oneOf/0/properties/type/const",keyword:"const",params:{allowedValue: "mysql"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.config !== undefined){
+let data2 = data.config;
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+if(data2.host === undefined){
+const err7 = {instancePath:instancePath+"/config",schemaPath:"#/oneOf/0/properties/config/required",keyword:"required",params:{missingProperty: "host"},message:"must have required property '"+"host"+"'"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(data2.user === undefined){
+const err8 = {instancePath:instancePath+"/config",schemaPath:"#/oneOf/0/properties/config/required",keyword:"required",params:{missingProperty: "user"},message:"must have required property '"+"user"+"'"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if(data2.database === undefined){
+const err9 = {instancePath:instancePath+"/config",schemaPath:"#/oneOf/0/properties/config/required",keyword:"required",params:{missingProperty: "database"},message:"must have required property '"+"database"+"'"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+for(const key1 in data2){
+if(!(((((((key1 === "host") || (key1 === "port")) || (key1 === "user")) || (key1 === "password")) || (key1 === "database")) || (key1 === "charset")) || (key1 === "poolSize"))){
+const err10 = {instancePath:instancePath+"/config",schemaPath:"#/oneOf/0/properties/config/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data2.host !== undefined){
+let data3 = data2.host;
+if(typeof data3 === "string"){
+if(func3(data3) < 1){
+const err11 = {instancePath:instancePath+"/config/host",schemaPath:"#/oneOf/0/properties/config/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+else {
+const err12 = {instancePath:instancePath+"/config/host",schemaPath:"#/oneOf/0/properties/config/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data2.port !== undefined){
+let data4 = data2.port;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+const err13 = {instancePath:instancePath+"/config/port",schemaPath:"#/oneOf/0/properties/config/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 > 65535 || isNaN(data4)){
+const err14 = {instancePath:instancePath+"/config/port",schemaPath:"#/oneOf/0/properties/config/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+if(data4 < 1 || isNaN(data4)){
+const err15 = {instancePath:instancePath+"/config/port",schemaPath:"#/oneOf/0/properties/config/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+}
+if(data2.user !== undefined){
+let data5 = data2.user;
+if(typeof data5 === "string"){
+if(func3(data5) < 1){
+const err16 = {instancePath:instancePath+"/config/user",schemaPath:"#/oneOf/0/properties/config/properties/user/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+else {
+const err17 = {instancePath:instancePath+"/config/user",schemaPath:"#/oneOf/0/properties/config/properties/user/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+if(data2.password !== undefined){
+if(typeof data2.password !== "string"){
+const err18 = {instancePath:instancePath+"/config/password",schemaPath:"#/oneOf/0/properties/config/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+if(data2.database !== undefined){
+let data7 = data2.database;
+if(typeof data7 === "string"){
+if(func3(data7) < 1){
+const err19 = {instancePath:instancePath+"/config/database",schemaPath:"#/oneOf/0/properties/config/properties/database/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+else {
+const err20 = {instancePath:instancePath+"/config/database",schemaPath:"#/oneOf/0/properties/config/properties/database/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+if(data2.charset !== undefined){
+let data8 = data2.charset;
+if(typeof data8 === "string"){
+if(func3(data8) < 1){
+const err21 = {instancePath:instancePath+"/config/charset",schemaPath:"#/oneOf/0/properties/config/properties/charset/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+else {
+const err22 = {instancePath:instancePath+"/config/charset",schemaPath:"#/oneOf/0/properties/config/properties/charset/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+if(data2.poolSize !== undefined){
+let data9 = data2.poolSize;
+if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
+const err23 = {instancePath:instancePath+"/config/poolSize",schemaPath:"#/oneOf/0/properties/config/properties/poolSize/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+if((typeof data9 == "number") && (isFinite(data9))){
+if(data9 > 100 || isNaN(data9)){
+const err24 = {instancePath:instancePath+"/config/poolSize",schemaPath:"#/oneOf/0/properties/config/properties/poolSize/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+if(data9 < 1 || isNaN(data9)){
+const err25 = {instancePath:instancePath+"/config/poolSize",schemaPath:"#/oneOf/0/properties/config/properties/poolSize/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err26 = {instancePath:instancePath+"/config",schemaPath:"#/oneOf/0/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+}
+else {
+const err27 = {instancePath,schemaPath:"#/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+}
+else if(tag0 === "postgresql"){
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id === undefined){
+const err28 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+if(data.type === undefined){
+const err29 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+if(data.config === undefined){
+const err30 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "config"},message:"must have required property '"+"config"+"'"};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+for(const key2 in data){
+if(!(((key2 === "id") || (key2 === "type")) || (key2 === "config"))){
+const err31 = {instancePath,schemaPath:"#/oneOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+}
+if(data.id !== undefined){
+let data10 = data.id;
+if(typeof data10 === "string"){
+if(!pattern1.test(data10)){
+const err32 = {instancePath:instancePath+"/id",schemaPath:"#/definitions/id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+}
+else {
+const err33 = {instancePath:instancePath+"/id",schemaPath:"#/definitions/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+}
+if(data.type !== undefined){
+if("postgresql" !== data.type){
+const err34 = {instancePath:instancePath+"/type",schemaPath:"#/oneOf/1/properties/type/const",keyword:"const",params:{allowedValue: "postgresql"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+}
+if(data.config !== undefined){
+let data12 = data.config;
+if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
+if(data12.host === undefined){
+const err35 = {instancePath:instancePath+"/config",schemaPath:"#/oneOf/1/properties/config/required",keyword:"required",params:{missingProperty: "host"},message:"must have required property '"+"host"+"'"};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+if(data12.user === undefined){
+const err36 = {instancePath:instancePath+"/config",schemaPath:"#/oneOf/1/properties/config/required",keyword:"required",params:{missingProperty: "user"},message:"must have required property '"+"user"+"'"};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+if(data12.database === undefined){
+const err37 = {instancePath:instancePath+"/config",schemaPath:"#/oneOf/1/properties/config/required",keyword:"required",params:{missingProperty: "database"},message:"must have required property '"+"database"+"'"};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+for(const key3 in data12){
+if(!(((((((key3 === "host") || (key3 === "port")) || (key3 === "user")) || (key3 === "password")) || (key3 === "database")) || (key3 === "charset")) || (key3 === "poolSize"))){
+const err38 = {instancePath:instancePath+"/config",schemaPath:"#/oneOf/1/properties/config/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+}
+}
+if(data12.host !== undefined){
+let data13 = data12.host;
+if(typeof data13 === "string"){
+if(func3(data13) < 1){
+const err39 = {instancePath:instancePath+"/config/host",schemaPath:"#/oneOf/1/properties/config/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
+}
+errors++;
+}
+}
+else {
+const err40 = {instancePath:instancePath+"/config/host",schemaPath:"#/oneOf/1/properties/config/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
+}
+errors++;
+}
+}
+if(data12.port !== undefined){
+let data14 = data12.port;
+if(!(((typeof data14 == "number") && (!(data14 % 1) && !isNaN(data14))) && (isFinite(data14)))){
+const err41 = {instancePath:instancePath+"/config/port",schemaPath:"#/oneOf/1/properties/config/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err41];
+}
+else {
+vErrors.push(err41);
+}
+errors++;
+}
+if((typeof data14 == "number") && (isFinite(data14))){
+if(data14 > 65535 || isNaN(data14)){
+const err42 = {instancePath:instancePath+"/config/port",schemaPath:"#/oneOf/1/properties/config/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+if(vErrors === null){
+vErrors = [err42];
+}
+else {
+vErrors.push(err42);
+}
+errors++;
+}
+if(data14 < 1 || isNaN(data14)){
+const err43 = {instancePath:instancePath+"/config/port",schemaPath:"#/oneOf/1/properties/config/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err43];
+}
+else {
+vErrors.push(err43);
+}
+errors++;
+}
+}
+}
+if(data12.user !== undefined){
+let data15 = data12.user;
+if(typeof data15 === "string"){
+if(func3(data15) < 1){
+const err44 = {instancePath:instancePath+"/config/user",schemaPath:"#/oneOf/1/properties/config/properties/user/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err44];
+}
+else {
+vErrors.push(err44);
+}
+errors++;
+}
+}
+else {
+const err45 = {instancePath:instancePath+"/config/user",schemaPath:"#/oneOf/1/properties/config/properties/user/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err45];
+}
+else {
+vErrors.push(err45);
+}
+errors++;
+}
+}
+if(data12.password !== undefined){
+if(typeof data12.password !== "string"){
+const err46 = {instancePath:instancePath+"/config/password",schemaPath:"#/oneOf/1/properties/config/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+}
+if(data12.database !== undefined){
+let data17 = data12.database;
+if(typeof data17 === "string"){
+if(func3(data17) < 1){
+const err47 = {instancePath:instancePath+"/config/database",schemaPath:"#/oneOf/1/properties/config/properties/database/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+}
+}
+else {
+const err48 = {instancePath:instancePath+"/config/database",schemaPath:"#/oneOf/1/properties/config/properties/database/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
+}
+errors++;
+}
+}
+if(data12.charset !== undefined){
+let data18 = data12.charset;
+if(typeof data18 === "string"){
+if(func3(data18) < 1){
+const err49 = {instancePath:instancePath+"/config/charset",schemaPath:"#/oneOf/1/properties/config/properties/charset/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
+}
+errors++;
+}
+}
+else {
+const err50 = {instancePath:instancePath+"/config/charset",schemaPath:"#/oneOf/1/properties/config/properties/charset/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err50];
+}
+else {
+vErrors.push(err50);
+}
+errors++;
+}
+}
+if(data12.poolSize !== undefined){
+let data19 = data12.poolSize;
+if(!(((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19))) && (isFinite(data19)))){
+const err51 = {instancePath:instancePath+"/config/poolSize",schemaPath:"#/oneOf/1/properties/config/properties/poolSize/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err51];
+}
+else {
+vErrors.push(err51);
+}
+errors++;
+}
+if((typeof data19 == "number") && (isFinite(data19))){
+if(data19 > 100 || isNaN(data19)){
+const err52 = {instancePath:instancePath+"/config/poolSize",schemaPath:"#/oneOf/1/properties/config/properties/poolSize/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"};
+if(vErrors === null){
+vErrors = [err52];
+}
+else {
+vErrors.push(err52);
+}
+errors++;
+}
+if(data19 < 1 || isNaN(data19)){
+const err53 = {instancePath:instancePath+"/config/poolSize",schemaPath:"#/oneOf/1/properties/config/properties/poolSize/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err53];
+}
+else {
+vErrors.push(err53);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err54 = {instancePath:instancePath+"/config",schemaPath:"#/oneOf/1/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err54];
+}
+else {
+vErrors.push(err54);
+}
+errors++;
+}
+}
+}
+else {
+const err55 = {instancePath,schemaPath:"#/oneOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err55];
+}
+else {
+vErrors.push(err55);
+}
+errors++;
+}
+}
+else if(tag0 === "redis"){
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id === undefined){
+const err56 = {instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(vErrors === null){
+vErrors = [err56];
+}
+else {
+vErrors.push(err56);
+}
+errors++;
+}
+if(data.type === undefined){
+const err57 = {instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+if(vErrors === null){
+vErrors = [err57];
+}
+else {
+vErrors.push(err57);
+}
+errors++;
+}
+if(data.config === undefined){
+const err58 = {instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: "config"},message:"must have required property '"+"config"+"'"};
+if(vErrors === null){
+vErrors = [err58];
+}
+else {
+vErrors.push(err58);
+}
+errors++;
+}
+for(const key4 in data){
+if(!(((key4 === "id") || (key4 === "type")) || (key4 === "config"))){
+const err59 = {instancePath,schemaPath:"#/oneOf/2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err59];
+}
+else {
+vErrors.push(err59);
+}
+errors++;
+}
+}
+if(data.id !== undefined){
+let data20 = data.id;
+if(typeof data20 === "string"){
+if(!pattern1.test(data20)){
+const err60 = {instancePath:instancePath+"/id",schemaPath:"#/definitions/id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""};
+if(vErrors === null){
+vErrors = [err60];
+}
+else {
+vErrors.push(err60);
+}
+errors++;
+}
+}
+else {
+const err61 = {instancePath:instancePath+"/id",schemaPath:"#/definitions/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err61];
+}
+else {
+vErrors.push(err61);
+}
+errors++;
+}
+}
+if(data.type !== undefined){
+if("redis" !== data.type){
+const err62 = {instancePath:instancePath+"/type",schemaPath:"#/oneOf/2/properties/type/const",keyword:"const",params:{allowedValue: "redis"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err62];
+}
+else {
+vErrors.push(err62);
+}
+errors++;
+}
+}
+if(data.config !== undefined){
+let data22 = data.config;
+if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
+if(data22.host === undefined){
+const err63 = {instancePath:instancePath+"/config",schemaPath:"#/oneOf/2/properties/config/required",keyword:"required",params:{missingProperty: "host"},message:"must have required property '"+"host"+"'"};
+if(vErrors === null){
+vErrors = [err63];
+}
+else {
+vErrors.push(err63);
+}
+errors++;
+}
+for(const key5 in data22){
+if(!((((key5 === "host") || (key5 === "port")) || (key5 === "password")) || (key5 === "database"))){
+const err64 = {instancePath:instancePath+"/config",schemaPath:"#/oneOf/2/properties/config/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err64];
+}
+else {
+vErrors.push(err64);
+}
+errors++;
+}
+}
+if(data22.host !== undefined){
+let data23 = data22.host;
+if(typeof data23 === "string"){
+if(func3(data23) < 1){
+const err65 = {instancePath:instancePath+"/config/host",schemaPath:"#/oneOf/2/properties/config/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err65];
+}
+else {
+vErrors.push(err65);
+}
+errors++;
+}
+}
+else {
+const err66 = {instancePath:instancePath+"/config/host",schemaPath:"#/oneOf/2/properties/config/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err66];
+}
+else {
+vErrors.push(err66);
+}
+errors++;
+}
+}
+if(data22.port !== undefined){
+let data24 = data22.port;
+if(!(((typeof data24 == "number") && (!(data24 % 1) && !isNaN(data24))) && (isFinite(data24)))){
+const err67 = {instancePath:instancePath+"/config/port",schemaPath:"#/oneOf/2/properties/config/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err67];
+}
+else {
+vErrors.push(err67);
+}
+errors++;
+}
+if((typeof data24 == "number") && (isFinite(data24))){
+if(data24 > 65535 || isNaN(data24)){
+const err68 = {instancePath:instancePath+"/config/port",schemaPath:"#/oneOf/2/properties/config/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+if(vErrors === null){
+vErrors = [err68];
+}
+else {
+vErrors.push(err68);
+}
+errors++;
+}
+if(data24 < 1 || isNaN(data24)){
+const err69 = {instancePath:instancePath+"/config/port",schemaPath:"#/oneOf/2/properties/config/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err69];
+}
+else {
+vErrors.push(err69);
+}
+errors++;
+}
+}
+}
+if(data22.password !== undefined){
+if(typeof data22.password !== "string"){
+const err70 = {instancePath:instancePath+"/config/password",schemaPath:"#/oneOf/2/properties/config/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err70];
+}
+else {
+vErrors.push(err70);
+}
+errors++;
+}
+}
+if(data22.database !== undefined){
+let data26 = data22.database;
+if(!(((typeof data26 == "number") && (!(data26 % 1) && !isNaN(data26))) && (isFinite(data26)))){
+const err71 = {instancePath:instancePath+"/config/database",schemaPath:"#/oneOf/2/properties/config/properties/database/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err71];
+}
+else {
+vErrors.push(err71);
+}
+errors++;
+}
+if((typeof data26 == "number") && (isFinite(data26))){
+if(data26 < 0 || isNaN(data26)){
+const err72 = {instancePath:instancePath+"/config/database",schemaPath:"#/oneOf/2/properties/config/properties/database/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err72];
+}
+else {
+vErrors.push(err72);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err73 = {instancePath:instancePath+"/config",schemaPath:"#/oneOf/2/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err73];
+}
+else {
+vErrors.push(err73);
+}
+errors++;
+}
+}
+}
+else {
+const err74 = {instancePath,schemaPath:"#/oneOf/2/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err74];
+}
+else {
+vErrors.push(err74);
+}
+errors++;
+}
+}
+else if(tag0 === "datakit"){
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id === undefined){
+const err75 = {instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(vErrors === null){
+vErrors = [err75];
+}
+else {
+vErrors.push(err75);
+}
+errors++;
+}
+if(data.type === undefined){
+const err76 = {instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+if(vErrors === null){
+vErrors = [err76];
+}
+else {
+vErrors.push(err76);
+}
+errors++;
+}
+if(data.config === undefined){
+const err77 = {instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: "config"},message:"must have required property '"+"config"+"'"};
+if(vErrors === null){
+vErrors = [err77];
+}
+else {
+vErrors.push(err77);
+}
+errors++;
+}
+for(const key6 in data){
+if(!(((key6 === "id") || (key6 === "type")) || (key6 === "config"))){
+const err78 = {instancePath,schemaPath:"#/oneOf/3/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err78];
+}
+else {
+vErrors.push(err78);
+}
+errors++;
+}
+}
+if(data.id !== undefined){
+let data27 = data.id;
+if(typeof data27 === "string"){
+if(!pattern1.test(data27)){
+const err79 = {instancePath:instancePath+"/id",schemaPath:"#/definitions/id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""};
+if(vErrors === null){
+vErrors = [err79];
+}
+else {
+vErrors.push(err79);
+}
+errors++;
+}
+}
+else {
+const err80 = {instancePath:instancePath+"/id",schemaPath:"#/definitions/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err80];
+}
+else {
+vErrors.push(err80);
+}
+errors++;
+}
+}
+if(data.type !== undefined){
+if("datakit" !== data.type){
+const err81 = {instancePath:instancePath+"/type",schemaPath:"#/oneOf/3/properties/type/const",keyword:"const",params:{allowedValue: "datakit"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err81];
+}
+else {
+vErrors.push(err81);
+}
+errors++;
+}
+}
+if(data.config !== undefined){
+let data29 = data.config;
+if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
+if(data29.host === undefined){
+const err82 = {instancePath:instancePath+"/config",schemaPath:"#/oneOf/3/properties/config/required",keyword:"required",params:{missingProperty: "host"},message:"must have required property '"+"host"+"'"};
+if(vErrors === null){
+vErrors = [err82];
+}
+else {
+vErrors.push(err82);
+}
+errors++;
+}
+for(const key7 in data29){
+if(!(((key7 === "host") || (key7 === "port")) || (key7 === "protocol"))){
+const err83 = {instancePath:instancePath+"/config",schemaPath:"#/oneOf/3/properties/config/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err83];
+}
+else {
+vErrors.push(err83);
+}
+errors++;
+}
+}
+if(data29.host !== undefined){
+let data30 = data29.host;
+if(typeof data30 === "string"){
+if(func3(data30) < 1){
+const err84 = {instancePath:instancePath+"/config/host",schemaPath:"#/oneOf/3/properties/config/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err84];
+}
+else {
+vErrors.push(err84);
+}
+errors++;
+}
+}
+else {
+const err85 = {instancePath:instancePath+"/config/host",schemaPath:"#/oneOf/3/properties/config/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err85];
+}
+else {
+vErrors.push(err85);
+}
+errors++;
+}
+}
+if(data29.port !== undefined){
+let data31 = data29.port;
+if(!(((typeof data31 == "number") && (!(data31 % 1) && !isNaN(data31))) && (isFinite(data31)))){
+const err86 = {instancePath:instancePath+"/config/port",schemaPath:"#/oneOf/3/properties/config/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err86];
+}
+else {
+vErrors.push(err86);
+}
+errors++;
+}
+if((typeof data31 == "number") && (isFinite(data31))){
+if(data31 > 65535 || isNaN(data31)){
+const err87 = {instancePath:instancePath+"/config/port",schemaPath:"#/oneOf/3/properties/config/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+if(vErrors === null){
+vErrors = [err87];
+}
+else {
+vErrors.push(err87);
+}
+errors++;
+}
+if(data31 < 1 || isNaN(data31)){
+const err88 = {instancePath:instancePath+"/config/port",schemaPath:"#/oneOf/3/properties/config/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err88];
+}
+else {
+vErrors.push(err88);
+}
+errors++;
+}
+}
+}
+if(data29.protocol !== undefined){
+let data32 = data29.protocol;
+if(!((data32 === "http") || (data32 === "https"))){
+const err89 = {instancePath:instancePath+"/config/protocol",schemaPath:"#/oneOf/3/properties/config/properties/protocol/enum",keyword:"enum",params:{allowedValues: schema27.oneOf[3].properties.config.properties.protocol.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err89];
+}
+else {
+vErrors.push(err89);
+}
+errors++;
+}
+}
+}
+else {
+const err90 = {instancePath:instancePath+"/config",schemaPath:"#/oneOf/3/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err90];
+}
+else {
+vErrors.push(err90);
+}
+errors++;
+}
+}
+}
+else {
+const err91 = {instancePath,schemaPath:"#/oneOf/3/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err91];
+}
+else {
+vErrors.push(err91);
+}
+errors++;
+}
+}
+else if(tag0 === "dataway"){
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id === undefined){
+const err92 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(vErrors === null){
+vErrors = [err92];
+}
+else {
+vErrors.push(err92);
+}
+errors++;
+}
+if(data.type === undefined){
+const err93 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+if(vErrors === null){
+vErrors = [err93];
+}
+else {
+vErrors.push(err93);
+}
+errors++;
+}
+if(data.config === undefined){
+const err94 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "config"},message:"must have required property '"+"config"+"'"};
+if(vErrors === null){
+vErrors = [err94];
+}
+else {
+vErrors.push(err94);
+}
+errors++;
+}
+for(const key8 in data){
+if(!(((key8 === "id") || (key8 === "type")) || (key8 === "config"))){
+const err95 = {instancePath,schemaPath:"#/oneOf/4/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err95];
+}
+else {
+vErrors.push(err95);
+}
+errors++;
+}
+}
+if(data.id !== undefined){
+let data33 = data.id;
+if(typeof data33 === "string"){
+if(!pattern1.test(data33)){
+const err96 = {instancePath:instancePath+"/id",schemaPath:"#/definitions/id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""};
+if(vErrors === null){
+vErrors = [err96];
+}
+else {
+vErrors.push(err96);
+}
+errors++;
+}
+}
+else {
+const err97 = {instancePath:instancePath+"/id",schemaPath:"#/definitions/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err97];
+}
+else {
+vErrors.push(err97);
+}
+errors++;
+}
+}
+if(data.type !== undefined){
+if("dataway" !== data.type){
+const err98 = {instancePath:instancePath+"/type",schemaPath:"#/oneOf/4/properties/type/const",keyword:"const",params:{allowedValue: "dataway"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err98];
+}
+else {
+vErrors.push(err98);
+}
+errors++;
+}
+}
+if(data.config !== undefined){
+let data35 = data.config;
+if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
+if(data35.host === undefined){
+const err99 = {instancePath:instancePath+"/config",schemaPath:"#/oneOf/4/properties/config/required",keyword:"required",params:{missingProperty: "host"},message:"must have required property '"+"host"+"'"};
+if(vErrors === null){
+vErrors = [err99];
+}
+else {
+vErrors.push(err99);
+}
+errors++;
+}
+for(const key9 in data35){
+if(!((((key9 === "host") || (key9 === "port")) || (key9 === "protocol")) || (key9 === "token"))){
+const err100 = {instancePath:instancePath+"/config",schemaPath:"#/oneOf/4/properties/config/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err100];
+}
+else {
+vErrors.push(err100);
+}
+errors++;
+}
+}
+if(data35.host !== undefined){
+let data36 = data35.host;
+if(typeof data36 === "string"){
+if(func3(data36) < 1){
+const err101 = {instancePath:instancePath+"/config/host",schemaPath:"#/oneOf/4/properties/config/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err101];
+}
+else {
+vErrors.push(err101);
+}
+errors++;
+}
+}
+else {
+const err102 = {instancePath:instancePath+"/config/host",schemaPath:"#/oneOf/4/properties/config/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err102];
+}
+else {
+vErrors.push(err102);
+}
+errors++;
+}
+}
+if(data35.port !== undefined){
+let data37 = data35.port;
+if(!(((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37))) && (isFinite(data37)))){
+const err103 = {instancePath:instancePath+"/config/port",schemaPath:"#/oneOf/4/properties/config/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err103];
+}
+else {
+vErrors.push(err103);
+}
+errors++;
+}
+if((typeof data37 == "number") && (isFinite(data37))){
+if(data37 > 65535 || isNaN(data37)){
+const err104 = {instancePath:instancePath+"/config/port",schemaPath:"#/oneOf/4/properties/config/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+if(vErrors === null){
+vErrors = [err104];
+}
+else {
+vErrors.push(err104);
+}
+errors++;
+}
+if(data37 < 1 || isNaN(data37)){
+const err105 = {instancePath:instancePath+"/config/port",schemaPath:"#/oneOf/4/properties/config/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err105];
+}
+else {
+vErrors.push(err105);
+}
+errors++;
+}
+}
+}
+if(data35.protocol !== undefined){
+let data38 = data35.protocol;
+if(!((data38 === "http") || (data38 === "https"))){
+const err106 = {instancePath:instancePath+"/config/protocol",schemaPath:"#/oneOf/4/properties/config/properties/protocol/enum",keyword:"enum",params:{allowedValues: schema27.oneOf[4].properties.config.properties.protocol.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err106];
+}
+else {
+vErrors.push(err106);
+}
+errors++;
+}
+}
+if(data35.token !== undefined){
+if(typeof data35.token !== "string"){
+const err107 = {instancePath:instancePath+"/config/token",schemaPath:"#/oneOf/4/properties/config/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err107];
+}
+else {
+vErrors.push(err107);
+}
+errors++;
+}
+}
+}
+else {
+const err108 = {instancePath:instancePath+"/config",schemaPath:"#/oneOf/4/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err108];
+}
+else {
+vErrors.push(err108);
+}
+errors++;
+}
+}
+}
+else {
+const err109 = {instancePath,schemaPath:"#/oneOf/4/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err109];
+}
+else {
+vErrors.push(err109);
+}
+errors++;
+}
+}
+else {
+const err110 = {instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "type", tagValue: tag0},message:"value of tag \"type\" must be in oneOf"};
+if(vErrors === null){
+vErrors = [err110];
+}
+else {
+vErrors.push(err110);
+}
+errors++;
+}
+}
+else {
+const err111 = {instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "type", tagValue: tag0},message:"tag \"type\" must be string"};
+if(vErrors === null){
+vErrors = [err111];
+}
+else {
+vErrors.push(err111);
+}
+errors++;
+}
+}
+else {
+const err112 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err112];
+}
+else {
+vErrors.push(err112);
+}
+errors++;
+}
+validate18.errors = vErrors;
+return errors === 0;
+}
+
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="https://gitfunc.dev/schemas/gitfunc-manifest.json" */;
@@ -1523,7 +2876,7 @@ vErrors.push(err0);
 errors++;
 }
 for(const key0 in data){
-if(!((((((((key0 === "version") || (key0 === "env")) || (key0 === "apiAuths")) || (key0 === "syncAPIs")) || (key0 === "asyncAPIs")) || (key0 === "cronJobs")) || (key0 === "packages")) || (key0 === "scriptErrors"))){
+if(!(func2.call(schema11.properties, key0))){
 const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err1];
@@ -1697,18 +3050,19 @@ vErrors.push(err11);
 errors++;
 }
 }
-if(data.packages !== undefined){
-let data11 = data.packages;
-const _errs24 = errors;
-let valid12 = false;
-const _errs25 = errors;
+if(data.connectors !== undefined){
+let data11 = data.connectors;
 if(Array.isArray(data11)){
 const len4 = data11.length;
 for(let i4=0; i4<len4; i4++){
-let data12 = data11[i4];
-if(typeof data12 === "string"){
-if(func2(data12) < 1){
-const err12 = {instancePath:instancePath+"/packages/" + i4,schemaPath:"#/properties/packages/anyOf/0/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(!(validate18(data11[i4], {instancePath:instancePath+"/connectors/" + i4,parentData:data11,parentDataProperty:i4,rootData}))){
+vErrors = vErrors === null ? validate18.errors : vErrors.concat(validate18.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err12 = {instancePath:instancePath+"/connectors",schemaPath:"#/properties/connectors/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -1718,8 +3072,18 @@ vErrors.push(err12);
 errors++;
 }
 }
-else {
-const err13 = {instancePath:instancePath+"/packages/" + i4,schemaPath:"#/properties/packages/anyOf/0/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.packages !== undefined){
+let data13 = data.packages;
+const _errs27 = errors;
+let valid14 = false;
+const _errs28 = errors;
+if(Array.isArray(data13)){
+const len5 = data13.length;
+for(let i5=0; i5<len5; i5++){
+let data14 = data13[i5];
+if(typeof data14 === "string"){
+if(func3(data14) < 1){
+const err13 = {instancePath:instancePath+"/packages/" + i5,schemaPath:"#/properties/packages/anyOf/0/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -1729,9 +3093,8 @@ vErrors.push(err13);
 errors++;
 }
 }
-}
 else {
-const err14 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err14 = {instancePath:instancePath+"/packages/" + i5,schemaPath:"#/properties/packages/anyOf/0/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -1740,13 +3103,10 @@ vErrors.push(err14);
 }
 errors++;
 }
-var _valid0 = _errs25 === errors;
-valid12 = valid12 || _valid0;
-if(!valid12){
-const _errs29 = errors;
-if(typeof data11 === "string"){
-if(func2(data11) < 1){
-const err15 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/anyOf/1/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+}
+else {
+const err15 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -1755,9 +3115,13 @@ vErrors.push(err15);
 }
 errors++;
 }
-}
-else {
-const err16 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid0 = _errs28 === errors;
+valid14 = valid14 || _valid0;
+if(!valid14){
+const _errs32 = errors;
+if(typeof data13 === "string"){
+if(func3(data13) < 1){
+const err16 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/anyOf/1/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -1766,11 +3130,9 @@ vErrors.push(err16);
 }
 errors++;
 }
-var _valid0 = _errs29 === errors;
-valid12 = valid12 || _valid0;
 }
-if(!valid12){
-const err17 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+else {
+const err17 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -1779,22 +3141,11 @@ vErrors.push(err17);
 }
 errors++;
 }
-else {
-errors = _errs24;
-if(vErrors !== null){
-if(_errs24){
-vErrors.length = _errs24;
+var _valid0 = _errs32 === errors;
+valid14 = valid14 || _valid0;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data.scriptErrors !== undefined){
-let data13 = data.scriptErrors;
-if(!((data13 === "failRevision") || (data13 === "isolate"))){
-const err18 = {instancePath:instancePath+"/scriptErrors",schemaPath:"#/properties/scriptErrors/enum",keyword:"enum",params:{allowedValues: schema11.properties.scriptErrors.enum},message:"must be equal to one of the allowed values"};
+if(!valid14){
+const err18 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -1803,15 +3154,39 @@ vErrors.push(err18);
 }
 errors++;
 }
-}
+else {
+errors = _errs27;
+if(vErrors !== null){
+if(_errs27){
+vErrors.length = _errs27;
 }
 else {
-const err19 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+vErrors = null;
+}
+}
+}
+}
+if(data.scriptErrors !== undefined){
+let data15 = data.scriptErrors;
+if(!((data15 === "failRevision") || (data15 === "isolate"))){
+const err19 = {instancePath:instancePath+"/scriptErrors",schemaPath:"#/properties/scriptErrors/enum",keyword:"enum",params:{allowedValues: schema11.properties.scriptErrors.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err19];
 }
 else {
 vErrors.push(err19);
+}
+errors++;
+}
+}
+}
+else {
+const err20 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
 }
 errors++;
 }
@@ -1871,6 +3246,13 @@ export const schema = {
       "type": "array",
       "items": {
         "$ref": "#/definitions/cronJob"
+      }
+    },
+    "connectors": {
+      "description": "Databases and services scripts reach with DFF.CONN(id) (alias DFF.SRC): the server opens, pools and closes their connections; credentials never enter Python. ${NAME} in a config string is read from the server's environment.",
+      "type": "array",
+      "items": {
+        "$ref": "#/definitions/connector"
       }
     },
     "packages": {
@@ -2068,6 +3450,276 @@ export const schema = {
             "func": {
               "description": "A @DFF.API function of the repository that gets the request (req, _DFF_HTTP_REQUEST): raising or returning a false value refuses the call.",
               "$ref": "#/definitions/funcId"
+            }
+          }
+        }
+      ]
+    },
+    "connector": {
+      "type": "object",
+      "discriminator": {
+        "propertyName": "type"
+      },
+      "oneOf": [
+        {
+          "type": "object",
+          "required": [
+            "id",
+            "type",
+            "config"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "id": {
+              "$ref": "#/definitions/id"
+            },
+            "type": {
+              "const": "mysql"
+            },
+            "config": {
+              "type": "object",
+              "required": [
+                "host",
+                "user",
+                "database"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "host": {
+                  "description": "Host name or address.",
+                  "type": "string",
+                  "minLength": 1
+                },
+                "port": {
+                  "description": "TCP port; the type's usual port when left out.",
+                  "type": "integer",
+                  "minimum": 1,
+                  "maximum": 65535
+                },
+                "user": {
+                  "type": "string",
+                  "minLength": 1
+                },
+                "password": {
+                  "description": "Write ${NAME}: a secret never lives in git.",
+                  "type": "string"
+                },
+                "database": {
+                  "type": "string",
+                  "minLength": 1
+                },
+                "charset": {
+                  "description": "Connection character set (mysql: utf8mb4, postgresql: UTF8 when left out).",
+                  "type": "string",
+                  "minLength": 1
+                },
+                "poolSize": {
+                  "description": "Connections the server holds open at most, shared by every worker (default 5).",
+                  "type": "integer",
+                  "minimum": 1,
+                  "maximum": 100
+                }
+              }
+            }
+          }
+        },
+        {
+          "type": "object",
+          "required": [
+            "id",
+            "type",
+            "config"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "id": {
+              "$ref": "#/definitions/id"
+            },
+            "type": {
+              "const": "postgresql"
+            },
+            "config": {
+              "type": "object",
+              "required": [
+                "host",
+                "user",
+                "database"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "host": {
+                  "description": "Host name or address.",
+                  "type": "string",
+                  "minLength": 1
+                },
+                "port": {
+                  "description": "TCP port; the type's usual port when left out.",
+                  "type": "integer",
+                  "minimum": 1,
+                  "maximum": 65535
+                },
+                "user": {
+                  "type": "string",
+                  "minLength": 1
+                },
+                "password": {
+                  "description": "Write ${NAME}: a secret never lives in git.",
+                  "type": "string"
+                },
+                "database": {
+                  "type": "string",
+                  "minLength": 1
+                },
+                "charset": {
+                  "description": "Connection character set (mysql: utf8mb4, postgresql: UTF8 when left out).",
+                  "type": "string",
+                  "minLength": 1
+                },
+                "poolSize": {
+                  "description": "Connections the server holds open at most, shared by every worker (default 5).",
+                  "type": "integer",
+                  "minimum": 1,
+                  "maximum": 100
+                }
+              }
+            }
+          }
+        },
+        {
+          "type": "object",
+          "required": [
+            "id",
+            "type",
+            "config"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "id": {
+              "$ref": "#/definitions/id"
+            },
+            "type": {
+              "const": "redis"
+            },
+            "config": {
+              "type": "object",
+              "required": [
+                "host"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "host": {
+                  "description": "Host name or address.",
+                  "type": "string",
+                  "minLength": 1
+                },
+                "port": {
+                  "description": "TCP port; the type's usual port when left out.",
+                  "type": "integer",
+                  "minimum": 1,
+                  "maximum": 65535
+                },
+                "password": {
+                  "description": "Write ${NAME}: a secret never lives in git.",
+                  "type": "string"
+                },
+                "database": {
+                  "description": "Database number (default 0).",
+                  "type": "integer",
+                  "minimum": 0
+                }
+              }
+            }
+          }
+        },
+        {
+          "type": "object",
+          "required": [
+            "id",
+            "type",
+            "config"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "id": {
+              "$ref": "#/definitions/id"
+            },
+            "type": {
+              "const": "datakit"
+            },
+            "config": {
+              "type": "object",
+              "required": [
+                "host"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "host": {
+                  "description": "Host name or address.",
+                  "type": "string",
+                  "minLength": 1
+                },
+                "port": {
+                  "description": "TCP port; the type's usual port when left out.",
+                  "type": "integer",
+                  "minimum": 1,
+                  "maximum": 65535
+                },
+                "protocol": {
+                  "description": "http (default) or https.",
+                  "enum": [
+                    "http",
+                    "https"
+                  ]
+                }
+              }
+            }
+          }
+        },
+        {
+          "type": "object",
+          "required": [
+            "id",
+            "type",
+            "config"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "id": {
+              "$ref": "#/definitions/id"
+            },
+            "type": {
+              "const": "dataway"
+            },
+            "config": {
+              "type": "object",
+              "required": [
+                "host"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "host": {
+                  "description": "Host name or address.",
+                  "type": "string",
+                  "minLength": 1
+                },
+                "port": {
+                  "description": "TCP port; the type's usual port when left out.",
+                  "type": "integer",
+                  "minimum": 1,
+                  "maximum": 65535
+                },
+                "protocol": {
+                  "description": "http (default) or https.",
+                  "enum": [
+                    "http",
+                    "https"
+                  ]
+                },
+                "token": {
+                  "description": "The workspace token; write ${NAME}.",
+                  "type": "string"
+                }
+              }
             }
           }
         }

@@ -6,4 +6,6 @@ export interface RevisionRef {
   env: Record<string, string>;
   /** The folder its pinned packages are installed in (importable for this revision only); absent without packages. */
   packagesDir?: string;
+  /** The type of each connector the manifest declares, by id (no settings: those stay in the server); absent without connectors. */
+  connectors?: Record<string, string>;
 }

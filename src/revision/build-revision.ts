@@ -178,6 +178,8 @@ export async function buildRevision(commit: string, dir: string, options: BuildO
 
   const ref: RevisionRef = { id: commit, dir, env: resolved.env };
   if (installed.siteDir !== undefined) ref.packagesDir = installed.siteDir;
+  // Workers learn each connector's type only: its settings stay in the server.
+  if (resolved.connectors.length > 0) ref.connectors = Object.fromEntries(resolved.connectors.map((c) => [c.id, c.type]));
   const inspected = await options.inspector.inspect(ref, options.importSeconds * 1000);
   // Under `scriptErrors: isolate`, scripts that failed to import are left out (when they can be).
   const isolated = manifest.scriptErrors === 'isolate' ? isolatableFailures(inspected) : undefined;
@@ -215,6 +217,7 @@ export async function buildRevision(commit: string, dir: string, options: BuildO
     cronJobs: cronJobSpecs(withoutScripts(manifest, new Set(failures.keys())).cronJobs, catalog, DEFAULT_ASYNC_TIMEOUT_SECONDS),
     scriptFailures: failures,
     unscheduledCronJobs: unscheduledCronJobs(manifest.cronJobs, failures),
+    connectors: resolved.connectors,
     warnings: masked(problems, mask),
     builtAt: Date.now(),
   };

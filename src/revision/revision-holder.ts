@@ -10,6 +10,7 @@ export class RevisionHolder {
   /** Commits being warmed: not served yet, but workers must not drop them. */
   private readonly pinned = new Set<string>();
   private liveIds: string[] = [];
+  private readonly listeners: ((revisions: readonly Revision[]) => void)[] = [];
 
   /** The revision new calls go to, if one is loaded. */
   get current(): Revision | undefined {
@@ -56,6 +57,11 @@ export class RevisionHolder {
     if (this.pinned.delete(commit)) this.updateLive();
   }
 
+  /** Calls `listener` with the revisions served or running calls whenever that set may have changed. */
+  onRevisionsChange(listener: (revisions: readonly Revision[]) => void): void {
+    this.listeners.push(listener);
+  }
+
   /** Commit ids that some worker may still need. Same array until the set changes. */
   live(): string[] {
     return this.liveIds;
@@ -67,5 +73,9 @@ export class RevisionHolder {
     for (const revision of this.inUse.keys()) ids.add(revision.commit);
     for (const commit of this.pinned) ids.add(commit);
     this.liveIds = [...ids];
+    if (this.listeners.length === 0) return;
+    const revisions = new Set(this.inUse.keys());
+    if (this.served) revisions.add(this.served);
+    for (const listener of this.listeners) listener([...revisions]);
   }
 }

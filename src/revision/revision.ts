@@ -1,4 +1,5 @@
 import type { ApiAccess } from '../access/api-access.js';
+import type { ConnectorEntry } from '../manifest/index.js';
 import type { SecretMask } from '../access/secret-mask.js';
 import type { Problem } from '../errors.js';
 import type { ConcurrencyLimit } from '../model/concurrency-limit.js';
@@ -48,6 +49,8 @@ export interface Revision {
   scriptFailures: ReadonlyMap<string, ScriptFailure>;
   /** Enabled cron jobs not in `cronJobs`: their function's script failed to import. */
   unscheduledCronJobs: readonly UnscheduledCronJob[];
+  /** The manifest's connectors, their settings resolved (secrets included: never logged or sent to a worker). */
+  connectors: readonly ConnectorEntry[];
   /** Warnings found while building (errors stop the build). */
   warnings: Problem[];
   /** Masks resolved secret values wherever output leaves the server; undefined without secrets. */

@@ -5,7 +5,7 @@ import { armDeadline, armDeadlineAtStart } from './deadline.js';
 import taskState from './task-state.cjs';
 import { TaskStateSlab, type TaskStateSlot } from './task-state-slab.js';
 import type { CallOutcome, CallResult, TimedOut } from '../model/call-result.js';
-import type { CallTask } from './worker-protocol.cjs';
+import type { CallRequest, CallTask } from './worker-protocol.cjs';
 
 const { NOT_STARTED, THREAD_SLOT } = taskState;
 
@@ -101,7 +101,7 @@ export class CallDispatcher {
    * ignores the interrupt has its worker terminated after the grace period.
    */
   call(
-    task: Omit<CallTask, 'callId' | 'interrupt' | 'interruptOffset'>,
+    task: CallRequest,
     timeoutMs: number,
     lane: CallLane = 'sync',
     client?: CallClient,
@@ -112,7 +112,15 @@ export class CallDispatcher {
     return new Promise((resolve) => {
       const slot = this.states.acquire();
       const pending: PendingCall = {
-        task: { ...task, callId: ++this.lastCallId, interrupt: slot.buffer, interruptOffset: slot.offset },
+        task: {
+          ...task,
+          callId: ++this.lastCallId,
+          interrupt: slot.buffer,
+          interruptOffset: slot.offset,
+          // The worker tells the script how long it has left (a connector's query gives up then).
+          timeoutMs,
+          timedFrom: lane === 'sync' ? Date.now() : null,
+        },
         lane,
         client,
         slot,

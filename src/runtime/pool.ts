@@ -16,7 +16,7 @@ import { WorkerSlot } from './worker-slot.js';
 import taskState from './task-state.cjs';
 import workerHealth from './worker-health.cjs';
 import workerProtocol from './worker-protocol.cjs';
-import type { CallResultMessage, CallTask, InspectOutcome, InspectTask, WarmTask, WorkerTask } from './worker-protocol.cjs';
+import type { CallRequest, CallResultMessage, InspectOutcome, InspectTask, WarmTask, WorkerTask } from './worker-protocol.cjs';
 import type { RevisionRef } from '../model/revision-ref.js';
 
 const { TASK_STATE_BYTES } = taskState;
@@ -224,7 +224,7 @@ export class WorkerPool {
   }
 
   /** Runs one function call; never rejects (see CallDispatcher.call). */
-  call(task: Omit<CallTask, 'callId' | 'interrupt' | 'interruptOffset'>, timeoutMs: number, lane: CallLane = 'sync', client?: CallClient): Promise<CallResult> {
+  call(task: CallRequest, timeoutMs: number, lane: CallLane = 'sync', client?: CallClient): Promise<CallResult> {
     return this.dispatcher.call(task, timeoutMs, lane, client);
   }
 

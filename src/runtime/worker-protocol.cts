@@ -44,7 +44,13 @@ export interface CallTask extends RevisionTask {
   /** The call's shared state (see task-state.cts), at `interruptOffset` bytes into this buffer. */
   interrupt: SharedArrayBuffer;
   interruptOffset: number;
+  /** The call's time limit in ms, counted from `timedFrom` (epoch ms), or from when the worker starts it when null. */
+  timeoutMs: number;
+  timedFrom: number | null;
 }
+
+/** A call as its caller describes it; the dispatcher adds its id, shared state and time limit. */
+export type CallRequest = Omit<CallTask, 'callId' | 'interrupt' | 'interruptOffset' | 'timeoutMs' | 'timedFrom'>;
 
 /** Calls a worker runs in order, posting each result as a CallResultMessage when it ends. */
 export interface CallBatchTask {

@@ -135,7 +135,7 @@ function ensureRevision(rt: Runtime, revision: RevisionRef, live: string[]): voi
   }
   if (!loadedRevisions.has(revision.id)) {
     const packagesMount = revision.packagesDir === undefined ? undefined : mountPackages(rt, revision.id, revision.packagesDir);
-    rt.loadRevision(revision.id, JSON.stringify(readScripts(revision.dir)), JSON.stringify(revision.env), packagesMount);
+    rt.loadRevision(revision.id, JSON.stringify(readScripts(revision.dir)), JSON.stringify(revision.env), packagesMount, JSON.stringify(revision.connectors ?? {}));
     loadedRevisions.add(revision.id);
   }
 }
@@ -218,7 +218,11 @@ function atomicInterruptBuffer(state: Int32Array): Int32Array {
 function runCall(rt: Runtime, task: CallTask): CallOutcome {
   // A plain string crosses from Python without a proxy: kind letter, log flag, then the body.
   const startedAt = Date.now();
-  const packed = underInterrupt(rt, task, () => (task.uploadDir === null ? callPython(rt, task) : callWithUploads(rt, task, task.uploadDir)));
+  // A background call's time counts from its start (see armDeadlineAtStart), a sync call's from when it was queued.
+  const deadlineAt = (task.timedFrom ?? startedAt) + task.timeoutMs;
+  const packed = underInterrupt(rt, task, () =>
+    task.uploadDir === null ? callPython(rt, task, deadlineAt) : callWithUploads(rt, task, task.uploadDir, deadlineAt),
+  );
   if (packed === undefined) return { kind: 'timeout', body: '', log: null };
   const log = packed[1] === '1' ? (rt.takeLog() as string) : null;
   const kind = OUTCOME_KINDS[packed[0]!]!;
@@ -232,7 +236,8 @@ function functionRaised(detailJson: string): ErrorJSON {
   return { code: 'FUNC_FAILED', message: `Function raised ${detail.exception}`, data: { exception: detail.exception, traceback: detail.traceback } };
 }
 
-function callPython(rt: Runtime, task: CallTask): string {
+/** `deadlineAt`: epoch ms when the call's time is up (the script's connectors give up then). */
+function callPython(rt: Runtime, task: CallTask, deadlineAt: number): string {
   return rt.call(
     task.revision.id,
     task.funcId,
@@ -244,6 +249,7 @@ function callPython(rt: Runtime, task: CallTask): string {
     task.httpRequestJson ?? undefined, // JS null reaches Python as jsnull, undefined as None
     task.returnType,
     task.cronExpr ?? undefined,
+    deadlineAt,
   ) as string;
 }
 
@@ -252,10 +258,10 @@ function callPython(rt: Runtime, task: CallTask): string {
  * inside Pyodide for this call only, so `filePath` opens as given and no other call's folder
  * is visible.
  */
-function callWithUploads(rt: Runtime, task: CallTask, uploadDir: string): string {
+function callWithUploads(rt: Runtime, task: CallTask, uploadDir: string, deadlineAt: number): string {
   rt.pyodide.mountNodeFS(uploadDir, uploadDir);
   try {
-    return callPython(rt, task);
+    return callPython(rt, task, deadlineAt);
   } finally {
     rt.pyodide.FS.unmount(uploadDir);
     rt.pyodide.FS.rmdir(uploadDir);

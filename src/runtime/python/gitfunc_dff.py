@@ -11,6 +11,7 @@ import datetime
 import decimal
 import sys
 
+import gitfunc_connectors
 from gitfunc_cache import CACHE
 from gitfunc_context import CTX
 from gitfunc_dff_members import is_unsupported, not_supported
@@ -62,9 +63,18 @@ class DFFNamespace:
     REDIRECT = staticmethod(REDIRECT)
     STORE = STORE
 
-    def __init__(self, env, register):
+    def __init__(self, env, register, connectors=None):
         self._env = env
         self._register = register
+        # connector id -> type, as the manifest declares them
+        self._connectors = connectors or {}
+
+    def CONN(self, connector_id, **options):
+        """The helper of a connector the manifest declares (DFF.SRC is the same); `options` as
+        DFF takes them (a datakit's `source=`)."""
+        return gitfunc_connectors.connect(connector_id, self._connectors, options)
+
+    SRC = CONN
 
     def __getattr__(self, name):
         """DFF's members it lacks raise NotImplementedError; each member is offered in lower case too, as in DFF."""

@@ -16,6 +16,8 @@ import time
 import traceback
 import types
 
+import gitfunc_connector_bridge
+import gitfunc_connectors
 import gitfunc_func_auth
 import gitfunc_network
 import gitfunc_socket
@@ -161,8 +163,10 @@ _package_sets = PackageSets()
 class Revision:
     """One commit's scripts, their modules and their decorated functions."""
 
-    def __init__(self, rev_id, sources, env, packages_dir=None):
+    def __init__(self, rev_id, sources, env, packages_dir=None, connectors=None):
         self.id = rev_id
+        # connector id -> type (DFF.CONN)
+        self.connectors = connectors or {}
         # Where its installed packages are mounted; None without packages.
         self.packages_dir = packages_dir
         # script id -> (relative path, source text)
@@ -171,7 +175,7 @@ class Revision:
         self.modules = {}
         self.functions = {}
         self.catalog = {}
-        self.dff = DFFNamespace(env, self._register)
+        self.dff = DFFNamespace(env, self._register, self.connectors)
         for path, source in sources.values():
             # linecache lets tracebacks show the user's source lines.
             linecache.cache[path] = (len(source), None, source.splitlines(True), path)
@@ -238,12 +242,13 @@ class Revision:
 _revisions = {}
 
 
-def load_revision(rev_id, sources_json, env_json, packages_dir=None):
-    """Registers a revision's sources (and its packages folder); scripts are compiled lazily on first use."""
+def load_revision(rev_id, sources_json, env_json, packages_dir=None, connectors_json=None):
+    """Registers a revision's sources (its packages folder, its connectors' types); scripts are compiled lazily on first use."""
     if rev_id in _revisions:
         return
     sources = {sid: (entry[0], entry[1]) for sid, entry in json.loads(sources_json).items()}
-    _revisions[rev_id] = Revision(rev_id, sources, json.loads(env_json), packages_dir)
+    connectors = json.loads(connectors_json) if connectors_json else {}
+    _revisions[rev_id] = Revision(rev_id, sources, json.loads(env_json), packages_dir, connectors)
 
 
 def drop_revisions(keep_ids_json):
@@ -275,9 +280,12 @@ def inspect_revision(rev_id):
     revision = _revisions[rev_id]
     _package_sets.enter(revision.packages_dir)
     problems = []
+    for path, source in sorted(revision.sources.values()):
+        problems.extend(gitfunc_connectors.undeclared_references(path, source, revision.connectors))
     interrupted = False
     global _current_log
     _current_log = CallLog()
+    gitfunc_connector_bridge.begin_call(rev_id)
     try:
         for script_id in sorted(revision.sources):
             try:
@@ -303,6 +311,7 @@ def inspect_revision(rev_id):
     finally:
         _current_log = None
         gitfunc_socket.end_call()
+        gitfunc_connector_bridge.end_call()
     return json.dumps(
         {
             "catalog": list(revision.catalog.values()),
@@ -338,8 +347,10 @@ def take_log():
     return _last_log
 
 
-def call(rev_id, func_id, kwargs_json, task_id, origin, origin_id, attempt, http_request_json, return_type, cron_expr=None):
+def call(rev_id, func_id, kwargs_json, task_id, origin, origin_id, attempt, http_request_json, return_type, cron_expr=None, deadline_ms=None):
     """Runs one function; returns kind letter + log flag + body, one string (no proxy to free).
+
+    `deadline_ms`: epoch ms when the call's time is up (its connectors' queries end by then).
 
     kind is j(son) | t(ext) | e(rror) | x (timeout: interrupted) | r(esponse: DFF.RESP and
     friends, the body is their JSON spec); for an error the body is a JSON object with the
@@ -350,6 +361,7 @@ def call(rev_id, func_id, kwargs_json, task_id, origin, origin_id, attempt, http
     revision = _revisions[rev_id]
     _package_sets.enter(revision.packages_dir)
     log = _current_log = CallLog()
+    gitfunc_connector_bridge.begin_call(rev_id, deadline_ms)
     try:
         func = revision.functions.get(func_id)
         if func is None:
@@ -390,5 +402,6 @@ def call(rev_id, func_id, kwargs_json, task_id, origin, origin_id, attempt, http
     finally:
         _current_log = None
         gitfunc_socket.end_call()
+        gitfunc_connector_bridge.end_call()
     _last_log = log.lines()
     return _KIND_CODES[kind] + ("0" if _last_log is None else "1") + body
