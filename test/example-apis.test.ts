@@ -1,7 +1,9 @@
-// functions.example's fetch-url API (net/fetch.py): urllib.request from a function, against a
-// real HTTP server on 127.0.0.1, and against an address the operator denies.
+// functions.example's APIs that reach out: fetch-url (net/fetch.py), urllib.request against a
+// real HTTP server on 127.0.0.1 and an address the operator denies; and the visit counter
+// (counter/visits.py) on its redis connector, against the Redis on 127.0.0.1:6379.
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTcpServer, type Socket } from 'node:net';
+import { Redis } from 'ioredis';
 import t from 'tap';
 import { listenOnLoopback, portOf } from './helpers/loopback.js';
 import { EXAMPLE_REPO, startGitfunc } from './helpers/start-gitfunc.js';
@@ -75,4 +77,20 @@ t.test("a URL that is not http(s) is the caller's mistake: raised, 599.1", async
   const res = await fetchUrl({ url: 'file:///etc/passwd' });
   t.equal(res.status, 599);
   t.match(res.body, { error: 599.1, detail: { exception: /ValueError: url must start with http/ } });
+});
+
+t.test('the visit counter counts in Redis through its connector', async (t) => {
+  // A page name of this run only; its key is removed afterwards.
+  const page = `test-${process.pid}-${Date.now()}`;
+  const redis = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true });
+  t.teardown(async () => {
+    await redis.del(`gitfunc-example:visits:${page}`);
+    redis.disconnect();
+  });
+  const count = async (): Promise<unknown> => (await fetch(`${gitfunc.url}/api/v1/al/count-visit/simplified?page=${page}`)).json();
+  t.same(await count(), { page, visits: 1 });
+  t.same(await count(), { page, visits: 2 });
+  t.equal(await redis.get(`gitfunc-example:visits:${page}`), '2', 'the count is in Redis itself');
+  const all = (await (await fetch(`${gitfunc.url}/api/v1/al/visits/simplified`)).json()) as Record<string, number>;
+  t.equal(all[page], 2);
 });
