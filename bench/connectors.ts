@@ -9,22 +9,17 @@
  * gitfunc runs as its own process (2 workers) on bench/fixtures/connectors, against the MariaDB
  * on 127.0.0.1:3306 (root, no password, database test).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { createPool } from 'mysql2/promise';
+import { spawnGitfunc, stopGitfunc } from './spawn-gitfunc.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
 const REPO = path.join(import.meta.dirname, 'fixtures', 'connectors');
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 400);
 const LOAD_SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = 50;
-const COMPILED = existsSync(path.join(ROOT, 'dist', 'main.js'));
-const CLI = COMPILED ? [path.join(ROOT, 'bin', 'gitfunc.js')] : ['--import=tsx', path.join(ROOT, 'src', 'main.ts')];
 
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const quantile = (values: number[], q: number): number => [...values].sort((a, b) => a - b)[Math.floor(values.length * q)]!;
@@ -36,27 +31,8 @@ async function nodeQuery(): Promise<number> {
   return performance.now() - started;
 }
 
-async function startGitfunc(): Promise<{ child: ChildProcess; url: string; dataDir: string }> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gitfunc-bench-connectors-'));
-  const flags = ['serve', '--port', '0', '--repo', REPO, '--workers', '2', '--poll-seconds', '0', '--data-dir', dataDir];
-  const child = spawn(process.execPath, [...CLI, ...flags], { env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const entry = JSON.parse(line) as { msg?: string; url?: string };
-      if (entry.msg === 'listening') resolve(entry.url!);
-    });
-    child.once('exit', (code) => reject(new Error(`gitfunc exited (${code})`)));
-  });
-  for (;;) {
-    const res = await fetch(`${url}/api/v1/al/noop/s`).catch(() => undefined);
-    if (res?.status === 200) break;
-    await res?.text();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return { child, url, dataDir };
-}
-
-const gitfunc = await startGitfunc();
+const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gitfunc-bench-connectors-'));
+const gitfunc = await spawnGitfunc({ repo: REPO, dataDir, readyPath: '/api/v1/al/noop/s' });
 const queryUrl = `${gitfunc.url}/api/v1/al/select-1/s`;
 const noopUrl = `${gitfunc.url}/api/v1/al/noop/s`;
 
@@ -89,9 +65,8 @@ async function load(url: string): Promise<autocannon.Result> {
 const noopLoad = await load(noopUrl);
 const queryLoad = await load(queryUrl);
 
-gitfunc.child.kill('SIGTERM');
-await once(gitfunc.child, 'exit');
-rmSync(gitfunc.dataDir, { recursive: true, force: true });
+await stopGitfunc(gitfunc);
+rmSync(dataDir, { recursive: true, force: true });
 await nodePool.end();
 
 const ms = (value: number): string => `${value.toFixed(3)} ms`;

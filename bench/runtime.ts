@@ -3,22 +3,19 @@
  * interpreter snapshot, the pool back at full capacity after a worker thread is killed, RSS
  * with 2 and 4 workers, and CPU-bound Python in Pyodide against native `python3`.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { loadSettings } from '../src/config/index.js';
 import { createLogger } from '../src/log.js';
 import { startServer } from '../src/server.js';
+import { COMPILED, type SpawnedGitfunc, spawnGitfunc, stopGitfunc } from './spawn-gitfunc.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const REPO = path.join(import.meta.dirname, 'fixtures', 'runtime');
 const STARTS = Number(process.env.BENCH_STARTS ?? 5);
-/** The compiled CLI when `npm run build` was run (as operators start it), else the sources through tsx. */
-const COMPILED = existsSync(path.join(ROOT, 'dist', 'main.js'));
-const CLI = COMPILED ? [path.join(ROOT, 'bin', 'gitfunc.js')] : ['--import=tsx', path.join(ROOT, 'src', 'main.ts')];
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'gitfunc-bench-runtime-'));
 const snapshotDir = path.join(work, 'snapshots');
@@ -29,9 +26,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const fmt = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
-interface Started {
-  child: ChildProcess;
-  url: string;
+interface Started extends SpawnedGitfunc {
   /** ms from spawn to the first call answered 200. */
   firstCallMs: number;
 }
@@ -40,29 +35,9 @@ interface Started {
 async function serve(workers: number, snapshot: boolean): Promise<Started> {
   const dataDir = mkdtempSync(path.join(work, 'data-'));
   const startedAt = performance.now();
-  const flags = ['serve', '--port', '0', '--repo', REPO, '--workers', String(workers), '--poll-seconds', '0', '--data-dir', dataDir];
-  const env = { PATH: process.env.PATH, GITFUNC_SNAPSHOT_DIR: snapshotDir, ...(snapshot ? {} : { GITFUNC_CONFIG: noSnapshotConfig }) };
-  const child = spawn(process.execPath, [...CLI, ...flags], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const entry = JSON.parse(line) as { msg?: string; url?: string };
-      if (entry.msg === 'listening') resolve(entry.url!);
-    });
-    child.once('exit', (code) => reject(new Error(`gitfunc exited (${code})`)));
-  });
-  for (;;) {
-    const res = await fetch(`${url}/api/v1/al/hello/s`).catch(() => undefined);
-    if (res?.status === 200) break;
-    await res?.text();
-    await sleep(10);
-  }
-  return { child, url, firstCallMs: performance.now() - startedAt };
-}
-
-async function stop(started: Started): Promise<void> {
-  const exited = new Promise((resolve) => started.child.once('exit', resolve));
-  started.child.kill('SIGKILL');
-  await exited;
+  const env = { GITFUNC_SNAPSHOT_DIR: snapshotDir, ...(snapshot ? {} : { GITFUNC_CONFIG: noSnapshotConfig }) };
+  const server = await spawnGitfunc({ repo: REPO, dataDir, readyPath: '/api/v1/al/hello/s', workers, env });
+  return { ...server, firstCallMs: performance.now() - startedAt };
 }
 
 async function startTimes(snapshot: boolean): Promise<number[]> {
@@ -70,7 +45,7 @@ async function startTimes(snapshot: boolean): Promise<number[]> {
   for (let i = 0; i < STARTS; i++) {
     const started = await serve(2, snapshot);
     times.push(started.firstCallMs);
-    await stop(started);
+    await stopGitfunc(started, 'SIGKILL');
   }
   return times;
 }
@@ -85,7 +60,7 @@ async function rssWith(workers: number): Promise<number> {
   const started = await serve(workers, true);
   await sleep(1000); // every worker up: the first call may be served before the last one
   const mb = rssMb(started.child.pid!);
-  await stop(started);
+  await stopGitfunc(started, 'SIGKILL');
   return mb;
 }
 
@@ -140,7 +115,7 @@ async function pyodideCpu(): Promise<CpuSeconds> {
   const started = await serve(1, true);
   const runs: CpuSeconds[] = [];
   for (let i = 0; i < CPU_RUNS; i++) runs.push((await (await fetch(`${started.url}/api/v1/al/cpu/s`)).json()) as CpuSeconds);
-  await stop(started);
+  await stopGitfunc(started, 'SIGKILL');
   return medianCpu(runs);
 }
 
@@ -153,7 +128,7 @@ function nativeCpu(): CpuSeconds {
 try {
   process.stderr.write(`runtime bench: ${STARTS} starts each, CLI from ${COMPILED ? 'dist/' : 'src/ (tsx)'}\n`);
   const first = await serve(2, true); // builds the snapshot into this run's own dir
-  await stop(first);
+  await stopGitfunc(first, 'SIGKILL');
   const cold = await startTimes(false);
   process.stderr.write(`no snapshot: ${cold.map(fmt).join(', ')}\n`);
   const warm = await startTimes(true);
