@@ -8,24 +8,7 @@ thread; each operation is one blocking request over the bridge (gitfunc_bridge).
 import sys
 
 import gitfunc_bridge
-
-
-def _caller_script(frame):
-    return frame.f_globals.get("__name__", "")
-
-
-def _scope(scope, frame):
-    if scope is None:
-        return _caller_script(frame)
-    if not isinstance(scope, str):
-        raise TypeError("scope must be a string")
-    return scope
-
-
-def _key(key):
-    if not isinstance(key, str) or not key:
-        raise TypeError("key must be a non-empty string")
-    return key
+from gitfunc_scoped_keys import checked_key as _key, expires_ms as _expires_ms, scope_of as _scope
 
 
 def _value(value):
@@ -34,15 +17,6 @@ def _value(value):
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return repr(value) if isinstance(value, float) else str(value)
     raise TypeError("DFF.CACHE values are strings or numbers, got %s" % type(value).__name__)
-
-
-def _expires_ms(expires, expire):
-    seconds = expires if expires is not None else expire
-    if seconds is None:
-        return None
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0:
-        raise ValueError("expires must be a positive number of seconds, got %r" % (seconds,))
-    return int(seconds * 1000)
 
 
 class CacheHelper:

@@ -9,22 +9,7 @@ import json
 import sys
 
 import gitfunc_bridge
-
-
-def _scope(scope, frame):
-    if scope is None:
-        return frame.f_globals.get("__name__", "")
-    if not isinstance(scope, str):
-        # DFF 6 orders set's parameters (key, value, expires, not_exists, ..., scope): a number
-        # here is most likely an expiry given by position.
-        raise TypeError("scope must be a string, got %s (give the expiry by name: expires=...)" % type(scope).__name__)
-    return scope
-
-
-def _key(key):
-    if not isinstance(key, str) or not key:
-        raise TypeError("key must be a non-empty string")
-    return key
+from gitfunc_scoped_keys import checked_key as _key, expires_ms as _expires_ms, scope_of as _scope
 
 
 def _encode(value):
@@ -36,15 +21,6 @@ def _encode(value):
 
 def _decode(value_json):
     return None if value_json is None else json.loads(value_json)
-
-
-def _expires_ms(expires, expire):
-    seconds = expires if expires is not None else expire
-    if seconds is None:
-        return None
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0:
-        raise ValueError("expires must be a positive number of seconds, got %r" % (seconds,))
-    return int(seconds * 1000)
 
 
 class StoreHelper:
