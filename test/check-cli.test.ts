@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import t from 'tap';
-import { checkRepository } from '../src/check/check-repository.js';
+import { checkInProcess } from './helpers/check-in-process.js';
 import { createLogger } from '../src/log.js';
 import { EXAMPLE_REPO, FIXTURES, SHARED_SNAPSHOT_DIR } from './helpers/start-gitfunc.js';
 
@@ -29,15 +29,7 @@ t.test('the check starts its interpreter from the snapshot', async (t) => {
       done();
     },
   });
-  const problems = await checkRepository(EXAMPLE_REPO, {
-    envAllow: [],
-    processEnv: {},
-    syncTimeoutMaxSeconds: 180,
-    importSeconds: 30,
-    snapshot: { enabled: true, dir: SHARED_SNAPSHOT_DIR },
-    packages: { packagesDir: path.join(t.testdir(), 'packages'), wheelhouse: [] },
-    logger: createLogger('info', sink),
-  });
+  const problems = await checkInProcess(EXAMPLE_REPO, { packagesDir: path.join(t.testdir(), 'packages'), logger: createLogger('info', sink) });
   t.same(problems.filter((p) => p.severity === 'error'), [], 'functions.example is valid');
   t.ok(logs.some((line) => line.msg === 'worker restored from the interpreter snapshot'), 'restored, not loaded');
   t.notOk(logs.some((line) => /normally/.test(line.msg ?? '')), 'no fallback to a normal load');

@@ -5,10 +5,8 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { checkRepository } from '../src/check/check-repository.js';
-import { createLogger } from '../src/log.js';
+import { checkInProcess } from './helpers/check-in-process.js';
 import { checkManifest, parseManifest, resolveManifest } from '../src/manifest/index.js';
-import { SHARED_SNAPSHOT_DIR } from './helpers/start-gitfunc.js';
 
 const CONNECTORS = `version: 1
 connectors:
@@ -98,15 +96,7 @@ t.test('gitfunc check reports literal connector ids no connector declares', asyn
       '',
     ].join('\n'),
   );
-  const problems = await checkRepository(dir, {
-    envAllow: ['DB_PASSWORD'],
-    processEnv: {},
-    syncTimeoutMaxSeconds: 180,
-    importSeconds: 30,
-    snapshot: { enabled: true, dir: SHARED_SNAPSHOT_DIR },
-    packages: { packagesDir: path.join(t.testdir(), 'packages'), wheelhouse: [] },
-    logger: createLogger('error'),
-  });
+  const problems = await checkInProcess(dir, { packagesDir: path.join(t.testdir(), 'packages'), envAllow: ['DB_PASSWORD'] });
   t.same(
     problems.filter((p) => p.file === 'demo/report.py'),
     [

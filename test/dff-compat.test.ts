@@ -4,12 +4,10 @@
 // api_timeout beside timeout, and the normal call forms taking the same fields.
 import { request } from 'node:http';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import t from 'tap';
-import { checkRepository } from '../src/check/check-repository.js';
-import { createLogger } from '../src/log.js';
+import { checkInProcess } from './helpers/check-in-process.js';
 import { ADMIN_TOKEN, adminGet, ended, waitForTask } from './helpers/admin-client.js';
-import { FIXTURES, SHARED_SNAPSHOT_DIR, startGitfunc } from './helpers/start-gitfunc.js';
+import { FIXTURES, startGitfunc } from './helpers/start-gitfunc.js';
 
 const REPO = path.join(FIXTURES, 'dff-compat');
 const gitfunc = await startGitfunc(['--repo', REPO], { GITFUNC_ADMIN_TOKEN: ADMIN_TOKEN });
@@ -157,15 +155,7 @@ t.test('uses of a lacking DFF member are warnings at file:line:col, in gitfunc c
   const status = await adminGet(gitfunc.url, '/api/v1/status');
   t.match(status.revision.warnings, expected, 'the served revision lists them');
   t.equal(status.revision.warnings.length, 2, 'getattr(DFF, name) and hasattr are not flagged');
-  const problems = await checkRepository(REPO, {
-    envAllow: [],
-    processEnv: {},
-    syncTimeoutMaxSeconds: 180,
-    importSeconds: 30,
-    snapshot: { enabled: true, dir: SHARED_SNAPSHOT_DIR },
-    packages: { packagesDir: path.join(t.testdir(), 'packages'), wheelhouse: [] },
-    logger: createLogger('warn', new Writable({ write: (_chunk, _encoding, done) => done() })),
-  });
+  const problems = await checkInProcess(REPO, { packagesDir: path.join(t.testdir(), 'packages') });
   t.match(problems, expected, 'gitfunc check warns, and does not fail');
   t.equal(problems.length, 2);
 });

@@ -3,16 +3,14 @@
 // default still fails the whole revision, and `gitfunc check` still fails on them.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import t, { type Test } from 'tap';
-import { checkRepository } from '../src/check/check-repository.js';
-import { createLogger } from '../src/log.js';
+import { checkInProcess } from './helpers/check-in-process.js';
 import { parseManifest } from '../src/manifest/index.js';
 import { ADMIN_TOKEN, adminGet, ended, waitForTask } from './helpers/admin-client.js';
 import { createWorkRepo } from './helpers/git-repo.js';
 import { startGitServer } from './helpers/git-server.js';
 import { postReload, waitUntil } from './helpers/reload-repo.js';
-import { SHARED_SNAPSHOT_DIR, startGitfunc } from './helpers/start-gitfunc.js';
+import { startGitfunc } from './helpers/start-gitfunc.js';
 
 const MANIFEST = [
   'version: 1',
@@ -207,15 +205,7 @@ t.test('gitfunc check still reports the import errors as errors under isolate', 
     mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
     writeFileSync(path.join(dir, name), content);
   }
-  const problems = await checkRepository(dir, {
-    envAllow: [],
-    processEnv: {},
-    syncTimeoutMaxSeconds: 180,
-    importSeconds: 30,
-    snapshot: { enabled: true, dir: SHARED_SNAPSHOT_DIR },
-    packages: { packagesDir: path.join(dir, '.packages'), wheelhouse: [] },
-    logger: createLogger('error', new Writable({ write: (_chunk, _encoding, done) => done() })),
-  });
+  const problems = await checkInProcess(dir, { packagesDir: path.join(dir, '.packages') });
   t.match(problems, [
     { file: 'demo/raises.py', line: 6, severity: 'error', message: /^KeyError: 'timeout' \(scriptErrors: isolate: a server would leave this script out/ },
     { file: 'demo/syntax.py', line: 3, severity: 'error', message: /^SyntaxError: .*\(scriptErrors: isolate/ },
