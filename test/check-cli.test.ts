@@ -74,8 +74,9 @@ t.test('an unset secret only warns in check mode', async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gitfunc-check-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   cpSync(EXAMPLE_REPO, dir, { recursive: true });
-  // Without the example's packages, the script importing one goes too.
+  // Without the example's packages and connectors, the scripts using them go too.
   rmSync(path.join(dir, 'text'), { recursive: true });
+  rmSync(path.join(dir, 'counter'), { recursive: true });
   writeFileSync(
     path.join(dir, 'gitfunc.yaml'),
     'version: 1\nenv:\n  DB_PASSWORD: ${DB_PASSWORD}\nsyncAPIs:\n  - id: hello\n    func: demo__basic.hello_world\n',
