@@ -2,6 +2,9 @@
 // and PostgreSQL on loopback: DFF's helper methods and `?` placeholders, transactions, values
 // as DFF gives them, driver errors without secrets, a bounded pool shared by two workers, a
 // reload that changes a connector's settings, and a slow query stopped at the call's deadline.
+// Also a datakit connector declared in the manifest, against a DataKit stand-in (the redis,
+// datakit and dataway clients and helpers in detail: connectors-kv; redis through a served
+// manifest: example-apis).
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { createConnection, type Connection } from 'mysql2/promise';
@@ -10,6 +13,7 @@ import t from 'tap';
 import { ADMIN_TOKEN, adminGet } from './helpers/admin-client.js';
 import { createWorkRepo } from './helpers/git-repo.js';
 import { startGitServer } from './helpers/git-server.js';
+import { parseLine, startDatakitStandIn } from './helpers/datakit-stand-in.js';
 import { postReload, waitUntil } from './helpers/reload-repo.js';
 import { FIXTURES, readTree, startGitfunc } from './helpers/start-gitfunc.js';
 
@@ -40,6 +44,8 @@ await pgAdmin.query(`CREATE TABLE ${TABLE} (id INT PRIMARY KEY, txt TEXT NULL)`)
 await pgAdmin.query(`CREATE ROLE ${USER} LOGIN`);
 await pgAdmin.query(`GRANT ALL ON ${TABLE} TO ${USER}`);
 
+const datakit = await startDatakitStandIn(t);
+
 /** The manifest: `mysqlPoolSize` is what the reload test changes. */
 function manifest(mysqlPoolSize: number): string {
   return `version: 1
@@ -56,8 +62,12 @@ connectors:
   - id: pg
     type: postgresql
     config: {host: 127.0.0.1, port: 5432, user: ${USER}, database: test, poolSize: 1}
+  - id: datakit
+    type: datakit
+    config: {host: 127.0.0.1, port: ${datakit.port}}
 syncAPIs:
 ${['run', 'types', 'quoting', 'trans', 'leave_open', 'caught', 'undeclared', 'slow'].map((f) => `  - {id: ${f}, func: demo__sql.${f}}`).join('\n')}
+  - {id: datakit-write, func: demo__line.write}
 `;
 }
 
@@ -233,7 +243,7 @@ t.test('a driver error reaches Python with its message and code, and no secret a
   );
 
   const undeclared = await call('undeclared');
-  t.match(undeclared.body.detail.exception, "ConnectorNotFound: no connector 'nowhere' in gitfunc.yaml (declared: mysql, mysql_blocked, mysql_denied, pg)");
+  t.match(undeclared.body.detail.exception, "ConnectorNotFound: no connector 'nowhere' in gitfunc.yaml (declared: datakit, mysql, mysql_blocked, mysql_denied, pg)");
 });
 
 for (const db of ['mysql', 'pg'] as const) {
@@ -297,4 +307,19 @@ t.test('a reload that changes a connector\'s settings opens a new pool; calls ru
     const rows = await adminRows('mysql', `SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER = '${USER}'`);
     return rows.every((row) => !oldIds.has(Number(row.id)));
   });
+});
+
+t.test('a datakit connector of the manifest: DFF\'s writes reach DataKit as line protocol', async (t) => {
+  datakit.requests.length = 0;
+  const answer = await ok('datakit-write', { source: 'probe' });
+  t.same(answer, { metric: [200, {}], logs: [200, {}] }, '(status_code, result) as DFF returns them');
+  const [metric, logs] = datakit.requests;
+  t.match(metric, { method: 'POST', path: '/v1/write/metric' });
+  t.equal(metric!.query.get('input'), 'probe', "DFF.CONN(id, source=...) names DataKit's input");
+  t.same(parseLine(metric!.body), { measurement: 'cpu', tags: { host: 'web 1' }, fields: { usage: 12.5, cores: 4n }, timestamp: 1700000000000000000n });
+  t.match(logs, { path: '/v1/write/logging' });
+  t.same(logs!.body.split('\n').map(parseLine), [
+    { measurement: 'app', tags: { level: 'info' }, fields: { message: 'started, "ok"' }, timestamp: 1700000001000000000n },
+    { measurement: 'app', tags: { level: 'error' }, fields: { message: 'failed' }, timestamp: 1700000002000000000n },
+  ]);
 });
