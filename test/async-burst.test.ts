@@ -3,6 +3,7 @@
 // (tasks.keepPerApi) applies again; the byte budget (tasks.maxStoredMB) bounds it all.
 // The server's clock is moved instead of waiting an hour. Admin reads first write the trims
 // still pending (a task's trim is marked before its end can be seen), so they show them done.
+// The later trim once keepSeconds has passed with no task coming is record-retention.test.ts's.
 import path from 'node:path';
 import t from 'tap';
 import { ADMIN_TOKEN, adminGet, ended, waitForTask } from './helpers/admin-client.js';
@@ -11,17 +12,11 @@ import { FIXTURES, startGitfunc } from './helpers/start-gitfunc.js';
 const BURST = 200;
 const KEEP_PER_API = 100;
 const KEEP_SECONDS = 3600;
-/** keepSeconds of the test that waits for the later trim in real time. */
-const LATER_KEEP_SECONDS = 15;
 
 /** A clock the test moves; it starts at the real time. */
 function movableClock(): { now(): number; advance(ms: number): void } {
   let offset = 0;
   return { now: () => Date.now() + offset, advance: (ms) => (offset += ms) };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 async function status(base: string, taskId: string): Promise<number> {
@@ -80,33 +75,6 @@ t.test(`${BURST} async tasks sent at once are all readable for keepSeconds, then
   // the listing (by queue order) shows the same ones.
   const listed = await adminGet(base, `/api/v1/task-records?origin=asyncAPI&originId=echo&limit=${KEEP_PER_API + 10}`);
   t.same(listed.records.map((r: { id: string }) => r.id).sort(), kept.sort(), 'the listing shows the same ones');
-});
-
-t.test('records past keepSeconds are trimmed by count without another task coming', async (t) => {
-  // The clock starts a minute behind, so every trim while the tasks run finds them held; it is
-  // set right as soon as they ended, before the later trim (keepSeconds + 1 s after the last
-  // task, a real timer) runs. Nothing trims in between: no task comes. keepSeconds is long
-  // enough for a loaded machine to reach the clock in time (7 s stalls were seen).
-  const clock = movableClock();
-  clock.advance(-60_000);
-  const gitfunc = await startGitfunc(
-    ['--repo', path.join(FIXTURES, 'tasks')],
-    { GITFUNC_ADMIN_TOKEN: ADMIN_TOKEN, GITFUNC_TASKS_KEEP_PER_API: '2', GITFUNC_TASKS_KEEP_SECONDS: String(LATER_KEEP_SECONDS) },
-    { clock },
-  );
-  t.teardown(() => gitfunc.close());
-  const base = gitfunc.url;
-  const ids = await Promise.all(Array.from({ length: 6 }, (_, i) => submit(base, { query: `?i=${i}` })));
-  for (const id of ids) await waitForTask(base, id, ended);
-  clock.advance(60_000);
-  const listed = async (): Promise<string[]> =>
-    (await adminGet(base, '/api/v1/task-records?origin=asyncAPI&originId=echo&limit=10')).records.map((r: { id: string }) => r.id);
-  t.equal((await listed()).length, 6, 'all six kept while keepSeconds holds them, though keepPerApi is 2');
-  const giveUp = Date.now() + (LATER_KEEP_SECONDS + 10) * 1000;
-  while ((await listed()).length > 2 && Date.now() < giveUp) await sleep(200);
-  const left = await listed();
-  t.equal(left.length, 2, 'then trimmed to keepPerApi with no task coming');
-  t.ok(left.every((id) => ids.includes(id)), 'the two left are burst tasks');
 });
 
 t.test('past the byte budget the oldest records go early, with a warning, and the newest stay', async (t) => {

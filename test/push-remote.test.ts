@@ -157,7 +157,17 @@ t.test('git clone and fetch work with the token (large gzip negotiations include
   t.equal(await runGit(copy, ['rev-parse', 'HEAD']), await pushedCommit(remote.repoDir, 'main'));
 
   // 40 local commits the remote lacks: git sends their "have" lines gzip-compressed (over 1 KiB).
-  for (let i = 0; i < 40; i++) await runGit(copy, ['commit', '--quiet', '--allow-empty', '-m', `local ${i}`]);
+  // Dated a second apart after the clone: haves go newest first, so the common commit comes
+  // after them. Made within the clone's second (a fast run), they tied with it, and git could
+  // send it first, be answered at once and never reach 1 KiB of haves.
+  const after = Math.floor(Date.now() / 1000) + 60;
+  const commits: number[] = [];
+  for (let i = 0; i < 40; i++) {
+    const date = `${after + i} +0000`;
+    const args = ['commit', '--quiet', '--allow-empty', '-m', `local ${i}`];
+    commits.push((await git(copy, args, { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date })).code);
+  }
+  t.same(new Set(commits), new Set([0]), '40 local commits');
   await work.commit({ 'demo/more.py': 'y = 1\n' });
   t.equal((await git(work.dir, ['push', remote.url, 'main'])).code, 0);
   const fetched = await git(copy, ['fetch', 'origin'], { GIT_TRACE_CURL: '1', GIT_TRACE_CURL_NO_DATA: '1' });

@@ -1,10 +1,13 @@
 // How long finished task records stay and how much room they take, in the embedded store:
-// keepSeconds holds recent records whatever the count, the byte budget bounds them all.
+// keepSeconds holds recent records whatever the count, the byte budget bounds them all; once
+// keepSeconds has passed, the record writer trims by count again though no task comes.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
+import { createLogger } from '../src/log.js';
 import type { StoreBudget } from '../src/tasks/ports.js';
+import { RecordWriter } from '../src/tasks/record-writer.js';
 import { openDatabase } from '../src/tasks/sqlite/database.js';
 import { openSqliteStorage } from '../src/tasks/sqlite/index.js';
 import { MIGRATIONS } from '../src/tasks/sqlite/migrations.js';
@@ -174,4 +177,35 @@ t.test('migrating to the sized schema counts the records already stored', async 
   t.teardown(() => storage.close());
   const size = ROW_OVERHEAD + 7 + 6 + 6;
   t.same(totalBytes(dir), { total: size, sum: size });
+});
+
+t.test('once keepSeconds has passed, the writer trims an API by count again without another task coming', async (t) => {
+  const storage = openSqliteStorage(tempDir(t));
+  t.teardown(() => storage.close());
+  // A fraction of a second: the later trim runs keepSeconds + 1 s after the last task's end.
+  const keepSeconds = 0.3;
+  const writer = new RecordWriter(
+    storage.recordSink,
+    {
+      flushMs: 10,
+      maxBatch: 100,
+      keep: () => 2,
+      keepSeconds: (origin) => (origin === 'asyncAPI' ? keepSeconds : 0),
+      maxStoredBytes: 1024 * 1024 * 1024,
+      now: () => Date.now(),
+    },
+    createLogger('silent'),
+  );
+  t.teardown(() => writer.close());
+  // As the async queue does: it stores each ended task's record, the writer trims its API.
+  const tasks = Array.from({ length: 6 }, (_, i) => ended(Date.now() + i));
+  for (const task of tasks) {
+    storage.records.save([task]);
+    writer.markForTrim('asyncAPI', 'echo');
+  }
+  await writer.flush();
+  t.same(storedIds(storage), ids(tasks), 'all six kept while keepSeconds holds them, though keep is 2');
+  const giveUp = Date.now() + 10_000;
+  while (storedIds(storage).length > 2 && Date.now() < giveUp) await new Promise((resolve) => setTimeout(resolve, 50));
+  t.same(storedIds(storage), ids(tasks.slice(-2)), 'then trimmed to the newest 2 with no task coming');
 });

@@ -10,6 +10,7 @@ import { FIXTURES, startGitfunc } from './helpers/start-gitfunc.js';
 
 const GRACE_MS = 500;
 const TIMEOUT_MS = 1000;
+const FAST_CALL_GAP_MS = 50;
 const configFile = path.join(os.tmpdir(), `gitfunc-stubborn-${process.pid}.yaml`);
 writeFileSync(configFile, `callTimeoutGraceMs: ${GRACE_MS}\n`);
 const gitfunc = await startGitfunc(['--repo', path.join(FIXTURES, 'runtime'), '--config', configFile, '--workers', '2'], {
@@ -48,7 +49,8 @@ for (const [api, what] of STUBBORN) {
       taskId: res.headers.get('x-task-id'),
       body: (await res.json()) as { error: number },
     }));
-    // Fast calls while the stubborn one holds its worker, one after another until it answers.
+    // Fast calls while the stubborn one holds its worker, one every FAST_CALL_GAP_MS until it
+    // answers (back to back they kept both cores busy for nothing).
     let answered = false;
     void stubborn.then(() => (answered = true));
     const fast: number[] = [];
@@ -56,6 +58,7 @@ for (const [api, what] of STUBBORN) {
       const res = await fetch(`${gitfunc.url}/api/v1/al/hello/s?name=${fast.length}`);
       fast.push(res.status);
       await res.arrayBuffer();
+      await new Promise((resolve) => setTimeout(resolve, FAST_CALL_GAP_MS));
     }
     const res = await stubborn;
     t.equal(res.status, 599);
