@@ -11,6 +11,7 @@ import type { PyodideInterface } from 'pyodide';
 import type { PyCallable, PyProxy } from 'pyodide/ffi';
 import type { ErrorJSON } from '../errors.js' with { 'resolution-mode': 'import' };
 import { createBridgeClient } from './bridge/bridge-client.cjs';
+import { createInterruptibleSleep } from './interruptible-sleep.cjs';
 import { assertNoCodeGeneration, lockDown, refuseHostModules } from './sandbox.cjs';
 import { type SnapshotSource, startInterpreter } from './snapshot/interpreter.cjs';
 import { INTERRUPT_SLOT, TASK_STATE_BYTES, THREAD_SLOT } from './task-state.cjs';
@@ -31,8 +32,8 @@ import { importCheckCut } from './worker-protocol.cjs';
 const SCRIPT_NAME = /^[A-Za-z0-9_]+$/;
 /** A script's request to the server thread (DFF.CACHE) fails after this long without an answer. */
 const BRIDGE_TIMEOUT_MS = 10_000;
-/** A deadline stops a script waiting on the bridge within this long. */
-const BRIDGE_SLICE_MS = 20;
+/** A deadline stops a script waiting on the bridge, or sleeping, within this long. */
+const WAIT_SLICE_MS = 20;
 
 interface Runtime {
   pyodide: PyodideInterface;
@@ -78,9 +79,11 @@ async function startRuntime(): Promise<Runtime> {
       // The call's interrupt flag is Pyodide's interrupt buffer (see underInterrupt).
       checkInterrupt: () => pyodide.checkInterrupt(),
       timeoutMs: BRIDGE_TIMEOUT_MS,
-      sliceMs: BRIDGE_SLICE_MS,
+      sliceMs: WAIT_SLICE_MS,
     }),
   );
+  const sleep = pyodide.pyimport('gitfunc_sleep') as PyProxy & Record<string, PyCallable>;
+  sleep.set_waiter(createInterruptibleSleep({ checkInterrupt: () => pyodide.checkInterrupt(), sliceMs: WAIT_SLICE_MS }));
   const module = pyodide.pyimport('gitfunc_runtime') as PyProxy & Record<string, PyCallable>;
   lockDown(pyodide);
   refuseHostModules();

@@ -20,6 +20,7 @@ import gitfunc_connector_bridge
 import gitfunc_connectors
 import gitfunc_func_auth
 import gitfunc_network
+import gitfunc_sleep
 import gitfunc_socket
 from gitfunc_context import CTX
 from gitfunc_dff import DFFNamespace, DFFConfigError, RESULT_ENCODERS
@@ -29,6 +30,8 @@ from gitfunc_response import FuncResponse
 
 # Scripts reach the network through the server (CONTRACT section 10).
 gitfunc_network.install()
+# time.sleep waits without spinning a core, and ends at the call's deadline.
+gitfunc_sleep.install()
 
 _builtin_import = builtins.__import__
 _builtin_print = builtins.print
