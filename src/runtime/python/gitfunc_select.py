@@ -2,8 +2,10 @@
 connection with it before reusing it, non-blocking clients wait with it."""
 
 import errno
+import math
 import select
 
+from gitfunc_sleep import nap
 from gitfunc_socket import HostSocket, answer_wait_ms, host_request, host_timeout_ms, sockets_by_fd
 
 _std_select = select.select
@@ -16,10 +18,19 @@ def _as_socket(item):
     return sockets_by_fd.get(number) if isinstance(number, int) else None
 
 
+def _is_nap(timeout):
+    """A timeout select accepts as it is: None, or a non-negative int or float (others raise there)."""
+    return timeout is None or (isinstance(timeout, (int, float)) and timeout >= 0)
+
+
 def host_select(rlist, wlist, xlist, timeout=None):
     """select.select for gitfunc sockets: readable once data, the end or an error is there;
-    always writable (the server buffers writes). Other objects go to the original select."""
+    always writable (the server buffers writes). Other objects go to the original select.
+    With nothing to watch, it sleeps for `timeout` (None: until the call's deadline)."""
     everything = list(rlist) + list(wlist) + list(xlist)
+    if not everything and _is_nap(timeout):
+        nap(math.inf if timeout is None else float(timeout))
+        return [], [], []
     mine = [_as_socket(item) for item in everything]
     if not any(mine):
         return _std_select(rlist, wlist, xlist, timeout)
