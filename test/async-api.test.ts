@@ -79,8 +79,6 @@ t.test('an async task past its timeout ends as timeout', async (t) => {
   t.ok(record.endTime - record.startTime < 5000, `stopped after ${record.endTime - record.startTime} ms`);
 });
 
-// After the time.sleep timeout above, whose worker was terminated: this task waits for the
-// replacement to load, and its time limit counts only from when it starts.
 t.test('a timed-out call keeps the output it printed before it was stopped', async (t) => {
   const res = await submit('/api/v1/async/spin');
   const record = await waitForTask(base, res.body.data.id, ended);

@@ -92,9 +92,18 @@ t.test('an import that never ends is stopped at the import time limit, at its li
   t.same(await which(revA, [revA.id]), { version: 'a', shared: 'shared-a', env: 'env-a', calls: 1 });
 });
 
-t.test('an import sleeping in C past the limit gets its worker replaced', async (t) => {
-  const sleeping = makeRevision({ 'demo/nap.py': 'import time\ntime.sleep(60)\n' });
-  const outcome = await pool.inspect({ id: 'e'.repeat(40), dir: sleeping, env: {} }, ['e'.repeat(40)], 300);
+t.test('an import sleeping past the limit is stopped at its line, in place', async (t) => {
+  const sleeping = makeRevision({ 'demo/nap.py': 'import time\n\ntime.sleep(60)\n' });
+  const outcome = await pool.inspect({ id: '9'.repeat(40), dir: sleeping, env: {} }, ['9'.repeat(40)], 300);
+  t.equal(outcome.interrupted, true);
+  t.match(outcome.problems, [{ file: 'demo/nap.py', line: 3, message: /import did not finish within the time allowed/ }]);
+  t.equal(outcome.cut, undefined, 'Python reported where it stopped: the check was not cut');
+});
+
+// time.sleep was the C call that ignores the interrupt until it stopped spinning; sum over a range still does.
+t.test('an import stuck in C past the limit gets its worker replaced', async (t) => {
+  const stuck = makeRevision({ 'demo/stuck.py': 'total = sum(range(10**12))\n' });
+  const outcome = await pool.inspect({ id: 'e'.repeat(40), dir: stuck, env: {} }, ['e'.repeat(40)], 300);
   t.equal(outcome.interrupted, true);
   t.match(outcome.problems, [{ message: /did not stop when interrupted/ }]);
   t.match(outcome.cut, { code: 'IMPORT_CHECK_STUCK', message: /did not stop when interrupted/, data: { deadlineMs: 300 } });
