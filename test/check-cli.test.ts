@@ -1,6 +1,6 @@
 // `gitfunc check DIR`, run as a user runs it: a process, its output and its exit code.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -97,4 +97,41 @@ t.test('a script looping at import fails the check at its line, within the impor
   t.equal(code, 1, out);
   t.match(out, `${dir}/demo/spin.py:3:`);
   t.match(out, /import did not finish within the time allowed/);
+});
+
+t.test("a manifest kwarg the function cannot take is an error at its key, with a did-you-mean", async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'gitfunc-check-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(path.join(dir, 'demo'));
+  writeFileSync(
+    path.join(dir, 'demo', 'kw.py'),
+    "@DFF.API('Greet')\ndef greet(name, lang='en'):\n    return name\n\n\n@DFF.API('Any')\ndef anything(**kwargs):\n    return kwargs\n",
+  );
+  writeFileSync(
+    path.join(dir, 'gitfunc.yaml'),
+    [
+      'version: 1',
+      'syncAPIs:',
+      '  - id: greet',
+      '    func: demo__kw.greet',
+      '    kwargs: {nmae: INPUT_BY_CALLER, lang: en}',
+      '  - id: anything',
+      '    func: demo__kw.anything',
+      '    kwargs: {whatever: 1}',
+      'cronJobs:',
+      '  - id: nightly',
+      '    func: demo__kw.greet',
+      "    cron: '0 3 * * *'",
+      '    kwargs:',
+      '      name: bob',
+      '      colour: red',
+      '',
+    ].join('\n'),
+  );
+  const problems = await checkInProcess(dir, { packagesDir: path.join(t.testdir(), 'packages') });
+  const errors = problems.filter((p) => p.severity === 'error').map((p) => `${p.line}:${p.col} ${p.message}`);
+  t.same(errors, [
+    "5:14 kwarg 'nmae' is not a parameter of demo__kw.greet (did you mean 'name'?); it takes 'name', 'lang'",
+    "15:7 kwarg 'colour' is not a parameter of demo__kw.greet; it takes 'name', 'lang'",
+  ], 'the misspelt and the unknown kwarg; **kwargs takes any name');
 });

@@ -5,6 +5,7 @@
  */
 import type { Problem } from '../errors.js';
 import { cronExpressionError } from './check-manifest.js';
+import { closestName } from './schema-problems.js';
 import { MANIFEST_FILE, type Manifest, type Position } from './types.js';
 import type { FunctionCatalog } from '../model/function-info.js';
 
@@ -47,6 +48,18 @@ export function checkFunctions(
     }
   }
 
+  // A declared kwarg the function cannot take fails every call: report it at its key.
+  for (const entry of [...manifest.syncAPIs, ...manifest.asyncAPIs, ...manifest.cronJobs]) {
+    const accepted = catalog.get(entry.func)?.keywordParameters;
+    if (accepted === undefined) continue; // unknown function (reported above), or it takes **kwargs
+    for (const [key, at] of Object.entries(entry.kwargsPositions ?? {})) {
+      if (accepted.includes(key)) continue;
+      const suggestion = closestName(key, accepted);
+      const hint = suggestion ? ` (did you mean '${suggestion}'?)` : '';
+      error(at, `kwarg '${key}' is not a parameter of ${entry.func}${hint}; it takes ${acceptedList(accepted)}`);
+    }
+  }
+
   manifest.cronJobs.forEach((job, i) => {
     const info = catalog.get(job.func);
     if (!info) return; // already reported above
@@ -59,4 +72,9 @@ export function checkFunctions(
     }
   });
   return problems;
+}
+
+/** `a, b` or `no kwargs`, for messages. */
+function acceptedList(accepted: readonly string[]): string {
+  return accepted.length === 0 ? 'no kwargs' : accepted.map((name) => `'${name}'`).join(', ');
 }

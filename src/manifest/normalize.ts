@@ -109,6 +109,11 @@ function entryPositions(entry: object, path: PathSegment[], locator: YamlLocator
   return { entry: locator.value(path), id: locator.value([...path, 'id']), fields };
 }
 
+/** Where each key of a `kwargs` mapping was written. */
+function kwargKeyPositions(kwargs: object, path: PathSegment[], locator: YamlLocator): Record<string, Position> {
+  return Object.fromEntries(Object.keys(kwargs).map((key) => [key, locator.key(path, key)]));
+}
+
 function normalizeApi(api: RawApi, path: PathSegment[], locator: YamlLocator, problems: Problem[]): ApiEntry {
   const positions = entryPositions(api, path, locator);
   const entry: ApiEntry = {
@@ -120,7 +125,10 @@ function normalizeApi(api: RawApi, path: PathSegment[], locator: YamlLocator, pr
   };
   if (api.title !== undefined) entry.title = api.title;
   if (api.description !== undefined) entry.description = api.description;
-  if (api.kwargs !== undefined) entry.kwargs = api.kwargs;
+  if (api.kwargs !== undefined) {
+    entry.kwargs = api.kwargs;
+    entry.kwargsPositions = kwargKeyPositions(api.kwargs, [...path, 'kwargs'], locator);
+  }
   if (api.auth !== undefined) entry.auth = api.auth;
   if (api.timeout !== undefined) entry.timeout = api.timeout;
   if (api.throttling !== undefined) entry.throttling = { ...api.throttling };
@@ -167,6 +175,7 @@ function normalizeCronJob(job: RawCronJob, path: PathSegment[], locator: YamlLoc
     disabled: job.disabled ?? false,
     position: locator.value([...path, 'func']),
     positions: entryPositions(job, path, locator),
+    kwargsPositions: kwargKeyPositions(job.kwargs ?? {}, [...path, 'kwargs'], locator),
   };
   if (job.title !== undefined) entry.title = job.title;
   if (job.description !== undefined) entry.description = job.description;

@@ -210,7 +210,7 @@ function discriminatorValues(schema: JsonSchema | undefined, tag: string): strin
 }
 
 /** The known name closest to a misspelt one (case-insensitive match, or at most 2 edits). */
-function closestName(name: string, known: readonly string[]): string | undefined {
+export function closestName(name: string, known: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of known) {

@@ -50,6 +50,8 @@ export interface ApiEntry {
   description?: string;
   /** Absent: the caller may pass any kwargs. Present: only these keys (CONTRACT section 3). */
   kwargs?: Kwargs;
+  /** Where each `kwargs` key was written (present with `kwargs`). */
+  kwargsPositions?: Record<string, Position>;
   /** The id of an entry in `apiAuths`. */
   auth?: string;
   /** Seconds, 1-3600; overrides the function's own timeout. */
@@ -76,6 +78,8 @@ export interface CronJobEntry {
   timezone: string;
   /** `{}` when not given. */
   kwargs: Kwargs;
+  /** Where each `kwargs` key was written. */
+  kwargsPositions: Record<string, Position>;
   misfire: Misfire;
   disabled: boolean;
   /** Where the `func` value was written. */

@@ -21,6 +21,11 @@ export interface FunctionInfo {
   isHidden: boolean;
   /** The function's script mentions `_DFF_HTTP_REQUEST`, so calls must send the request. */
   usesHttpRequest: boolean;
+  /**
+   * Parameter names the function can take by keyword (from `inspect.signature`); absent when it
+   * takes `**kwargs` (any name) or its signature cannot be read.
+   */
+  keywordParameters?: string[];
   /** Where the function is defined, for error positions. */
   file: string;
   line: number;

@@ -9,6 +9,7 @@ Scripts never touch `sys.modules`: every script module gets its own `__builtins_
 import builtins
 import collections
 import importlib
+import inspect
 import json
 import linecache
 import sys
@@ -163,6 +164,18 @@ def _module_location(module):
 _package_sets = PackageSets()
 
 
+def _keyword_parameters(func):
+    """Names `func` can take by keyword; None when it takes **kwargs or has no readable signature."""
+    try:
+        parameters = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return None
+    by_keyword = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return [p.name for p in parameters if p.kind in by_keyword]
+
+
 class Revision:
     """One commit's scripts, their modules and their decorated functions."""
 
@@ -191,6 +204,9 @@ class Revision:
         # Only functions whose script mentions it get the request: building and parsing it
         # per call is a large share of a small call's cost.
         options["usesHttpRequest"] = "_DFF_HTTP_REQUEST" in self.sources[func.__module__][1]
+        keyword_names = _keyword_parameters(func)
+        if keyword_names is not None:
+            options["keywordParameters"] = keyword_names
         self.functions[func_id] = func
         self.catalog[func_id] = options
 
