@@ -122,6 +122,22 @@ t.test('manifest kwargs: INPUT_BY_CALLER, fixed values, undeclared keys', async 
   t.match(extra.body.message, /Unexpected kwargs field 'other'/);
 });
 
+t.test("a kwarg the function cannot take is refused with 400.43 before it runs, naming what it takes", async (t) => {
+  const misspelt = await callJson('/api/v1/al/hello/s?mesage=hi');
+  t.equal(misspelt.status, 400);
+  t.match(misspelt.body, { error: 400.43, reason: 'EClientBadRequest', detail: { field: 'mesage', accepted: ['message'] } });
+  t.equal(misspelt.body.message, "Unexpected kwargs field 'mesage': the function takes only 'message'");
+  const none = await callJson('/api/v1/al/context', postJson({ kwargs: { x: 1 } }));
+  t.match(none.body, { error: 400.43, message: "Unexpected kwargs field 'x': the function takes no kwargs" });
+  t.notOk(
+    gitfunc.logs.some((l) => l.apiId === 'hello' && l.status === 599),
+    'never run, so never a function failure',
+  );
+  // **kwargs takes any name, and a known name still runs.
+  t.same((await callJson('/api/v1/al/echo/s?anything=1')).body, { anything: '1' });
+  t.same((await callJson('/api/v1/al/hello/s?message=ok')).body, { message: 'ok' });
+});
+
 t.test('a sync call waits at most 180 s, whatever the API declares', async (t) => {
   // The manifest says 600 s: the API's timeout is capped, so options.timeout may not pass 180.
   const options = (timeout: number): string => `options=${encodeURIComponent(JSON.stringify({ timeout }))}`;

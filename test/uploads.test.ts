@@ -145,8 +145,15 @@ t.test('an async task keeps its uploads until it ends, then they are removed', a
   t.notOk(existsSync(folder));
 });
 
-t.test('an async task that fails loses its uploads too', async (t) => {
+t.test('an upload with a kwarg its function cannot take is refused before it runs, its folder removed', async (t) => {
   const res = await post('/api/v1/bat/hold/s', form({ unexpected: 'x' }, [['f', 'a.txt', 'abc']]));
+  t.match(res.body, { error: 400.43, detail: { field: 'unexpected', accepted: ['files'] } });
+  t.same(uploadFolders(), []);
+});
+
+t.test('an async task that fails loses its uploads too', async (t) => {
+  // peek's required `path` is missing: its TypeError fails the task once it runs.
+  const res = await post('/api/v1/bat/peek/s', form({}, [['f', 'a.txt', 'abc']]));
   const record = await waitForTask(base, res.body.data.id, ended);
   t.match(record, { status: 'failure', exceptionType: 'TypeError' });
   await eventually(() => !existsSync(path.join(uploadsRoot, res.body.data.id)), 'removed');

@@ -33,7 +33,7 @@ export const ERROR_CATALOG = {
     reason: 'EClientBadRequest',
     description: '`options` other than `returnType` (`raw`, `jsonDumps`) and `timeout` (above 0, at most the API\'s timeout)',
   },
-  KWARG_UNEXPECTED: { error: 400.43, reason: 'EClientBadRequest', description: 'a kwarg the API does not declare (`detail.field`)' },
+  KWARG_UNEXPECTED: { error: 400.43, reason: 'EClientBadRequest', description: 'a kwarg the API does not declare, or its function cannot take (`detail.field`; `detail.accepted` lists what it takes)' },
   KWARG_FIXED: { error: 400.43, reason: 'EClientBadRequest', description: 'a kwarg the API fixes in the manifest (`detail.field`)' },
   AUTH_FAILED: {
     error: 401.99,

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Request } from 'polka';
 import { parseCallOptions } from '../invocation/call-options.js';
-import { mergeKwargs } from '../invocation/merge-kwargs.js';
+import { mergeKwargs, refuseUnknownKwargs } from '../invocation/merge-kwargs.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
 import type { ApiEndpoint, Revision } from '../revision/revision.js';
 import { ScriptImportFailed } from '../revision/script-failures.js';
@@ -89,12 +89,14 @@ export async function readApiCall(req: Request, revision: Revision, origin: 'syn
         ? callInputFrom(form, req.method ?? 'GET', query, body)
         : multipartInput(form, { fields: body.value, files: upload.files });
     const options = parseCallOptions(input.options, endpoint.timeoutSeconds);
+    const kwargs = mergeKwargs(endpoint.kwargs, input.kwargs);
+    refuseUnknownKwargs(kwargs, endpoint.keywordParameters);
     const call: Invocation = {
       taskId,
       funcId: endpoint.funcId,
       origin,
       originId: apiId,
-      kwargs: mergeKwargs(endpoint.kwargs, input.kwargs),
+      kwargs,
       returnType: options.returnType,
       timeoutSeconds: options.timeoutSeconds,
       attempt: 1,

@@ -26,3 +26,17 @@ export function mergeKwargs(
   }
   return merged;
 }
+
+/**
+ * Refuses (400.43) a kwarg the function cannot take, before it runs: Python's TypeError would
+ * otherwise fail the call as the function's own error (599.1). `accepted` undefined (the
+ * function takes `**kwargs`, or its signature is unknown): any name passes.
+ */
+export function refuseUnknownKwargs(kwargs: Readonly<Record<string, unknown>>, accepted: readonly string[] | undefined): void {
+  if (accepted === undefined) return;
+  for (const key of Object.keys(kwargs)) {
+    if (accepted.includes(key)) continue;
+    const takes = accepted.length === 0 ? 'no kwargs' : `only ${accepted.map((name) => `'${name}'`).join(', ')}`;
+    throw new CallInputError('KWARG_UNEXPECTED', `Unexpected kwargs field '${key}': the function takes ${takes}`, { field: key, accepted });
+  }
+}

@@ -85,6 +85,7 @@ function endpoints(
       usesHttpRequest: info?.usesHttpRequest ?? true,
     };
     if (detached) endpoint.waitSeconds = waitSeconds;
+    if (info?.keywordParameters !== undefined) endpoint.keywordParameters = info.keywordParameters;
     if (info?.cacheResult !== undefined && info.cacheResult > 0) endpoint.cacheResultSeconds = info.cacheResult;
     const access = apiAccessOf(entry, kind, auths);
     if (access !== undefined) endpoint.access = access;

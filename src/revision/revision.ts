@@ -22,6 +22,8 @@ export interface ApiEndpoint {
    * are) while the run goes on, up to timeoutSeconds, and is recorded.
    */
   waitSeconds?: number;
+  /** Names its function can take by keyword; undefined when it takes `**kwargs` (any name). */
+  keywordParameters?: readonly string[];
   /** The function reads `_DFF_HTTP_REQUEST`: only then is it built for a call. */
   usesHttpRequest: boolean;
   /** `cache_result` seconds of the function, when it caches (sync APIs only). */
