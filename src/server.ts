@@ -140,7 +140,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     logger,
   );
   const uploadFolders = new UploadFolders(settings.dataDir, logger);
-  const syncCalls = new SyncCalls({ invoker, holder, records, resultCache, uploads: uploadFolders });
+  const syncCalls = new SyncCalls({ invoker, holder, records, resultCache, uploads: uploadFolders, logger });
   const uploads: UploadSupport = {
     folders: uploadFolders,
     limits: {
