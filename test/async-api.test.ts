@@ -140,6 +140,23 @@ t.test('bad async calls are refused before anything is queued', async (t) => {
   t.match(await submit('/api/v1/async/echo', postJson({ options: { nope: 1 } })), { status: 400, body: { error: 400.43 } });
 });
 
+t.test('an unknown API id answers 404.41 with a hint at the right route or a close id', async (t) => {
+  const cases: [string, string][] = [
+    ['/api/v1/al/context', "No sync API 'context': 'context' is an async API, call it at /api/v1/bat/context"],
+    ['/api/v1/sync/short/s', "No sync API 'short': 'short' is an async API, call it at /api/v1/bat/short"],
+    ['/api/v1/bat/chatty', "No async API 'chatty': 'chatty' is a sync API, call it at /api/v1/al/chatty"],
+    ['/api/v1/al/ehco', "No sync API 'ehco' (did you mean 'echo'?)"],
+    ['/api/v1/bat/contxt/s', "No async API 'contxt' (did you mean 'context'?)"],
+    ['/api/v1/al/zzzz', "No sync API 'zzzz'"],
+    ['/api/v1/al/echo/bogus', "No sync API 'echo' with call form 'bogus'"],
+  ];
+  for (const [url, message] of cases) {
+    const res = await submit(url);
+    t.match([res.status, res.body], [404, { ok: false, error: 404.41, reason: 'ENotFound', message }], url);
+    t.equal(res.body.message, message, url);
+  }
+});
+
 t.test('sync calls are recorded too, success and failure', async (t) => {
   const ok = await fetch(`${base}/api/v1/al/echo/s?word=sync`);
   const okId = ok.headers.get('x-task-id')!;
