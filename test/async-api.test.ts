@@ -128,6 +128,7 @@ t.test('a timed-out call keeps the output it printed before it was stopped', asy
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   t.match(syncRecord, { status: 'timeout', origin: 'syncAPI', printLogs: /started spinning/ }, 'recorded once its worker stopped');
+  t.match(outcomeLine(syncRecord.id), { level: 40, msg: 'call failed', origin: 'syncAPI', apiId: 'spin', status: 'timeout', exceptionType: 'TimeoutError' });
 });
 
 t.test('bad async calls are refused before anything is queued', async (t) => {
