@@ -12,7 +12,7 @@ const LAYERS = [
   // Typed errors and their catalog: they import nothing of gitfunc.
   ['errors'],
   // Shared types and ids, logging, small helpers.
-  ['model', 'log', 'in-flight', 'secret-compare', 'lock-file'],
+  ['model', 'log', 'in-flight', 'secret-compare', 'lock-file', 'closest-name'],
   // Pure or self-contained parts: settings, manifest validation, fetching (commits, wheels), stores, uploads.
   ['config', 'manifest', 'git', 'packages', 'tasks', 'uploads', 'webhook', 'response', 'data-dir-lock'],
   // The Python runtime (pool, workers, bridge), API access rules, the push remote's repository.

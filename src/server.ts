@@ -140,7 +140,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     logger,
   );
   const uploadFolders = new UploadFolders(settings.dataDir, logger);
-  const syncCalls = new SyncCalls({ invoker, holder, records, resultCache, uploads: uploadFolders });
+  const syncCalls = new SyncCalls({ invoker, holder, records, resultCache, uploads: uploadFolders, logger });
   const uploads: UploadSupport = {
     folders: uploadFolders,
     limits: {
@@ -186,7 +186,12 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   /** Sync and async API calls being answered: a shutdown lets them finish. */
   const calls = new InFlight();
   let phase: Phase = 'loading';
-  const readiness: Readiness = { ready: () => phase === 'ready', phase: () => phase };
+  // Started with the push remote and nothing pushed yet, the server is up but serves nothing.
+  const waitingForPush = (): boolean => phase === 'ready' && holder.current === undefined;
+  const readiness: Readiness = {
+    ready: () => phase === 'ready' && !waitingForPush(),
+    phase: () => (waitingForPush() ? 'waiting-for-push' : phase),
+  };
   const check = createAdminCheck(settings.adminToken);
   const gate: CallGate = {
     throttle: new MemoryThrottleStore(),

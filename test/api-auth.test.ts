@@ -163,6 +163,8 @@ t.test('secret values are masked in error bodies, task records and logs', async 
   t.match(asyncRecord.printLogs, 'the secret is ***');
   t.notMatch(JSON.stringify(asyncRecord), SECRETS.HEADER_TOKEN, 'not in the async record');
 
+  const failures = gitfunc.logs.filter((l) => l.msg === 'call failed' && l.funcId === asyncRecord.funcId);
+  t.match(failures, [{ level: 40, exceptionText: 'bad secret ***' }, { level: 40, exceptionText: 'bad secret ***' }], 'sync and async failures logged, masked');
   const logs = JSON.stringify(gitfunc.logs);
   for (const secret of Object.values(SECRETS)) t.notMatch(logs, secret, 'no secret in the server logs');
 });

@@ -57,6 +57,35 @@ t.test('a raising async function ends as failure with its exception and tracebac
   t.match(record.traceback, /jobs\/work\.py", line \d+, in fail[\s\S]*in check[\s\S]*ValueError: value was bad/);
   t.notMatch(record.traceback, /gitfunc_runtime/, 'only user-script frames');
   t.notOk('returnValue' in record);
+  const line = outcomeLine(record.id);
+  t.match(line, {
+    level: 40,
+    msg: 'call failed',
+    taskId: record.id,
+    origin: 'asyncAPI',
+    apiId: 'fail',
+    funcId: 'jobs__work.fail',
+    status: 'failure',
+    ms: record.endTime - record.startTime,
+    exceptionType: 'ValueError',
+    exceptionText: 'value was bad',
+  });
+  t.notOk('kwargs' in line! || 'traceback' in line!, 'neither kwargs nor traceback logged');
+});
+
+/** The one outcome line logged for `taskId` (an async task, a cron run or a failed sync call). */
+function outcomeLine(taskId: string): Record<string, unknown> | undefined {
+  const lines = gitfunc.logs.filter((l) => l.taskId === taskId && (l.msg === 'call failed' || l.msg === 'call ended'));
+  return lines.length === 1 ? lines[0] : undefined;
+}
+
+t.test('every async outcome is logged once: a success at info, without kwargs or result', async (t) => {
+  const res = await submit('/api/v1/async/echo/s?word=logged-word');
+  const record = await waitForTask(base, res.body.data.id, ended);
+  const line = outcomeLine(record.id);
+  t.match(line, { level: 30, msg: 'call ended', origin: 'asyncAPI', apiId: 'echo', funcId: 'jobs__work.echo', status: 'success', commit });
+  t.equal(typeof line?.ms, 'number');
+  t.notMatch(JSON.stringify(line), 'logged-word', 'no kwargs or result');
 });
 
 t.test('an async task sees its own task id, origin and attempt', async (t) => {
@@ -77,6 +106,7 @@ t.test('an async task past its timeout ends as timeout', async (t) => {
   const record = await waitForTask(base, res.body.data.id, ended);
   t.match(record, { status: 'timeout', exceptionType: 'TimeoutError' });
   t.ok(record.endTime - record.startTime < 5000, `stopped after ${record.endTime - record.startTime} ms`);
+  t.match(outcomeLine(record.id), { level: 40, msg: 'call failed', status: 'timeout', exceptionType: 'TimeoutError', exceptionText: 'did not finish within 1 s' });
 });
 
 t.test('a timed-out call keeps the output it printed before it was stopped', async (t) => {
@@ -98,6 +128,7 @@ t.test('a timed-out call keeps the output it printed before it was stopped', asy
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   t.match(syncRecord, { status: 'timeout', origin: 'syncAPI', printLogs: /started spinning/ }, 'recorded once its worker stopped');
+  t.match(outcomeLine(syncRecord.id), { level: 40, msg: 'call failed', origin: 'syncAPI', apiId: 'spin', status: 'timeout', exceptionType: 'TimeoutError' });
 });
 
 t.test('bad async calls are refused before anything is queued', async (t) => {
@@ -108,6 +139,23 @@ t.test('bad async calls are refused before anything is queued', async (t) => {
     body: { error: 400.43 },
   });
   t.match(await submit('/api/v1/async/echo', postJson({ options: { nope: 1 } })), { status: 400, body: { error: 400.43 } });
+});
+
+t.test('an unknown API id answers 404.41 with a hint at the right route or a close id', async (t) => {
+  const cases: [string, string][] = [
+    ['/api/v1/al/context', "No sync API 'context': 'context' is an async API, call it at /api/v1/bat/context"],
+    ['/api/v1/sync/short/s', "No sync API 'short': 'short' is an async API, call it at /api/v1/bat/short"],
+    ['/api/v1/bat/chatty', "No async API 'chatty': 'chatty' is a sync API, call it at /api/v1/al/chatty"],
+    ['/api/v1/al/ehco', "No sync API 'ehco' (did you mean 'echo'?)"],
+    ['/api/v1/bat/contxt/s', "No async API 'contxt' (did you mean 'context'?)"],
+    ['/api/v1/al/zzzz', "No sync API 'zzzz'"],
+    ['/api/v1/al/echo/bogus', "No sync API 'echo' with call form 'bogus'"],
+  ];
+  for (const [url, message] of cases) {
+    const res = await submit(url);
+    t.match([res.status, res.body], [404, { ok: false, error: 404.41, reason: 'ENotFound', message }], url);
+    t.equal(res.body.message, message, url);
+  }
 });
 
 t.test('sync calls are recorded too, success and failure', async (t) => {
@@ -128,6 +176,8 @@ t.test('sync calls are recorded too, success and failure', async (t) => {
     exceptionType: 'ValueError',
     traceback: /in check/,
   });
+  t.match(outcomeLine(failed.headers.get('x-task-id')!), { level: 40, origin: 'syncAPI', apiId: 'fail', exceptionType: 'ValueError', exceptionText: 'value was bad' });
+  t.equal(outcomeLine(okId), undefined, 'a sync success has only its HTTP line');
 });
 
 t.test('very large kwargs and return values are answered in full but not stored in the record', async (t) => {

@@ -58,6 +58,11 @@ t.test('a fire while the previous run still goes is recorded as skip', async (t)
   t.ok(skipped.length >= 1, `${skipped.length} skipped`);
   t.ok(succeeded.length >= 1, `${succeeded.length} ran`);
   t.match(skipped[0], { exceptionText: /previous run of this job was still running/, funcId: 'jobs__clock.slow' });
+  const lines = gitfunc.logs.filter((l) => l.jobId === 'overlap' && l.msg === 'call ended');
+  t.match(lines.find((l) => l.taskId === skipped[0].id), { level: 30, origin: 'cronJob', funcId: 'jobs__clock.slow', status: 'skip' }, 'a skip is logged');
+  const ran = lines.find((l) => l.taskId === succeeded[0].id);
+  t.match(ran, { level: 30, status: 'success' }, 'a run is logged once it ended');
+  t.ok((ran?.ms as number) >= SLOW_RUN_MS - 100, `its duration: ${String(ran?.ms)} ms`);
   const triggers = runs.map((r) => r.triggerTime);
   t.equal(new Set(triggers).size, triggers.length, 'each scheduled second has one record');
 });

@@ -220,6 +220,8 @@ t.test('with GITFUNC_PUSH_TOKEN gitfunc starts empty, and each git push to it de
   const before = await fetch(`${gitfunc.url}/api/v1/al/hello/s?message=x`);
   t.equal(before.status, 503, 'nothing pushed yet: no revision to serve');
   t.equal(((await before.json()) as { error: number }).error, 503.2);
+  const notReady = await fetch(`${gitfunc.url}/readyz`);
+  t.same([notReady.status, await notReady.json()], [503, { ok: false, phase: 'waiting-for-push' }], '/readyz is 503 until a revision is served');
 
   const url = gitfunc.url.replace('http://', `http://deploy:${TOKEN}@`);
   const waitForHello = async (expected: unknown): Promise<unknown> => {
@@ -237,6 +239,8 @@ t.test('with GITFUNC_PUSH_TOKEN gitfunc starts empty, and each git push to it de
   const first = await git(funcs.dir, ['push', `${url}/funcs.git`, 'main']);
   t.equal(first.code, 0, first.stderr);
   t.same(await waitForHello({ message: 'pushed' }), { message: 'pushed' }, 'the first push is served');
+  const ready = await fetch(`${gitfunc.url}/readyz`);
+  t.same([ready.status, await ready.json()], [200, { ok: true, phase: 'ready' }], '/readyz is 200 once the first push is served');
 
   const basic = source['calls/basic.py']!.replace("return {'message': message}", "return {'message': message, 'v': 2}");
   const next = await funcs.commit({ 'calls/basic.py': basic });

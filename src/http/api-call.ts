@@ -5,6 +5,7 @@ import { mergeKwargs, refuseUnknownKwargs } from '../invocation/merge-kwargs.js'
 import type { RevisionHolder } from '../revision/revision-holder.js';
 import type { ApiEndpoint, Revision } from '../revision/revision.js';
 import { ScriptImportFailed } from '../revision/script-failures.js';
+import { closestName } from '../closest-name.js';
 import { ApiError, ApiErrors } from './api-error.js';
 import { callFormOf, callInputFrom, multipartInput, type ReadBody } from './call-input.js';
 import { admitCall, type CallGate } from './call-gate.js';
@@ -47,6 +48,22 @@ export function acquireRevision(holder: RevisionHolder): Revision {
   return revision;
 }
 
+const KIND = { syncAPI: 'sync', asyncAPI: 'async' } as const;
+const ROUTE = { syncAPI: '/api/v1/al', asyncAPI: '/api/v1/bat' } as const;
+
+/**
+ * What a caller of an unknown API id likely meant: the same id on the other route kind (an
+ * async API called on `/al/`, or the reverse), else a close id of this kind.
+ */
+function apiHint(apiId: string, origin: 'syncAPI' | 'asyncAPI', revision: Revision): string {
+  const other = origin === 'syncAPI' ? 'asyncAPI' : 'syncAPI';
+  if ((other === 'syncAPI' ? revision.syncApis : revision.asyncApis).has(apiId)) {
+    return `: '${apiId}' is ${other === 'asyncAPI' ? 'an async' : 'a sync'} API, call it at ${ROUTE[other]}/${apiId}`;
+  }
+  const close = closestName(apiId, (origin === 'syncAPI' ? revision.syncApis : revision.asyncApis).keys());
+  return close === undefined ? '' : ` (did you mean '${close}'?)`;
+}
+
 /** @throws ScriptImportFailed (503.3) when the endpoint's script was left out of its revision. */
 function refuseFailedScript(endpoint: ApiEndpoint): void {
   if (endpoint.scriptFailure !== undefined) throw new ScriptImportFailed(endpoint.scriptFailure);
@@ -62,10 +79,8 @@ export async function readApiCall(req: Request, revision: Revision, origin: 'syn
   const apiId = req.params.id!;
   const form = callFormOf(req.params.form);
   const endpoint = apis.get(apiId);
-  if (form === undefined || endpoint === undefined) {
-    const kind = origin === 'asyncAPI' ? 'async' : 'sync';
-    throw new ApiError(ApiErrors.notFound, `No ${kind} API '${apiId}'${form === undefined ? ` with call form '${req.params.form}'` : ''}`);
-  }
+  if (endpoint === undefined) throw new ApiError(ApiErrors.notFound, `No ${KIND[origin]} API '${apiId}'${apiHint(apiId, origin, revision)}`);
+  if (form === undefined) throw new ApiError(ApiErrors.notFound, `No ${KIND[origin]} API '${apiId}' with call form '${req.params.form}'`);
   const taskId = newTaskId();
   const received: { upload?: ReceivedUpload } = {};
   try {

@@ -9,6 +9,7 @@ import type { RecordWriter } from '../tasks/record-writer.js';
 import type { UploadFolders } from '../uploads/upload-folders.js';
 import type { BackgroundRuns } from './background-runs.js';
 import { notRunRecord, queuedRecord } from './call-records.js';
+import { logOutcome } from './outcome-log.js';
 
 /** Wait before taking tasks again after the store failed to hand them out. */
 const CLAIM_RETRY_MS = 1000;
@@ -137,13 +138,16 @@ export class AsyncTaskRunner {
       uploadDir: call.uploadDir,
     };
     if (!revision.catalog.has(record.funcId)) {
-      this.deps.queue.complete(notRunRecord(invocation, revision.commit, record.triggerTime, 'failure', notInRevision(revision, record.funcId)));
+      const notRun = notRunRecord(invocation, revision.commit, record.triggerTime, 'failure', notInRevision(revision, record.funcId));
+      this.deps.queue.complete(notRun);
+      logOutcome(this.deps.logger, notRun);
       return true;
     }
     const { record: final, cutByShutdown } = await this.deps.runs.run('asyncTasks', revision, invocation, record.triggerTime);
     // Cut short by a shutdown: left claimed in the queue, so the next start runs it again.
     if (cutByShutdown) return false;
     this.deps.queue.complete(final);
+    logOutcome(this.deps.logger, final);
     return true;
   }
 }

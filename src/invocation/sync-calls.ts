@@ -1,7 +1,9 @@
 import { type CachedResult, type ResultCache, resultCacheKey } from '../cache/result-cache.js';
 import { GitfuncError } from '../errors.js';
+import type { Logger } from '../log.js';
 import type { CallResult, TimedOut } from '../model/call-result.js';
 import type { Invocation } from '../model/invocation.js';
+import type { TaskRecord } from '../model/task-record.js';
 import { checkResponse, type PreparedResponse, prepareResponse } from '../response/prepare-response.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
 import type { Revision } from '../revision/revision.js';
@@ -10,6 +12,7 @@ import type { RecordWriter } from '../tasks/record-writer.js';
 import type { UploadFolders } from '../uploads/upload-folders.js';
 import { recordOfCall, recordWhenEnded } from './call-records.js';
 import type { Invoker } from './invoker.js';
+import { logOutcome } from './outcome-log.js';
 
 /** A sync API's `maxConcurrency` is reached: the call is refused at once, never queued. */
 export class ConcurrencyLimitReached extends GitfuncError {
@@ -35,6 +38,8 @@ export interface SyncCallDeps {
   /** Results of APIs whose function sets `cache_result`. */
   resultCache: ResultCache;
   uploads: UploadFolders;
+  /** Failed calls are logged at warn with their exception (the HTTP line logs every call). */
+  logger: Logger;
 }
 
 /** A result `cache_result` may keep: a success that is not a file (files may change or go). */
@@ -159,8 +164,14 @@ export class SyncCalls {
    */
   private record(call: Invocation, revision: Revision, triggerTime: number, result: CallResult): void {
     const { commit, mask } = revision;
-    if (result.kind === 'timeout') void recordWhenEnded(call, commit, triggerTime, result, mask).then((record) => this.deps.records.add(record));
-    else if (result.kind !== 'busy' && result.kind !== 'abandoned') this.deps.records.add(recordOfCall(call, commit, triggerTime, result, undefined, mask));
+    if (result.kind === 'timeout') void recordWhenEnded(call, commit, triggerTime, result, mask).then((record) => this.add(record));
+    else if (result.kind !== 'busy' && result.kind !== 'abandoned') this.add(recordOfCall(call, commit, triggerTime, result, undefined, mask));
+  }
+
+  /** Writes a sync call's record; a failed one is also logged (a success only by its HTTP line, off the hot path). */
+  private add(record: TaskRecord): void {
+    this.deps.records.add(record);
+    if (record.status !== 'success') logOutcome(this.deps.logger, record);
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import type { Problem } from '../errors.js';
 import { cronExpressionError } from './check-manifest.js';
-import { closestName } from './schema-problems.js';
+import { closestName } from '../closest-name.js';
 import { MANIFEST_FILE, type Manifest, type Position } from './types.js';
 import type { FunctionCatalog } from '../model/function-info.js';
 

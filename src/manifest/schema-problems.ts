@@ -4,6 +4,7 @@
  * "must NOT have additional properties").
  */
 import type { ErrorObject } from 'ajv';
+import { closestName } from '../closest-name.js';
 import type { Problem } from '../errors.js';
 import { MANIFEST_FILE, type Position } from './types.js';
 import { formatPath, pointerToPath, type PathSegment, type YamlLocator } from './yaml-positions.js';
@@ -207,36 +208,4 @@ function knownFields(root: JsonSchema, path: readonly PathSegment[], data: unkno
 function discriminatorValues(schema: JsonSchema | undefined, tag: string): string[] {
   const branches = Array.isArray(schema?.oneOf) ? (schema.oneOf as JsonSchema[]) : [];
   return branches.map((b) => String(((b.properties as JsonSchema | undefined)?.[tag] as JsonSchema | undefined)?.const));
-}
-
-/** The known name closest to a misspelt one (case-insensitive match, or at most 2 edits). */
-export function closestName(name: string, known: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of known) {
-    const distance = candidate.toLowerCase() === name.toLowerCase() ? 0 : editDistance(name, candidate);
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return bestDistance <= Math.min(2, Math.floor(name.length / 2)) ? best : undefined;
-}
-
-/** Optimal string alignment distance: a swap of neighbours (tiemout) counts as one edit. */
-function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const row = d[i]!;
-      const above = d[i - 1]!;
-      row[j] = Math.min(above[j]! + 1, row[j - 1]! + 1, above[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        row[j] = Math.min(row[j]!, d[i - 2]![j - 2]! + 1);
-      }
-    }
-  }
-  return d[a.length]![b.length]!;
 }

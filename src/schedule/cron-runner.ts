@@ -1,5 +1,6 @@
 import type { BackgroundRuns } from '../invocation/background-runs.js';
 import { notRunRecord, runningRecord } from '../invocation/call-records.js';
+import { logOutcome } from '../invocation/outcome-log.js';
 import type { Logger } from '../log.js';
 import type { CronJobSpec } from '../model/cron-job.js';
 import type { Invocation } from '../model/invocation.js';
@@ -49,7 +50,9 @@ export class CronRunner {
     const call = cronInvocation(fire.job, fire.taskId, 'cronJob');
     if (this.runningKeys.has(key)) {
       const commit = this.deps.holder.current?.commit ?? '';
-      this.deps.records.add(notRunRecord(call, commit, triggerTime, 'skip', { exceptionText: 'skipped: the previous run of this job was still running' }));
+      const skipped = notRunRecord(call, commit, triggerTime, 'skip', { exceptionText: 'skipped: the previous run of this job was still running' });
+      this.deps.records.add(skipped);
+      logOutcome(this.deps.logger, skipped);
       return;
     }
     this.runningKeys.add(key);
@@ -80,5 +83,6 @@ export class CronRunner {
     const { record, cutByShutdown } = await this.deps.runs.run('cronRuns', revision, call, triggerTime);
     if (cutByShutdown) record.status = 'cancelled';
     this.deps.records.add(record);
+    logOutcome(this.deps.logger, record);
   }
 }
