@@ -1,6 +1,6 @@
 // `gitfunc check DIR`, run as a user runs it: a process, its output and its exit code.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -97,4 +97,43 @@ t.test('a script looping at import fails the check at its line, within the impor
   t.equal(code, 1, out);
   t.match(out, `${dir}/demo/spin.py:3:`);
   t.match(out, /import did not finish within the time allowed/);
+});
+
+function cli(args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const run = spawnSync(process.execPath, ['--import=tsx', MAIN, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: 60_000 });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+t.test('--help of serve and check lists every flag with its default and variable', async (t) => {
+  const { FLAG_SETTINGS, ENV_SETTINGS } = await import('../src/config/index.js');
+  for (const command of ['serve', 'check']) {
+    const { code, stdout, stderr } = cli([command, '--help']);
+    t.equal(code, 0, `${command} --help exits 0: ${stderr}`);
+    t.equal(stderr, '', 'nothing on stderr');
+    t.match(stdout, new RegExp(`^Usage: gitfunc ${command}`));
+    for (const flag of Object.keys(FLAG_SETTINGS)) t.match(stdout, new RegExp(`^  --${flag} `, 'm'), `names --${flag}`);
+    for (const name of Object.keys(ENV_SETTINGS)) t.ok(stdout.includes(name), `names ${name}`);
+  }
+  const { stdout } = cli(['serve', '--help']);
+  t.match(stdout, /^ {2}--port N {2}\(env GITFUNC_PORT; default: 8088\)\n {6}Port the HTTP server listens on/m, 'a flag, its variable, default and description');
+  t.match(stdout, /^ {2}GITFUNC_ADMIN_TOKEN {2}\(no default\)/m, 'secrets are listed as variables, without a default');
+  t.match(stdout, /--log-level TEXT .*\n.*One of: trace, debug, info/, 'an enum lists its choices');
+});
+
+t.test('gitfunc --help exits 0 and names the commands', async (t) => {
+  for (const args of [['--help'], ['-h'], ['help']]) {
+    const { code, stdout } = cli(args);
+    t.equal(code, 0, args.join(' '));
+    t.match(stdout, /gitfunc serve .*\n.*gitfunc check DIR/);
+  }
+  t.equal(cli([]).code, 2, 'no command at all is a usage error');
+});
+
+t.test('--version prints the version of package.json', async (t) => {
+  const { version } = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string };
+  for (const flag of ['--version', '-v', 'version']) {
+    const { code, stdout } = cli([flag]);
+    t.equal(code, 0, flag);
+    t.equal(stdout, `gitfunc ${version}\n`, flag);
+  }
 });
