@@ -1,6 +1,6 @@
 // `gitfunc check DIR`, run as a user runs it: a process, its output and its exit code.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -136,4 +136,30 @@ t.test('--version prints the version of package.json', async (t) => {
     t.equal(code, 0, flag);
     t.equal(stdout, `gitfunc ${version}\n`, flag);
   }
+});
+
+t.test('bin/gitfunc.js runs dist/ as built, and warns when src/ is newer', async (t) => {
+  // A copy of the launcher beside a stand-in dist/main.js: the launcher is what is under test.
+  const root = t.testdir({ bin: {}, dist: { 'main.js': "process.stdout.write('ran\\n');\n", '.built': '' }, src: { 'main.ts': '' } });
+  cpSync(path.resolve(import.meta.dirname, '..', 'bin', 'gitfunc.js'), path.join(root, 'bin', 'gitfunc.js'));
+  const launch = () => spawnSync(process.execPath, [path.join(root, 'bin', 'gitfunc.js')], { encoding: 'utf8', timeout: 30_000 });
+  const past = new Date(Date.now() - 60_000);
+  utimesSync(path.join(root, 'src', 'main.ts'), past, past);
+
+  let run = launch();
+  t.same([run.status, run.stdout, run.stderr], [0, 'ran\n', ''], 'a current build runs at once, without a word');
+
+  utimesSync(path.join(root, 'src', 'main.ts'), new Date(), new Date());
+  run = launch();
+  t.equal(run.stdout, 'ran\n', 'a stale build still runs');
+  t.match(run.stderr, /^gitfunc: warning: src\/ changed since dist\/ was built; run `npm run build`/, 'and says how to rebuild');
+
+  rmSync(path.join(root, 'src'), { recursive: true });
+  run = launch();
+  t.same([run.status, run.stderr], [0, ''], 'an installed package (no src/) is not checked');
+
+  rmSync(path.join(root, 'dist'), { recursive: true });
+  run = launch();
+  t.equal(run.status, 1, 'no dist/: exit 1');
+  t.match(run.stderr, /dist\/ is not built: run `npm run build`/, 'naming the fix, not a module stack');
 });
