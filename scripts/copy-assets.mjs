@@ -1,7 +1,10 @@
 // Copies the files tsc does not emit (the Python shim, the plain-JS thread entries) into dist/.
-import { cpSync } from 'node:fs';
+import { cpSync, writeFileSync } from 'node:fs';
 
 cpSync('src/runtime/python', 'dist/runtime/python', { recursive: true, filter: (src) => !src.includes('__pycache__') });
 cpSync('src/runtime/worker-entry.cjs', 'dist/runtime/worker-entry.cjs');
 cpSync('src/runtime/snapshot/build-entry.cjs', 'dist/runtime/snapshot/build-entry.cjs');
 cpSync('src/tasks/sqlite/record-thread-entry.mjs', 'dist/tasks/sqlite/record-thread-entry.mjs');
+
+// The build's end: bin/gitfunc.js warns when a file of src/ is newer than this stamp.
+writeFileSync('dist/.built', `${new Date().toISOString()}\n`);

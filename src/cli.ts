@@ -1,19 +1,40 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadSettings } from './config/index.js';
+import { formatSettingsHelp, loadSettings, packageRoot } from './config/index.js';
 import { formatProblem, GitfuncError } from './errors.js';
 import { createLogger } from './log.js';
 import { startPythonRuntime } from './runtime/python-runtime.js';
 import type { RunningServer } from './server.js';
 
 const USAGE = `Usage:
-  gitfunc serve [--repo URL|DIR] [--ref REF] [--path SUBDIR] [--port N] [--host ADDR]
-                [--data-dir DIR] [--workers N] [--env-allow A,B] [--log-level LEVEL] [--config FILE]
-                [--poll-seconds N]
-  gitfunc check DIR [--env-allow A,B]     validate a functions repository; exit 1 on errors
+  gitfunc serve [FLAGS]          serve the functions repository over HTTP
+  gitfunc check DIR [FLAGS]      validate a functions repository; exit 1 on errors
+  gitfunc --version              print gitfunc's version
+  gitfunc COMMAND --help         the flags of a command, their defaults and variables`;
 
-Settings also come from config/default.yaml and GITFUNC_* environment variables (see README).`;
+const COMMAND_USAGE: Readonly<Record<string, string>> = Object.freeze({
+  serve: 'Usage: gitfunc serve [FLAGS]\n\nServes the functions repository (repo.url) over HTTP.',
+  check: 'Usage: gitfunc check DIR [FLAGS]\n\nValidates the functions repository in DIR as `serve` would load it; exits 1 on errors.',
+});
+
+/** `--help` (or `-h`) anywhere among a command's arguments. */
+function wantsHelp(args: readonly string[]): boolean {
+  return args.includes('--help') || args.includes('-h');
+}
+
+function printCommandHelp(command: string): number {
+  process.stdout.write(`${COMMAND_USAGE[command]}\n\n${formatSettingsHelp()}\n`);
+  return 0;
+}
+
+/** The version in gitfunc's package.json. */
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
+  return manifest.version;
+}
 
 async function serve(args: string[]): Promise<number> {
+  if (wantsHelp(args)) return printCommandHelp('serve');
   const settings = loadSettings({ argv: args, env: process.env, cwd: process.cwd() });
   const logger = createLogger(settings.log.level);
   let server: RunningServer | undefined;
@@ -41,6 +62,7 @@ async function serve(args: string[]): Promise<number> {
 }
 
 async function check(args: string[]): Promise<number> {
+  if (wantsHelp(args)) return printCommandHelp('check');
   const dir = args[0];
   if (dir === undefined || dir.startsWith('-')) {
     process.stderr.write(`${USAGE}\n`);
@@ -75,6 +97,11 @@ export async function main(argv: string[]): Promise<number> {
         return await serve(args);
       case 'check':
         return await check(args);
+      case '-v':
+      case '--version':
+      case 'version':
+        process.stdout.write(`gitfunc ${packageVersion()}\n`);
+        return 0;
       case undefined:
       case '-h':
       case '--help':

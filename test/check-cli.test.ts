@@ -1,6 +1,6 @@
 // `gitfunc check DIR`, run as a user runs it: a process, its output and its exit code.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -134,4 +134,69 @@ t.test("a manifest kwarg the function cannot take is an error at its key, with a
     "5:14 kwarg 'nmae' is not a parameter of demo__kw.greet (did you mean 'name'?); it takes 'name', 'lang'",
     "15:7 kwarg 'colour' is not a parameter of demo__kw.greet; it takes 'name', 'lang'",
   ], 'the misspelt and the unknown kwarg; **kwargs takes any name');
+});
+
+function cli(args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const run = spawnSync(process.execPath, ['--import=tsx', MAIN, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: 60_000 });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+t.test('--help of serve and check lists every flag with its default and variable', async (t) => {
+  const { FLAG_SETTINGS, ENV_SETTINGS } = await import('../src/config/index.js');
+  for (const command of ['serve', 'check']) {
+    const { code, stdout, stderr } = cli([command, '--help']);
+    t.equal(code, 0, `${command} --help exits 0: ${stderr}`);
+    t.equal(stderr, '', 'nothing on stderr');
+    t.match(stdout, new RegExp(`^Usage: gitfunc ${command}`));
+    for (const flag of Object.keys(FLAG_SETTINGS)) t.match(stdout, new RegExp(`^  --${flag} `, 'm'), `names --${flag}`);
+    for (const name of Object.keys(ENV_SETTINGS)) t.ok(stdout.includes(name), `names ${name}`);
+  }
+  const { stdout } = cli(['serve', '--help']);
+  t.match(stdout, /^ {2}--port N {2}\(env GITFUNC_PORT; default: 8088\)\n {6}Port the HTTP server listens on/m, 'a flag, its variable, default and description');
+  t.match(stdout, /^ {2}GITFUNC_ADMIN_TOKEN {2}\(no default\)/m, 'secrets are listed as variables, without a default');
+  t.match(stdout, /--log-level TEXT .*\n.*One of: trace, debug, info/, 'an enum lists its choices');
+});
+
+t.test('gitfunc --help exits 0 and names the commands', async (t) => {
+  for (const args of [['--help'], ['-h'], ['help']]) {
+    const { code, stdout } = cli(args);
+    t.equal(code, 0, args.join(' '));
+    t.match(stdout, /gitfunc serve .*\n.*gitfunc check DIR/);
+  }
+  t.equal(cli([]).code, 2, 'no command at all is a usage error');
+});
+
+t.test('--version prints the version of package.json', async (t) => {
+  const { version } = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string };
+  for (const flag of ['--version', '-v', 'version']) {
+    const { code, stdout } = cli([flag]);
+    t.equal(code, 0, flag);
+    t.equal(stdout, `gitfunc ${version}\n`, flag);
+  }
+});
+
+t.test('bin/gitfunc.js runs dist/ as built, and warns when src/ is newer', async (t) => {
+  // A copy of the launcher beside a stand-in dist/main.js: the launcher is what is under test.
+  const root = t.testdir({ bin: {}, dist: { 'main.js': "process.stdout.write('ran\\n');\n", '.built': '' }, src: { 'main.ts': '' } });
+  cpSync(path.resolve(import.meta.dirname, '..', 'bin', 'gitfunc.js'), path.join(root, 'bin', 'gitfunc.js'));
+  const launch = () => spawnSync(process.execPath, [path.join(root, 'bin', 'gitfunc.js')], { encoding: 'utf8', timeout: 30_000 });
+  const past = new Date(Date.now() - 60_000);
+  utimesSync(path.join(root, 'src', 'main.ts'), past, past);
+
+  let run = launch();
+  t.same([run.status, run.stdout, run.stderr], [0, 'ran\n', ''], 'a current build runs at once, without a word');
+
+  utimesSync(path.join(root, 'src', 'main.ts'), new Date(), new Date());
+  run = launch();
+  t.equal(run.stdout, 'ran\n', 'a stale build still runs');
+  t.match(run.stderr, /^gitfunc: warning: src\/ changed since dist\/ was built; run `npm run build`/, 'and says how to rebuild');
+
+  rmSync(path.join(root, 'src'), { recursive: true });
+  run = launch();
+  t.same([run.status, run.stderr], [0, ''], 'an installed package (no src/) is not checked');
+
+  rmSync(path.join(root, 'dist'), { recursive: true });
+  run = launch();
+  t.equal(run.status, 1, 'no dist/: exit 1');
+  t.match(run.stderr, /dist\/ is not built: run `npm run build`/, 'naming the fix, not a module stack');
 });

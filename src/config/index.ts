@@ -3,3 +3,4 @@ export { defaultSettingsFile, loadSettings, packageRoot, type LoadSettingsOption
 export { redactedSettings, redactUrl, type CorsSettings, type LogLevel, type RepoSettings, type Settings } from './settings.js';
 export { ENV_SETTINGS, FLAG_SETTINGS } from './setting-sources.js';
 export { settingsSchema } from './validate-settings.js';
+export { formatSettingsHelp, settingsHelp, type SettingHelp } from './settings-help.js';

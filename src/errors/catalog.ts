@@ -97,6 +97,7 @@ export const ERROR_CATALOG = {
   CONFIG_INVALID: { description: 'a setting (config file, environment, flag) is missing or invalid' },
   DATA_DIR_LOCKED: { description: 'another gitfunc process uses the data dir' },
   STORE_TOO_NEW: { description: 'the task database was written by a newer gitfunc' },
+  PORT_IN_USE: { description: 'another process listens on the port (`--port`, `GITFUNC_PORT`)' },
   GIT_URL_UNSUPPORTED: { description: 'the repository is neither an http(s) URL nor a local directory' },
   GIT_UNREACHABLE: { description: 'the git server cannot be reached, or answered with an HTTP error' },
   GIT_AUTH_FAILED: { description: 'the git server refused the credentials (`GITFUNC_GIT_TOKEN`)' },

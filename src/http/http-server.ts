@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Polka, Request } from 'polka';
+import { GitfuncError } from '../errors.js';
 
 /** How often Node checks the header and request timeouts of open connections, at most. */
 const TIMEOUT_CHECK_MS = 1000;
@@ -29,12 +30,24 @@ export function createHttpServer(app: Polka, limits: ConnectionLimits): Server {
   return server;
 }
 
-/** Listens on `host:port` and resolves with the `http://host:port` it listens on. */
+/**
+ * Listens on `host:port` and resolves with the `http://host:port` it listens on. A port in use
+ * is a PORT_IN_USE error saying how to choose another, not Node's EADDRINUSE stack.
+ */
 export function listen(server: Server, port: number, host: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const fail = (error: NodeJS.ErrnoException): void => {
+      if (error.code !== 'EADDRINUSE') return reject(error);
+      reject(
+        new GitfuncError('PORT_IN_USE', `port ${port} on ${host} is in use by another process: choose another with --port N or GITFUNC_PORT`, {
+          port,
+          host,
+        }),
+      );
+    };
+    server.once('error', fail);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', fail);
       const { address, port: bound } = server.address() as AddressInfo;
       resolve(`http://${address.includes(':') ? `[${address}]` : address}:${bound}`);
     });
