@@ -82,3 +82,39 @@ t.test("the Dockerfile's CMD passes only real `serve` flags", async (t) => {
   for (const flag of used) t.ok(flags.has(flag), `${flag} is a serve flag`);
   t.notOk(flags.has('--no-such-flag'), 'the flag list is read, not assumed');
 });
+
+const unitFile = path.join(root, 'deploy/gitfunc.service');
+const unit = readFileSync(unitFile, 'utf8');
+
+/** `Key=value` of the unit (the last one of a key, as systemd reads it). */
+function unitValue(key: string): string | undefined {
+  return [...unit.matchAll(new RegExp(`^${key}=(.*)$`, 'gm'))].pop()?.[1];
+}
+
+t.test('the systemd unit: hardened, restarted on failure, and stopped after the drain and grace', async (t) => {
+  for (const [key, value] of Object.entries({
+    User: 'gitfunc',
+    Restart: 'on-failure',
+    NoNewPrivileges: 'yes',
+    ProtectSystem: 'strict',
+    KillSignal: 'SIGTERM',
+  })) {
+    t.equal(unitValue(key), value, key);
+  }
+  t.ok(unitValue('EnvironmentFile'), 'EnvironmentFile');
+  const dataDir = unitValue('ExecStart')!.match(/--data-dir (\S+)/)![1]!;
+  t.ok(dataDir.startsWith(`${unitValue('ReadWritePaths')}/`), 'the data dir is writable');
+  t.ok(dataDir.startsWith(`${unitValue('WorkingDirectory')}/`), 'the data dir is in the working directory');
+  const { stdout } = await run(process.execPath, [path.join(root, 'bin/gitfunc.js'), 'serve', '--help']);
+  const seconds = (name: string) => Number(stdout.match(new RegExp(`${name}\\s+\\(default: (\\d+)\\)`))![1]);
+  const stopAfter = seconds('GITFUNC_SHUTDOWN_DRAIN_SECONDS') + seconds('GITFUNC_SHUTDOWN_GRACE_SECONDS');
+  t.ok(Number(unitValue('TimeoutStopSec')) > stopAfter, `TimeoutStopSec > ${stopAfter}`);
+  const flags = await serveFlags();
+  for (const flag of unitValue('ExecStart')!.match(/--[a-z-]+/g)!) t.ok(flags.has(flag), `${flag} is a serve flag`);
+});
+
+t.test('systemd-analyze verify finds nothing to say about the unit', { skip: existsSync('/usr/bin/systemd-analyze') ? false : 'systemd-analyze is not installed' }, async (t) => {
+  // It exits 0 on an unknown key or a bad value; what it prints is the verdict.
+  const { stdout, stderr } = await run('systemd-analyze', ['verify', unitFile]);
+  t.equal(stderr + stdout, '');
+});
