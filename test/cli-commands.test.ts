@@ -1,4 +1,4 @@
-// `gitfunc call`, `status`, `tasks`, run as a user runs them: processes talking HTTP to one started server.
+// `gitfunc call`, `status`, `reload`, `tasks`, run as a user runs them: processes talking HTTP to one started server.
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import t from 'tap';
@@ -54,8 +54,10 @@ t.test('call --async --wait: the task result once it ended', async (t) => {
   t.match(run.stderr, /^task task-\S+$/m);
 });
 
-t.test('status: a human summary', async (t) => {
-  const [run, wrong] = await Promise.all([cli(['status']), cli(['status', '--token', 'wrong'])]);
+t.test('status: a human summary; reload: its outcome', async (t) => {
+  const [run, wrong, reload] = await Promise.all([cli(['status']), cli(['status', '--token', 'wrong']), cli(['reload'])]);
+  t.equal(reload.code, 0, reload.stderr);
+  t.match(reload.stdout, /^unchanged local-[0-9a-f]+$/m, 'the served folder has not changed');
   t.equal(run.code, 0, run.stderr);
   t.match(run.stdout, /^phase: +ready$/m);
   t.match(run.stdout, /commit: +local-[0-9a-f]+ loaded /);
