@@ -1,9 +1,7 @@
 /** `gitfunc status`, `gitfunc reload` and `gitfunc tasks [ID]`: the admin routes, for people. */
 import type { TaskRecord } from '../model/task-record.js';
 import type { CommandOutput } from './output.js';
-import { requestData, type ServerTarget } from './server-client.js';
-
-const TARGET_FLAGS = '  --url URL        the server (env GITFUNC_URL; default: http://127.0.0.1:8088)\n  --token TOKEN    its admin token (env GITFUNC_ADMIN_TOKEN)';
+import { requestData, type ServerTarget, TARGET_FLAGS } from './server-client.js';
 
 export const STATUS_USAGE = `Usage: gitfunc status [--url URL] [--token TOKEN]\n\nWhat a running server serves (GET /api/v1/status): its commit, workers, queue and failed scripts.\n\n${TARGET_FLAGS}`;
 export const RELOAD_USAGE = `Usage: gitfunc reload [--url URL] [--token TOKEN]\n\nFetches the server's ref and serves its commit (POST /api/v1/reload?wait=1); prints the outcome,\nexits 1 when the commit failed to build or fetch.\n\n${TARGET_FLAGS}`;

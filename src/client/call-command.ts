@@ -5,7 +5,7 @@
 import { GitfuncError } from '../errors.js';
 import type { TaskRecord } from '../model/task-record.js';
 import { FINISHED_STATUSES } from '../model/task-record.js';
-import { describeFailure, dffBody, requestData, requestServer, type ServerTarget } from './server-client.js';
+import { describeFailure, dffBody, requestData, requestServer, type ServerTarget, TARGET_FLAGS } from './server-client.js';
 import type { CommandOutput } from './output.js';
 
 export const CALL_USAGE = `Usage: gitfunc call API [NAME=VALUE ...] [--async [--wait]] [--url URL] [--token TOKEN]
@@ -19,7 +19,8 @@ reason and message (and the script's traceback) to stderr and exits 1.
   --wait           with --async: poll the task until it ends, then print its print output
                    (stderr) and its result (stdout, JSON); exits 1 unless it succeeded
                    (needs the admin token)
-  --poll-ms N      with --wait: milliseconds between polls (default: 200)`;
+  --poll-ms N      with --wait: milliseconds between polls (default: 200)
+${TARGET_FLAGS}`;
 
 /** A kwarg's value: its JSON when it parses, else the text itself. */
 export function kwargValue(text: string): unknown {

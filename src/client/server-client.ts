@@ -6,6 +6,9 @@ import { GitfuncError } from '../errors.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8088';
 
+/** The `--help` lines of the flags every command of the client reads. */
+export const TARGET_FLAGS = `  --url URL        the server (env GITFUNC_URL; default: ${DEFAULT_URL})\n  --token TOKEN    its admin token (env GITFUNC_ADMIN_TOKEN)`;
+
 /** Where the server is and how to prove admin rights; flags win over the environment. */
 export interface ServerTarget {
   url: string;
