@@ -3,12 +3,20 @@ import path from 'node:path';
 import { formatSettingsHelp, loadSettings, packageRoot } from './config/index.js';
 import { formatProblem, GitfuncError } from './errors.js';
 import { createLogger } from './log.js';
+import { RELOAD_USAGE, reloadCommand, STATUS_USAGE, statusCommand, TASKS_USAGE, tasksCommand } from './client/admin-commands.js';
+import { CALL_USAGE, callCommand } from './client/call-command.js';
+import { processOutput } from './client/output.js';
+import { readTarget } from './client/server-client.js';
 import { startPythonRuntime } from './runtime/python-runtime.js';
 import type { RunningServer } from './server.js';
 
 const USAGE = `Usage:
   gitfunc serve [FLAGS]          serve the functions repository over HTTP
   gitfunc check DIR [FLAGS]      validate a functions repository; exit 1 on errors
+  gitfunc call API [k=v ...]     call an API of a running server (--url, --token)
+  gitfunc status                 what a running server serves
+  gitfunc reload                 make a running server fetch and serve its ref
+  gitfunc tasks [ID]             recent task records, or one with its output
   gitfunc --version              print gitfunc's version
   gitfunc COMMAND --help         the flags of a command, their defaults and variables`;
 
@@ -88,6 +96,21 @@ async function check(args: string[]): Promise<number> {
   return errors === 0 ? 0 : 1;
 }
 
+const CLIENT_USAGE: Readonly<Record<string, string>> = Object.freeze({ call: CALL_USAGE, status: STATUS_USAGE, reload: RELOAD_USAGE, tasks: TASKS_USAGE });
+
+/** `call`, `status`, `reload`, `tasks`: commands that talk HTTP to a running server. */
+async function clientCommand(command: string, args: string[]): Promise<number> {
+  if (wantsHelp(args)) {
+    process.stdout.write(`${CLIENT_USAGE[command]}\n`);
+    return 0;
+  }
+  const { target, rest } = readTarget(args, process.env);
+  if (command === 'call') return callCommand(rest, target, processOutput);
+  if (command === 'status') return statusCommand(target, processOutput);
+  if (command === 'reload') return reloadCommand(target, processOutput);
+  return tasksCommand(rest, target, processOutput);
+}
+
 /** Entry point of the `gitfunc` command; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
@@ -97,6 +120,11 @@ export async function main(argv: string[]): Promise<number> {
         return await serve(args);
       case 'check':
         return await check(args);
+      case 'call':
+      case 'status':
+      case 'reload':
+      case 'tasks':
+        return await clientCommand(command, args);
       case '-v':
       case '--version':
       case 'version':

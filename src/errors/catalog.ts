@@ -134,6 +134,10 @@ export const ERROR_CATALOG = {
   RESPONSE_REFUSED: { description: 'a `DFF.RESP_FILE` or other response control was not followed (the call fails with 599.1)' },
   SNAPSHOT_UNUSABLE: { description: 'the interpreter snapshot file is damaged or from another Pyodide build: workers load normally' },
   SANDBOX_CODE_GENERATION_ALLOWED: { description: 'a worker started where JS may compile strings: it refuses to run scripts' },
+  CLIENT_UNREACHABLE: { description: 'a command of the `gitfunc` CLI (`call`, `status`, `tasks`, `reload`) could not reach the server at `--url`' },
+  CLIENT_REFUSED: { description: 'the server answered a `gitfunc` CLI command with an error (its DFF `error`, `reason` and message are printed)' },
+  CLIENT_USAGE: { description: 'a `gitfunc` CLI command was given a flag without its value, or a `k=v` argument without `=`' },
+  CLIENT_ANSWER_INVALID: { description: 'the server answered a `gitfunc` CLI command with something other than a gitfunc JSON body' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
