@@ -23,6 +23,7 @@ import { FuncAuthCalls } from './invocation/func-auth-calls.js';
 import { SyncCalls } from './invocation/sync-calls.js';
 import { createLogger, type Logger } from './log.js';
 import { packageOptions } from './packages/index.js';
+import { lazyPushCheck } from './push-remote/push-check-server.js';
 import { ensurePushRepo } from './push-remote/push-repo.js';
 import { type BuildResult, buildRevision } from './revision/build-revision.js';
 import { Reloader } from './revision/reloader.js';
@@ -185,6 +186,21 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     logger,
   });
 
+  // A push to the served ref is built before git accepts it, then served before git answers.
+  const pushCheck = lazyPushCheck(
+    {
+      dataDir: settings.dataDir,
+      repoPath: settings.repo.path,
+      build: async (commit, dir) => {
+        const built = await build(commit, dir);
+        return { ok: built.revision !== undefined, problems: built.problems };
+      },
+      serve: async (commit) => describeOutcome(await reloader.reloadNow({ source: 'push', commitHint: commit })),
+      logger,
+    },
+    settings.repo.ref,
+  );
+
   /** Sync and async API calls being answered: a shutdown lets them finish. */
   const calls = new InFlight();
   let phase: Phase = 'loading';
@@ -232,16 +248,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
             servedRef: settings.repo.ref,
             trigger: reloader,
             logger,
-            check: {
-              dataDir: settings.dataDir,
-              repoPath: settings.repo.path,
-              build: async (commit, dir) => {
-                const built = await build(commit, dir);
-                return { ok: built.revision !== undefined, problems: built.problems };
-              },
-              serve: async (commit) => describeOutcome(await reloader.reloadNow({ source: 'push', commitHint: commit })),
-              logger,
-            },
+            check: pushCheck,
           },
         }
       : {}),
@@ -253,6 +260,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   const release = async (): Promise<void> => {
     phase = 'stopped';
     reloader.close();
+    await pushCheck.close();
     scheduler.stop();
     uploadFolders.stopSweeping();
     void asyncRunner.stop(0);

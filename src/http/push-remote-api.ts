@@ -4,7 +4,7 @@ import type { Polka, Request } from 'polka';
 import { basicCredentials } from '../access/api-auth.js';
 import type { Logger } from '../log.js';
 import { minimalGitEnv, runHttpBackend } from '../push-remote/git-http-backend.js';
-import { type PushCheckDeps, type PushCheckServer, startPushCheckServer } from '../push-remote/push-check-server.js';
+import type { LazyPushCheck } from '../push-remote/push-check-server.js';
 import { ensurePushRepo, pushedCommit } from '../push-remote/push-repo.js';
 import type { ReloadTrigger } from '../revision/reload-trigger.js';
 import { matchesSecret, secretDigest } from '../secret-compare.js';
@@ -28,7 +28,7 @@ export interface PushRemoteDeps {
    * When present, a push that moves the served ref is built first and refused when it does not
    * build (git's pre-receive hook), then served before git answers (post-receive).
    */
-  check?: PushCheckDeps;
+  check?: LazyPushCheck;
 }
 
 type GitService = 'git-upload-pack' | 'git-receive-pack';
@@ -45,12 +45,9 @@ const SERVICES: readonly string[] = ['git-upload-pack', 'git-receive-pack'];
 export function registerPushRemote(app: Polka, deps: PushRemoteDeps): void {
   const checkToken = createBasicCheck(deps.token);
   // Created on first use; a failed creation is retried by the next request.
-  let created: Promise<PushCheckServer | undefined> | undefined;
-  const repoReady = (): Promise<PushCheckServer | undefined> => {
-    created ??= (async () => {
-      await ensurePushRepo(deps.repoDir, deps.servedRef);
-      return deps.check === undefined ? undefined : startPushCheckServer(deps.check, deps.servedRef);
-    })().catch((error: unknown) => {
+  let created: Promise<void> | undefined;
+  const repoReady = (): Promise<void> => {
+    created ??= ensurePushRepo(deps.repoDir, deps.servedRef).catch((error: unknown) => {
       created = undefined;
       throw error;
     });
@@ -66,8 +63,8 @@ export function registerPushRemote(app: Polka, deps: PushRemoteDeps): void {
       if (!SERVICES.includes(named)) {
         throw new ApiError(ApiErrors.notFound, 'Only git smart HTTP is served here (info/refs?service=git-upload-pack or git-receive-pack)');
       }
-      const checks = await repoReady();
-      const receiving = service === 'git-receive-pack' && checks !== undefined;
+      await repoReady();
+      const checks = service === 'git-receive-pack' ? await deps.check?.server() : undefined;
       const before = service === 'git-receive-pack' ? await pushedCommit(deps.repoDir, deps.servedRef) : undefined;
       const result = await runHttpBackend(req, res, {
         projectRoot: dirname(deps.repoDir),
@@ -80,9 +77,9 @@ export function registerPushRemote(app: Polka, deps: PushRemoteDeps): void {
           // Objects are checked as they arrive: a corrupt or malicious pack is refused, not stored.
           'receive.fsckObjects': 'true',
           // The push check's hooks; only gitfunc's, never ones stored in the repository.
-          ...(receiving ? { 'core.hooksPath': checks.hooksDir } : {}),
+          ...(checks !== undefined ? { 'core.hooksPath': checks.hooksDir } : {}),
         },
-        baseEnv: receiving ? { ...minimalGitEnv(), ...checks.hookEnv } : minimalGitEnv(),
+        baseEnv: { ...minimalGitEnv(), ...checks?.hookEnv },
       });
       if (service === 'git-receive-pack') await afterReceivePack(deps, user, before, result.exitCode, result.stderr);
     } catch (error) {

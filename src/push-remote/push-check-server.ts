@@ -161,8 +161,6 @@ export async function startPushCheckServer(deps: PushCheckDeps, servedRef: strin
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
-  // The hooks are its only clients and the push remote's requests wait for them: it never holds the process up.
-  server.unref();
   const { port } = server.address() as AddressInfo;
   return {
     hooksDir,
@@ -171,6 +169,35 @@ export async function startPushCheckServer(deps: PushCheckDeps, servedRef: strin
       GITFUNC_PUSH_CHECK_SECRET: secret,
       GITFUNC_PUSH_CHECK_REF: servedRef.startsWith('refs/') ? servedRef : `refs/heads/${servedRef}`,
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** The check server, started by the first push that needs it (a failed start is retried by the next), closed with the server. */
+export interface LazyPushCheck {
+  server(): Promise<PushCheckServer>;
+  close(): Promise<void>;
+}
+
+export function lazyPushCheck(deps: PushCheckDeps, servedRef: string): LazyPushCheck {
+  let started: Promise<PushCheckServer> | undefined;
+  let closed = false;
+  return {
+    server: () => {
+      if (closed) return Promise.reject(new Error('the server is stopping'));
+      started ??= startPushCheckServer(deps, servedRef).catch((error: unknown) => {
+        started = undefined;
+        throw error;
+      });
+      return started;
+    },
+    close: async () => {
+      closed = true;
+      const server = await started?.catch(() => undefined);
+      await server?.close();
+    },
   };
 }
