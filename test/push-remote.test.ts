@@ -18,6 +18,7 @@ import t, { type Test } from 'tap';
 import { type PushRemoteDeps, registerPushRemote } from '../src/http/push-remote-api.js';
 import { createLogger } from '../src/log.js';
 import { pushRepoDir } from '../src/config/push-repo-dir.js';
+import { lazyPushCheck } from '../src/push-remote/push-check-server.js';
 import { pushedCommit } from '../src/push-remote/push-repo.js';
 import type { ReloadRequest } from '../src/revision/reload-trigger.js';
 import { createWorkRepo, GIT_TEST_ENV, runGit } from './helpers/git-repo.js';
@@ -207,6 +208,37 @@ t.test("only git's smart HTTP is served: no dumb-protocol files", async (t) => {
     t.equal(res.status, 404, url);
     await res.arrayBuffer();
   }
+});
+
+t.test('the push check server answers only the hooks, which hold its per-process secret', async (t) => {
+  const dataDir = tempDir(t, 'gitfunc-push-check-');
+  const builds: string[] = [];
+  const checks = lazyPushCheck(
+    {
+      dataDir,
+      repoPath: '',
+      build: async (commit) => (builds.push(commit), { ok: true, problems: [] }),
+      serve: async (commit) => (builds.push(commit), 'served'),
+      logger: createLogger('silent'),
+    },
+    'main',
+  );
+  t.teardown(() => checks.close());
+  const { hookEnv } = await checks.server();
+  t.equal(hookEnv.GITFUNC_PUSH_CHECK_REF, 'refs/heads/main');
+  t.match(hookEnv.GITFUNC_PUSH_CHECK_URL, /^http:\/\/127\.0\.0\.1:\d+$/, 'loopback only');
+  const commit = 'a'.repeat(40);
+  for (const route of ['check', 'serve']) {
+    for (const authorization of [undefined, 'Bearer wrong', hookEnv.GITFUNC_PUSH_CHECK_SECRET]) {
+      const res = await fetch(`${hookEnv.GITFUNC_PUSH_CHECK_URL}/${route}?commit=${commit}`, {
+        method: 'POST',
+        headers: authorization === undefined ? {} : { authorization },
+      });
+      t.equal(res.status, 403, `${route} without the secret as a Bearer token`);
+      t.match(await res.json(), { accepted: false });
+    }
+  }
+  t.same(builds, [], 'nothing was built or served');
 });
 
 t.test('with GITFUNC_PUSH_TOKEN gitfunc starts empty, and each git push to it deploys', async (t) => {

@@ -143,7 +143,9 @@ export async function startPushCheckServer(deps: PushCheckDeps, servedRef: strin
     };
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const commit = url.searchParams.get('commit') ?? '';
-    if (req.method !== 'POST' || !matchesSecret((req.headers.authorization ?? '').replace(/^Bearer /, ''), expected) || !COMMIT_ID.test(commit)) {
+    const given = req.headers.authorization ?? '';
+    const allowed = given.startsWith('Bearer ') && matchesSecret(given.slice('Bearer '.length), expected);
+    if (req.method !== 'POST' || !allowed || !COMMIT_ID.test(commit)) {
       req.resume();
       answer(403, { accepted: false, lines: ['gitfunc: the push check was refused'] });
       return;
