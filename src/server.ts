@@ -23,9 +23,11 @@ import { FuncAuthCalls } from './invocation/func-auth-calls.js';
 import { SyncCalls } from './invocation/sync-calls.js';
 import { createLogger, type Logger } from './log.js';
 import { packageOptions } from './packages/index.js';
+import { lazyPushCheck } from './push-remote/push-check-server.js';
 import { ensurePushRepo } from './push-remote/push-repo.js';
-import { buildRevision } from './revision/build-revision.js';
+import { type BuildResult, buildRevision } from './revision/build-revision.js';
 import { Reloader } from './revision/reloader.js';
+import { describeOutcome } from './revision/reload-status.js';
 import { RevisionHolder } from './revision/revision-holder.js';
 import type { WorkerPool } from './runtime/pool.js';
 import { type PythonRuntime, startPythonRuntime } from './runtime/python-runtime.js';
@@ -164,24 +166,40 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   const cronRunner = new CronRunner({ holder, runs: backgroundRuns, records, logger });
   const scheduler = new CronScheduler({ ledger: storage.cronLedger, clock: systemClock, logger, run: (fire) => cronRunner.runFire(fire) });
   const packages = packageOptions(settings.dataDir, settings.packages);
+  const build = (commit: string, dir: string): Promise<BuildResult> =>
+    buildRevision(commit, dir, {
+      inspector,
+      envAllow: settings.envAllow,
+      processEnv: options.processEnv ?? process.env,
+      mode: 'serve',
+      syncTimeoutMaxSeconds: settings.limits.syncTimeoutMaxSeconds,
+      importSeconds: settings.limits.importSeconds,
+      packages,
+    });
   const reloader = new Reloader({
     source: { ...settings.repo, dataDir: settings.dataDir },
     pollSeconds: settings.repo.pollSeconds,
     holder,
-    build: (commit, dir) =>
-      buildRevision(commit, dir, {
-        inspector,
-        envAllow: settings.envAllow,
-        processEnv: options.processEnv ?? process.env,
-        mode: 'serve',
-        syncTimeoutMaxSeconds: settings.limits.syncTimeoutMaxSeconds,
-        importSeconds: settings.limits.importSeconds,
-        packages,
-      }),
+    build,
     warm: (revision, live, everyWorker) => pool.warm(revision.ref, live, everyWorker),
     onServed: (revision) => scheduler.replace(revision.cronJobs),
     logger,
   });
+
+  // A push to the served ref is built before git accepts it, then served before git answers.
+  const pushCheck = lazyPushCheck(
+    {
+      dataDir: settings.dataDir,
+      repoPath: settings.repo.path,
+      build: async (commit, dir) => {
+        const built = await build(commit, dir);
+        return { ok: built.revision !== undefined, problems: built.problems };
+      },
+      serve: async (commit) => describeOutcome(await reloader.reloadNow({ source: 'push', commitHint: commit })),
+      logger,
+    },
+    settings.repo.ref,
+  );
 
   /** Sync and async API calls being answered: a shutdown lets them finish. */
   const calls = new InFlight();
@@ -230,6 +248,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
             servedRef: settings.repo.ref,
             trigger: reloader,
             logger,
+            check: pushCheck,
           },
         }
       : {}),
@@ -241,6 +260,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   const release = async (): Promise<void> => {
     phase = 'stopped';
     reloader.close();
+    await pushCheck.close();
     scheduler.stop();
     uploadFolders.stopSweeping();
     void asyncRunner.stop(0);

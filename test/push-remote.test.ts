@@ -3,7 +3,8 @@
 // a wrong token is refused; `git clone`/`fetch` work with the token (gzip-encoded fetch
 // negotiations included). The route gets a recording ReloadTrigger: the trigger is not the part
 // under test. The last test starts a whole gitfunc with GITFUNC_PUSH_TOKEN to show it serves the
-// push repository.
+// push repository, shows the served commit in git's remote: lines, and refuses a push whose
+// commit does not build (nothing stored, the last good commit still served).
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import t, { type Test } from 'tap';
 import { type PushRemoteDeps, registerPushRemote } from '../src/http/push-remote-api.js';
 import { createLogger } from '../src/log.js';
 import { pushRepoDir } from '../src/config/push-repo-dir.js';
+import { lazyPushCheck } from '../src/push-remote/push-check-server.js';
 import { pushedCommit } from '../src/push-remote/push-repo.js';
 import type { ReloadRequest } from '../src/revision/reload-trigger.js';
 import { createWorkRepo, GIT_TEST_ENV, runGit } from './helpers/git-repo.js';
@@ -208,6 +210,37 @@ t.test("only git's smart HTTP is served: no dumb-protocol files", async (t) => {
   }
 });
 
+t.test('the push check server answers only the hooks, which hold its per-process secret', async (t) => {
+  const dataDir = tempDir(t, 'gitfunc-push-check-');
+  const builds: string[] = [];
+  const checks = lazyPushCheck(
+    {
+      dataDir,
+      repoPath: '',
+      build: async (commit) => (builds.push(commit), { ok: true, problems: [] }),
+      serve: async (commit) => (builds.push(commit), 'served'),
+      logger: createLogger('silent'),
+    },
+    'main',
+  );
+  t.teardown(() => checks.close());
+  const { hookEnv } = await checks.server();
+  t.equal(hookEnv.GITFUNC_PUSH_CHECK_REF, 'refs/heads/main');
+  t.match(hookEnv.GITFUNC_PUSH_CHECK_URL, /^http:\/\/127\.0\.0\.1:\d+$/, 'loopback only');
+  const commit = 'a'.repeat(40);
+  for (const route of ['check', 'serve']) {
+    for (const authorization of [undefined, 'Bearer wrong', hookEnv.GITFUNC_PUSH_CHECK_SECRET]) {
+      const res = await fetch(`${hookEnv.GITFUNC_PUSH_CHECK_URL}/${route}?commit=${commit}`, {
+        method: 'POST',
+        headers: authorization === undefined ? {} : { authorization },
+      });
+      t.equal(res.status, 403, `${route} without the secret as a Bearer token`);
+      t.match(await res.json(), { accepted: false });
+    }
+  }
+  t.same(builds, [], 'nothing was built or served');
+});
+
 t.test('with GITFUNC_PUSH_TOKEN gitfunc starts empty, and each git push to it deploys', async (t) => {
   const dataDir = tempDir(t, 'gitfunc-push-server-');
   const source = readTree(path.join(FIXTURES, 'callables'));
@@ -249,4 +282,17 @@ t.test('with GITFUNC_PUSH_TOKEN gitfunc starts empty, and each git push to it de
   t.equal(await pushedCommit(pushRepoDir(dataDir), 'main'), next);
   t.same(await waitForHello({ message: 'pushed', v: 2 }), { message: 'pushed', v: 2 }, 'the next push is served');
   t.match(gitfunc.logs.find((line) => line.msg === 'revision served' && line.commit === next), { source: 'push' });
+  t.match(second.stderr, new RegExp(`remote: gitfunc: served ${next}`), 'git shows the served commit in its remote: lines');
+
+  // A commit that does not build is refused before it is stored: git fails and shows where.
+  const lines = basic.split('\n').length;
+  const broken = await funcs.commit({ 'calls/basic.py': `${basic.trimEnd()}\ndef broken(:\n    pass\n` });
+  const refused = await git(funcs.dir, ['push', `${url}/funcs.git`, 'main']);
+  t.not(refused.code, 0, 'git push fails');
+  t.match(refused.stderr, /remote: gitfunc: [0-9a-f]{40} does not build; the push is refused/);
+  t.match(refused.stderr, new RegExp(`remote: calls/basic\\.py:${lines}:\\d+ `), 'the error, with file:line:col, is in the remote: lines');
+  t.match(refused.stderr, /\[remote rejected\] main -> main \(pre-receive hook declined\)/);
+  t.equal(await pushedCommit(pushRepoDir(dataDir), 'main'), next, 'the branch still names the last good commit');
+  t.same(await waitForHello({ message: 'pushed', v: 2 }), { message: 'pushed', v: 2 }, 'the last good commit is still served');
+  t.notOk(gitfunc.logs.some((line) => line.msg === 'revision served' && line.commit === broken), 'the broken commit was never served');
 });

@@ -4,6 +4,7 @@ import type { Polka, Request } from 'polka';
 import { basicCredentials } from '../access/api-auth.js';
 import type { Logger } from '../log.js';
 import { minimalGitEnv, runHttpBackend } from '../push-remote/git-http-backend.js';
+import type { LazyPushCheck } from '../push-remote/push-check-server.js';
 import { ensurePushRepo, pushedCommit } from '../push-remote/push-repo.js';
 import type { ReloadTrigger } from '../revision/reload-trigger.js';
 import { matchesSecret, secretDigest } from '../secret-compare.js';
@@ -23,6 +24,11 @@ export interface PushRemoteDeps {
   maxPushBytes: number;
   trigger: ReloadTrigger;
   logger: Logger;
+  /**
+   * When present, a push that moves the served ref is built first and refused when it does not
+   * build (git's pre-receive hook), then served before git answers (post-receive).
+   */
+  check?: LazyPushCheck;
 }
 
 type GitService = 'git-upload-pack' | 'git-receive-pack';
@@ -58,6 +64,7 @@ export function registerPushRemote(app: Polka, deps: PushRemoteDeps): void {
         throw new ApiError(ApiErrors.notFound, 'Only git smart HTTP is served here (info/refs?service=git-upload-pack or git-receive-pack)');
       }
       await repoReady();
+      const checks = service === 'git-receive-pack' ? await deps.check?.server() : undefined;
       const before = service === 'git-receive-pack' ? await pushedCommit(deps.repoDir, deps.servedRef) : undefined;
       const result = await runHttpBackend(req, res, {
         projectRoot: dirname(deps.repoDir),
@@ -69,8 +76,10 @@ export function registerPushRemote(app: Polka, deps: PushRemoteDeps): void {
           'receive.maxInputSize': String(deps.maxPushBytes),
           // Objects are checked as they arrive: a corrupt or malicious pack is refused, not stored.
           'receive.fsckObjects': 'true',
+          // The push check's hooks; only gitfunc's, never ones stored in the repository.
+          ...(checks !== undefined ? { 'core.hooksPath': checks.hooksDir } : {}),
         },
-        baseEnv: minimalGitEnv(),
+        baseEnv: { ...minimalGitEnv(), ...checks?.hookEnv },
       });
       if (service === 'git-receive-pack') await afterReceivePack(deps, user, before, result.exitCode, result.stderr);
     } catch (error) {

@@ -1,4 +1,4 @@
-import type { GitfuncError, Problem } from '../errors.js';
+import { formatProblem, type GitfuncError, type Problem } from '../errors.js';
 import type { ReloadSource } from './reload-trigger.js';
 
 /** What one reload did. `served` is the only outcome that changed what is served. */
@@ -43,4 +43,22 @@ export interface ReloadStatus {
   builds: number;
   /** 0: polling is off. */
   pollSeconds: number;
+}
+
+/** One line saying what a reload did, for a pusher (the push remote's `remote:` lines). */
+export function describeOutcome(outcome: ReloadOutcome): string {
+  switch (outcome.result) {
+    case 'served':
+      return `gitfunc: served ${outcome.commit} (${outcome.ms} ms)`;
+    case 'unchanged':
+      return `gitfunc: served ${outcome.commit} (already)`;
+    case 'knownFailed':
+      return `gitfunc: ${outcome.commit} failed before: not served`;
+    case 'failed':
+      return `gitfunc: ${outcome.commit} did not build: not served (${outcome.errors.map(formatProblem).join('; ')})`;
+    case 'fetchFailed':
+      return `gitfunc: reading the pushed commit failed: ${outcome.error.message}`;
+    case 'stopped':
+      return 'gitfunc: the server is stopping: not served';
+  }
 }
