@@ -6,7 +6,7 @@
  */
 import { createConnection, createPool, type FieldPacket, type Pool, type PoolConnection, type ResultSetHeader } from 'mysql2';
 import type { ConnectorFactory } from './connector-client.js';
-import { type ColumnKind, type DriverFailure, type SqlConfig, SqlConnector, sqlConfig, type SqlDriver, type SqlOutcome } from './sql-connector.js';
+import { type ColumnKind, connectionTarget, type DriverFailure, type SqlConfig, SqlConnector, sqlConfig, type SqlDriver, type SqlOutcome, sqlRows } from './sql-connector.js';
 
 /** MySQL protocol column types that need a kind (the protocol's own numbers). */
 const COLUMN_KINDS: ReadonlyMap<number, ColumnKind> = new Map([
@@ -30,10 +30,6 @@ function kindOf(field: FieldPacket): ColumnKind {
   return COLUMN_KINDS.get(type) ?? '';
 }
 
-function toBase64(value: unknown): unknown {
-  return Buffer.isBuffer(value) ? value.toString('base64') : value;
-}
-
 /** A result of `query` with `rowsAsArray`: rows and their fields, or a statement's header. */
 function outcomeOf(result: unknown, fields: FieldPacket[] | undefined): SqlOutcome {
   if (!Array.isArray(result) || fields === undefined) {
@@ -42,19 +38,12 @@ function outcomeOf(result: unknown, fields: FieldPacket[] | undefined): SqlOutco
   }
   const kinds = fields.map(kindOf);
   const rows = result as unknown[][];
-  if (kinds.includes('bytes')) {
-    for (const row of rows) for (let i = 0; i < row.length; i++) if (kinds[i] === 'bytes') row[i] = toBase64(row[i]);
-  }
-  return { rows: { columns: fields.map((f) => f.name), kinds, rows }, affectedRows: rows.length };
+  return { rows: sqlRows(fields.map((f) => f.name), kinds, rows), affectedRows: rows.length };
 }
 
 function connectionOptions(config: SqlConfig) {
   return {
-    host: config.host,
-    port: config.port,
-    user: config.user,
-    password: config.password ?? '',
-    database: config.database,
+    ...connectionTarget(config),
     charset: config.charset ?? 'utf8mb4',
     // Values as text where JavaScript numbers or dates would change them; Python converts them.
     dateStrings: true,

@@ -5,7 +5,7 @@
  */
 import pg, { type FieldDef, type PoolClient, type QueryResult } from 'pg';
 import type { ConnectorFactory } from './connector-client.js';
-import { type ColumnKind, type DriverFailure, type SqlConfig, SqlConnector, sqlConfig, type SqlDriver, type SqlOutcome } from './sql-connector.js';
+import { type ColumnKind, connectionTarget, type DriverFailure, type SqlConfig, SqlConnector, sqlConfig, type SqlDriver, type SqlOutcome, sqlRows } from './sql-connector.js';
 
 const { Client, DatabaseError, Pool, types } = pg;
 
@@ -34,20 +34,12 @@ const FATAL_SQLSTATE = /^(08|57P)/;
 function outcomeOf(result: QueryResult<unknown[]>): SqlOutcome {
   const fields: FieldDef[] = result.fields ?? [];
   const kinds = fields.map((field) => COLUMN_KINDS.get(field.dataTypeID) ?? '');
-  const rows = result.rows;
-  if (kinds.includes('bytes')) {
-    for (const row of rows) for (let i = 0; i < row.length; i++) if (kinds[i] === 'bytes' && Buffer.isBuffer(row[i])) row[i] = (row[i] as Buffer).toString('base64');
-  }
-  return { rows: { columns: fields.map((f) => f.name), kinds, rows }, affectedRows: result.rowCount ?? 0 };
+  return { rows: sqlRows(fields.map((f) => f.name), kinds, result.rows), affectedRows: result.rowCount ?? 0 };
 }
 
 function connectionOptions(config: SqlConfig) {
   return {
-    host: config.host,
-    port: config.port,
-    user: config.user,
-    password: config.password ?? '',
-    database: config.database,
+    ...connectionTarget(config),
     ...(config.charset === undefined ? {} : { client_encoding: config.charset }),
     connectionTimeoutMillis: 10_000,
   };

@@ -37,6 +37,19 @@ export interface SqlConfig {
   poolSize: number;
 }
 
+/** A statement's rows for the Python helper: `bytes` columns' Buffers as base64 (in place). */
+export function sqlRows(columns: string[], kinds: ColumnKind[], rows: unknown[][]): SqlRows {
+  if (kinds.includes('bytes')) {
+    for (const row of rows) for (let i = 0; i < row.length; i++) if (kinds[i] === 'bytes' && Buffer.isBuffer(row[i])) row[i] = (row[i] as Buffer).toString('base64');
+  }
+  return { columns, kinds, rows };
+}
+
+/** Where and as whom both drivers connect (each adds its own options). */
+export function connectionTarget(config: SqlConfig): { host: string; port: number; user: string; password: string; database: string } {
+  return { host: config.host, port: config.port, user: config.user, password: config.password ?? '', database: config.database };
+}
+
 /** The SQL settings of a connector's config. */
 export function sqlConfig(config: Readonly<Record<string, unknown>>): SqlConfig {
   return config as unknown as SqlConfig;
