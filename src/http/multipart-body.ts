@@ -55,7 +55,8 @@ class FileTooLargeError extends Error {
  */
 export async function readMultipartBody(req: IncomingMessage, dir: string, limits: UploadLimits): Promise<MultipartBody> {
   const opened: WriteStream[] = [];
-  const encodings = new Map<string, string>();
+  const parts = new Map<string, StoredPart>();
+  // Indexed by part order: a small file written after a big one can finish first.
   const files: UploadedFile[] = [];
   const form = formidable({
     uploadDir: dir,
@@ -68,17 +69,18 @@ export async function readMultipartBody(req: IncomingMessage, dir: string, limit
     maxFieldsSize: limits.fieldBytes,
     allowEmptyFiles: true,
     minFileSize: 0,
-    filename: (_name, _ext, part) => storedName(part, encodings),
+    filename: (_name, _ext, part) => storedName(part, parts),
     fileWriteStreamHandler: (file) => cappedFileStream((file as WrittenFile).filepath, limits.fileBytes, opened),
   });
   form.on('file', (_field, file) => {
-    files.push({
+    const part = parts.get(file.newFilename)!;
+    files[part.index] = {
       filePath: file.filepath,
       originalname: file.originalFilename ?? '',
-      encoding: encodings.get(file.newFilename) ?? '7bit',
+      encoding: part.encoding,
       mimetype: file.mimetype ?? 'application/octet-stream',
       size: file.size,
-    });
+    };
   });
   let fields: Fields;
   try {
@@ -95,11 +97,18 @@ export async function readMultipartBody(req: IncomingMessage, dir: string, limit
   return { fields: flattenFields(fields), files };
 }
 
+/** A file part as it began: its place in the body and its transfer encoding. */
+interface StoredPart {
+  index: number;
+  encoding: string;
+}
+
 /** `upload-<n><ext>`: the original name stays in `originalname` only. */
-function storedName(part: Part, encodings: Map<string, string>): string {
+function storedName(part: Part, parts: Map<string, StoredPart>): string {
   const ext = path.extname(part.originalFilename ?? '');
-  const name = `upload-${encodings.size + 1}${SAFE_EXTENSION.test(ext) ? ext : ''}`;
-  encodings.set(name, (part as PartWithHeaders).headers['content-transfer-encoding'] ?? '7bit');
+  const index = parts.size;
+  const name = `upload-${index + 1}${SAFE_EXTENSION.test(ext) ? ext : ''}`;
+  parts.set(name, { index, encoding: (part as PartWithHeaders).headers['content-transfer-encoding'] ?? '7bit' });
   return name;
 }
 
