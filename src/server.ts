@@ -293,8 +293,8 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     // The push remote's bare repository is what is served (repo.url names it): it must exist to be read.
     if (settings.pushRemote.enabled) await ensurePushRepo(settings.repo.url, settings.repo.ref);
     await serveFirstRevision(reloader, settings.pushRemote.enabled, logger);
-    scheduler.catchUp();
-    asyncRunner.start();
+    await scheduler.catchUp();
+    await asyncRunner.start();
     // After the runner's recovery, so tasks it gave up on lose their uploads at once.
     uploadFolders.startSweeping((taskId) => storage.queue.holds(taskId));
     phase = 'ready';

@@ -39,6 +39,9 @@ function holdLoopUntil(clock: FakeClock, at: number): void {
   clock.setSystemTime(at);
 }
 
+/** Lets the fires' ledger claims (promises, not timers) settle, so the claimed fires have run. */
+const claimsSettled = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 const isoSeconds = (fires: CronFire[]): string[] => fires.map((fire) => new Date(fire.scheduledAt).toISOString());
 
 function storage(t: { teardown(fn: () => Promise<void>): void }): ReturnType<typeof openSqliteStorage> {
@@ -112,6 +115,7 @@ t.test('seconds a stalled event loop held back still run, each once, in order', 
   await clock.tickAsync(1200); // the middle of a second, after one fire
   t.same(isoSeconds(fires), ['2026-11-25T10:00:01.000Z']);
   clock.jump(2600); // holds the loop across the timers of three seconds: croner's runs once, late
+  await claimsSettled();
   t.same(isoSeconds(fires).slice(1), ['2026-11-25T10:00:02.000Z', '2026-11-25T10:00:03.000Z', '2026-11-25T10:00:04.000Z'], 'the held-back seconds, when the late timer runs');
   await clock.tickAsync(1200);
   scheduler.stop();
@@ -129,6 +133,7 @@ t.test('late fires run only within a minute, and only for a job that kept its sc
   t.same(fires, [], 'a new job owes nothing before it was scheduled');
   now += 90_000; // its timers held back for 90 s
   scheduler.replace([job(), job({ id: 'rescheduled', expression: '*/2 * * * * *' })]);
+  await claimsSettled();
   const seconds = fires.map((fire) => [fire.job.id, new Date(fire.scheduledAt).toISOString()]);
   t.equal(seconds.length, 60, 'the last 60 s of the unchanged job; nothing for the rescheduled one');
   t.same(seconds[0], ['every-second', '2026-11-25T10:00:31.000Z']);
@@ -189,8 +194,8 @@ t.test('fires missed while down: skipped, unless the job says misfire: runOnce',
   const now = Date.UTC(2026, 10, 25, 10, 20, 0);
   const clock: Clock = { now: () => now };
   // Both jobs last fired at 06:00; 07:00, 08:00, 09:00 and 10:00 were missed.
-  cronLedger.claim('hourly-skip', now - 20 * 60_000 - 4 * hour, 'task-old-1');
-  cronLedger.claim('hourly-catch-up', now - 20 * 60_000 - 4 * hour, 'task-old-2');
+  await cronLedger.claim('hourly-skip', now - 20 * 60_000 - 4 * hour, 'task-old-1');
+  await cronLedger.claim('hourly-catch-up', now - 20 * 60_000 - 4 * hour, 'task-old-2');
   const fires: CronFire[] = [];
   const scheduler = new CronScheduler({ ledger: cronLedger, clock, logger, run: (fire) => fires.push(fire) });
   t.teardown(() => scheduler.stop());
@@ -199,13 +204,13 @@ t.test('fires missed while down: skipped, unless the job says misfire: runOnce',
     job({ id: 'hourly-catch-up', expression: '0 * * * *', misfire: 'runOnce' }),
     job({ id: 'never-ran', expression: '0 * * * *', misfire: 'runOnce' }),
   ]);
-  scheduler.catchUp();
+  await scheduler.catchUp();
   t.same(
     fires.map((fire) => [fire.job.id, new Date(fire.scheduledAt).toISOString()]),
     [['hourly-catch-up', '2026-11-25T10:00:00.000Z']],
     'one catch-up run, for the latest missed fire',
   );
-  scheduler.catchUp();
+  await scheduler.catchUp();
   t.equal(fires.length, 1, 'a second catch-up finds the fire claimed');
   t.equal(scheduler.nextFires().get('hourly-skip'), Date.UTC(2026, 10, 25, 11, 0, 0));
 });
@@ -232,7 +237,7 @@ t.test('delayed_cron_job runs again after each fire, claimed under its own key',
     ],
     '[fire, delay, ran at]: each fire, then its runs delayed 0 s (a timer of 0, which Node runs after 1 ms) and 1 s; stop() cancels the one still waiting',
   );
-  t.same(cronLedger.lastFire('with-delay+1s'), Date.UTC(2026, 10, 25, 10, 0, 2), 'claimed under job+1s');
+  t.same(await cronLedger.lastFire('with-delay+1s'), Date.UTC(2026, 10, 25, 10, 0, 2), 'claimed under job+1s');
 });
 
 t.test('across daylight-saving changes the timers wake at the fire times FireTimes gives', async (t) => {

@@ -48,8 +48,8 @@ function ids(records: readonly TaskRecord[]): string[] {
 }
 
 /** Ids stored, oldest first. */
-function storedIds(storage: ReturnType<typeof openSqliteStorage>): string[] {
-  return ids(storage.records.list({ limit: 1000 }).records).reverse();
+async function storedIds(storage: ReturnType<typeof openSqliteStorage>): Promise<string[]> {
+  return ids((await storage.records.list({ limit: 1000 })).records).reverse();
 }
 
 function totalBytes(dir: string): { total: number; sum: number } {
@@ -76,13 +76,13 @@ t.test('trimming by count spares records that ended since keepEndedSince, then t
   storage.records.save([running, ...old, ...recent]);
 
   storage.records.trim('asyncAPI', 'echo', 3, T0 + 1_000);
-  t.same(storedIds(storage), ids([running, ...recent]), 'only the old ones past the newest 3 go');
+  t.same((await storedIds(storage)), ids([running, ...recent]), 'only the old ones past the newest 3 go');
 
   storage.records.trim('asyncAPI', 'echo', 3, T0 + 3_600_000 + 10);
-  t.same(storedIds(storage), ids([running, ...recent.slice(10)]), 'later, those that ended before the new cutoff go too');
+  t.same((await storedIds(storage)), ids([running, ...recent.slice(10)]), 'later, those that ended before the new cutoff go too');
 
   storage.records.trim('asyncAPI', 'echo', 3);
-  t.same(storedIds(storage), ids([running, ...recent.slice(-3)]), 'without a cutoff the count alone decides');
+  t.same((await storedIds(storage)), ids([running, ...recent.slice(-3)]), 'without a cutoff the count alone decides');
 });
 
 t.test('every record counts its bytes; the total follows inserts, overwrites and deletes', async (t) => {
@@ -117,7 +117,7 @@ t.test('over budget, finished records past keepEndedSince go first, oldest first
   t.same(storage.records.fitBudget(budget(20_000, T0 + 10_000)), { deleted: 0, deletedEarly: 0 }, 'under budget: nothing');
   t.same(storage.records.fitBudget(budget(8 * 1002, T0 + 10_000)), { deleted: 5, deletedEarly: 0 });
   t.same(
-    storedIds(storage),
+    (await storedIds(storage)),
     ids([queued, ...asyncRecent.slice(0, 2), ...asyncOld.slice(1), ...asyncRecent.slice(2)]),
     'the oldest unheld records went, held ones stayed though older by seq',
   );
@@ -134,9 +134,9 @@ t.test('when unheld records are not enough, the oldest held ones go, never a que
   const queued = ended(T0, { status: 'queued', endTime: undefined, printLogs: pad });
   storage.records.save([queued, loose, ...held]);
   t.same(storage.records.fitBudget(budget(3 * 1002, T0 + 10_000)), { deleted: 4, deletedEarly: 3 });
-  t.same(storedIds(storage), ids([queued, ...held.slice(3)]));
+  t.same((await storedIds(storage)), ids([queued, ...held.slice(3)]));
   t.same(storage.records.fitBudget(budget(1, T0 + 10_000)), { deleted: 2, deletedEarly: 2 }, 'a tiny budget empties all it can');
-  t.same(storedIds(storage), ids([queued]), 'the queued task stays: it has yet to run');
+  t.same((await storedIds(storage)), ids([queued]), 'the queued task stays: it has yet to run');
 });
 
 t.test('a budget that needs many records deleted reaches past the first rows it reads', async (t) => {
@@ -146,7 +146,7 @@ t.test('a budget that needs many records deleted reaches past the first rows it 
   const many = Array.from({ length: 150 }, (_, i) => ended(T0 + i, { origin: 'syncAPI', originId: 's' })); // 202 bytes each
   storage.records.save(many);
   t.same(storage.records.fitBudget(budget(50 * 202, null)), { deleted: 100, deletedEarly: 0 });
-  t.same(storedIds(storage), ids(many.slice(100)));
+  t.same((await storedIds(storage)), ids(many.slice(100)));
   t.same(storage.records.fitBudget(budget(1, null)), { deleted: 50, deletedEarly: 0 }, 'all of them when even that is too much');
 });
 
@@ -159,7 +159,7 @@ t.test('the record thread applies a batch budget and says what it deleted early'
   const batch = Array.from({ length: 3 }, (_, i) => ended(T0 + i, { origin: 'syncAPI', originId: 's', printLogs: pad }));
   const outcome = await storage.recordSink.write({ records: batch, trims: [], budget: budget(4 * 1002, T0 + 10_000) });
   t.same(outcome, { deleted: 2, deletedEarly: 0 });
-  t.equal(storage.records.list({ limit: 10 }).records.length, 4);
+  t.equal((await storage.records.list({ limit: 10 })).records.length, 4);
   t.same(await storage.recordSink.write({ records: [], trims: [] }), { deleted: 0, deletedEarly: 0 }, 'no budget: nothing deleted');
 });
 
@@ -204,8 +204,8 @@ t.test('once keepSeconds has passed, the writer trims an API by count again with
     writer.markForTrim('asyncAPI', 'echo');
   }
   await writer.flush();
-  t.same(storedIds(storage), ids(tasks), 'all six kept while keepSeconds holds them, though keep is 2');
+  t.same((await storedIds(storage)), ids(tasks), 'all six kept while keepSeconds holds them, though keep is 2');
   const giveUp = Date.now() + 10_000;
-  while (storedIds(storage).length > 2 && Date.now() < giveUp) await new Promise((resolve) => setTimeout(resolve, 50));
-  t.same(storedIds(storage), ids(tasks.slice(-2)), 'then trimmed to the newest 2 with no task coming');
+  while ((await storedIds(storage)).length > 2 && Date.now() < giveUp) await new Promise((resolve) => setTimeout(resolve, 50));
+  t.same((await storedIds(storage)), ids(tasks.slice(-2)), 'then trimmed to the newest 2 with no task coming');
 });

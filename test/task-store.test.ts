@@ -42,21 +42,21 @@ t.test('records round-trip, newest first, filtered and paged', async (t) => {
     record({ origin: 'cronJob', originId: 'job' }),
   ];
   storage.records.save(written);
-  t.same(storage.records.get(written[0]!.id), written[0]);
-  t.same(storage.records.get(written[1]!.id), written[1]);
-  t.equal(storage.records.get('task-missing'), undefined);
+  t.same(await storage.records.get(written[0]!.id), written[0]);
+  t.same(await storage.records.get(written[1]!.id), written[1]);
+  t.equal(await storage.records.get('task-missing'), undefined);
 
-  const all = storage.records.list({ limit: 10 });
+  const all = await storage.records.list({ limit: 10 });
   t.same(all.records.map((r) => r.id), written.map((r) => r.id).reverse());
   t.equal(all.next, null);
-  t.same(storage.records.list({ limit: 10, originId: 'api-a' }).records.map((r) => r.id), [written[1]!.id, written[0]!.id]);
-  t.same(storage.records.list({ limit: 10, status: 'failure' }).records.map((r) => r.id), [written[1]!.id]);
-  t.same(storage.records.list({ limit: 10, origin: 'cronJob' }).records.map((r) => r.id), [written[3]!.id]);
+  t.same((await storage.records.list({ limit: 10, originId: 'api-a' })).records.map((r) => r.id), [written[1]!.id, written[0]!.id]);
+  t.same((await storage.records.list({ limit: 10, status: 'failure' })).records.map((r) => r.id), [written[1]!.id]);
+  t.same((await storage.records.list({ limit: 10, origin: 'cronJob' })).records.map((r) => r.id), [written[3]!.id]);
 
-  const first = storage.records.list({ limit: 3 });
+  const first = await storage.records.list({ limit: 3 });
   t.equal(first.records.length, 3);
   t.not(first.next, null);
-  const second = storage.records.list({ limit: 3, before: first.next! });
+  const second = await storage.records.list({ limit: 3, before: first.next! });
   t.same(second.records.map((r) => r.id), [written[0]!.id]);
   t.equal(second.next, null);
 });
@@ -69,7 +69,7 @@ t.test('trim keeps the newest finished records of one origin and never a queued 
   const finished = Array.from({ length: 8 }, () => record());
   storage.records.save([running, other, ...finished]);
   storage.records.trim('syncAPI', 'api-a', 3);
-  const left = storage.records.list({ limit: 50 }).records.map((r) => r.id);
+  const left = (await storage.records.list({ limit: 50 })).records.map((r) => r.id);
   t.same(left, [...finished.slice(-3).map((r) => r.id).reverse(), other.id, running.id]);
 });
 
@@ -79,7 +79,7 @@ t.test('record batches are written by the writer thread, then trimmed', async (t
   const batch = Array.from({ length: 6 }, () => record({ originId: 'api-thread' }));
   await storage.recordSink.write({ records: batch, trims: [{ origin: 'syncAPI', originId: 'api-thread', keep: 4 }] });
   t.same(
-    storage.records.list({ limit: 10, originId: 'api-thread' }).records,
+    (await storage.records.list({ limit: 10, originId: 'api-thread' })).records,
     batch.slice(-4).reverse(),
     'read back on the serving connection',
   );
@@ -89,7 +89,7 @@ t.test('record batches are written by the writer thread, then trimmed', async (t
     storage.recordSink.write({ records: [{ ...running, status: 'success', endTime: 1 }], trims: [] }),
   ];
   await Promise.all(writes);
-  t.match(storage.records.get(running.id), { status: 'success', endTime: 1 }, 'batches are written in order');
+  t.match(await storage.records.get(running.id), { status: 'success', endTime: 1 }, 'batches are written in order');
 });
 
 t.test('the queue keeps working while the record thread writes on its own connection', async (t) => {
@@ -112,16 +112,16 @@ t.test('the queue keeps working while the record thread writes on its own connec
   let cycles = 0;
   while (batches < 30 && Date.now() < giveUp) {
     const task = record({ origin: 'asyncAPI', status: 'queued' });
-    if (!storage.queue.enqueue({ record: task, call }, 1000)) throw new Error('queue refused a task');
-    const [claimed] = storage.queue.claim(1, Date.now(), 'c');
-    storage.queue.complete({ ...claimed!.record, status: 'success' });
+    if (!await storage.queue.enqueue({ record: task, call }, 1000)) throw new Error('queue refused a task');
+    const [claimed] = await storage.queue.claim(1, Date.now(), 'c');
+    await storage.queue.complete({ ...claimed!.record, status: 'success' });
     cycles++;
     if (cycles % 20 === 0) await new Promise((resolve) => setImmediate(resolve)); // let the thread's replies in
   }
   writing = false;
   await writer;
   t.ok(batches >= 30 && cycles > 100, `${cycles} queue cycles beside ${batches} record batches`);
-  t.equal(storage.queue.depth(), 0);
+  t.equal(await storage.queue.depth(), 0);
 });
 
 t.test('the async queue is bounded, claims oldest first, and re-queues a crashed run with one more attempt', async (t) => {
@@ -129,65 +129,65 @@ t.test('the async queue is bounded, claims oldest first, and re-queues a crashed
   const storage = openSqliteStorage(dir);
   const call = { returnType: 'raw' as const, timeoutSeconds: 60 };
   const tasks = [1, 2, 3].map(() => record({ origin: 'asyncAPI', status: 'queued' }));
-  t.ok(storage.queue.enqueue({ record: tasks[0]!, call }, 2));
-  t.ok(storage.queue.enqueue({ record: tasks[1]!, call }, 2));
-  t.notOk(storage.queue.enqueue({ record: tasks[2]!, call }, 2), 'a full queue refuses');
-  t.equal(storage.records.get(tasks[2]!.id), undefined, 'a refused task leaves no record');
-  t.equal(storage.queue.depth(), 2);
+  t.ok(await storage.queue.enqueue({ record: tasks[0]!, call }, 2));
+  t.ok(await storage.queue.enqueue({ record: tasks[1]!, call }, 2));
+  t.notOk(await storage.queue.enqueue({ record: tasks[2]!, call }, 2), 'a full queue refuses');
+  t.equal(await storage.records.get(tasks[2]!.id), undefined, 'a refused task leaves no record');
+  t.equal(await storage.queue.depth(), 2);
 
-  const [claimed] = storage.queue.claim(1, 1234, 'd'.repeat(40));
+  const [claimed] = await storage.queue.claim(1, 1234, 'd'.repeat(40));
   t.equal(claimed!.record.id, tasks[0]!.id);
   t.same(claimed!.call, call);
-  t.match(storage.records.get(tasks[0]!.id), { status: 'running', startTime: 1234, commit: 'd'.repeat(40) });
-  t.equal(storage.queue.depth(), 1);
+  t.match(await storage.records.get(tasks[0]!.id), { status: 'running', startTime: 1234, commit: 'd'.repeat(40) });
+  t.equal(await storage.queue.depth(), 1);
   await storage.close();
 
   // The process died with task 0 running: the next start puts it back, attempt 2.
   const reopened = openSqliteStorage(dir);
   t.teardown(() => reopened.close());
-  t.equal(reopened.queue.depth(), 1);
-  t.same(reopened.queue.recoverClaimed(3, 5000), { requeued: 1, abandoned: 0 });
-  t.equal(reopened.queue.depth(), 2);
-  const again = reopened.queue.claim(5, 5678, 'e'.repeat(40));
+  t.equal(await reopened.queue.depth(), 1);
+  t.same(await reopened.queue.recoverClaimed(3, 5000), { requeued: 1, abandoned: 0 });
+  t.equal(await reopened.queue.depth(), 2);
+  const again = await reopened.queue.claim(5, 5678, 'e'.repeat(40));
   t.same(again.map((task) => [task.record.id, task.record.attempt]), [[tasks[0]!.id, 2], [tasks[1]!.id, 1]]);
-  reopened.queue.complete({ ...again[0]!.record, status: 'success', endTime: 6000, returnValueJson: '1' });
-  t.match(reopened.records.get(tasks[0]!.id), { status: 'success', attempt: 2, returnValueJson: '1' });
-  t.same(reopened.queue.recoverClaimed(3, 7000), { requeued: 1, abandoned: 0 }, 'only the unfinished task is still claimed');
+  await reopened.queue.complete({ ...again[0]!.record, status: 'success', endTime: 6000, returnValueJson: '1' });
+  t.match(await reopened.records.get(tasks[0]!.id), { status: 'success', attempt: 2, returnValueJson: '1' });
+  t.same(await reopened.queue.recoverClaimed(3, 7000), { requeued: 1, abandoned: 0 }, 'only the unfinished task is still claimed');
 });
 
 t.test('a task cut by a crash on every attempt is given up after the last one', async (t) => {
   const storage = openSqliteStorage(tempDir(t));
   t.teardown(() => storage.close());
   const task = record({ origin: 'asyncAPI', status: 'queued' });
-  storage.queue.enqueue({ record: task, call: { returnType: 'raw', timeoutSeconds: 1 } }, 10);
+  await storage.queue.enqueue({ record: task, call: { returnType: 'raw', timeoutSeconds: 1 } }, 10);
   for (let attempt = 1; attempt <= 3; attempt++) {
-    t.same(storage.queue.claim(1, attempt, 'c').map((claimed) => claimed.record.attempt), [attempt]);
-    const recovered = storage.queue.recoverClaimed(3, 100 + attempt);
+    t.same((await storage.queue.claim(1, attempt, 'c')).map((claimed) => claimed.record.attempt), [attempt]);
+    const recovered = await storage.queue.recoverClaimed(3, 100 + attempt);
     t.same(recovered, attempt < 3 ? { requeued: 1, abandoned: 0 } : { requeued: 0, abandoned: 1 });
   }
-  t.match(storage.records.get(task.id), { status: 'failure', attempt: 3, endTime: 103, exceptionType: 'TooManyAttempts' });
-  t.equal(storage.queue.depth(), 0);
-  t.same(storage.queue.claim(5, 200, 'c'), []);
+  t.match(await storage.records.get(task.id), { status: 'failure', attempt: 3, endTime: 103, exceptionType: 'TooManyAttempts' });
+  t.equal(await storage.queue.depth(), 0);
+  t.same(await storage.queue.claim(5, 200, 'c'), []);
 });
 
 t.test('the cron ledger grants each (job, scheduled time) once, across reopening', async (t) => {
   const dir = tempDir(t);
   const storage = openSqliteStorage(dir);
-  t.ok(storage.cronLedger.claim('job', 1000, 'task-a'));
-  t.notOk(storage.cronLedger.claim('job', 1000, 'task-b'));
-  t.ok(storage.cronLedger.claim('job', 2000, 'task-c'));
-  t.ok(storage.cronLedger.claim('other', 1000, 'task-d'));
-  t.equal(storage.cronLedger.lastFire('job'), 2000);
-  t.equal(storage.cronLedger.lastFire('never'), undefined);
+  t.ok(await storage.cronLedger.claim('job', 1000, 'task-a'));
+  t.notOk(await storage.cronLedger.claim('job', 1000, 'task-b'));
+  t.ok(await storage.cronLedger.claim('job', 2000, 'task-c'));
+  t.ok(await storage.cronLedger.claim('other', 1000, 'task-d'));
+  t.equal(await storage.cronLedger.lastFire('job'), 2000);
+  t.equal(await storage.cronLedger.lastFire('never'), undefined);
   await storage.close();
   const reopened = openSqliteStorage(dir);
   t.teardown(() => reopened.close());
-  t.notOk(reopened.cronLedger.claim('job', 2000, 'task-e'));
+  t.notOk(await reopened.cronLedger.claim('job', 2000, 'task-e'));
 
-  t.equal(reopened.cronLedger.prune(5000), 1, "only job's 1000 goes: each job keeps its latest");
-  t.equal(reopened.cronLedger.lastFire('job'), 2000);
-  t.equal(reopened.cronLedger.lastFire('other'), 1000);
-  t.ok(reopened.cronLedger.claim('job', 1000, 'task-f'), 'a pruned fire could be claimed again (it is a day old)');
+  t.equal(await reopened.cronLedger.prune(5000), 1, "only job's 1000 goes: each job keeps its latest");
+  t.equal(await reopened.cronLedger.lastFire('job'), 2000);
+  t.equal(await reopened.cronLedger.lastFire('other'), 1000);
+  t.ok(await reopened.cronLedger.claim('job', 1000, 'task-f'), 'a pruned fire could be claimed again (it is a day old)');
 });
 
 t.test('a database of the previous schema version is migrated and keeps its records', async (t) => {
@@ -204,9 +204,9 @@ t.test('a database of the previous schema version is migrated and keeps its reco
 
   const storage = openSqliteStorage(dir);
   t.teardown(() => storage.close());
-  t.match(storage.records.get('task-old'), { kwargs: { x: 1 }, returnValueJson: '"kept"', status: 'success' });
-  t.ok(storage.queue.enqueue({ record: record({ origin: 'asyncAPI', status: 'queued' }), call: { returnType: 'raw', timeoutSeconds: 1 } }, 10));
-  t.ok(storage.cronLedger.claim('job', 1, 'task-x'));
+  t.match(await storage.records.get('task-old'), { kwargs: { x: 1 }, returnValueJson: '"kept"', status: 'success' });
+  t.ok(await storage.queue.enqueue({ record: record({ origin: 'asyncAPI', status: 'queued' }), call: { returnType: 'raw', timeoutSeconds: 1 } }, 10));
+  t.ok(await storage.cronLedger.claim('job', 1, 'task-x'));
 });
 
 t.test('a database written by a newer gitfunc is refused, not damaged', async (t) => {

@@ -12,7 +12,7 @@ t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
 
 t.test('a sweep removes leftovers only', async (t) => {
   const folders = new UploadFolders(dataDir, createLogger('silent'));
-  t.same(await folders.sweep(() => false), [], 'no uploads folder yet: nothing to do');
+  t.same(await folders.sweep(async () => false), [], 'no uploads folder yet: nothing to do');
 
   const inUse = await folders.create('task-inUse');
   writeFileSync(path.join(inUse, 'upload-1.csv'), 'a');
@@ -20,7 +20,7 @@ t.test('a sweep removes leftovers only', async (t) => {
     mkdirSync(folders.dirOf(leftover), { recursive: true });
     writeFileSync(path.join(folders.dirOf(leftover), 'upload-1.bin'), 'b');
   }
-  const removed = await folders.sweep((taskId) => taskId === 'task-held');
+  const removed = await folders.sweep(async (taskId) => taskId === 'task-held');
   t.same(removed, ['task-ended']);
   t.ok(existsSync(path.join(inUse, 'upload-1.csv')), 'a folder in use here is kept');
   t.ok(existsSync(folders.dirOf('task-held')), 'a folder of a queued or running task is kept');
@@ -28,6 +28,6 @@ t.test('a sweep removes leftovers only', async (t) => {
 
   await folders.remove('task-inUse');
   t.notOk(existsSync(inUse), 'removed with its files');
-  t.same(await folders.sweep((taskId) => taskId === 'task-held'), [], 'nothing else to sweep');
-  t.same(await folders.sweep(() => false), ['task-held'], 'swept once its task ended');
+  t.same(await folders.sweep(async (taskId) => taskId === 'task-held'), [], 'nothing else to sweep');
+  t.same(await folders.sweep(async () => false), ['task-held'], 'swept once its task ended');
 });

@@ -48,7 +48,7 @@ function iso(ms: number | undefined): string | null {
 export function registerStatusApi(app: Polka, deps: StatusApiDeps): void {
   app.get(
     '/api/v1/status',
-    adminRoute(deps.check, () => {
+    adminRoute(deps.check, async () => {
       const revision = deps.holder.current;
       const nextFires = deps.scheduler.nextFires();
       const endpoints = (apis: ReadonlyMap<string, { id: string; funcId: string; timeoutSeconds: number }>): unknown[] =>
@@ -75,7 +75,7 @@ export function registerStatusApi(app: Polka, deps: StatusApiDeps): void {
           timezone: job.timezone,
           nextFireAt: iso(nextFires.get(job.id)),
         })),
-        queue: { asyncWaiting: deps.queue.depth(), ...deps.running() },
+        queue: { asyncWaiting: await deps.queue.depth(), ...deps.running() },
         pool: { workers: deps.pool.workers, backgroundSlots: deps.pool.backgroundSlots, ...deps.pool.stats(), ...deps.pool.workerStatus() },
         reload: deps.reload(),
       };

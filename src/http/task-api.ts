@@ -65,7 +65,7 @@ export function registerTaskApi(app: Polka, deps: TaskApiDeps): void {
     '/api/v1/tasks/:id',
     adminRoute(deps.check, async (req) => {
       await deps.flushPending();
-      const record = deps.store.get(req.params.id!);
+      const record = await deps.store.get(req.params.id!);
       if (record === undefined) throw new ApiError(ApiErrors.notFound, `No task '${req.params.id}'`);
       return recordView(record);
     }),
@@ -74,7 +74,7 @@ export function registerTaskApi(app: Polka, deps: TaskApiDeps): void {
     '/api/v1/task-records',
     adminRoute(deps.check, async (req) => {
       await deps.flushPending();
-      const page = deps.store.list(recordQuery(req));
+      const page = await deps.store.list(recordQuery(req));
       return { records: page.records.map(recordView), next: page.next };
     }),
   );

@@ -47,12 +47,15 @@ export class AsyncQueueFull extends GitfuncError {
 export class AsyncTaskRunner {
   private stopped = true;
   private retry: NodeJS.Timeout | undefined;
+  /** A claim is in flight; `pumpAgain` asks for one more once it is back (never two at once: both would count the same free slots). */
+  private pumping = false;
+  private pumpAgain = false;
 
   constructor(private readonly deps: AsyncTaskRunnerDeps) {}
 
   /** Puts back tasks a crashed run had started, then starts taking tasks. */
-  start(): void {
-    const { requeued, abandoned } = this.deps.queue.recoverClaimed(MAX_TASK_ATTEMPTS, Date.now());
+  async start(): Promise<void> {
+    const { requeued, abandoned } = await this.deps.queue.recoverClaimed(MAX_TASK_ATTEMPTS, Date.now());
     if (requeued > 0) this.deps.logger.warn({ tasks: requeued }, 'async tasks of an earlier run re-queued');
     if (abandoned > 0) this.deps.logger.error({ tasks: abandoned, maxAttempts: MAX_TASK_ATTEMPTS }, 'async tasks given up after repeated crashes');
     this.stopped = false;
@@ -67,7 +70,7 @@ export class AsyncTaskRunner {
   async accept(call: Invocation, commit: string): Promise<void> {
     let queued = false;
     try {
-      queued = this.deps.queue.enqueue(
+      queued = await this.deps.queue.enqueue(
         {
           record: queuedRecord(call, commit, Date.now()),
           call: { returnType: call.returnType, timeoutSeconds: call.timeoutSeconds, httpRequest: call.httpRequest, uploadDir: call.uploadDir },
@@ -89,13 +92,29 @@ export class AsyncTaskRunner {
   }
 
   private pump(): void {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    void this.claimFree().finally(() => {
+      this.pumping = false;
+      if (this.pumpAgain) {
+        this.pumpAgain = false;
+        this.pump();
+      }
+    });
+  }
+
+  /** Claims as many tasks as there are free background slots, and runs them. */
+  private async claimFree(): Promise<void> {
     if (this.stopped) return;
     const free = this.deps.concurrency - this.deps.runs.running.asyncTasks;
     const revision = this.deps.holder.current;
     if (free <= 0 || revision === undefined) return;
     let claimed: QueuedTask[];
     try {
-      claimed = this.deps.queue.claim(free, Date.now(), revision.commit);
+      claimed = await this.deps.queue.claim(free, Date.now(), revision.commit);
     } catch (error) {
       // The store failed (disk full, I/O error, locked too long): the tasks stay queued.
       this.deps.logger.error({ err: error }, 'could not take async tasks from the queue; retrying');
@@ -139,14 +158,14 @@ export class AsyncTaskRunner {
     };
     if (!revision.catalog.has(record.funcId)) {
       const notRun = notRunRecord(invocation, revision.commit, record.triggerTime, 'failure', notInRevision(revision, record.funcId));
-      this.deps.queue.complete(notRun);
+      await this.deps.queue.complete(notRun);
       logOutcome(this.deps.logger, notRun);
       return true;
     }
     const { record: final, cutByShutdown } = await this.deps.runs.run('asyncTasks', revision, invocation, record.triggerTime);
     // Cut short by a shutdown: left claimed in the queue, so the next start runs it again.
     if (cutByShutdown) return false;
-    this.deps.queue.complete(final);
+    await this.deps.queue.complete(final);
     logOutcome(this.deps.logger, final);
     return true;
   }

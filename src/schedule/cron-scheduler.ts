@@ -97,15 +97,15 @@ export class CronScheduler {
    * Runs one catch-up fire for each `misfire: runOnce` job that missed fires while the
    * server was down (other jobs skip them). Call once, after the first `replace`.
    */
-  catchUp(): void {
+  async catchUp(): Promise<void> {
     const now = this.deps.clock.now();
     for (const { spec, times } of this.jobs.values()) {
       if (spec.misfire !== 'runOnce') continue;
-      const last = this.deps.ledger.lastFire(spec.id);
+      const last = await this.deps.ledger.lastFire(spec.id);
       const missed = times.latestAtOrBefore(now);
       if (last !== undefined && missed !== undefined && missed > last) {
         this.deps.logger.info({ jobId: spec.id, scheduledAt: new Date(missed).toISOString() }, 'cron catch-up run for missed fires');
-        this.fire(spec, missed);
+        await this.claimAndRun(spec, missed, undefined);
       }
     }
   }
@@ -131,11 +131,9 @@ export class CronScheduler {
   }
 
   private pruneLedger(): void {
-    try {
-      this.deps.ledger.prune(this.deps.clock.now() - LEDGER_KEEP_MS);
-    } catch (error) {
+    this.deps.ledger.prune(this.deps.clock.now() - LEDGER_KEEP_MS).catch((error: unknown) => {
       this.deps.logger.error({ err: error }, 'could not prune the cron fire ledger');
-    }
+    });
   }
 
   private cronJob(job: ScheduledJob): CronJob {
@@ -164,8 +162,16 @@ export class CronScheduler {
   }
 
   private fire(spec: CronJobSpec, scheduledAt: number, delaySeconds?: number): void {
+    this.claimAndRun(spec, scheduledAt, delaySeconds).catch((error: unknown) => {
+      // The ledger could not be reached: nobody knows whether another process took the fire,
+      // so it is not run here (a fire runs at most once).
+      this.deps.logger.error({ err: error, jobId: spec.id, scheduledAt: new Date(scheduledAt).toISOString() }, 'cron fire not run: the fire ledger failed');
+    });
+  }
+
+  private async claimAndRun(spec: CronJobSpec, scheduledAt: number, delaySeconds: number | undefined): Promise<void> {
     const taskId = newTaskId();
-    if (!this.deps.ledger.claim(cronRunKey(spec.id, delaySeconds), scheduledAt, taskId)) return;
+    if (!(await this.deps.ledger.claim(cronRunKey(spec.id, delaySeconds), scheduledAt, taskId))) return;
     this.deps.run({ job: spec, scheduledAt, ...(delaySeconds === undefined ? {} : { delaySeconds }), taskId });
     if (delaySeconds !== undefined) return;
     for (const delay of spec.delaysSeconds) {

@@ -1,27 +1,18 @@
 /**
  * What the server needs from storage, as small interfaces: the embedded SQLite store
- * implements all three today, and a Redis implementation can slot in for scale-out.
+ * implements them, and a Redis implementation slots in for several servers. Every operation
+ * is async, so a store across the network fits.
  */
 import type { ReturnType, ScriptHttpRequest } from '../model/invocation.js';
 import type { TaskOrigin, TaskRecord, TaskRecordPage, TaskRecordQuery } from '../model/task-record.js';
 
-/** Task records: written once a run ends (or when it is queued), read over HTTP. */
+/**
+ * Task records as the server reads them (`GET /api/v1/tasks/:id`, the record list). They are
+ * written through a RecordBatchSink or the async queue, never one by one from the serving thread.
+ */
 export interface TaskRecordStore {
-  /** Writes (or overwrites, by id) records in one transaction. */
-  save(records: readonly TaskRecord[]): void;
-  get(id: string): TaskRecord | undefined;
-  list(query: TaskRecordQuery): TaskRecordPage;
-  /**
-   * Deletes the oldest finished records of one API or cron job beyond `keep`, except those
-   * that ended at or after `keepEndedSince` (epoch ms), when given.
-   */
-  trim(origin: TaskOrigin, originId: string, keep: number, keepEndedSince?: number): void;
-  /**
-   * Deletes the oldest finished records while all records together take more than
-   * `budget.maxBytes`: first those no `keepEndedSince` holds, then, if that is not enough,
-   * the oldest held ones. Queued and running records are never deleted.
-   */
-  fitBudget(budget: StoreBudget): BudgetOutcome;
+  get(id: string): Promise<TaskRecord | undefined>;
+  list(query: TaskRecordQuery): Promise<TaskRecordPage>;
 }
 
 /** One API's or cron job's records to trim to the newest `keep` finished ones. */
@@ -86,29 +77,29 @@ export interface AsyncTaskQueue {
    * Stores the task's `queued` record and queues it, durably, before returning; false when
    * the queue already holds `max` tasks.
    */
-  enqueue(task: QueuedTask, max: number): boolean;
+  enqueue(task: QueuedTask, max: number): Promise<boolean>;
   /** Takes up to `count` tasks, oldest first, marking their records `running`. */
-  claim(count: number, startTime: number, commit: string): QueuedTask[];
+  claim(count: number, startTime: number, commit: string): Promise<QueuedTask[]>;
   /** Stores the final record and removes the task from the queue, together. */
-  complete(record: TaskRecord): void;
+  complete(record: TaskRecord): Promise<void>;
   /**
    * Puts back tasks a crashed process had claimed, counting one more attempt; a task that
    * already had `maxAttempts` ends as `failure` instead (it may be what kills the server).
    * Called once at start, before any claim.
    */
-  recoverClaimed(maxAttempts: number, now: number): { requeued: number; abandoned: number };
+  recoverClaimed(maxAttempts: number, now: number): Promise<{ requeued: number; abandoned: number }>;
   /** Tasks waiting (not claimed). */
-  depth(): number;
+  depth(): Promise<number>;
   /** Whether the task is still in the queue: waiting, or running (claimed). */
-  holds(taskId: string): boolean;
+  holds(taskId: string): Promise<boolean>;
 }
 
 /** Decides which process runs a cron fire: the first to claim (job, scheduled time). */
 export interface CronFireLedger {
   /** True exactly once per key, across restarts (and, with a shared store, replicas). */
-  claim(jobId: string, scheduledAt: number, taskId: string): boolean;
+  claim(jobId: string, scheduledAt: number, taskId: string): Promise<boolean>;
   /** The latest claimed scheduled time of a job, for catch-up after downtime. */
-  lastFire(jobId: string): number | undefined;
+  lastFire(jobId: string): Promise<number | undefined>;
   /** Forgets fires scheduled before `before`, except each job's latest. Returns how many. */
-  prune(before: number): number;
+  prune(before: number): Promise<number>;
 }

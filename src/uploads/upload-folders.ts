@@ -53,7 +53,7 @@ export class UploadFolders {
    * Removes every folder not in use here whose task `stillNeeded` does not claim (a queued or
    * running async task). Returns the task ids removed.
    */
-  async sweep(stillNeeded: (taskId: string) => boolean): Promise<string[]> {
+  async sweep(stillNeeded: (taskId: string) => Promise<boolean>): Promise<string[]> {
     let names: string[];
     try {
       names = await readdir(this.root);
@@ -61,14 +61,20 @@ export class UploadFolders {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw error;
     }
-    const leftovers = names.filter((name) => !this.inUse.has(name) && !stillNeeded(name));
-    for (const taskId of leftovers) await rm(this.dirOf(taskId), { recursive: true, force: true });
+    const leftovers: string[] = [];
+    for (const name of names) {
+      if (this.inUse.has(name) || (await stillNeeded(name))) continue;
+      // Checked again: a call may have taken the folder while the store answered.
+      if (this.inUse.has(name)) continue;
+      leftovers.push(name);
+      await rm(this.dirOf(name), { recursive: true, force: true });
+    }
     if (leftovers.length > 0) this.logger.info({ folders: leftovers.length }, 'upload folders of ended tasks removed');
     return leftovers;
   }
 
   /** Sweeps now and then every SWEEP_INTERVAL_MS, until `stopSweeping`. */
-  startSweeping(stillNeeded: (taskId: string) => boolean): void {
+  startSweeping(stillNeeded: (taskId: string) => Promise<boolean>): void {
     const sweep = (): void => {
       this.sweep(stillNeeded).catch((error: unknown) => this.logger.error({ err: error }, 'upload folder sweep failed'));
     };

@@ -1,6 +1,6 @@
 import type { Logger } from '../../log.js';
 import { type Clock, systemClock } from '../../model/clock.js';
-import type { AsyncTaskQueue, CronFireLedger, RecordBatchSink, TaskRecordStore } from '../ports.js';
+import type { AsyncTaskQueue, CronFireLedger, RecordBatchSink } from '../ports.js';
 import type { ScriptStore } from '../script-store.js';
 import { openDatabase, type SqliteDatabase } from './database.js';
 import { SqliteAsyncQueue } from './sqlite-async-queue.js';
@@ -14,7 +14,8 @@ const SCRIPT_STORE_SWEEP_MS = 60_000;
 
 /** The embedded store: every storage port over one SQLite file in the data dir. */
 export interface TaskStorage {
-  records: TaskRecordStore;
+  /** Also written one by one (by tests and the record thread): SQLite's own class. */
+  records: SqliteTaskRecords;
   /** Batches of finished sync and cron records, written on a thread of their own. */
   recordSink: RecordBatchSink;
   queue: AsyncTaskQueue;

@@ -61,25 +61,25 @@ export class SqliteAsyncQueue implements AsyncTaskQueue {
     }).immediate;
   }
 
-  enqueue(task: QueuedTask, max: number): boolean {
+  async enqueue(task: QueuedTask, max: number): Promise<boolean> {
     if (this.waiting >= max) return false;
     this.enqueueTx(task);
     this.waiting++;
     return true;
   }
 
-  claim(count: number, startTime: number, commit: string): QueuedTask[] {
+  async claim(count: number, startTime: number, commit: string): Promise<QueuedTask[]> {
     if (this.waiting === 0 || count <= 0) return [];
     const claimed = this.claimTx(count, startTime, commit);
     this.waiting -= claimed.length;
     return claimed;
   }
 
-  complete(record: TaskRecord): void {
+  async complete(record: TaskRecord): Promise<void> {
     this.completeTx(record);
   }
 
-  recoverClaimed(maxAttempts: number, now: number): { requeued: number; abandoned: number } {
+  async recoverClaimed(maxAttempts: number, now: number): Promise<{ requeued: number; abandoned: number }> {
     const claimed = 'SELECT task_id FROM async_queue WHERE claimed_at IS NOT NULL';
     const outcome = this.db.transaction(() => {
       const abandoned = this.db
@@ -100,11 +100,11 @@ export class SqliteAsyncQueue implements AsyncTaskQueue {
     return outcome;
   }
 
-  depth(): number {
+  async depth(): Promise<number> {
     return this.waiting;
   }
 
-  holds(taskId: string): boolean {
+  async holds(taskId: string): Promise<boolean> {
     return this.holdsQuery.get(taskId) !== undefined;
   }
 }

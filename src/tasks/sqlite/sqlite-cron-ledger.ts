@@ -17,15 +17,15 @@ export class SqliteCronLedger implements CronFireLedger {
     );
   }
 
-  claim(jobId: string, scheduledAt: number, taskId: string): boolean {
+  async claim(jobId: string, scheduledAt: number, taskId: string): Promise<boolean> {
     return this.insert.run(jobId, scheduledAt, taskId).changes === 1;
   }
 
-  lastFire(jobId: string): number | undefined {
+  async lastFire(jobId: string): Promise<number | undefined> {
     return this.latest.get(jobId)?.at ?? undefined;
   }
 
-  prune(before: number): number {
+  async prune(before: number): Promise<number> {
     return this.pruneStatement.run(before).changes;
   }
 }

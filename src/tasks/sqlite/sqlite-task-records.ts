@@ -74,12 +74,12 @@ export class SqliteTaskRecords implements TaskRecordStore {
     if (records.length > 0) this.saveAll(records);
   }
 
-  get(id: string): TaskRecord | undefined {
+  async get(id: string): Promise<TaskRecord | undefined> {
     const row = this.byId.get(id);
     return row === undefined ? undefined : fromRow(row);
   }
 
-  list(query: TaskRecordQuery): TaskRecordPage {
+  async list(query: TaskRecordQuery): Promise<TaskRecordPage> {
     const where: string[] = [];
     const params: Record<string, string | number> = { limit: query.limit + 1 };
     const filters = { func_id: query.funcId, origin: query.origin, origin_id: query.originId, status: query.status };
