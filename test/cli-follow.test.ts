@@ -3,6 +3,7 @@
 import { execFile, spawn } from 'node:child_process';
 import path from 'node:path';
 import t from 'tap';
+import { followTasks } from '../src/client/follow-tasks.js';
 import { FIXTURES, startGitfunc } from './helpers/start-gitfunc.js';
 
 const MAIN = path.resolve(import.meta.dirname, '..', 'src', 'main.ts');
@@ -25,6 +26,13 @@ function cli(args: string[]): Promise<Run> {
 async function adminGet(route: string): Promise<{ status: number; body: { ok: boolean; data: { records: { id: string; endTime: number }[] } } }> {
   const res = await fetch(`${gitfunc.url}${route}`, { headers: { authorization: `Bearer ${TOKEN}` } });
   return { status: res.status, body: (await res.json()) as { ok: boolean; data: { records: { id: string; endTime: number }[] } } };
+}
+
+/** A sync call made from this process; resolves to its task id once it has ended. */
+async function callShout(word: string): Promise<string> {
+  const res = await fetch(`${gitfunc.url}/api/v1/al/shout`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kwargs: { word } }) });
+  await res.text();
+  return res.headers.get('x-task-id') ?? 'missing';
 }
 
 t.test('call --async --wait: the result on stdout, the print output and the task id on stderr', async (t) => {
@@ -66,8 +74,7 @@ t.test('run-cron: an unknown job id is a clear error and exit code 1', async (t)
 });
 
 t.test('tasks --follow prints the runs that end after it started, until SIGINT (exit 0)', async (t) => {
-  const before = await cli(['call', 'shout', 'word=early']);
-  t.equal(before.code, 0, before.stderr);
+  const before = await callShout('early');
   const child = spawn(process.execPath, ['--import=tsx', MAIN, 'tasks', '--follow', '--poll-ms', '100'], { env: ENV });
   let stdout = '';
   let stderr = '';
@@ -96,12 +103,29 @@ t.test('tasks --follow prints the runs that end after it started, until SIGINT (
   t.match(stdout, new RegExp(`^${okId}  \\S+  success +syncAPI +shout  \\d+ms$`, 'm'));
   t.match(stdout, new RegExp(`^${badId}  \\S+  failure +syncAPI +shout  \\d+ms  RuntimeError: cannot shout boom$`, 'm'));
   t.match(stdout, new RegExp(`^${cronId}  \\S+  success +manual +tidy  \\d+ms$`, 'm'));
-  const beforeId = /^task (\S+)$/m.exec(before.stderr)?.[1] ?? 'missing';
-  t.notMatch(stdout, beforeId, 'a run that ended before it started is not printed');
+  t.notMatch(stdout, before, 'a run that ended before it started is not printed');
   t.equal(stdout.trim().split('\n').length, 3, 'each run once');
   child.kill('SIGINT');
   t.same(await exited, { code: 0, signal: null });
   t.match(stderr, /^following task records that end from \S+Z \(Ctrl-C to stop\)\n$/);
+});
+
+t.test('followTasks: a run that ended a moment before it started is history, not printed', async (t) => {
+  // Ended within the 2 s the first poll reaches back to (for a record stored late): the
+  // baseline poll must hold it back.
+  const early = await callShout('moment');
+  const lines: string[] = [];
+  const stop = new AbortController();
+  const out = { stdout: (text: string) => void lines.push(text), stderr: () => {} };
+  const following = followTasks({ url: gitfunc.url, token: TOKEN }, 50, out, stop.signal);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const late = await callShout('late');
+  for (let waited = 0; !lines.join('').includes(late) && waited < 10_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+  stop.abort();
+  t.equal(await following, 0);
+  t.equal(lines.length, 1, lines.join(''));
+  t.match(lines[0], late);
+  t.notMatch(lines.join(''), early);
 });
 
 t.test('GET /api/v1/task-records?endedSince: finished records that ended from then on', async (t) => {
