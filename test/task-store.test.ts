@@ -73,9 +73,9 @@ t.test('endedSince: finished records that ended at or after a time, whenever the
   storage.records.save([queuedEarly, endedBefore, endedAt, running, skipped]);
   // The queued one ends last, keeping its early place (seq) in the table.
   storage.records.save([{ ...queuedEarly, status: 'failure', startTime: at + 7, endTime: at + 9 }]);
-  const ids = storage.records.list({ limit: 10, endedSince: at }).records.map((r) => r.id);
+  const ids = (await storage.records.list({ limit: 10, endedSince: at })).records.map((r) => r.id);
   t.same(ids, [skipped.id, endedAt.id, queuedEarly.id], 'newest first by when they were stored, running and earlier ones left out');
-  t.same(storage.records.list({ limit: 10, endedSince: at, status: 'failure' }).records.map((r) => r.id), [queuedEarly.id]);
+  t.same((await storage.records.list({ limit: 10, endedSince: at, status: 'failure' })).records.map((r) => r.id), [queuedEarly.id]);
 });
 
 t.test('trim keeps the newest finished records of one origin and never a queued or running one', async (t) => {
