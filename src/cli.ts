@@ -45,7 +45,7 @@ function packageVersion(): string {
 
 async function serve(args: string[]): Promise<number> {
   if (wantsHelp(args)) return printCommandHelp('serve');
-  const settings = loadSettings({ argv: args, env: process.env, cwd: process.cwd() });
+  const settings = loadSettings({ argv: args, env: process.env, cwd: process.cwd(), requireRepo: true });
   const logger = createLogger(settings.log.level);
   let server: RunningServer | undefined;
   let stopping = false;
