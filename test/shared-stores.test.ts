@@ -2,7 +2,7 @@
 // the same cases run on both (DFF.CACHE, cache_result, throttling, DFF.STORE, the cron fire
 // ledger), then what only a shared store must hold: atomicity across three clients.
 // Redis at 127.0.0.1:6379, every key under this file's own prefix, deleted at the end.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +14,7 @@ import { type ThrottleLimit, type ThrottleStore, MemoryThrottleStore, throttleLi
 import { type CacheStore, MemoryCacheStore } from '../src/cache/cache-store.js';
 import { type ResultCache, MemoryResultCache } from '../src/cache/result-cache.js';
 import { systemClock } from '../src/model/clock.js';
+import { LuaScript } from '../src/redis/lua-script.js';
 import { RedisCacheStore } from '../src/redis/redis-cache-store.js';
 import { RedisCronLedger } from '../src/redis/redis-cron-ledger.js';
 import { RedisResultCache } from '../src/redis/redis-result-cache.js';
@@ -273,4 +274,22 @@ t.test('Redis: every key is under the prefix', async (t) => {
   const all = await redis.keys(`*${RUN}*`);
   t.ok(all.length > 0, 'this file wrote keys');
   t.ok(all.every((key) => key.startsWith(PREFIX)), 'nothing written outside the prefix');
+});
+
+t.test('Redis: DFF.STORE notExists writes once under concurrent sets from 3 clients', async (t) => {
+  const stores = clients.map((client) => new RedisScriptStore(client, PREFIX));
+  const writes = await Promise.all(Array.from({ length: 30 }, (_, i) => stores[i % 3]!.set('race', 'lock', String(i), 10_000, true)));
+  t.equal(writes.filter(Boolean).length, 1, 'one writer');
+  t.equal(await stores[2]!.get('race', 'lock'), String(writes.indexOf(true)), "the winner's value");
+  t.same(await stores[1]!.keys('race', '*'), ['lock']);
+});
+
+t.test('Redis: a Lua script Redis has not seen yet is sent in full, then run by its sha', async (t) => {
+  // The run id in the source makes a script no Redis has cached.
+  const script = new LuaScript(`-- ${RUN}\nreturn redis.call('INCR', KEYS[1])`);
+  const key = `${PREFIX}lua-counter`;
+  t.equal(await script.run(redis, [key], []), 1);
+  const sha = createHash('sha1').update(`-- ${RUN}\nreturn redis.call('INCR', KEYS[1])`).digest('hex');
+  t.same(await redis.script('EXISTS', sha), [1], 'Redis keeps it');
+  t.equal(await script.run(clients[1]!, [key], []), 2);
 });
