@@ -9,7 +9,7 @@ import { ROOT, docCommands, mismatch, runSession } from './helpers/doc-examples.
 import { EXAMPLE_REPO, SHARED_SNAPSHOT_DIR, startGitfunc } from './helpers/start-gitfunc.js';
 
 const ADMIN_TOKEN = 'dev-token'; // the README's quick start exports this one
-const gitfunc = await startGitfunc(['--repo', EXAMPLE_REPO, '--workers', '2'], { GITFUNC_ADMIN_TOKEN: ADMIN_TOKEN });
+const gitfunc = await startGitfunc(['--repo', EXAMPLE_REPO], { GITFUNC_ADMIN_TOKEN: ADMIN_TOKEN });
 t.teardown(() => gitfunc.close());
 const port = Number(new URL(gitfunc.url).port);
 const home = mkdtempSync(path.join(os.tmpdir(), 'gitfunc-docs-'));
@@ -18,7 +18,7 @@ t.teardown(() => rmSync(home, { recursive: true, force: true }));
 const files = ['README.md', ...readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
 const withExamples = files.map((file) => ({ file, commands: docCommands(file, 'example') })).filter((f) => f.commands.length > 0);
 
-t.ok(withExamples.length >= 5, `examples in ${withExamples.map((f) => f.file).join(', ')}`);
+t.ok(withExamples.length >= 6, `examples in ${withExamples.map((f) => f.file).join(', ')}`);
 
 for (const { file, commands } of withExamples) {
   t.test(`${file}: ${commands.length} example commands`, async (t) => {
