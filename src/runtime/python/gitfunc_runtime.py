@@ -176,6 +176,40 @@ def _keyword_parameters(func):
     return [p.name for p in parameters if p.kind in by_keyword]
 
 
+def _annotation_text(annotation):
+    """An annotation as a person writes it (`int`, `list[str]`, `int | None`); quoted ones as written."""
+    if isinstance(annotation, str):
+        return annotation
+    if isinstance(annotation, type) and not getattr(annotation, "__args__", None):
+        return annotation.__qualname__
+    return inspect.formatannotation(annotation)
+
+
+def _parameters(func):
+    """What the API docs show of each parameter a caller can pass by keyword: name, default, annotation."""
+    try:
+        parameters = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    by_keyword = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    described = []
+    for p in parameters:
+        if p.kind not in by_keyword:
+            continue
+        entry = {"name": p.name, "required": p.default is inspect.Parameter.empty}
+        if p.default is not inspect.Parameter.empty:
+            try:
+                # Checked as JSON the server can read back (no NaN); anything else is shown as its repr.
+                json.dumps(p.default, allow_nan=False)
+                entry["default"] = p.default
+            except (TypeError, ValueError):
+                entry["defaultText"] = repr(p.default)
+        if p.annotation is not inspect.Parameter.empty:
+            entry["annotation"] = _annotation_text(p.annotation)
+        described.append(entry)
+    return described
+
+
 class Revision:
     """One commit's scripts, their modules and their decorated functions."""
 
@@ -207,6 +241,9 @@ class Revision:
         keyword_names = _keyword_parameters(func)
         if keyword_names is not None:
             options["keywordParameters"] = keyword_names
+        parameters = _parameters(func)
+        if parameters is not None:
+            options["parameters"] = parameters
         self.functions[func_id] = func
         self.catalog[func_id] = options
 
