@@ -56,6 +56,9 @@ t.test('the page lists the served APIs, hidden ones absent', async (t) => {
   }
   t.notOk(listed.some((apiPath) => apiPath?.includes('internal') || apiPath?.includes('hidden')), 'no hidden API');
   t.match(await page.locator('.info .title').textContent(), /gitfunc APIs/);
+  for (const other of ['package.json', 'index.html', '..%2Fpackage.json']) {
+    t.equal((await fetch(`${base}/docs/${other}`)).status, 404, `/docs/${other}: only the page's own files are served`);
+  }
 });
 
 t.test('try it: a call from the page gets the real answer', async (t) => {

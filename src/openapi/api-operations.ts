@@ -122,7 +122,7 @@ function operation(api: ApiContext, form: Form, method: 'get' | 'post', extra: S
   };
   if (api.auth !== undefined) {
     if (api.auth.security.length > 0) op.security = api.auth.security;
-    op['x-gitfunc-auth'] = { id: api.endpoint.access!.auth!.id, type: api.endpoint.access!.auth!.type };
+    op['x-gitfunc-auth'] = { id: api.auth.id, type: api.auth.type };
   }
   return op;
 }

@@ -8,6 +8,9 @@ import type { Schema } from './kwargs-schema.js';
 
 /** What an operation with this auth carries: schemes to declare, its requirement, a note for people. */
 export interface AuthDoc {
+  /** The auth's id and type, shown on each operation as `x-gitfunc-auth`. */
+  id: string;
+  type: ApiAuthCheck['type'];
   schemes: Record<string, Schema>;
   /** Alternatives (any one admits); empty when OpenAPI cannot express the auth. */
   security: Record<string, string[]>[];
@@ -33,6 +36,8 @@ function fixedFieldDoc(auth: ApiAuthCheck): AuthDoc {
   }
   for (const name of auth.bodyNames) places.push(`body field \`${name}\``);
   return {
+    id: auth.id,
+    type: auth.type,
     schemes,
     security: Object.keys(schemes).map((key) => ({ [key]: [] })),
     note: `API auth \`${auth.id}\` (fixedField): the expected value in any one of: ${places.join(', ')}.`,
@@ -49,6 +54,8 @@ export function authDoc(auth: ApiAuthCheck): AuthDoc {
       const scheme = auth.type === 'httpBasic' ? 'basic' : 'digest';
       const key = schemeKey(auth.id);
       return {
+        id: auth.id,
+        type: auth.type,
         schemes: { [key]: { type: 'http', scheme, description: `API auth '${auth.id}' (${auth.type})` } },
         security: [{ [key]: [] }],
         note: `API auth \`${auth.id}\` (${auth.type}): HTTP ${scheme === 'basic' ? 'Basic' : 'Digest'} authentication.`,
@@ -56,6 +63,8 @@ export function authDoc(auth: ApiAuthCheck): AuthDoc {
     }
     case 'func':
       return {
+        id: auth.id,
+        type: auth.type,
         schemes: {},
         security: [],
         note: `API auth \`${auth.id}\` (func): a function of the repository reads the request and admits or refuses the call.`,
