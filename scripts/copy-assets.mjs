@@ -6,6 +6,7 @@ cpSync('src/runtime/worker-entry.cjs', 'dist/runtime/worker-entry.cjs');
 cpSync('src/runtime/snapshot/build-entry.cjs', 'dist/runtime/snapshot/build-entry.cjs');
 cpSync('src/tasks/sqlite/record-thread-entry.mjs', 'dist/tasks/sqlite/record-thread-entry.mjs');
 cpSync('src/push-remote/push-hook.cjs', 'dist/push-remote/push-hook.cjs');
+cpSync('src/http/docs-page', 'dist/http/docs-page', { recursive: true });
 
 // The build's end: bin/gitfunc.js warns when a file of src/ is newer than this stamp.
 writeFileSync('dist/.built', `${new Date().toISOString()}\n`);
