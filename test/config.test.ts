@@ -37,7 +37,7 @@ t.test('defaults from config/default.yaml', async (t) => {
     envAllow: [],
     webhook: { path: '/api/v1/webhooks/git', maxBodyBytes: 1048576, allowUnsigned: false },
     pushRemote: { enabled: false, path: '/repo.git', maxPushBytes: 104857600 },
-    log: { level: 'info' },
+    log: { level: 'info', format: 'auto' },
     limits: {
       bodyBytes: 52428800,
       syncTimeoutMaxSeconds: 180,
