@@ -55,7 +55,7 @@ function packageVersion(): string {
 /** `gitfunc dev`'s own defaults; any other source (config file, variables, flags) overrides them. */
 const DEV_DEFAULTS = Object.freeze({ host: '127.0.0.1', repo: { pollSeconds: 0 }, log: { format: 'pretty' }, shutdown: { drainSeconds: 0 } });
 /** Editors write a save in several steps; the reload starts once they have been quiet this long. */
-const DEV_DEBOUNCE_MS = 150;
+const DEV_DEBOUNCE_MS = 100;
 
 async function serve(args: string[]): Promise<number> {
   if (wantsHelp(args)) return printCommandHelp('serve');
