@@ -330,7 +330,7 @@ t.test('repo.pollSeconds comes from the environment or a flag', async (t) => {
 t.test('unknown flags and stray arguments are errors', async (t) => {
   t.equal(
     configError(['--prot', '80']),
-    'unknown option --prot (known: --port, --host, --repo, --ref, --path, --poll-seconds, --data-dir, --workers, --snapshot-dir, --env-allow, --log-level, --config)',
+    'unknown option --prot (known: --port, --host, --repo, --ref, --path, --poll-seconds, --data-dir, --workers, --snapshot-dir, --env-allow, --log-level, --log-format, --config)',
   );
   t.match(configError(['--admin-token', 'x']), /^unknown option --admin-token /, 'secrets have no flags');
   t.equal(configError(['--port']), 'option --port needs a value');
