@@ -13,8 +13,8 @@ import type { RunningServer } from './server.js';
 
 const USAGE = `Usage:
   gitfunc serve [FLAGS]          serve the functions repository over HTTP
-  gitfunc dev DIR [FLAGS]        serve a local folder, reloading on every save
   gitfunc check DIR [FLAGS]      validate a functions repository; exit 1 on errors
+  gitfunc dev DIR [FLAGS]        serve a local folder, reloading on every save
   gitfunc call API [k=v ...]     call an API of a running server (--url, --token)
   gitfunc status                 what a running server serves
   gitfunc reload                 make a running server fetch and serve its ref
