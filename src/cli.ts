@@ -1,19 +1,21 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { formatSettingsHelp, loadSettings, packageRoot } from './config/index.js';
+import { formatSettingsHelp, loadSettings, packageRoot, type Settings } from './config/index.js';
 import { formatProblem, GitfuncError } from './errors.js';
-import { createLogger } from './log.js';
+import { watchFolder } from './dev/folder-watcher.js';
+import { createLogger, type Logger, resolveLogFormat } from './log.js';
 import { RELOAD_USAGE, reloadCommand, STATUS_USAGE, statusCommand, TASKS_USAGE, tasksCommand } from './client/admin-commands.js';
 import { CALL_USAGE, callCommand } from './client/call-command.js';
 import { processOutput } from './client/output.js';
 import { RUN_CRON_USAGE, runCronCommand } from './client/cron-command.js';
 import { readTarget } from './client/server-client.js';
-import { startPythonRuntime } from './runtime/python-runtime.js';
+import { type PythonRuntime, startPythonRuntime } from './runtime/python-runtime.js';
 import type { RunningServer } from './server.js';
 
 const USAGE = `Usage:
   gitfunc serve [FLAGS]          serve the functions repository over HTTP
   gitfunc check DIR [FLAGS]      validate a functions repository; exit 1 on errors
+  gitfunc dev DIR [FLAGS]        serve a local folder, reloading on every save
   gitfunc call API [k=v ...]     call an API of a running server (--url, --token)
   gitfunc status                 what a running server serves
   gitfunc reload                 make a running server fetch and serve its ref
@@ -25,6 +27,15 @@ const USAGE = `Usage:
 const COMMAND_USAGE: Readonly<Record<string, string>> = Object.freeze({
   serve: 'Usage: gitfunc serve [FLAGS]\n\nServes the functions repository (repo.url) over HTTP.',
   check: 'Usage: gitfunc check DIR [FLAGS]\n\nValidates the functions repository in DIR as `serve` would load it; exits 1 on errors.',
+  dev: [
+    'Usage: gitfunc dev DIR [FLAGS]',
+    '',
+    'Serves the folder DIR (gitfunc.yaml and its scripts; no git needed) and serves it again within',
+    'a second of each saved change. An edit that does not load leaves the last good one served and',
+    'prints its errors as file:line:col. Unlike `serve`: listens on 127.0.0.1 unless --host (or',
+    'GITFUNC_HOST, a --config file) says otherwise, never polls, stops at once on Ctrl-C (no',
+    'drain), and logs pretty lines unless GITFUNC_LOG_FORMAT or --log-format says otherwise.',
+  ].join('\n'),
 });
 
 /** `--help` (or `-h`) anywhere among a command's arguments. */
@@ -43,10 +54,53 @@ function packageVersion(): string {
   return manifest.version;
 }
 
+/** `gitfunc dev`'s own defaults; any other source (config file, variables, flags) overrides them. */
+const DEV_DEFAULTS = Object.freeze({ host: '127.0.0.1', repo: { pollSeconds: 0 }, log: { format: 'pretty' }, shutdown: { drainSeconds: 0 } });
+/** Editors write a save in several steps; the reload starts once they have been quiet this long. */
+const DEV_DEBOUNCE_MS = 100;
+
 async function serve(args: string[]): Promise<number> {
   if (wantsHelp(args)) return printCommandHelp('serve');
-  const settings = loadSettings({ argv: args, env: process.env, cwd: process.cwd(), requireRepo: true });
-  const logger = createLogger(settings.log.level);
+  return runServer(loadSettings({ argv: args, env: process.env, cwd: process.cwd(), requireRepo: true }));
+}
+
+async function dev(args: string[]): Promise<number> {
+  if (wantsHelp(args)) return printCommandHelp('dev');
+  const dir = args[0];
+  if (dir === undefined || dir.startsWith('-')) {
+    process.stderr.write(`${COMMAND_USAGE.dev}\n`);
+    return 2;
+  }
+  const folder = path.resolve(dir);
+  if (!statSync(folder, { throwIfNoEntry: false })?.isDirectory()) {
+    process.stderr.write(`gitfunc dev: ${dir} is not a folder\n`);
+    return 2;
+  }
+  const settings = loadSettings({
+    argv: args.slice(1),
+    env: process.env,
+    cwd: process.cwd(),
+    commandDefaults: { label: 'gitfunc dev', values: DEV_DEFAULTS },
+    commandSettings: { label: 'gitfunc dev DIR', values: { repo: { url: folder } } },
+  });
+  return runServer(settings, (server, logger, runtime) => {
+    // Each edit is checked in the import check worker: started now, the first edit does not wait for it.
+    runtime.inspector.startWorker();
+    watchFolder(
+      folder,
+      (paths) => {
+        logger.info({ files: paths.join(',') }, 'changed: reloading');
+        server.reloader.request({ source: 'watch' });
+      },
+      { debounceMs: DEV_DEBOUNCE_MS, ignoredDirs: [settings.dataDir, settings.snapshot.dir], logger },
+    );
+    logger.info({ dir: folder }, 'watching for changes');
+  });
+}
+
+/** Serves until a signal stops the process; `started` runs once the first revision is served. */
+async function runServer(settings: Settings, started?: (server: RunningServer, logger: Logger, runtime: PythonRuntime) => void): Promise<number> {
+  const logger = createLogger(settings.log.level, undefined, resolveLogFormat(settings.log.format, process.stdout.isTTY));
   let server: RunningServer | undefined;
   let stopping = false;
   const stop = (signal: string): void => {
@@ -67,6 +121,7 @@ async function serve(args: string[]): Promise<number> {
   const runtime = startPythonRuntime(settings, logger);
   const { startServer } = await import('./server.js');
   server = await startServer(settings, { logger, runtime });
+  started?.(server, logger, runtime);
   // Serving ends only through a signal, which exits the process itself.
   return new Promise<number>(() => {});
 }
@@ -136,6 +191,8 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'serve':
         return await serve(args);
+      case 'dev':
+        return await dev(args);
       case 'check':
         return await check(args);
       case 'call':

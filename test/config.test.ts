@@ -37,7 +37,7 @@ t.test('defaults from config/default.yaml', async (t) => {
     envAllow: [],
     webhook: { path: '/api/v1/webhooks/git', maxBodyBytes: 1048576, allowUnsigned: false },
     pushRemote: { enabled: false, path: '/repo.git', maxPushBytes: 104857600 },
-    log: { level: 'info' },
+    log: { level: 'info', format: 'auto' },
     limits: {
       bodyBytes: 52428800,
       syncTimeoutMaxSeconds: 180,
@@ -330,7 +330,7 @@ t.test('repo.pollSeconds comes from the environment or a flag', async (t) => {
 t.test('unknown flags and stray arguments are errors', async (t) => {
   t.equal(
     configError(['--prot', '80']),
-    'unknown option --prot (known: --port, --host, --repo, --ref, --path, --poll-seconds, --data-dir, --workers, --snapshot-dir, --env-allow, --log-level, --config)',
+    'unknown option --prot (known: --port, --host, --repo, --ref, --path, --poll-seconds, --data-dir, --workers, --snapshot-dir, --env-allow, --log-level, --log-format, --config)',
   );
   t.match(configError(['--admin-token', 'x']), /^unknown option --admin-token /, 'secrets have no flags');
   t.equal(configError(['--port']), 'option --port needs a value');

@@ -39,6 +39,10 @@ export interface LoadSettingsOptions {
    * (an installed gitfunc run outside a checkout). Default false: `check` takes its folder as an argument.
    */
   requireRepo?: boolean;
+  /** A command's own defaults (`gitfunc dev`'s), read over config/default.yaml and under every other source. */
+  commandDefaults?: { label: string; values: Record<string, unknown> };
+  /** Settings a command's arguments fix (`gitfunc dev DIR`'s repo.url), read over every other source. */
+  commandSettings?: { label: string; values: Record<string, unknown> };
 }
 
 /** Where config/default.yaml is shipped: the folder holding gitfunc's package.json. */
@@ -64,6 +68,7 @@ export function loadSettings(options: LoadSettingsOptions): Settings {
   const merged = emptyMerge();
 
   mergeLayer(merged, readSettingsFile(defaultSettingsFile(), DEFAULTS_SOURCE), DEFAULTS_SOURCE);
+  if (options.commandDefaults) mergeLayer(merged, options.commandDefaults.values, options.commandDefaults.label);
 
   const configFile = flags.config ?? nonEmpty(options.env.GITFUNC_CONFIG) ?? options.configFile;
   if (configFile !== undefined) {
@@ -73,6 +78,7 @@ export function loadSettings(options: LoadSettingsOptions): Settings {
   }
   for (const { name, setting, value } of envLayer(options.env)) mergeLayer(merged, nested(setting, value), name);
   for (const { flag, setting, value } of flags.settings) mergeLayer(merged, nested(setting, value), flag);
+  if (options.commandSettings) mergeLayer(merged, options.commandSettings.values, options.commandSettings.label);
 
   const sourceOf = (setting: string): string => originOf(merged, setting);
   const errors = settingsErrors(merged.values, sourceOf);

@@ -33,6 +33,7 @@ export const ENV_SETTINGS: Readonly<Record<string, Override>> = Object.freeze({
   GITFUNC_WEBHOOK_SECRET: { setting: 'webhookSecret', kind: 'string' },
   GITFUNC_PUSH_TOKEN: { setting: 'pushRemote.token', kind: 'string' },
   GITFUNC_LOG_LEVEL: { setting: 'log.level', kind: 'string' },
+  GITFUNC_LOG_FORMAT: { setting: 'log.format', kind: 'string' },
   GITFUNC_SYNC_QUEUE_PER_WORKER: { setting: 'limits.syncQueuePerWorker', kind: 'integer' },
   GITFUNC_ASYNC_QUEUE_MAX: { setting: 'limits.asyncQueueMax', kind: 'integer' },
   GITFUNC_HEADERS_TIMEOUT_SECONDS: { setting: 'limits.headersTimeoutSeconds', kind: 'number' },
@@ -71,6 +72,7 @@ export const FLAG_SETTINGS: Readonly<Record<string, Override>> = Object.freeze({
   'snapshot-dir': { setting: 'snapshot.dir', kind: 'string' },
   'env-allow': { setting: 'envAllow', kind: 'list' },
   'log-level': { setting: 'log.level', kind: 'string' },
+  'log-format': { setting: 'log.format', kind: 'string' },
 });
 
 /** Settings merged so far, and the source that set each one (by dotted name). */

@@ -63,7 +63,8 @@ export interface Settings {
     /** git's receive.maxInputSize: the largest pack one push may send. */
     readonly maxPushBytes: number;
   };
-  readonly log: { readonly level: LogLevel };
+  /** `format: auto` is pretty on a terminal, json otherwise (resolveLogFormat). */
+  readonly log: { readonly level: LogLevel; readonly format: 'auto' | 'json' | 'pretty' };
   readonly limits: {
     /** Largest request body (413.1); for a multipart upload, the size of its text fields. */
     readonly bodyBytes: number;

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://gitfunc.dev/schemas/gitfunc-settings.json","title":"gitfunc server settings","description":"config/default.yaml, then an optional --config file, then GITFUNC_* environment variables, then CLI flags.","type":"object","required":["host","port","repo","dataDir","workers","snapshot","envAllow","webhook","pushRemote","log","limits","network","tasks","shutdown","callTimeoutGraceMs","cors","packages","trustProxy"],"additionalProperties":false,"properties":{"host":{"description":"Address the HTTP server listens on.","type":"string","minLength":1},"port":{"description":"Port the HTTP server listens on (0: any free port).","type":"integer","minimum":0,"maximum":65535},"repo":{"type":"object","required":["url","ref","path","username","pollSeconds"],"additionalProperties":false,"properties":{"url":{"description":"The functions repository: an http(s) URL, or a local directory. The default serves a checkout's ./functions.example; where there is none, serve stops with REPO_NOT_GIVEN.","type":"string","minLength":1},"ref":{"description":"Branch (or tag) to serve.","type":"string","minLength":1},"path":{"description":"Folder inside the repository that holds gitfunc.yaml ('' for the root).","type":"string","pattern":"^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$"},"username":{"description":"User name sent with the token over http(s).","type":"string","minLength":1},"token":{"description":"Token for http(s) fetches; set it with GITFUNC_GIT_TOKEN.","type":"string","minLength":1},"pollSeconds":{"description":"Seconds between fetches of the ref when no webhook or reload request comes (0: off; always off when ref is a commit id).","type":"number","minimum":0,"maximum":86400}}},"dataDir":{"description":"Where revisions, task records and uploads are kept.","type":"string","minLength":1},"workers":{"description":"Python worker threads (each holds one Pyodide interpreter).","type":"integer","minimum":1,"maximum":256},"snapshot":{"description":"The interpreter snapshot (warmed Pyodide memory) every worker starts from, built once per Pyodide build, gitfunc version and shim.","type":"object","required":["enabled","dir"],"additionalProperties":false,"properties":{"enabled":{"description":"Start workers from the snapshot (false: every worker loads Pyodide from scratch).","type":"boolean"},"dir":{"description":"Directory of snapshot files; empty: <dataDir>/cache. Several servers may share one.","type":"string"}}},"envAllow":{"description":"Environment variable names the manifest may read with ${NAME}. GITFUNC_* names never resolve.","type":"array","items":{"type":"string","pattern":"^(?!GITFUNC_)[A-Za-z_][A-Za-z0-9_]*$"}},"adminToken":{"description":"Bearer token for the admin endpoints; without it they answer 403.","type":"string","minLength":1},"webhookSecret":{"description":"Secret that signs push webhooks.","type":"string","minLength":1},"webhook":{"type":"object","required":["path","maxBodyBytes","allowUnsigned"],"additionalProperties":false,"properties":{"path":{"description":"Path of the push webhook endpoint.","type":"string","pattern":"^/[^?#\\s]*$"},"maxBodyBytes":{"description":"Largest webhook body accepted, in bytes; larger ones are refused with 413 before they are read.","type":"integer","minimum":1},"allowUnsigned":{"description":"DANGEROUS: accept webhooks without a signature while no webhookSecret is set. Anyone who can reach the server can then make it fetch and reload.","type":"boolean"}}},"pushRemote":{"type":"object","required":["enabled","path","maxPushBytes"],"additionalProperties":false,"properties":{"enabled":{"description":"Serve a git remote to push the functions to; setting pushRemote.token turns it on too.","type":"boolean"},"path":{"description":"URL path of the push remote, e.g. /repo.git.","type":"string","pattern":"^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$"},"token":{"description":"Password of the push remote (HTTP Basic, any user name); set it with GITFUNC_PUSH_TOKEN.","type":"string","minLength":1},"maxPushBytes":{"description":"Largest pack one push may send, in bytes (git's receive.maxInputSize).","type":"integer","minimum":1}}},"log":{"type":"object","required":["level"],"additionalProperties":false,"properties":{"level":{"enum":["trace","debug","info","warn","error","fatal","silent"]}}},"limits":{"type":"object","required":["bodyBytes","syncTimeoutMaxSeconds","importSeconds","syncQueuePerWorker","asyncQueueMax","headersTimeoutSeconds","bodyReadSeconds","uploadFileBytes","uploadTotalBytes","uploadFiles","workerMaxCalls","workerHeapMB","socketsPerCall"],"additionalProperties":false,"properties":{"bodyBytes":{"description":"Largest request body accepted, in bytes (413.1); for a multipart upload, the size of its text fields.","type":"integer","minimum":1},"syncTimeoutMaxSeconds":{"description":"Cap on the timeout of a sync call, in seconds.","type":"integer","minimum":1,"maximum":3600},"importSeconds":{"description":"Time allowed to import every script of a revision; past it the revision fails to load.","type":"integer","minimum":1,"maximum":600},"syncQueuePerWorker":{"description":"Sync calls that may wait for a free worker, per worker; past it new sync calls are refused at once with 503.1 (Retry-After: 1).","type":"integer","minimum":1},"asyncQueueMax":{"description":"Async tasks that may wait in the durable queue; past it new async calls are refused with 429.47.","type":"integer","minimum":1},"headersTimeoutSeconds":{"description":"Time a client has to send the request line and headers; past it the server answers 408 and closes the connection.","type":"number","minimum":0.1,"maximum":600},"bodyReadSeconds":{"description":"Time a client has, after the headers, to send the whole body; past it the server answers 408 and closes the connection.","type":"number","minimum":0.1,"maximum":3600},"uploadFileBytes":{"description":"Largest uploaded file, in bytes; a larger one is refused with 413.2 as soon as it passes the limit.","type":"integer","minimum":1},"uploadTotalBytes":{"description":"Largest total of the files of one upload, in bytes; past it the upload is refused with 413.1.","type":"integer","minimum":1},"uploadFiles":{"description":"Most files in one upload; more are refused with 413.3.","type":"integer","minimum":1},"workerMaxCalls":{"description":"A worker is recycled (exits after its answer; a fresh one replaces it, one worker at a time) after this many calls. 0: never.","type":"integer","minimum":0},"workerHeapMB":{"description":"A worker is recycled once its Pyodide WASM heap (which only grows) passes this many MiB, checked after each call batch. 0: never.","type":"integer","minimum":0},"socketsPerCall":{"description":"Sockets one call may hold open at once (a connect past it raises OSError EMFILE); every socket is closed when its call ends.","type":"integer","minimum":1,"maximum":4096}}},"network":{"description":"What scripts may connect to, and the CAs their TLS trusts (CONTRACT section 10).","type":"object","required":["allow","deny"],"additionalProperties":false,"properties":{"allow":{"description":"Egress rules a connection must match one of: host, *.domain, *, an IP address or a CIDR, each with an optional :port ([v6 address]:port).","type":"array","items":{"type":"string","minLength":1}},"deny":{"description":"Egress rules that refuse a connection even when an allow rule matches (default: the cloud metadata ranges).","type":"array","items":{"type":"string","minLength":1}},"caFile":{"description":"A PEM file of CA certificates scripts' TLS trusts besides the host's CA store.","type":"string","minLength":1}}},"tasks":{"type":"object","required":["keepPerApi","keepPerCronJob","keepSeconds","maxStoredMB"],"additionalProperties":false,"properties":{"keepPerApi":{"description":"Task records kept per sync/async API; older finished ones are trimmed.","type":"integer","minimum":1},"keepPerCronJob":{"description":"Task records kept per cron job; older finished ones are trimmed.","type":"integer","minimum":1},"keepSeconds":{"description":"An async task's record stays readable at least this long after it ended, whatever keepPerApi says (within maxStoredMB).","type":"integer","minimum":0},"maxStoredMB":{"description":"Most MiB the stored task records may take; past it the oldest finished ones are deleted, those past keepSeconds first.","type":"integer","minimum":1}}},"shutdown":{"type":"object","required":["drainSeconds","graceSeconds"],"additionalProperties":false,"properties":{"drainSeconds":{"description":"On SIGTERM, /readyz answers 503 at once while the server keeps serving this long, then stops accepting.","type":"number","minimum":0},"graceSeconds":{"description":"After the server stops accepting, how long in-flight calls may take to finish before the process exits anyway.","type":"number","minimum":0}}},"callTimeoutGraceMs":{"description":"After a call's timeout, how long an interrupted worker may take to stop before it is terminated.","type":"integer","minimum":0,"maximum":600000},"packages":{"description":"Where the wheels of the manifest's pinned packages come from, after the repository's own wheels/ folder (CONTRACT section 11).","type":"object","required":["wheelhouse","index","pyodidePackages"],"additionalProperties":false,"properties":{"wheelhouse":{"description":"Folders of wheel files, asked in order after the repository's wheels/.","type":"array","items":{"type":"string","minLength":1}},"index":{"description":"A PEP 503 simple index (a company mirror, or PyPI's /simple/), asked after the wheelhouse; '' for none. Plain http is allowed (a mirror on the local network).","type":"string","pattern":"^(|https?://\\S+)$"},"pyodidePackages":{"description":"A folder holding a copy of the Pyodide distribution that matches the bundled Pyodide (its pyodide-lock.json and wheels), asked last; '' for none.","type":"string"}}},"cors":{"description":"CORS headers of the function APIs (/api/v1/al, /sync, /bat, /async); admin routes never send them.","type":"object","required":["allowOrigins","allowCredentials","allowHeaders","exposeHeaders","maxAgeSeconds"],"additionalProperties":false,"properties":{"allowOrigins":{"description":"Origins allowed to call from a browser: '*' for any, or exact origins such as https://app.example.com. Empty: no CORS headers.","type":"array","items":{"type":"string","pattern":"^(\\*|https?://[^/\\s]+)$"}},"allowCredentials":{"description":"Send Access-Control-Allow-Credentials (cookies, Basic auth from the browser); the caller's origin is then echoed instead of '*'.","type":"boolean"},"allowHeaders":{"description":"Request headers a browser may send; the header fields of the API's own auth are added to each preflight answer.","type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"}},"exposeHeaders":{"description":"Response headers a browser script may read.","type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"}},"maxAgeSeconds":{"description":"How long a browser may cache a preflight answer.","type":"integer","minimum":0,"maximum":86400}}},"trustProxy":{"description":"Behind a reverse proxy: scripts' _DFF_HTTP_REQUEST takes ip, ips, hostname and protocol from its X-Forwarded-For, -Host and -Proto headers (as DFF's server does). Leave false when clients reach gitfunc directly: they could send those headers themselves.","type":"boolean"}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://gitfunc.dev/schemas/gitfunc-settings.json","title":"gitfunc server settings","description":"config/default.yaml, then an optional --config file, then GITFUNC_* environment variables, then CLI flags.","type":"object","required":["host","port","repo","dataDir","workers","snapshot","envAllow","webhook","pushRemote","log","limits","network","tasks","shutdown","callTimeoutGraceMs","cors","packages","trustProxy"],"additionalProperties":false,"properties":{"host":{"description":"Address the HTTP server listens on.","type":"string","minLength":1},"port":{"description":"Port the HTTP server listens on (0: any free port).","type":"integer","minimum":0,"maximum":65535},"repo":{"type":"object","required":["url","ref","path","username","pollSeconds"],"additionalProperties":false,"properties":{"url":{"description":"The functions repository: an http(s) URL, or a local directory. The default serves a checkout's ./functions.example; where there is none, serve stops with REPO_NOT_GIVEN.","type":"string","minLength":1},"ref":{"description":"Branch (or tag) to serve.","type":"string","minLength":1},"path":{"description":"Folder inside the repository that holds gitfunc.yaml ('' for the root).","type":"string","pattern":"^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$"},"username":{"description":"User name sent with the token over http(s).","type":"string","minLength":1},"token":{"description":"Token for http(s) fetches; set it with GITFUNC_GIT_TOKEN.","type":"string","minLength":1},"pollSeconds":{"description":"Seconds between fetches of the ref when no webhook or reload request comes (0: off; always off when ref is a commit id).","type":"number","minimum":0,"maximum":86400}}},"dataDir":{"description":"Where revisions, task records and uploads are kept.","type":"string","minLength":1},"workers":{"description":"Python worker threads (each holds one Pyodide interpreter).","type":"integer","minimum":1,"maximum":256},"snapshot":{"description":"The interpreter snapshot (warmed Pyodide memory) every worker starts from, built once per Pyodide build, gitfunc version and shim.","type":"object","required":["enabled","dir"],"additionalProperties":false,"properties":{"enabled":{"description":"Start workers from the snapshot (false: every worker loads Pyodide from scratch).","type":"boolean"},"dir":{"description":"Directory of snapshot files; empty: <dataDir>/cache. Several servers may share one.","type":"string"}}},"envAllow":{"description":"Environment variable names the manifest may read with ${NAME}. GITFUNC_* names never resolve.","type":"array","items":{"type":"string","pattern":"^(?!GITFUNC_)[A-Za-z_][A-Za-z0-9_]*$"}},"adminToken":{"description":"Bearer token for the admin endpoints; without it they answer 403.","type":"string","minLength":1},"webhookSecret":{"description":"Secret that signs push webhooks.","type":"string","minLength":1},"webhook":{"type":"object","required":["path","maxBodyBytes","allowUnsigned"],"additionalProperties":false,"properties":{"path":{"description":"Path of the push webhook endpoint.","type":"string","pattern":"^/[^?#\\s]*$"},"maxBodyBytes":{"description":"Largest webhook body accepted, in bytes; larger ones are refused with 413 before they are read.","type":"integer","minimum":1},"allowUnsigned":{"description":"DANGEROUS: accept webhooks without a signature while no webhookSecret is set. Anyone who can reach the server can then make it fetch and reload.","type":"boolean"}}},"pushRemote":{"type":"object","required":["enabled","path","maxPushBytes"],"additionalProperties":false,"properties":{"enabled":{"description":"Serve a git remote to push the functions to; setting pushRemote.token turns it on too.","type":"boolean"},"path":{"description":"URL path of the push remote, e.g. /repo.git.","type":"string","pattern":"^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$"},"token":{"description":"Password of the push remote (HTTP Basic, any user name); set it with GITFUNC_PUSH_TOKEN.","type":"string","minLength":1},"maxPushBytes":{"description":"Largest pack one push may send, in bytes (git's receive.maxInputSize).","type":"integer","minimum":1}}},"log":{"type":"object","required":["level","format"],"additionalProperties":false,"properties":{"level":{"enum":["trace","debug","info","warn","error","fatal","silent"]},"format":{"description":"How log lines look: json (one JSON object per line), pretty (one short line per event for a person), or auto (pretty when stdout is a terminal, else json; `gitfunc dev` makes it pretty).","enum":["auto","json","pretty"]}}},"limits":{"type":"object","required":["bodyBytes","syncTimeoutMaxSeconds","importSeconds","syncQueuePerWorker","asyncQueueMax","headersTimeoutSeconds","bodyReadSeconds","uploadFileBytes","uploadTotalBytes","uploadFiles","workerMaxCalls","workerHeapMB","socketsPerCall"],"additionalProperties":false,"properties":{"bodyBytes":{"description":"Largest request body accepted, in bytes (413.1); for a multipart upload, the size of its text fields.","type":"integer","minimum":1},"syncTimeoutMaxSeconds":{"description":"Cap on the timeout of a sync call, in seconds.","type":"integer","minimum":1,"maximum":3600},"importSeconds":{"description":"Time allowed to import every script of a revision; past it the revision fails to load.","type":"integer","minimum":1,"maximum":600},"syncQueuePerWorker":{"description":"Sync calls that may wait for a free worker, per worker; past it new sync calls are refused at once with 503.1 (Retry-After: 1).","type":"integer","minimum":1},"asyncQueueMax":{"description":"Async tasks that may wait in the durable queue; past it new async calls are refused with 429.47.","type":"integer","minimum":1},"headersTimeoutSeconds":{"description":"Time a client has to send the request line and headers; past it the server answers 408 and closes the connection.","type":"number","minimum":0.1,"maximum":600},"bodyReadSeconds":{"description":"Time a client has, after the headers, to send the whole body; past it the server answers 408 and closes the connection.","type":"number","minimum":0.1,"maximum":3600},"uploadFileBytes":{"description":"Largest uploaded file, in bytes; a larger one is refused with 413.2 as soon as it passes the limit.","type":"integer","minimum":1},"uploadTotalBytes":{"description":"Largest total of the files of one upload, in bytes; past it the upload is refused with 413.1.","type":"integer","minimum":1},"uploadFiles":{"description":"Most files in one upload; more are refused with 413.3.","type":"integer","minimum":1},"workerMaxCalls":{"description":"A worker is recycled (exits after its answer; a fresh one replaces it, one worker at a time) after this many calls. 0: never.","type":"integer","minimum":0},"workerHeapMB":{"description":"A worker is recycled once its Pyodide WASM heap (which only grows) passes this many MiB, checked after each call batch. 0: never.","type":"integer","minimum":0},"socketsPerCall":{"description":"Sockets one call may hold open at once (a connect past it raises OSError EMFILE); every socket is closed when its call ends.","type":"integer","minimum":1,"maximum":4096}}},"network":{"description":"What scripts may connect to, and the CAs their TLS trusts (CONTRACT section 10).","type":"object","required":["allow","deny"],"additionalProperties":false,"properties":{"allow":{"description":"Egress rules a connection must match one of: host, *.domain, *, an IP address or a CIDR, each with an optional :port ([v6 address]:port).","type":"array","items":{"type":"string","minLength":1}},"deny":{"description":"Egress rules that refuse a connection even when an allow rule matches (default: the cloud metadata ranges).","type":"array","items":{"type":"string","minLength":1}},"caFile":{"description":"A PEM file of CA certificates scripts' TLS trusts besides the host's CA store.","type":"string","minLength":1}}},"tasks":{"type":"object","required":["keepPerApi","keepPerCronJob","keepSeconds","maxStoredMB"],"additionalProperties":false,"properties":{"keepPerApi":{"description":"Task records kept per sync/async API; older finished ones are trimmed.","type":"integer","minimum":1},"keepPerCronJob":{"description":"Task records kept per cron job; older finished ones are trimmed.","type":"integer","minimum":1},"keepSeconds":{"description":"An async task's record stays readable at least this long after it ended, whatever keepPerApi says (within maxStoredMB).","type":"integer","minimum":0},"maxStoredMB":{"description":"Most MiB the stored task records may take; past it the oldest finished ones are deleted, those past keepSeconds first.","type":"integer","minimum":1}}},"shutdown":{"type":"object","required":["drainSeconds","graceSeconds"],"additionalProperties":false,"properties":{"drainSeconds":{"description":"On SIGTERM, /readyz answers 503 at once while the server keeps serving this long, then stops accepting.","type":"number","minimum":0},"graceSeconds":{"description":"After the server stops accepting, how long in-flight calls may take to finish before the process exits anyway.","type":"number","minimum":0}}},"callTimeoutGraceMs":{"description":"After a call's timeout, how long an interrupted worker may take to stop before it is terminated.","type":"integer","minimum":0,"maximum":600000},"packages":{"description":"Where the wheels of the manifest's pinned packages come from, after the repository's own wheels/ folder (CONTRACT section 11).","type":"object","required":["wheelhouse","index","pyodidePackages"],"additionalProperties":false,"properties":{"wheelhouse":{"description":"Folders of wheel files, asked in order after the repository's wheels/.","type":"array","items":{"type":"string","minLength":1}},"index":{"description":"A PEP 503 simple index (a company mirror, or PyPI's /simple/), asked after the wheelhouse; '' for none. Plain http is allowed (a mirror on the local network).","type":"string","pattern":"^(|https?://\\S+)$"},"pyodidePackages":{"description":"A folder holding a copy of the Pyodide distribution that matches the bundled Pyodide (its pyodide-lock.json and wheels), asked last; '' for none.","type":"string"}}},"cors":{"description":"CORS headers of the function APIs (/api/v1/al, /sync, /bat, /async); admin routes never send them.","type":"object","required":["allowOrigins","allowCredentials","allowHeaders","exposeHeaders","maxAgeSeconds"],"additionalProperties":false,"properties":{"allowOrigins":{"description":"Origins allowed to call from a browser: '*' for any, or exact origins such as https://app.example.com. Empty: no CORS headers.","type":"array","items":{"type":"string","pattern":"^(\\*|https?://[^/\\s]+)$"}},"allowCredentials":{"description":"Send Access-Control-Allow-Credentials (cookies, Basic auth from the browser); the caller's origin is then echoed instead of '*'.","type":"boolean"},"allowHeaders":{"description":"Request headers a browser may send; the header fields of the API's own auth are added to each preflight answer.","type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"}},"exposeHeaders":{"description":"Response headers a browser script may read.","type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"}},"maxAgeSeconds":{"description":"How long a browser may cache a preflight answer.","type":"integer","minimum":0,"maximum":86400}}},"trustProxy":{"description":"Behind a reverse proxy: scripts' _DFF_HTTP_REQUEST takes ip, ips, hostname and protocol from its X-Forwarded-For, -Host and -Proto headers (as DFF's server does). Leave false when clients reach gitfunc directly: they could send those headers themselves.","type":"boolean"}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = require("ajv/dist/runtime/ucs2length").default;
 const pattern0 = new RegExp("^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$", "u");
@@ -1008,9 +1008,8 @@ vErrors.push(err84);
 }
 errors++;
 }
-for(const key5 in data27){
-if(!(key5 === "level")){
-const err85 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+if(data27.format === undefined){
+const err85 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/required",keyword:"required",params:{missingProperty: "format"},message:"must have required property '"+"format"+"'"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1019,11 +1018,9 @@ vErrors.push(err85);
 }
 errors++;
 }
-}
-if(data27.level !== undefined){
-let data28 = data27.level;
-if(!(((((((data28 === "trace") || (data28 === "debug")) || (data28 === "info")) || (data28 === "warn")) || (data28 === "error")) || (data28 === "fatal")) || (data28 === "silent"))){
-const err86 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/enum",keyword:"enum",params:{allowedValues: schema11.properties.log.properties.level.enum},message:"must be equal to one of the allowed values"};
+for(const key5 in data27){
+if(!((key5 === "level") || (key5 === "format"))){
+const err86 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1033,9 +1030,10 @@ vErrors.push(err86);
 errors++;
 }
 }
-}
-else {
-const err87 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data27.level !== undefined){
+let data28 = data27.level;
+if(!(((((((data28 === "trace") || (data28 === "debug")) || (data28 === "info")) || (data28 === "warn")) || (data28 === "error")) || (data28 === "fatal")) || (data28 === "silent"))){
+const err87 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/enum",keyword:"enum",params:{allowedValues: schema11.properties.log.properties.level.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1045,11 +1043,10 @@ vErrors.push(err87);
 errors++;
 }
 }
-if(data.limits !== undefined){
-let data29 = data.limits;
-if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
-if(data29.bodyBytes === undefined){
-const err88 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "bodyBytes"},message:"must have required property '"+"bodyBytes"+"'"};
+if(data27.format !== undefined){
+let data29 = data27.format;
+if(!(((data29 === "auto") || (data29 === "json")) || (data29 === "pretty"))){
+const err88 = {instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/enum",keyword:"enum",params:{allowedValues: schema11.properties.log.properties.format.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1058,8 +1055,10 @@ vErrors.push(err88);
 }
 errors++;
 }
-if(data29.syncTimeoutMaxSeconds === undefined){
-const err89 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "syncTimeoutMaxSeconds"},message:"must have required property '"+"syncTimeoutMaxSeconds"+"'"};
+}
+}
+else {
+const err89 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1068,8 +1067,12 @@ vErrors.push(err89);
 }
 errors++;
 }
-if(data29.importSeconds === undefined){
-const err90 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "importSeconds"},message:"must have required property '"+"importSeconds"+"'"};
+}
+if(data.limits !== undefined){
+let data30 = data.limits;
+if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
+if(data30.bodyBytes === undefined){
+const err90 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "bodyBytes"},message:"must have required property '"+"bodyBytes"+"'"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1078,8 +1081,8 @@ vErrors.push(err90);
 }
 errors++;
 }
-if(data29.syncQueuePerWorker === undefined){
-const err91 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "syncQueuePerWorker"},message:"must have required property '"+"syncQueuePerWorker"+"'"};
+if(data30.syncTimeoutMaxSeconds === undefined){
+const err91 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "syncTimeoutMaxSeconds"},message:"must have required property '"+"syncTimeoutMaxSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1088,8 +1091,8 @@ vErrors.push(err91);
 }
 errors++;
 }
-if(data29.asyncQueueMax === undefined){
-const err92 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "asyncQueueMax"},message:"must have required property '"+"asyncQueueMax"+"'"};
+if(data30.importSeconds === undefined){
+const err92 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "importSeconds"},message:"must have required property '"+"importSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1098,8 +1101,8 @@ vErrors.push(err92);
 }
 errors++;
 }
-if(data29.headersTimeoutSeconds === undefined){
-const err93 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "headersTimeoutSeconds"},message:"must have required property '"+"headersTimeoutSeconds"+"'"};
+if(data30.syncQueuePerWorker === undefined){
+const err93 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "syncQueuePerWorker"},message:"must have required property '"+"syncQueuePerWorker"+"'"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1108,8 +1111,8 @@ vErrors.push(err93);
 }
 errors++;
 }
-if(data29.bodyReadSeconds === undefined){
-const err94 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "bodyReadSeconds"},message:"must have required property '"+"bodyReadSeconds"+"'"};
+if(data30.asyncQueueMax === undefined){
+const err94 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "asyncQueueMax"},message:"must have required property '"+"asyncQueueMax"+"'"};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1118,8 +1121,8 @@ vErrors.push(err94);
 }
 errors++;
 }
-if(data29.uploadFileBytes === undefined){
-const err95 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadFileBytes"},message:"must have required property '"+"uploadFileBytes"+"'"};
+if(data30.headersTimeoutSeconds === undefined){
+const err95 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "headersTimeoutSeconds"},message:"must have required property '"+"headersTimeoutSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1128,8 +1131,8 @@ vErrors.push(err95);
 }
 errors++;
 }
-if(data29.uploadTotalBytes === undefined){
-const err96 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadTotalBytes"},message:"must have required property '"+"uploadTotalBytes"+"'"};
+if(data30.bodyReadSeconds === undefined){
+const err96 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "bodyReadSeconds"},message:"must have required property '"+"bodyReadSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1138,8 +1141,8 @@ vErrors.push(err96);
 }
 errors++;
 }
-if(data29.uploadFiles === undefined){
-const err97 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadFiles"},message:"must have required property '"+"uploadFiles"+"'"};
+if(data30.uploadFileBytes === undefined){
+const err97 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadFileBytes"},message:"must have required property '"+"uploadFileBytes"+"'"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1148,8 +1151,8 @@ vErrors.push(err97);
 }
 errors++;
 }
-if(data29.workerMaxCalls === undefined){
-const err98 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "workerMaxCalls"},message:"must have required property '"+"workerMaxCalls"+"'"};
+if(data30.uploadTotalBytes === undefined){
+const err98 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadTotalBytes"},message:"must have required property '"+"uploadTotalBytes"+"'"};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1158,8 +1161,8 @@ vErrors.push(err98);
 }
 errors++;
 }
-if(data29.workerHeapMB === undefined){
-const err99 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "workerHeapMB"},message:"must have required property '"+"workerHeapMB"+"'"};
+if(data30.uploadFiles === undefined){
+const err99 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadFiles"},message:"must have required property '"+"uploadFiles"+"'"};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1168,8 +1171,8 @@ vErrors.push(err99);
 }
 errors++;
 }
-if(data29.socketsPerCall === undefined){
-const err100 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "socketsPerCall"},message:"must have required property '"+"socketsPerCall"+"'"};
+if(data30.workerMaxCalls === undefined){
+const err100 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "workerMaxCalls"},message:"must have required property '"+"workerMaxCalls"+"'"};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1178,9 +1181,8 @@ vErrors.push(err100);
 }
 errors++;
 }
-for(const key6 in data29){
-if(!(func2.call(schema11.properties.limits.properties, key6))){
-const err101 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+if(data30.workerHeapMB === undefined){
+const err101 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "workerHeapMB"},message:"must have required property '"+"workerHeapMB"+"'"};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1189,11 +1191,8 @@ vErrors.push(err101);
 }
 errors++;
 }
-}
-if(data29.bodyBytes !== undefined){
-let data30 = data29.bodyBytes;
-if(!(((typeof data30 == "number") && (!(data30 % 1) && !isNaN(data30))) && (isFinite(data30)))){
-const err102 = {instancePath:instancePath+"/limits/bodyBytes",schemaPath:"#/properties/limits/properties/bodyBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data30.socketsPerCall === undefined){
+const err102 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "socketsPerCall"},message:"must have required property '"+"socketsPerCall"+"'"};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1202,9 +1201,9 @@ vErrors.push(err102);
 }
 errors++;
 }
-if((typeof data30 == "number") && (isFinite(data30))){
-if(data30 < 1 || isNaN(data30)){
-const err103 = {instancePath:instancePath+"/limits/bodyBytes",schemaPath:"#/properties/limits/properties/bodyBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+for(const key6 in data30){
+if(!(func2.call(schema11.properties.limits.properties, key6))){
+const err103 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1214,11 +1213,10 @@ vErrors.push(err103);
 errors++;
 }
 }
-}
-if(data29.syncTimeoutMaxSeconds !== undefined){
-let data31 = data29.syncTimeoutMaxSeconds;
+if(data30.bodyBytes !== undefined){
+let data31 = data30.bodyBytes;
 if(!(((typeof data31 == "number") && (!(data31 % 1) && !isNaN(data31))) && (isFinite(data31)))){
-const err104 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err104 = {instancePath:instancePath+"/limits/bodyBytes",schemaPath:"#/properties/limits/properties/bodyBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1228,8 +1226,8 @@ vErrors.push(err104);
 errors++;
 }
 if((typeof data31 == "number") && (isFinite(data31))){
-if(data31 > 3600 || isNaN(data31)){
-const err105 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600"};
+if(data31 < 1 || isNaN(data31)){
+const err105 = {instancePath:instancePath+"/limits/bodyBytes",schemaPath:"#/properties/limits/properties/bodyBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1238,8 +1236,12 @@ vErrors.push(err105);
 }
 errors++;
 }
-if(data31 < 1 || isNaN(data31)){
-const err106 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data30.syncTimeoutMaxSeconds !== undefined){
+let data32 = data30.syncTimeoutMaxSeconds;
+if(!(((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32))) && (isFinite(data32)))){
+const err106 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1248,12 +1250,9 @@ vErrors.push(err106);
 }
 errors++;
 }
-}
-}
-if(data29.importSeconds !== undefined){
-let data32 = data29.importSeconds;
-if(!(((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32))) && (isFinite(data32)))){
-const err107 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data32 == "number") && (isFinite(data32))){
+if(data32 > 3600 || isNaN(data32)){
+const err107 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600"};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1262,9 +1261,8 @@ vErrors.push(err107);
 }
 errors++;
 }
-if((typeof data32 == "number") && (isFinite(data32))){
-if(data32 > 600 || isNaN(data32)){
-const err108 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600},message:"must be <= 600"};
+if(data32 < 1 || isNaN(data32)){
+const err108 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1273,8 +1271,12 @@ vErrors.push(err108);
 }
 errors++;
 }
-if(data32 < 1 || isNaN(data32)){
-const err109 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data30.importSeconds !== undefined){
+let data33 = data30.importSeconds;
+if(!(((typeof data33 == "number") && (!(data33 % 1) && !isNaN(data33))) && (isFinite(data33)))){
+const err109 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1283,12 +1285,9 @@ vErrors.push(err109);
 }
 errors++;
 }
-}
-}
-if(data29.syncQueuePerWorker !== undefined){
-let data33 = data29.syncQueuePerWorker;
-if(!(((typeof data33 == "number") && (!(data33 % 1) && !isNaN(data33))) && (isFinite(data33)))){
-const err110 = {instancePath:instancePath+"/limits/syncQueuePerWorker",schemaPath:"#/properties/limits/properties/syncQueuePerWorker/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data33 == "number") && (isFinite(data33))){
+if(data33 > 600 || isNaN(data33)){
+const err110 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600},message:"must be <= 600"};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1297,9 +1296,8 @@ vErrors.push(err110);
 }
 errors++;
 }
-if((typeof data33 == "number") && (isFinite(data33))){
 if(data33 < 1 || isNaN(data33)){
-const err111 = {instancePath:instancePath+"/limits/syncQueuePerWorker",schemaPath:"#/properties/limits/properties/syncQueuePerWorker/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+const err111 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1310,10 +1308,10 @@ errors++;
 }
 }
 }
-if(data29.asyncQueueMax !== undefined){
-let data34 = data29.asyncQueueMax;
+if(data30.syncQueuePerWorker !== undefined){
+let data34 = data30.syncQueuePerWorker;
 if(!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))){
-const err112 = {instancePath:instancePath+"/limits/asyncQueueMax",schemaPath:"#/properties/limits/properties/asyncQueueMax/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err112 = {instancePath:instancePath+"/limits/syncQueuePerWorker",schemaPath:"#/properties/limits/properties/syncQueuePerWorker/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1324,7 +1322,7 @@ errors++;
 }
 if((typeof data34 == "number") && (isFinite(data34))){
 if(data34 < 1 || isNaN(data34)){
-const err113 = {instancePath:instancePath+"/limits/asyncQueueMax",schemaPath:"#/properties/limits/properties/asyncQueueMax/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+const err113 = {instancePath:instancePath+"/limits/syncQueuePerWorker",schemaPath:"#/properties/limits/properties/syncQueuePerWorker/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1335,11 +1333,10 @@ errors++;
 }
 }
 }
-if(data29.headersTimeoutSeconds !== undefined){
-let data35 = data29.headersTimeoutSeconds;
-if((typeof data35 == "number") && (isFinite(data35))){
-if(data35 > 600 || isNaN(data35)){
-const err114 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600},message:"must be <= 600"};
+if(data30.asyncQueueMax !== undefined){
+let data35 = data30.asyncQueueMax;
+if(!(((typeof data35 == "number") && (!(data35 % 1) && !isNaN(data35))) && (isFinite(data35)))){
+const err114 = {instancePath:instancePath+"/limits/asyncQueueMax",schemaPath:"#/properties/limits/properties/asyncQueueMax/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1348,8 +1345,9 @@ vErrors.push(err114);
 }
 errors++;
 }
-if(data35 < 0.1 || isNaN(data35)){
-const err115 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.1},message:"must be >= 0.1"};
+if((typeof data35 == "number") && (isFinite(data35))){
+if(data35 < 1 || isNaN(data35)){
+const err115 = {instancePath:instancePath+"/limits/asyncQueueMax",schemaPath:"#/properties/limits/properties/asyncQueueMax/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1359,8 +1357,12 @@ vErrors.push(err115);
 errors++;
 }
 }
-else {
-const err116 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+}
+if(data30.headersTimeoutSeconds !== undefined){
+let data36 = data30.headersTimeoutSeconds;
+if((typeof data36 == "number") && (isFinite(data36))){
+if(data36 > 600 || isNaN(data36)){
+const err116 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600},message:"must be <= 600"};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1369,12 +1371,8 @@ vErrors.push(err116);
 }
 errors++;
 }
-}
-if(data29.bodyReadSeconds !== undefined){
-let data36 = data29.bodyReadSeconds;
-if((typeof data36 == "number") && (isFinite(data36))){
-if(data36 > 3600 || isNaN(data36)){
-const err117 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600"};
+if(data36 < 0.1 || isNaN(data36)){
+const err117 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.1},message:"must be >= 0.1"};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1383,8 +1381,9 @@ vErrors.push(err117);
 }
 errors++;
 }
-if(data36 < 0.1 || isNaN(data36)){
-const err118 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.1},message:"must be >= 0.1"};
+}
+else {
+const err118 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1394,8 +1393,11 @@ vErrors.push(err118);
 errors++;
 }
 }
-else {
-const err119 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data30.bodyReadSeconds !== undefined){
+let data37 = data30.bodyReadSeconds;
+if((typeof data37 == "number") && (isFinite(data37))){
+if(data37 > 3600 || isNaN(data37)){
+const err119 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600"};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1404,11 +1406,8 @@ vErrors.push(err119);
 }
 errors++;
 }
-}
-if(data29.uploadFileBytes !== undefined){
-let data37 = data29.uploadFileBytes;
-if(!(((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37))) && (isFinite(data37)))){
-const err120 = {instancePath:instancePath+"/limits/uploadFileBytes",schemaPath:"#/properties/limits/properties/uploadFileBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data37 < 0.1 || isNaN(data37)){
+const err120 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.1},message:"must be >= 0.1"};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1417,9 +1416,9 @@ vErrors.push(err120);
 }
 errors++;
 }
-if((typeof data37 == "number") && (isFinite(data37))){
-if(data37 < 1 || isNaN(data37)){
-const err121 = {instancePath:instancePath+"/limits/uploadFileBytes",schemaPath:"#/properties/limits/properties/uploadFileBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+else {
+const err121 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1429,11 +1428,10 @@ vErrors.push(err121);
 errors++;
 }
 }
-}
-if(data29.uploadTotalBytes !== undefined){
-let data38 = data29.uploadTotalBytes;
+if(data30.uploadFileBytes !== undefined){
+let data38 = data30.uploadFileBytes;
 if(!(((typeof data38 == "number") && (!(data38 % 1) && !isNaN(data38))) && (isFinite(data38)))){
-const err122 = {instancePath:instancePath+"/limits/uploadTotalBytes",schemaPath:"#/properties/limits/properties/uploadTotalBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err122 = {instancePath:instancePath+"/limits/uploadFileBytes",schemaPath:"#/properties/limits/properties/uploadFileBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1444,7 +1442,7 @@ errors++;
 }
 if((typeof data38 == "number") && (isFinite(data38))){
 if(data38 < 1 || isNaN(data38)){
-const err123 = {instancePath:instancePath+"/limits/uploadTotalBytes",schemaPath:"#/properties/limits/properties/uploadTotalBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+const err123 = {instancePath:instancePath+"/limits/uploadFileBytes",schemaPath:"#/properties/limits/properties/uploadFileBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1455,10 +1453,10 @@ errors++;
 }
 }
 }
-if(data29.uploadFiles !== undefined){
-let data39 = data29.uploadFiles;
+if(data30.uploadTotalBytes !== undefined){
+let data39 = data30.uploadTotalBytes;
 if(!(((typeof data39 == "number") && (!(data39 % 1) && !isNaN(data39))) && (isFinite(data39)))){
-const err124 = {instancePath:instancePath+"/limits/uploadFiles",schemaPath:"#/properties/limits/properties/uploadFiles/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err124 = {instancePath:instancePath+"/limits/uploadTotalBytes",schemaPath:"#/properties/limits/properties/uploadTotalBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1469,7 +1467,7 @@ errors++;
 }
 if((typeof data39 == "number") && (isFinite(data39))){
 if(data39 < 1 || isNaN(data39)){
-const err125 = {instancePath:instancePath+"/limits/uploadFiles",schemaPath:"#/properties/limits/properties/uploadFiles/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+const err125 = {instancePath:instancePath+"/limits/uploadTotalBytes",schemaPath:"#/properties/limits/properties/uploadTotalBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1480,10 +1478,10 @@ errors++;
 }
 }
 }
-if(data29.workerMaxCalls !== undefined){
-let data40 = data29.workerMaxCalls;
+if(data30.uploadFiles !== undefined){
+let data40 = data30.uploadFiles;
 if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
-const err126 = {instancePath:instancePath+"/limits/workerMaxCalls",schemaPath:"#/properties/limits/properties/workerMaxCalls/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err126 = {instancePath:instancePath+"/limits/uploadFiles",schemaPath:"#/properties/limits/properties/uploadFiles/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1493,8 +1491,8 @@ vErrors.push(err126);
 errors++;
 }
 if((typeof data40 == "number") && (isFinite(data40))){
-if(data40 < 0 || isNaN(data40)){
-const err127 = {instancePath:instancePath+"/limits/workerMaxCalls",schemaPath:"#/properties/limits/properties/workerMaxCalls/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data40 < 1 || isNaN(data40)){
+const err127 = {instancePath:instancePath+"/limits/uploadFiles",schemaPath:"#/properties/limits/properties/uploadFiles/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1505,10 +1503,10 @@ errors++;
 }
 }
 }
-if(data29.workerHeapMB !== undefined){
-let data41 = data29.workerHeapMB;
+if(data30.workerMaxCalls !== undefined){
+let data41 = data30.workerMaxCalls;
 if(!(((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41))) && (isFinite(data41)))){
-const err128 = {instancePath:instancePath+"/limits/workerHeapMB",schemaPath:"#/properties/limits/properties/workerHeapMB/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err128 = {instancePath:instancePath+"/limits/workerMaxCalls",schemaPath:"#/properties/limits/properties/workerMaxCalls/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1519,7 +1517,7 @@ errors++;
 }
 if((typeof data41 == "number") && (isFinite(data41))){
 if(data41 < 0 || isNaN(data41)){
-const err129 = {instancePath:instancePath+"/limits/workerHeapMB",schemaPath:"#/properties/limits/properties/workerHeapMB/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+const err129 = {instancePath:instancePath+"/limits/workerMaxCalls",schemaPath:"#/properties/limits/properties/workerMaxCalls/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1530,10 +1528,10 @@ errors++;
 }
 }
 }
-if(data29.socketsPerCall !== undefined){
-let data42 = data29.socketsPerCall;
+if(data30.workerHeapMB !== undefined){
+let data42 = data30.workerHeapMB;
 if(!(((typeof data42 == "number") && (!(data42 % 1) && !isNaN(data42))) && (isFinite(data42)))){
-const err130 = {instancePath:instancePath+"/limits/socketsPerCall",schemaPath:"#/properties/limits/properties/socketsPerCall/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err130 = {instancePath:instancePath+"/limits/workerHeapMB",schemaPath:"#/properties/limits/properties/workerHeapMB/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1543,8 +1541,8 @@ vErrors.push(err130);
 errors++;
 }
 if((typeof data42 == "number") && (isFinite(data42))){
-if(data42 > 4096 || isNaN(data42)){
-const err131 = {instancePath:instancePath+"/limits/socketsPerCall",schemaPath:"#/properties/limits/properties/socketsPerCall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096"};
+if(data42 < 0 || isNaN(data42)){
+const err131 = {instancePath:instancePath+"/limits/workerHeapMB",schemaPath:"#/properties/limits/properties/workerHeapMB/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1553,8 +1551,12 @@ vErrors.push(err131);
 }
 errors++;
 }
-if(data42 < 1 || isNaN(data42)){
-const err132 = {instancePath:instancePath+"/limits/socketsPerCall",schemaPath:"#/properties/limits/properties/socketsPerCall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data30.socketsPerCall !== undefined){
+let data43 = data30.socketsPerCall;
+if(!(((typeof data43 == "number") && (!(data43 % 1) && !isNaN(data43))) && (isFinite(data43)))){
+const err132 = {instancePath:instancePath+"/limits/socketsPerCall",schemaPath:"#/properties/limits/properties/socketsPerCall/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1563,11 +1565,9 @@ vErrors.push(err132);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err133 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data43 == "number") && (isFinite(data43))){
+if(data43 > 4096 || isNaN(data43)){
+const err133 = {instancePath:instancePath+"/limits/socketsPerCall",schemaPath:"#/properties/limits/properties/socketsPerCall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096"};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1576,12 +1576,8 @@ vErrors.push(err133);
 }
 errors++;
 }
-}
-if(data.network !== undefined){
-let data43 = data.network;
-if(data43 && typeof data43 == "object" && !Array.isArray(data43)){
-if(data43.allow === undefined){
-const err134 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/required",keyword:"required",params:{missingProperty: "allow"},message:"must have required property '"+"allow"+"'"};
+if(data43 < 1 || isNaN(data43)){
+const err134 = {instancePath:instancePath+"/limits/socketsPerCall",schemaPath:"#/properties/limits/properties/socketsPerCall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1590,8 +1586,11 @@ vErrors.push(err134);
 }
 errors++;
 }
-if(data43.deny === undefined){
-const err135 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/required",keyword:"required",params:{missingProperty: "deny"},message:"must have required property '"+"deny"+"'"};
+}
+}
+}
+else {
+const err135 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1600,9 +1599,12 @@ vErrors.push(err135);
 }
 errors++;
 }
-for(const key7 in data43){
-if(!(((key7 === "allow") || (key7 === "deny")) || (key7 === "caFile"))){
-const err136 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+}
+if(data.network !== undefined){
+let data44 = data.network;
+if(data44 && typeof data44 == "object" && !Array.isArray(data44)){
+if(data44.allow === undefined){
+const err136 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/required",keyword:"required",params:{missingProperty: "allow"},message:"must have required property '"+"allow"+"'"};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1611,16 +1613,8 @@ vErrors.push(err136);
 }
 errors++;
 }
-}
-if(data43.allow !== undefined){
-let data44 = data43.allow;
-if(Array.isArray(data44)){
-const len1 = data44.length;
-for(let i1=0; i1<len1; i1++){
-let data45 = data44[i1];
-if(typeof data45 === "string"){
-if(func3(data45) < 1){
-const err137 = {instancePath:instancePath+"/network/allow/" + i1,schemaPath:"#/properties/network/properties/allow/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data44.deny === undefined){
+const err137 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/required",keyword:"required",params:{missingProperty: "deny"},message:"must have required property '"+"deny"+"'"};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1629,9 +1623,9 @@ vErrors.push(err137);
 }
 errors++;
 }
-}
-else {
-const err138 = {instancePath:instancePath+"/network/allow/" + i1,schemaPath:"#/properties/network/properties/allow/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key7 in data44){
+if(!(((key7 === "allow") || (key7 === "deny")) || (key7 === "caFile"))){
+const err138 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1641,9 +1635,15 @@ vErrors.push(err138);
 errors++;
 }
 }
-}
-else {
-const err139 = {instancePath:instancePath+"/network/allow",schemaPath:"#/properties/network/properties/allow/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data44.allow !== undefined){
+let data45 = data44.allow;
+if(Array.isArray(data45)){
+const len1 = data45.length;
+for(let i1=0; i1<len1; i1++){
+let data46 = data45[i1];
+if(typeof data46 === "string"){
+if(func3(data46) < 1){
+const err139 = {instancePath:instancePath+"/network/allow/" + i1,schemaPath:"#/properties/network/properties/allow/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1653,15 +1653,8 @@ vErrors.push(err139);
 errors++;
 }
 }
-if(data43.deny !== undefined){
-let data46 = data43.deny;
-if(Array.isArray(data46)){
-const len2 = data46.length;
-for(let i2=0; i2<len2; i2++){
-let data47 = data46[i2];
-if(typeof data47 === "string"){
-if(func3(data47) < 1){
-const err140 = {instancePath:instancePath+"/network/deny/" + i2,schemaPath:"#/properties/network/properties/deny/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err140 = {instancePath:instancePath+"/network/allow/" + i1,schemaPath:"#/properties/network/properties/allow/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1671,8 +1664,9 @@ vErrors.push(err140);
 errors++;
 }
 }
+}
 else {
-const err141 = {instancePath:instancePath+"/network/deny/" + i2,schemaPath:"#/properties/network/properties/deny/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err141 = {instancePath:instancePath+"/network/allow",schemaPath:"#/properties/network/properties/allow/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1682,9 +1676,15 @@ vErrors.push(err141);
 errors++;
 }
 }
-}
-else {
-const err142 = {instancePath:instancePath+"/network/deny",schemaPath:"#/properties/network/properties/deny/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data44.deny !== undefined){
+let data47 = data44.deny;
+if(Array.isArray(data47)){
+const len2 = data47.length;
+for(let i2=0; i2<len2; i2++){
+let data48 = data47[i2];
+if(typeof data48 === "string"){
+if(func3(data48) < 1){
+const err142 = {instancePath:instancePath+"/network/deny/" + i2,schemaPath:"#/properties/network/properties/deny/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1694,11 +1694,8 @@ vErrors.push(err142);
 errors++;
 }
 }
-if(data43.caFile !== undefined){
-let data48 = data43.caFile;
-if(typeof data48 === "string"){
-if(func3(data48) < 1){
-const err143 = {instancePath:instancePath+"/network/caFile",schemaPath:"#/properties/network/properties/caFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err143 = {instancePath:instancePath+"/network/deny/" + i2,schemaPath:"#/properties/network/properties/deny/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1708,8 +1705,9 @@ vErrors.push(err143);
 errors++;
 }
 }
+}
 else {
-const err144 = {instancePath:instancePath+"/network/caFile",schemaPath:"#/properties/network/properties/caFile/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err144 = {instancePath:instancePath+"/network/deny",schemaPath:"#/properties/network/properties/deny/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1719,9 +1717,11 @@ vErrors.push(err144);
 errors++;
 }
 }
-}
-else {
-const err145 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data44.caFile !== undefined){
+let data49 = data44.caFile;
+if(typeof data49 === "string"){
+if(func3(data49) < 1){
+const err145 = {instancePath:instancePath+"/network/caFile",schemaPath:"#/properties/network/properties/caFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1731,11 +1731,8 @@ vErrors.push(err145);
 errors++;
 }
 }
-if(data.tasks !== undefined){
-let data49 = data.tasks;
-if(data49 && typeof data49 == "object" && !Array.isArray(data49)){
-if(data49.keepPerApi === undefined){
-const err146 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "keepPerApi"},message:"must have required property '"+"keepPerApi"+"'"};
+else {
+const err146 = {instancePath:instancePath+"/network/caFile",schemaPath:"#/properties/network/properties/caFile/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1744,8 +1741,10 @@ vErrors.push(err146);
 }
 errors++;
 }
-if(data49.keepPerCronJob === undefined){
-const err147 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "keepPerCronJob"},message:"must have required property '"+"keepPerCronJob"+"'"};
+}
+}
+else {
+const err147 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1754,8 +1753,12 @@ vErrors.push(err147);
 }
 errors++;
 }
-if(data49.keepSeconds === undefined){
-const err148 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "keepSeconds"},message:"must have required property '"+"keepSeconds"+"'"};
+}
+if(data.tasks !== undefined){
+let data50 = data.tasks;
+if(data50 && typeof data50 == "object" && !Array.isArray(data50)){
+if(data50.keepPerApi === undefined){
+const err148 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "keepPerApi"},message:"must have required property '"+"keepPerApi"+"'"};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1764,8 +1767,8 @@ vErrors.push(err148);
 }
 errors++;
 }
-if(data49.maxStoredMB === undefined){
-const err149 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "maxStoredMB"},message:"must have required property '"+"maxStoredMB"+"'"};
+if(data50.keepPerCronJob === undefined){
+const err149 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "keepPerCronJob"},message:"must have required property '"+"keepPerCronJob"+"'"};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1774,9 +1777,8 @@ vErrors.push(err149);
 }
 errors++;
 }
-for(const key8 in data49){
-if(!((((key8 === "keepPerApi") || (key8 === "keepPerCronJob")) || (key8 === "keepSeconds")) || (key8 === "maxStoredMB"))){
-const err150 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
+if(data50.keepSeconds === undefined){
+const err150 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "keepSeconds"},message:"must have required property '"+"keepSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1785,11 +1787,8 @@ vErrors.push(err150);
 }
 errors++;
 }
-}
-if(data49.keepPerApi !== undefined){
-let data50 = data49.keepPerApi;
-if(!(((typeof data50 == "number") && (!(data50 % 1) && !isNaN(data50))) && (isFinite(data50)))){
-const err151 = {instancePath:instancePath+"/tasks/keepPerApi",schemaPath:"#/properties/tasks/properties/keepPerApi/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data50.maxStoredMB === undefined){
+const err151 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "maxStoredMB"},message:"must have required property '"+"maxStoredMB"+"'"};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1798,9 +1797,9 @@ vErrors.push(err151);
 }
 errors++;
 }
-if((typeof data50 == "number") && (isFinite(data50))){
-if(data50 < 1 || isNaN(data50)){
-const err152 = {instancePath:instancePath+"/tasks/keepPerApi",schemaPath:"#/properties/tasks/properties/keepPerApi/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+for(const key8 in data50){
+if(!((((key8 === "keepPerApi") || (key8 === "keepPerCronJob")) || (key8 === "keepSeconds")) || (key8 === "maxStoredMB"))){
+const err152 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1810,11 +1809,10 @@ vErrors.push(err152);
 errors++;
 }
 }
-}
-if(data49.keepPerCronJob !== undefined){
-let data51 = data49.keepPerCronJob;
+if(data50.keepPerApi !== undefined){
+let data51 = data50.keepPerApi;
 if(!(((typeof data51 == "number") && (!(data51 % 1) && !isNaN(data51))) && (isFinite(data51)))){
-const err153 = {instancePath:instancePath+"/tasks/keepPerCronJob",schemaPath:"#/properties/tasks/properties/keepPerCronJob/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err153 = {instancePath:instancePath+"/tasks/keepPerApi",schemaPath:"#/properties/tasks/properties/keepPerApi/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -1825,7 +1823,7 @@ errors++;
 }
 if((typeof data51 == "number") && (isFinite(data51))){
 if(data51 < 1 || isNaN(data51)){
-const err154 = {instancePath:instancePath+"/tasks/keepPerCronJob",schemaPath:"#/properties/tasks/properties/keepPerCronJob/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+const err154 = {instancePath:instancePath+"/tasks/keepPerApi",schemaPath:"#/properties/tasks/properties/keepPerApi/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -1836,10 +1834,10 @@ errors++;
 }
 }
 }
-if(data49.keepSeconds !== undefined){
-let data52 = data49.keepSeconds;
+if(data50.keepPerCronJob !== undefined){
+let data52 = data50.keepPerCronJob;
 if(!(((typeof data52 == "number") && (!(data52 % 1) && !isNaN(data52))) && (isFinite(data52)))){
-const err155 = {instancePath:instancePath+"/tasks/keepSeconds",schemaPath:"#/properties/tasks/properties/keepSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err155 = {instancePath:instancePath+"/tasks/keepPerCronJob",schemaPath:"#/properties/tasks/properties/keepPerCronJob/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -1849,8 +1847,8 @@ vErrors.push(err155);
 errors++;
 }
 if((typeof data52 == "number") && (isFinite(data52))){
-if(data52 < 0 || isNaN(data52)){
-const err156 = {instancePath:instancePath+"/tasks/keepSeconds",schemaPath:"#/properties/tasks/properties/keepSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data52 < 1 || isNaN(data52)){
+const err156 = {instancePath:instancePath+"/tasks/keepPerCronJob",schemaPath:"#/properties/tasks/properties/keepPerCronJob/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -1861,10 +1859,10 @@ errors++;
 }
 }
 }
-if(data49.maxStoredMB !== undefined){
-let data53 = data49.maxStoredMB;
+if(data50.keepSeconds !== undefined){
+let data53 = data50.keepSeconds;
 if(!(((typeof data53 == "number") && (!(data53 % 1) && !isNaN(data53))) && (isFinite(data53)))){
-const err157 = {instancePath:instancePath+"/tasks/maxStoredMB",schemaPath:"#/properties/tasks/properties/maxStoredMB/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err157 = {instancePath:instancePath+"/tasks/keepSeconds",schemaPath:"#/properties/tasks/properties/keepSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -1874,8 +1872,8 @@ vErrors.push(err157);
 errors++;
 }
 if((typeof data53 == "number") && (isFinite(data53))){
-if(data53 < 1 || isNaN(data53)){
-const err158 = {instancePath:instancePath+"/tasks/maxStoredMB",schemaPath:"#/properties/tasks/properties/maxStoredMB/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data53 < 0 || isNaN(data53)){
+const err158 = {instancePath:instancePath+"/tasks/keepSeconds",schemaPath:"#/properties/tasks/properties/keepSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -1886,9 +1884,10 @@ errors++;
 }
 }
 }
-}
-else {
-const err159 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data50.maxStoredMB !== undefined){
+let data54 = data50.maxStoredMB;
+if(!(((typeof data54 == "number") && (!(data54 % 1) && !isNaN(data54))) && (isFinite(data54)))){
+const err159 = {instancePath:instancePath+"/tasks/maxStoredMB",schemaPath:"#/properties/tasks/properties/maxStoredMB/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -1897,12 +1896,9 @@ vErrors.push(err159);
 }
 errors++;
 }
-}
-if(data.shutdown !== undefined){
-let data54 = data.shutdown;
-if(data54 && typeof data54 == "object" && !Array.isArray(data54)){
-if(data54.drainSeconds === undefined){
-const err160 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/required",keyword:"required",params:{missingProperty: "drainSeconds"},message:"must have required property '"+"drainSeconds"+"'"};
+if((typeof data54 == "number") && (isFinite(data54))){
+if(data54 < 1 || isNaN(data54)){
+const err160 = {instancePath:instancePath+"/tasks/maxStoredMB",schemaPath:"#/properties/tasks/properties/maxStoredMB/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -1911,8 +1907,11 @@ vErrors.push(err160);
 }
 errors++;
 }
-if(data54.graceSeconds === undefined){
-const err161 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/required",keyword:"required",params:{missingProperty: "graceSeconds"},message:"must have required property '"+"graceSeconds"+"'"};
+}
+}
+}
+else {
+const err161 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -1921,9 +1920,12 @@ vErrors.push(err161);
 }
 errors++;
 }
-for(const key9 in data54){
-if(!((key9 === "drainSeconds") || (key9 === "graceSeconds"))){
-const err162 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
+}
+if(data.shutdown !== undefined){
+let data55 = data.shutdown;
+if(data55 && typeof data55 == "object" && !Array.isArray(data55)){
+if(data55.drainSeconds === undefined){
+const err162 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/required",keyword:"required",params:{missingProperty: "drainSeconds"},message:"must have required property '"+"drainSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -1932,12 +1934,8 @@ vErrors.push(err162);
 }
 errors++;
 }
-}
-if(data54.drainSeconds !== undefined){
-let data55 = data54.drainSeconds;
-if((typeof data55 == "number") && (isFinite(data55))){
-if(data55 < 0 || isNaN(data55)){
-const err163 = {instancePath:instancePath+"/shutdown/drainSeconds",schemaPath:"#/properties/shutdown/properties/drainSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data55.graceSeconds === undefined){
+const err163 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/required",keyword:"required",params:{missingProperty: "graceSeconds"},message:"must have required property '"+"graceSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -1946,9 +1944,9 @@ vErrors.push(err163);
 }
 errors++;
 }
-}
-else {
-const err164 = {instancePath:instancePath+"/shutdown/drainSeconds",schemaPath:"#/properties/shutdown/properties/drainSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+for(const key9 in data55){
+if(!((key9 === "drainSeconds") || (key9 === "graceSeconds"))){
+const err164 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -1958,11 +1956,11 @@ vErrors.push(err164);
 errors++;
 }
 }
-if(data54.graceSeconds !== undefined){
-let data56 = data54.graceSeconds;
+if(data55.drainSeconds !== undefined){
+let data56 = data55.drainSeconds;
 if((typeof data56 == "number") && (isFinite(data56))){
 if(data56 < 0 || isNaN(data56)){
-const err165 = {instancePath:instancePath+"/shutdown/graceSeconds",schemaPath:"#/properties/shutdown/properties/graceSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+const err165 = {instancePath:instancePath+"/shutdown/drainSeconds",schemaPath:"#/properties/shutdown/properties/drainSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -1973,7 +1971,7 @@ errors++;
 }
 }
 else {
-const err166 = {instancePath:instancePath+"/shutdown/graceSeconds",schemaPath:"#/properties/shutdown/properties/graceSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err166 = {instancePath:instancePath+"/shutdown/drainSeconds",schemaPath:"#/properties/shutdown/properties/drainSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -1983,9 +1981,11 @@ vErrors.push(err166);
 errors++;
 }
 }
-}
-else {
-const err167 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data55.graceSeconds !== undefined){
+let data57 = data55.graceSeconds;
+if((typeof data57 == "number") && (isFinite(data57))){
+if(data57 < 0 || isNaN(data57)){
+const err167 = {instancePath:instancePath+"/shutdown/graceSeconds",schemaPath:"#/properties/shutdown/properties/graceSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -1995,10 +1995,8 @@ vErrors.push(err167);
 errors++;
 }
 }
-if(data.callTimeoutGraceMs !== undefined){
-let data57 = data.callTimeoutGraceMs;
-if(!(((typeof data57 == "number") && (!(data57 % 1) && !isNaN(data57))) && (isFinite(data57)))){
-const err168 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err168 = {instancePath:instancePath+"/shutdown/graceSeconds",schemaPath:"#/properties/shutdown/properties/graceSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2007,9 +2005,10 @@ vErrors.push(err168);
 }
 errors++;
 }
-if((typeof data57 == "number") && (isFinite(data57))){
-if(data57 > 600000 || isNaN(data57)){
-const err169 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
+}
+}
+else {
+const err169 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2018,8 +2017,11 @@ vErrors.push(err169);
 }
 errors++;
 }
-if(data57 < 0 || isNaN(data57)){
-const err170 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data.callTimeoutGraceMs !== undefined){
+let data58 = data.callTimeoutGraceMs;
+if(!(((typeof data58 == "number") && (!(data58 % 1) && !isNaN(data58))) && (isFinite(data58)))){
+const err170 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2028,13 +2030,9 @@ vErrors.push(err170);
 }
 errors++;
 }
-}
-}
-if(data.packages !== undefined){
-let data58 = data.packages;
-if(data58 && typeof data58 == "object" && !Array.isArray(data58)){
-if(data58.wheelhouse === undefined){
-const err171 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/required",keyword:"required",params:{missingProperty: "wheelhouse"},message:"must have required property '"+"wheelhouse"+"'"};
+if((typeof data58 == "number") && (isFinite(data58))){
+if(data58 > 600000 || isNaN(data58)){
+const err171 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2043,8 +2041,8 @@ vErrors.push(err171);
 }
 errors++;
 }
-if(data58.index === undefined){
-const err172 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/required",keyword:"required",params:{missingProperty: "index"},message:"must have required property '"+"index"+"'"};
+if(data58 < 0 || isNaN(data58)){
+const err172 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2053,8 +2051,13 @@ vErrors.push(err172);
 }
 errors++;
 }
-if(data58.pyodidePackages === undefined){
-const err173 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/required",keyword:"required",params:{missingProperty: "pyodidePackages"},message:"must have required property '"+"pyodidePackages"+"'"};
+}
+}
+if(data.packages !== undefined){
+let data59 = data.packages;
+if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
+if(data59.wheelhouse === undefined){
+const err173 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/required",keyword:"required",params:{missingProperty: "wheelhouse"},message:"must have required property '"+"wheelhouse"+"'"};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2063,9 +2066,8 @@ vErrors.push(err173);
 }
 errors++;
 }
-for(const key10 in data58){
-if(!(((key10 === "wheelhouse") || (key10 === "index")) || (key10 === "pyodidePackages"))){
-const err174 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
+if(data59.index === undefined){
+const err174 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/required",keyword:"required",params:{missingProperty: "index"},message:"must have required property '"+"index"+"'"};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2074,16 +2076,8 @@ vErrors.push(err174);
 }
 errors++;
 }
-}
-if(data58.wheelhouse !== undefined){
-let data59 = data58.wheelhouse;
-if(Array.isArray(data59)){
-const len3 = data59.length;
-for(let i3=0; i3<len3; i3++){
-let data60 = data59[i3];
-if(typeof data60 === "string"){
-if(func3(data60) < 1){
-const err175 = {instancePath:instancePath+"/packages/wheelhouse/" + i3,schemaPath:"#/properties/packages/properties/wheelhouse/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data59.pyodidePackages === undefined){
+const err175 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/required",keyword:"required",params:{missingProperty: "pyodidePackages"},message:"must have required property '"+"pyodidePackages"+"'"};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2092,9 +2086,9 @@ vErrors.push(err175);
 }
 errors++;
 }
-}
-else {
-const err176 = {instancePath:instancePath+"/packages/wheelhouse/" + i3,schemaPath:"#/properties/packages/properties/wheelhouse/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key10 in data59){
+if(!(((key10 === "wheelhouse") || (key10 === "index")) || (key10 === "pyodidePackages"))){
+const err176 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2104,9 +2098,15 @@ vErrors.push(err176);
 errors++;
 }
 }
-}
-else {
-const err177 = {instancePath:instancePath+"/packages/wheelhouse",schemaPath:"#/properties/packages/properties/wheelhouse/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data59.wheelhouse !== undefined){
+let data60 = data59.wheelhouse;
+if(Array.isArray(data60)){
+const len3 = data60.length;
+for(let i3=0; i3<len3; i3++){
+let data61 = data60[i3];
+if(typeof data61 === "string"){
+if(func3(data61) < 1){
+const err177 = {instancePath:instancePath+"/packages/wheelhouse/" + i3,schemaPath:"#/properties/packages/properties/wheelhouse/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2116,11 +2116,8 @@ vErrors.push(err177);
 errors++;
 }
 }
-if(data58.index !== undefined){
-let data61 = data58.index;
-if(typeof data61 === "string"){
-if(!pattern4.test(data61)){
-const err178 = {instancePath:instancePath+"/packages/index",schemaPath:"#/properties/packages/properties/index/pattern",keyword:"pattern",params:{pattern: "^(|https?://\\S+)$"},message:"must match pattern \""+"^(|https?://\\S+)$"+"\""};
+else {
+const err178 = {instancePath:instancePath+"/packages/wheelhouse/" + i3,schemaPath:"#/properties/packages/properties/wheelhouse/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2130,8 +2127,9 @@ vErrors.push(err178);
 errors++;
 }
 }
+}
 else {
-const err179 = {instancePath:instancePath+"/packages/index",schemaPath:"#/properties/packages/properties/index/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err179 = {instancePath:instancePath+"/packages/wheelhouse",schemaPath:"#/properties/packages/properties/wheelhouse/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2141,9 +2139,11 @@ vErrors.push(err179);
 errors++;
 }
 }
-if(data58.pyodidePackages !== undefined){
-if(typeof data58.pyodidePackages !== "string"){
-const err180 = {instancePath:instancePath+"/packages/pyodidePackages",schemaPath:"#/properties/packages/properties/pyodidePackages/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data59.index !== undefined){
+let data62 = data59.index;
+if(typeof data62 === "string"){
+if(!pattern4.test(data62)){
+const err180 = {instancePath:instancePath+"/packages/index",schemaPath:"#/properties/packages/properties/index/pattern",keyword:"pattern",params:{pattern: "^(|https?://\\S+)$"},message:"must match pattern \""+"^(|https?://\\S+)$"+"\""};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2153,9 +2153,8 @@ vErrors.push(err180);
 errors++;
 }
 }
-}
 else {
-const err181 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err181 = {instancePath:instancePath+"/packages/index",schemaPath:"#/properties/packages/properties/index/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2165,11 +2164,9 @@ vErrors.push(err181);
 errors++;
 }
 }
-if(data.cors !== undefined){
-let data63 = data.cors;
-if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
-if(data63.allowOrigins === undefined){
-const err182 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowOrigins"},message:"must have required property '"+"allowOrigins"+"'"};
+if(data59.pyodidePackages !== undefined){
+if(typeof data59.pyodidePackages !== "string"){
+const err182 = {instancePath:instancePath+"/packages/pyodidePackages",schemaPath:"#/properties/packages/properties/pyodidePackages/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2178,8 +2175,10 @@ vErrors.push(err182);
 }
 errors++;
 }
-if(data63.allowCredentials === undefined){
-const err183 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowCredentials"},message:"must have required property '"+"allowCredentials"+"'"};
+}
+}
+else {
+const err183 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2188,8 +2187,12 @@ vErrors.push(err183);
 }
 errors++;
 }
-if(data63.allowHeaders === undefined){
-const err184 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowHeaders"},message:"must have required property '"+"allowHeaders"+"'"};
+}
+if(data.cors !== undefined){
+let data64 = data.cors;
+if(data64 && typeof data64 == "object" && !Array.isArray(data64)){
+if(data64.allowOrigins === undefined){
+const err184 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowOrigins"},message:"must have required property '"+"allowOrigins"+"'"};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2198,8 +2201,8 @@ vErrors.push(err184);
 }
 errors++;
 }
-if(data63.exposeHeaders === undefined){
-const err185 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "exposeHeaders"},message:"must have required property '"+"exposeHeaders"+"'"};
+if(data64.allowCredentials === undefined){
+const err185 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowCredentials"},message:"must have required property '"+"allowCredentials"+"'"};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2208,8 +2211,8 @@ vErrors.push(err185);
 }
 errors++;
 }
-if(data63.maxAgeSeconds === undefined){
-const err186 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "maxAgeSeconds"},message:"must have required property '"+"maxAgeSeconds"+"'"};
+if(data64.allowHeaders === undefined){
+const err186 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowHeaders"},message:"must have required property '"+"allowHeaders"+"'"};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2218,9 +2221,8 @@ vErrors.push(err186);
 }
 errors++;
 }
-for(const key11 in data63){
-if(!(((((key11 === "allowOrigins") || (key11 === "allowCredentials")) || (key11 === "allowHeaders")) || (key11 === "exposeHeaders")) || (key11 === "maxAgeSeconds"))){
-const err187 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
+if(data64.exposeHeaders === undefined){
+const err187 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "exposeHeaders"},message:"must have required property '"+"exposeHeaders"+"'"};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2229,16 +2231,8 @@ vErrors.push(err187);
 }
 errors++;
 }
-}
-if(data63.allowOrigins !== undefined){
-let data64 = data63.allowOrigins;
-if(Array.isArray(data64)){
-const len4 = data64.length;
-for(let i4=0; i4<len4; i4++){
-let data65 = data64[i4];
-if(typeof data65 === "string"){
-if(!pattern5.test(data65)){
-const err188 = {instancePath:instancePath+"/cors/allowOrigins/" + i4,schemaPath:"#/properties/cors/properties/allowOrigins/items/pattern",keyword:"pattern",params:{pattern: "^(\\*|https?://[^/\\s]+)$"},message:"must match pattern \""+"^(\\*|https?://[^/\\s]+)$"+"\""};
+if(data64.maxAgeSeconds === undefined){
+const err188 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "maxAgeSeconds"},message:"must have required property '"+"maxAgeSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2247,9 +2241,9 @@ vErrors.push(err188);
 }
 errors++;
 }
-}
-else {
-const err189 = {instancePath:instancePath+"/cors/allowOrigins/" + i4,schemaPath:"#/properties/cors/properties/allowOrigins/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key11 in data64){
+if(!(((((key11 === "allowOrigins") || (key11 === "allowCredentials")) || (key11 === "allowHeaders")) || (key11 === "exposeHeaders")) || (key11 === "maxAgeSeconds"))){
+const err189 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2259,9 +2253,15 @@ vErrors.push(err189);
 errors++;
 }
 }
-}
-else {
-const err190 = {instancePath:instancePath+"/cors/allowOrigins",schemaPath:"#/properties/cors/properties/allowOrigins/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data64.allowOrigins !== undefined){
+let data65 = data64.allowOrigins;
+if(Array.isArray(data65)){
+const len4 = data65.length;
+for(let i4=0; i4<len4; i4++){
+let data66 = data65[i4];
+if(typeof data66 === "string"){
+if(!pattern5.test(data66)){
+const err190 = {instancePath:instancePath+"/cors/allowOrigins/" + i4,schemaPath:"#/properties/cors/properties/allowOrigins/items/pattern",keyword:"pattern",params:{pattern: "^(\\*|https?://[^/\\s]+)$"},message:"must match pattern \""+"^(\\*|https?://[^/\\s]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2271,9 +2271,8 @@ vErrors.push(err190);
 errors++;
 }
 }
-if(data63.allowCredentials !== undefined){
-if(typeof data63.allowCredentials !== "boolean"){
-const err191 = {instancePath:instancePath+"/cors/allowCredentials",schemaPath:"#/properties/cors/properties/allowCredentials/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+else {
+const err191 = {instancePath:instancePath+"/cors/allowOrigins/" + i4,schemaPath:"#/properties/cors/properties/allowOrigins/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2283,15 +2282,9 @@ vErrors.push(err191);
 errors++;
 }
 }
-if(data63.allowHeaders !== undefined){
-let data67 = data63.allowHeaders;
-if(Array.isArray(data67)){
-const len5 = data67.length;
-for(let i5=0; i5<len5; i5++){
-let data68 = data67[i5];
-if(typeof data68 === "string"){
-if(!pattern6.test(data68)){
-const err192 = {instancePath:instancePath+"/cors/allowHeaders/" + i5,schemaPath:"#/properties/cors/properties/allowHeaders/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\""};
+}
+else {
+const err192 = {instancePath:instancePath+"/cors/allowOrigins",schemaPath:"#/properties/cors/properties/allowOrigins/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2301,8 +2294,9 @@ vErrors.push(err192);
 errors++;
 }
 }
-else {
-const err193 = {instancePath:instancePath+"/cors/allowHeaders/" + i5,schemaPath:"#/properties/cors/properties/allowHeaders/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data64.allowCredentials !== undefined){
+if(typeof data64.allowCredentials !== "boolean"){
+const err193 = {instancePath:instancePath+"/cors/allowCredentials",schemaPath:"#/properties/cors/properties/allowCredentials/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2312,9 +2306,15 @@ vErrors.push(err193);
 errors++;
 }
 }
-}
-else {
-const err194 = {instancePath:instancePath+"/cors/allowHeaders",schemaPath:"#/properties/cors/properties/allowHeaders/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data64.allowHeaders !== undefined){
+let data68 = data64.allowHeaders;
+if(Array.isArray(data68)){
+const len5 = data68.length;
+for(let i5=0; i5<len5; i5++){
+let data69 = data68[i5];
+if(typeof data69 === "string"){
+if(!pattern6.test(data69)){
+const err194 = {instancePath:instancePath+"/cors/allowHeaders/" + i5,schemaPath:"#/properties/cors/properties/allowHeaders/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2324,15 +2324,8 @@ vErrors.push(err194);
 errors++;
 }
 }
-if(data63.exposeHeaders !== undefined){
-let data69 = data63.exposeHeaders;
-if(Array.isArray(data69)){
-const len6 = data69.length;
-for(let i6=0; i6<len6; i6++){
-let data70 = data69[i6];
-if(typeof data70 === "string"){
-if(!pattern6.test(data70)){
-const err195 = {instancePath:instancePath+"/cors/exposeHeaders/" + i6,schemaPath:"#/properties/cors/properties/exposeHeaders/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\""};
+else {
+const err195 = {instancePath:instancePath+"/cors/allowHeaders/" + i5,schemaPath:"#/properties/cors/properties/allowHeaders/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2342,8 +2335,9 @@ vErrors.push(err195);
 errors++;
 }
 }
+}
 else {
-const err196 = {instancePath:instancePath+"/cors/exposeHeaders/" + i6,schemaPath:"#/properties/cors/properties/exposeHeaders/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err196 = {instancePath:instancePath+"/cors/allowHeaders",schemaPath:"#/properties/cors/properties/allowHeaders/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2353,9 +2347,15 @@ vErrors.push(err196);
 errors++;
 }
 }
-}
-else {
-const err197 = {instancePath:instancePath+"/cors/exposeHeaders",schemaPath:"#/properties/cors/properties/exposeHeaders/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data64.exposeHeaders !== undefined){
+let data70 = data64.exposeHeaders;
+if(Array.isArray(data70)){
+const len6 = data70.length;
+for(let i6=0; i6<len6; i6++){
+let data71 = data70[i6];
+if(typeof data71 === "string"){
+if(!pattern6.test(data71)){
+const err197 = {instancePath:instancePath+"/cors/exposeHeaders/" + i6,schemaPath:"#/properties/cors/properties/exposeHeaders/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2365,10 +2365,8 @@ vErrors.push(err197);
 errors++;
 }
 }
-if(data63.maxAgeSeconds !== undefined){
-let data71 = data63.maxAgeSeconds;
-if(!(((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71))) && (isFinite(data71)))){
-const err198 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err198 = {instancePath:instancePath+"/cors/exposeHeaders/" + i6,schemaPath:"#/properties/cors/properties/exposeHeaders/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2377,9 +2375,10 @@ vErrors.push(err198);
 }
 errors++;
 }
-if((typeof data71 == "number") && (isFinite(data71))){
-if(data71 > 86400 || isNaN(data71)){
-const err199 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
+}
+}
+else {
+const err199 = {instancePath:instancePath+"/cors/exposeHeaders",schemaPath:"#/properties/cors/properties/exposeHeaders/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2388,8 +2387,11 @@ vErrors.push(err199);
 }
 errors++;
 }
-if(data71 < 0 || isNaN(data71)){
-const err200 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data64.maxAgeSeconds !== undefined){
+let data72 = data64.maxAgeSeconds;
+if(!(((typeof data72 == "number") && (!(data72 % 1) && !isNaN(data72))) && (isFinite(data72)))){
+const err200 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2398,11 +2400,9 @@ vErrors.push(err200);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err201 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data72 == "number") && (isFinite(data72))){
+if(data72 > 86400 || isNaN(data72)){
+const err201 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2411,10 +2411,8 @@ vErrors.push(err201);
 }
 errors++;
 }
-}
-if(data.trustProxy !== undefined){
-if(typeof data.trustProxy !== "boolean"){
-const err202 = {instancePath:instancePath+"/trustProxy",schemaPath:"#/properties/trustProxy/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data72 < 0 || isNaN(data72)){
+const err202 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2425,13 +2423,38 @@ errors++;
 }
 }
 }
+}
 else {
-const err203 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err203 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err203];
 }
 else {
 vErrors.push(err203);
+}
+errors++;
+}
+}
+if(data.trustProxy !== undefined){
+if(typeof data.trustProxy !== "boolean"){
+const err204 = {instancePath:instancePath+"/trustProxy",schemaPath:"#/properties/trustProxy/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err204];
+}
+else {
+vErrors.push(err204);
+}
+errors++;
+}
+}
+}
+else {
+const err205 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err205];
+}
+else {
+vErrors.push(err205);
 }
 errors++;
 }
@@ -2629,7 +2652,8 @@ export const schema = {
     "log": {
       "type": "object",
       "required": [
-        "level"
+        "level",
+        "format"
       ],
       "additionalProperties": false,
       "properties": {
@@ -2642,6 +2666,14 @@ export const schema = {
             "error",
             "fatal",
             "silent"
+          ]
+        },
+        "format": {
+          "description": "How log lines look: json (one JSON object per line), pretty (one short line per event for a person), or auto (pretty when stdout is a terminal, else json; `gitfunc dev` makes it pretty).",
+          "enum": [
+            "auto",
+            "json",
+            "pretty"
           ]
         }
       }

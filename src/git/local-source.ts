@@ -7,6 +7,11 @@ import { checkEntryName, childPath, type TreeEntry } from './tree-entry.js';
 // Never part of the functions: VCS metadata, JS dependencies and Python bytecode caches.
 const SKIPPED_NAMES = new Set(['.git', 'node_modules', '__pycache__']);
 
+/** A file or folder name never copied from a local directory (its contents neither). */
+export function isSkippedName(name: string): boolean {
+  return SKIPPED_NAMES.has(name);
+}
+
 /** The absolute directory when `url` names an existing local directory rather than a URL; null otherwise. */
 export async function localDirectoryOf(url: string): Promise<string | null> {
   if (url.includes('://')) return null;
@@ -52,7 +57,7 @@ async function listLocalTree(root: string): Promise<TreeEntry[]> {
     const dirents = await readdir(join(root, prefix), { withFileTypes: true });
     dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const dirent of dirents) {
-      if (SKIPPED_NAMES.has(dirent.name)) continue;
+      if (isSkippedName(dirent.name)) continue;
       checkEntryName(prefix, dirent.name);
       const path = childPath(prefix, dirent.name);
       const full = join(root, path);

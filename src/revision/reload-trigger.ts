@@ -1,5 +1,5 @@
-/** Who asked for a reload. */
-export type ReloadSource = 'start' | 'webhook' | 'push' | 'poll' | 'manual';
+/** Who asked for a reload; `watch` is `gitfunc dev` seeing a file of the served folder change. */
+export type ReloadSource = 'start' | 'webhook' | 'push' | 'poll' | 'manual' | 'watch';
 /** A request to fetch the configured ref and serve it if it changed. */
 export interface ReloadRequest {
   source: ReloadSource;

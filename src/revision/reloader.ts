@@ -220,8 +220,10 @@ export class Reloader implements ReloadTrigger {
     const served = this.deps.holder.current;
     if (commit === served?.commit) return { result: 'unchanged', commit };
     // Polls and repeated webhooks do not rebuild a broken head again and again; an operator
-    // may, and so may a start with nothing else to serve.
-    if (this.failed.has(commit) && source !== 'manual' && served !== undefined) return { result: 'knownFailed', commit };
+    // may, so may a person saving a file again (its errors are shown again), and so may a
+    // start with nothing else to serve.
+    const retriesFailed = source === 'manual' || source === 'watch';
+    if (this.failed.has(commit) && !retriesFailed && served !== undefined) return { result: 'knownFailed', commit };
     return this.buildAndServe(commit, fetched.dir, source, started);
   }
 
