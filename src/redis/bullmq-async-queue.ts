@@ -63,7 +63,8 @@ interface Claimed {
  * the job holds them.
  */
 export class BullmqAsyncQueue implements AsyncTaskQueue {
-  private readonly connection: Redis;
+  private readonly producerConnection: Redis;
+  private readonly workerConnection: Redis;
   private readonly queue: Queue<TaskJobData>;
   private readonly worker: Worker<TaskJobData>;
   private readonly claimed = new Map<string, Claimed>();
@@ -82,12 +83,16 @@ export class BullmqAsyncQueue implements AsyncTaskQueue {
     this.records = options.records;
     this.logger = options.logger;
     this.uploadRoot = options.uploadRoot;
-    // BullMQ's workers need commands that wait for the connection rather than fail after retries.
-    this.connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+    // Accepting, depth and holds fail at once while Redis is unreachable (the caller answers
+    // 503) instead of waiting for it; claiming and completing wait for the connection to come
+    // back (BullMQ's workers require it), so a running task is completed once it does.
+    this.producerConnection = new Redis(options.redisUrl, { enableOfflineQueue: false });
+    this.workerConnection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
     const prefix = `${options.keyPrefix}bull`;
-    this.queue = new Queue<TaskJobData>(ASYNC_QUEUE_NAME, { connection: this.connection, prefix });
+    this.queue = new Queue<TaskJobData>(ASYNC_QUEUE_NAME, { connection: this.producerConnection, prefix });
+    this.queue.on('error', (error) => this.logger.error({ err: error }, 'async queue error'));
     this.worker = new Worker<TaskJobData>(ASYNC_QUEUE_NAME, null, {
-      connection: this.connection,
+      connection: this.workerConnection,
       prefix,
       autorun: false,
       lockDuration: lockMs,
@@ -182,7 +187,7 @@ export class BullmqAsyncQueue implements AsyncTaskQueue {
     clearInterval(this.renewer);
     await this.worker.close(true);
     await this.queue.close();
-    await this.connection.quit();
+    await Promise.all([this.producerConnection.quit(), this.workerConnection.quit()]);
   }
 
   /** Marks a fetched job's record `running` (restoring its uploads), or gives it up after too many attempts. */
