@@ -83,8 +83,8 @@ export class BullmqAsyncQueue implements AsyncTaskQueue {
     this.records = options.records;
     this.logger = options.logger;
     this.uploadRoot = options.uploadRoot;
-    // Accepting, depth and holds fail at once while Redis is unreachable (the caller answers
-    // 503) instead of waiting for it; claiming and completing wait for the connection to come
+    // Accepting, depth and holds fail at once while Redis is unreachable (so the caller can
+    // answer 503) instead of waiting for it; claiming and completing wait for the connection to come
     // back (BullMQ's workers require it), so a running task is completed once it does.
     this.producerConnection = new Redis(options.redisUrl, { enableOfflineQueue: false });
     this.workerConnection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
