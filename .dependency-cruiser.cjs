@@ -19,7 +19,7 @@ const LAYERS = [
   ['runtime', 'access', 'push-remote'],
   // A loaded revision (built with the runtime's import check); DFF.CACHE and cache_result; scripts' sockets; DFF.STORE's bridge ops; DFF.CONN's pools.
   ['revision', 'cache', 'network', 'store', 'connectors'],
-  // A call's life (sync path, background runs, records); `gitfunc check`; the storage ports on Redis (several replicas).
+  // A call's life (sync path, background runs, records); `gitfunc check`; the storage ports on Redis.
   ['invocation', 'check', 'redis'],
   // When cron jobs fire.
   ['schedule'],
