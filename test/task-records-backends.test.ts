@@ -111,6 +111,21 @@ for (const [name, open] of Object.entries(BACKENDS)) {
       t.same(ids((await records.store.list({ limit: 1, originId: 'api-a', before: filtered.next! })).records), [written[0]!.id], 'a filtered page goes on');
     });
 
+    t.test('endedSince: finished records that ended at or after a time, whenever they were queued', async (t) => {
+      const records = open(t);
+      const at = T0 + 1_000_000;
+      const queuedEarly = record({ status: 'queued' });
+      const endedBefore = record({ startTime: at - 20, endTime: at - 1 });
+      const endedAt = record({ startTime: at - 20, endTime: at });
+      const running = record({ status: 'running', triggerTime: at + 5, startTime: at + 5 });
+      const skipped = record({ status: 'skip', triggerTime: at + 6 });
+      await records.sink.write({ records: [queuedEarly, endedBefore, endedAt, running, skipped], trims: [] });
+      // The queued one ends last, keeping its early place in the list.
+      await records.sink.write({ records: [{ ...queuedEarly, status: 'failure', startTime: at + 7, endTime: at + 9 }], trims: [] });
+      t.same(ids((await records.store.list({ limit: 10, endedSince: at })).records), [skipped.id, endedAt.id, queuedEarly.id], 'running and earlier ones left out');
+      t.same(ids((await records.store.list({ limit: 10, endedSince: at, status: 'failure' })).records), [queuedEarly.id]);
+    });
+
     t.test('trim keeps the newest finished records of one origin and never a queued or running one', async (t) => {
       const records = open(t);
       const running = record({ status: 'running' });

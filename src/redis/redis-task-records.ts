@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { fromRow, type RecordRow, toRow } from '../tasks/sqlite/record-rows.js';
 import { withStoredKwargs } from '../tasks/stored-size.js';
 import type { BudgetOutcome, RecordBatch, RecordBatchSink, StoreBudget, TaskRecordStore, TrimRequest } from '../tasks/ports.js';
-import { FINISHED_STATUSES, type TaskRecord, type TaskRecordPage, type TaskRecordQuery } from '../model/task-record.js';
+import { FINISHED_STATUSES, type TaskRecord, type TaskStatus, type TaskRecordPage, type TaskRecordQuery } from '../model/task-record.js';
 import { LuaScript } from './lua-script.js';
 
 /** A batch's records, trims and budget in one step (a script of its own file: it is long). */
@@ -54,7 +54,8 @@ export class RedisTaskRecords implements TaskRecordStore, RecordBatchSink {
       (query.funcId === undefined || row.func_id === query.funcId) &&
       (query.origin === undefined || row.origin === query.origin) &&
       (query.originId === undefined || row.origin_id === query.originId) &&
-      (query.status === undefined || row.status === query.status);
+      (query.status === undefined || row.status === query.status) &&
+      (query.endedSince === undefined || (FINISHED_STATUSES.includes(row.status as TaskStatus) && (row.end_time ?? row.trigger_time) >= query.endedSince));
     const found: RecordRow[] = [];
     let below = query.before === undefined ? '+inf' : `(${Number(query.before)}`;
     while (found.length <= query.limit) {
