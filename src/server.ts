@@ -183,6 +183,8 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     build,
     warm: (revision, live, everyWorker) => pool.warm(revision.ref, live, everyWorker),
     onServed: (revision) => scheduler.replace(revision.cronJobs),
+    history: storage.deploys,
+    historyKeep: settings.repo.historyKeep,
     logger,
   });
 
@@ -237,6 +239,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
       reload: () => reloader.status(),
     },
     reload: { check, reloader },
+    deploys: { check, holder, history: storage.deploys, historyKeep: settings.repo.historyKeep, reloader },
     cron: { check, holder, scheduler, runner: cronRunner },
     webhook: { ...settings.webhook, secret: settings.webhookSecret, servedRef: settings.repo.ref, trigger: reloader, logger },
     ...(settings.pushRemote.enabled && settings.pushRemote.token !== undefined

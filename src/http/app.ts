@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import { ApiError, ApiErrors, toApiError } from './api-error.js';
 import { type AsyncApiDeps, registerAsyncApi } from './async-api.js';
 import { type CronApiDeps, registerCronApi } from './cron-api.js';
+import { type DeployApiDeps, registerDeployApi } from './deploy-api.js';
 import { type Readiness, registerHealthApi } from './health-api.js';
 import { type PushRemoteDeps, registerPushRemote } from './push-remote-api.js';
 import { registerReloadApi, type ReloadApiDeps } from './reload-api.js';
@@ -26,6 +27,7 @@ export interface AppDeps {
   /** Absent while the push remote is off. */
   pushRemote?: PushRemoteDeps;
   reload: ReloadApiDeps;
+  deploys: DeployApiDeps;
 }
 
 /** The HTTP app: one register call per route family; unknown routes answer 404.41. */
@@ -55,5 +57,6 @@ export function createApp(deps: AppDeps): Polka {
   registerWebhookApi(app, deps.webhook);
   if (deps.pushRemote) registerPushRemote(app, deps.pushRemote);
   registerReloadApi(app, deps.reload);
+  registerDeployApi(app, deps.deploys);
   return app;
 }
