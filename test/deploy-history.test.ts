@@ -2,7 +2,7 @@
 // is recorded with its trigger, result, commit and errors (file:line:col) and survives a
 // restart; a rollback serves an earlier commit and pins it (webhooks of the same head leave
 // it), until an unpin or a new push.
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -182,4 +182,33 @@ t.test('the history and the pin survive a restart; a new push ends the pin', asy
   await waitUntil('serving v6', async () => (await servedVersion(base())) === 'v6');
   await waitUntil('v6 recorded', async () => (await deploys()).deploys[0].commit === v6);
   t.match(await deploys(), { served: v6, pinned: null, deploys: [{ trigger: 'webhook', result: 'served', commit: v6, previousCommit: v2 }] });
+});
+
+const MAIN = path.resolve(import.meta.dirname, '..', 'src', 'main.ts');
+
+/** The gitfunc CLI as a child process. */
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = { PATH: process.env.PATH, GITFUNC_URL: base(), GITFUNC_ADMIN_TOKEN: ADMIN_TOKEN };
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import=tsx', MAIN, ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
+    });
+  });
+}
+
+t.test('gitfunc rollback, status and unpin', async (t) => {
+  const rolled = await cli(['rollback', v5.slice(0, 10)]);
+  t.equal(rolled.code, 0, rolled.stderr);
+  t.equal(rolled.stdout, `served ${v5} (pinned)\n`);
+  const status = await cli(['status']);
+  t.equal(status.code, 0, status.stderr);
+  t.match(status.stdout, `pinned:    ${v5} (rolled back `);
+  t.match(status.stdout, new RegExp(`deploys:   the newest 5\\n  \\S+  rollback +served ${v5.slice(0, 12)}  \\(served\\)\\n`));
+  const refused = await cli(['rollback', 'zzzz']);
+  t.equal(refused.code, 1);
+  t.match(refused.stderr, /400\.43/);
+  const unpinned = await cli(['unpin']);
+  t.equal(unpinned.code, 0, unpinned.stderr);
+  t.equal(unpinned.stdout, 'unpinned: the head is fetched and served\n');
+  await waitUntil('serving v6 again', async () => (await servedVersion(base())) === 'v6');
 });
