@@ -21,6 +21,7 @@ import { BackgroundRuns } from './invocation/background-runs.js';
 import { Invoker } from './invocation/invoker.js';
 import { FuncAuthCalls } from './invocation/func-auth-calls.js';
 import { SyncCalls } from './invocation/sync-calls.js';
+import { TaskCanceller } from './invocation/task-cancel.js';
 import { createLogger, type Logger } from './log.js';
 import { packageOptions } from './packages/index.js';
 import { lazyPushCheck } from './push-remote/push-check-server.js';
@@ -183,6 +184,8 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     build,
     warm: (revision, live, everyWorker) => pool.warm(revision.ref, live, everyWorker),
     onServed: (revision) => scheduler.replace(revision.cronJobs),
+    history: storage.deploys,
+    historyKeep: settings.repo.historyKeep,
     logger,
   });
 
@@ -224,7 +227,12 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     readiness,
     sync: { holder, syncCalls, logger, reading, calls, cors },
     async: { holder, runner: asyncRunner, logger, calls, reading, cors },
-    tasks: { check, store: storage.records, flushPending: () => records.flush() },
+    tasks: {
+      check,
+      store: storage.records,
+      flushPending: () => records.flush(),
+      canceller: new TaskCanceller({ queue: storage.queue, runs: backgroundRuns, records: storage.records, uploads: uploadFolders }),
+    },
     status: {
       check,
       holder,
@@ -237,6 +245,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
       reload: () => reloader.status(),
     },
     reload: { check, reloader },
+    deploys: { check, holder, history: storage.deploys, historyKeep: settings.repo.historyKeep, reloader },
     cron: { check, holder, scheduler, runner: cronRunner },
     webhook: { ...settings.webhook, secret: settings.webhookSecret, servedRef: settings.repo.ref, trigger: reloader, logger },
     ...(settings.pushRemote.enabled && settings.pushRemote.token !== undefined

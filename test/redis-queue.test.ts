@@ -189,3 +189,22 @@ t.test('an upload received by one replica is restored where another runs the tas
   await running.queue.complete({ ...claimed!.record, status: 'success', endTime: Date.now() });
   t.match(await records.get(queued.record.id), { status: 'success' });
 });
+
+t.test('cancel: a waiting task is removed and its record ends cancelled; a claimed one stays claimed', async (t) => {
+  const { records, replica } = sharedQueue(t);
+  const a = replica().queue;
+  const b = replica().queue;
+  const [waiting, running] = [task(), task()];
+  t.ok(await a.enqueue(running, 10));
+  t.ok(await a.enqueue(waiting, 10));
+  const [claimed] = await b.claim(1, 1234, 'd'.repeat(40));
+  t.equal(claimed?.record.id, running.record.id, 'the oldest is claimed first');
+  const reason = { exceptionType: 'TaskCancelled', exceptionText: 'cancelled by an admin' };
+  t.equal(await a.cancel(waiting.record.id, 5000, reason), 'cancelled');
+  t.match(await records.get(waiting.record.id), { status: 'cancelled', endTime: 5000, ...reason });
+  t.notOk(await a.holds(waiting.record.id), 'out of the queue');
+  t.same(await b.claim(1, 1234, 'd'.repeat(40)), [], 'never handed out');
+  t.equal(await a.cancel(running.record.id, 5000, reason), 'claimed', 'a running task is left to its replica');
+  t.match(await records.get(running.record.id), { status: 'running' });
+  t.equal(await a.cancel('task-never-queued', 5000, reason), 'absent');
+});

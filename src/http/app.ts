@@ -5,6 +5,7 @@ import { ApiError, ApiErrors, toApiError } from './api-error.js';
 import { type AsyncApiDeps, registerAsyncApi } from './async-api.js';
 import { type CronApiDeps, registerCronApi } from './cron-api.js';
 import { registerDocsPage } from './docs-page.js';
+import { type DeployApiDeps, registerDeployApi } from './deploy-api.js';
 import { type Readiness, registerHealthApi } from './health-api.js';
 import { registerOpenApi } from './openapi-api.js';
 import { type PushRemoteDeps, registerPushRemote } from './push-remote-api.js';
@@ -28,6 +29,7 @@ export interface AppDeps {
   /** Absent while the push remote is off. */
   pushRemote?: PushRemoteDeps;
   reload: ReloadApiDeps;
+  deploys: DeployApiDeps;
 }
 
 /** The HTTP app: one register call per route family; unknown routes answer 404.41. */
@@ -59,5 +61,6 @@ export function createApp(deps: AppDeps): Polka {
   registerReloadApi(app, deps.reload);
   registerOpenApi(app, deps.sync.holder);
   registerDocsPage(app);
+  registerDeployApi(app, deps.deploys);
   return app;
 }

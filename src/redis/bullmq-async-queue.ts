@@ -166,6 +166,21 @@ export class BullmqAsyncQueue implements AsyncTaskQueue {
     return { requeued: 0, abandoned: 0 };
   }
 
+  /**
+   * A waiting task is removed (BullMQ refuses to remove a job a worker has locked, so a task
+   * claimed meanwhile stays claimed), then its record ends `cancelled`.
+   */
+  async cancel(taskId: string, endTime: number, reason: { exceptionType: string; exceptionText: string }): Promise<'cancelled' | 'claimed' | 'absent'> {
+    const state = await this.queue.getJobState(taskId);
+    if (state === 'unknown' || state === 'completed' || state === 'failed') return 'absent';
+    if (state === 'active') return 'claimed';
+    // 0: locked by a worker (claimed since the state was read) or gone.
+    if ((await this.queue.remove(taskId)) === 0) return (await this.holds(taskId)) ? 'claimed' : 'absent';
+    const record = await this.records.get(taskId);
+    if (record !== undefined) await this.records.save([{ ...record, status: 'cancelled', endTime, ...reason }]);
+    return 'cancelled';
+  }
+
   async depth(): Promise<number> {
     return this.queue.getWaitingCount();
   }
