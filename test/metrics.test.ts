@@ -180,6 +180,7 @@ t.test('/api/v1/stats matches the counts', async (t) => {
   t.equal(stats.apis.length, 3);
   t.match(stats.cronJobs, [{ id: 'nightly', runs: 1, failures: 0, lastStatus: 'success', lastRunAt: String }]);
   t.equal(stats.queueDepth, 0);
+  t.ok(Date.parse(stats.since) <= Date.now(), 'counted since the server started');
   t.equal(Object.values(stats.workers as Record<string, number>).reduce((a, b) => a + b, 0), 1);
 });
 

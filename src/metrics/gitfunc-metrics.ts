@@ -36,6 +36,8 @@ export interface LastCronRun {
  */
 export class GitfuncMetrics implements RunMetrics {
   readonly registry = new Registry();
+  /** Epoch ms the counting started: `/api/v1/stats` counts since then. */
+  readonly since = Date.now();
   readonly calls: Counter<'api' | 'origin' | 'status'>;
   readonly callDuration: Histogram<'api' | 'origin'>;
   readonly httpDuration: Histogram<'method' | 'route' | 'status_code'>;
