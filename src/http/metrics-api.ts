@@ -43,7 +43,7 @@ export function registerMetricsApi(app: Polka, deps: MetricsApiDeps): void {
       ];
       return {
         since: new Date(deps.metrics.since).toISOString(),
-        apis: await apiStats(deps.metrics, known),
+        apis: apiStats(deps.metrics, known),
         cronJobs: await cronStats(deps.metrics, (revision?.cronJobs ?? []).map((job) => job.id)),
         workers: deps.workers(),
         queueDepth: await deps.queue.depth(),
