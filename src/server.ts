@@ -14,6 +14,7 @@ import type { CallGate } from './http/call-gate.js';
 import { createCorsPolicy } from './http/cors.js';
 import type { Readiness } from './http/health-api.js';
 import { createHttpServer, listen } from './http/http-server.js';
+import { requestTimer } from './http/request-timing.js';
 import type { UploadSupport } from './http/upload-call.js';
 import { InFlight } from './in-flight.js';
 import { AsyncTaskRunner } from './invocation/async-task-runner.js';
@@ -22,7 +23,9 @@ import { Invoker } from './invocation/invoker.js';
 import { FuncAuthCalls } from './invocation/func-auth-calls.js';
 import { SyncCalls } from './invocation/sync-calls.js';
 import { TaskCanceller } from './invocation/task-cancel.js';
+import { OutcomeLog } from './invocation/outcome-log.js';
 import { createLogger, type Logger } from './log.js';
+import { GitfuncMetrics } from './metrics/gitfunc-metrics.js';
 import { packageOptions } from './packages/index.js';
 import { lazyPushCheck } from './push-remote/push-check-server.js';
 import { ensurePushRepo } from './push-remote/push-repo.js';
@@ -128,6 +131,13 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   // Pools follow the revisions in use: opened on first use, closed once no such revision declares them.
   holder.onRevisionsChange((revisions) => connectors.update(revisions));
   const invoker = new Invoker(pool, holder);
+  const metrics = new GitfuncMetrics({
+    asyncQueueDepth: () => storage.queue.depth(),
+    workers: () => pool.workersByState(),
+    servedCommit: () => holder.current?.commit,
+  });
+  pool.onRestart((reason) => metrics.workerRestarted(reason));
+  const outcomes = new OutcomeLog(logger, metrics);
   const records = new RecordWriter(
     storage.recordSink,
     {
@@ -143,7 +153,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     logger,
   );
   const uploadFolders = new UploadFolders(settings.dataDir, logger);
-  const syncCalls = new SyncCalls({ invoker, holder, records, resultCache, uploads: uploadFolders, logger });
+  const syncCalls = new SyncCalls({ invoker, holder, records, resultCache, uploads: uploadFolders, outcomes });
   const uploads: UploadSupport = {
     folders: uploadFolders,
     limits: {
@@ -160,11 +170,12 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     runs: backgroundRuns,
     records,
     logger,
+    outcomes,
     queueMax: settings.limits.asyncQueueMax,
     concurrency: pool.backgroundSlots,
     uploads: uploadFolders,
   });
-  const cronRunner = new CronRunner({ holder, runs: backgroundRuns, records, logger });
+  const cronRunner = new CronRunner({ holder, runs: backgroundRuns, records, logger, outcomes });
   const scheduler = new CronScheduler({ ledger: storage.cronLedger, clock: systemClock, logger, run: (fire) => cronRunner.runFire(fire) });
   const packages = packageOptions(settings.dataDir, settings.packages);
   const build = (commit: string, dir: string): Promise<BuildResult> =>
@@ -186,6 +197,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     onServed: (revision) => scheduler.replace(revision.cronJobs),
     history: storage.deploys,
     historyKeep: settings.repo.historyKeep,
+    onReloaded: (outcome) => metrics.reloadEnded(outcome.result),
     logger,
   });
 
@@ -246,6 +258,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     },
     reload: { check, reloader },
     deploys: { check, holder, history: storage.deploys, historyKeep: settings.repo.historyKeep, reloader },
+    metrics: { check, metrics, holder, queue: storage.queue, workers: () => pool.workersByState() },
     cron: { check, holder, scheduler, runner: cronRunner },
     webhook: { ...settings.webhook, secret: settings.webhookSecret, servedRef: settings.repo.ref, trigger: reloader, logger },
     ...(settings.pushRemote.enabled && settings.pushRemote.token !== undefined
@@ -263,7 +276,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
       : {}),
   });
 
-  const server = createHttpServer(app, settings.limits);
+  const server = createHttpServer(app, settings.limits, requestTimer(metrics));
 
   /** Releases everything but the HTTP server; running work is cut (and re-queued next start). */
   const release = async (): Promise<void> => {
@@ -351,3 +364,4 @@ async function serveFirstRevision(reloader: Reloader, pushRemoteOn: boolean, log
     logger.warn({}, 'nothing pushed to the served branch yet: waiting for the first git push');
   }
 }
+

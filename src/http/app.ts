@@ -8,8 +8,10 @@ import { registerDocsPage } from './docs-page.js';
 import { type DeployApiDeps, registerDeployApi } from './deploy-api.js';
 import { type Readiness, registerHealthApi } from './health-api.js';
 import { registerOpenApi } from './openapi-api.js';
+import { type MetricsApiDeps, registerMetricsApi } from './metrics-api.js';
 import { type PushRemoteDeps, registerPushRemote } from './push-remote-api.js';
 import { registerReloadApi, type ReloadApiDeps } from './reload-api.js';
+import { labelRoutes } from './request-timing.js';
 import { sendApiError, startScope } from './respond.js';
 import { registerStatusApi, type StatusApiDeps } from './status-api.js';
 import { registerSyncApi, type SyncApiDeps } from './sync-api.js';
@@ -30,6 +32,7 @@ export interface AppDeps {
   pushRemote?: PushRemoteDeps;
   reload: ReloadApiDeps;
   deploys: DeployApiDeps;
+  metrics: MetricsApiDeps;
 }
 
 /** The HTTP app: one register call per route family; unknown routes answer 404.41. */
@@ -50,6 +53,7 @@ export function createApp(deps: AppDeps): Polka {
       sendApiError(res, scope, new ApiError(ApiErrors.internal, 'Internal server error'));
     },
   });
+  labelRoutes(app);
   registerHealthApi(app, deps.readiness);
   registerSyncApi(app, deps.sync);
   registerAsyncApi(app, deps.async);
@@ -62,5 +66,6 @@ export function createApp(deps: AppDeps): Polka {
   registerOpenApi(app, deps.sync.holder);
   registerDocsPage(app);
   registerDeployApi(app, deps.deploys);
+  registerMetricsApi(app, deps.metrics);
   return app;
 }

@@ -37,6 +37,8 @@ export interface ReloaderDeps {
   history: DeployHistory;
   /** Entries the deploy history keeps. */
   historyKeep: number;
+  /** Told what every reload did (the metrics count them); absent: nobody counts. */
+  onReloaded?(outcome: ReloadOutcome): void;
   logger: Logger;
 }
 
@@ -127,6 +129,7 @@ export class Reloader implements ReloadTrigger {
       let outcome: ReloadOutcome;
       try {
         outcome = await this.buildAndServe(remembered.commit, remembered.dir, 'start');
+        this.deps.onReloaded?.(outcome);
       } finally {
         this.running = false;
       }
@@ -240,6 +243,7 @@ export class Reloader implements ReloadTrigger {
       this.pending = undefined;
       const outcome = await this.reload(next);
       await this.recorder.record(sourceOf(next), outcome);
+      this.deps.onReloaded?.(outcome);
       for (const resolve of next.waiters) resolve(outcome);
     }
     this.running = false;
