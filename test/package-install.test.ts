@@ -13,7 +13,7 @@ import { EXAMPLE_REPO, SHARED_SNAPSHOT_DIR } from './helpers/start-gitfunc.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '..');
-const { version } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+const { name, version } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'gitfunc-package-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
@@ -71,8 +71,8 @@ t.test('the tarball holds the built server and its run-time files, none of the d
 
 t.test('the installed package needs no TypeScript and no build', async (t) => {
   t.notOk(existsSync(path.join(app, 'node_modules', 'typescript')), 'typescript is not installed');
-  t.notOk(existsSync(path.join(app, 'node_modules', 'gitfunc', 'src')), 'no sources');
-  t.ok(existsSync(path.join(app, 'node_modules', 'gitfunc', 'dist', 'main.js')), 'dist/ came in the tarball');
+  t.notOk(existsSync(path.join(app, 'node_modules', name, 'src')), 'no sources');
+  t.ok(existsSync(path.join(app, 'node_modules', name, 'dist', 'main.js')), 'dist/ came in the tarball');
 });
 
 t.test('--version prints the version of package.json', async (t) => {
