@@ -22,6 +22,7 @@ import { RedisScriptStore } from '../src/redis/redis-script-store.js';
 import { RedisThrottleStore } from '../src/redis/redis-throttle-store.js';
 import type { CronFireLedger } from '../src/tasks/ports.js';
 import type { ScriptStore } from '../src/tasks/script-store.js';
+import { removeKeys } from './helpers/redis-test-keys.js';
 import { openSqliteStorage } from '../src/tasks/sqlite/index.js';
 
 const RUN = randomUUID();
@@ -35,12 +36,7 @@ const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gitfunc-shared-stores-'));
 const sqlite = openSqliteStorage(dataDir);
 
 t.teardown(async () => {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${PREFIX}*`, 'COUNT', 1000);
-    if (keys.length > 0) await redis.unlink(...keys);
-    cursor = next;
-  } while (cursor !== '0');
+  await removeKeys(redis, PREFIX);
   await Promise.all(clients.map((client) => client.quit()));
   await sqlite.close();
   rmSync(dataDir, { recursive: true, force: true });
