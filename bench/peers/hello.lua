@@ -8,7 +8,7 @@ wrk.headers["Content-Type"] = "application/json"
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
-    'WRK_RESULT {"requests":%d,"durationUs":%d,"socketErrors":%d,"non2xx":%d,"timeouts":%d,' ..
+    'WRK_RESULT {"requests":%d,"durationUs":%d,"socketErrors":%d,"status4xx5xx":%d,"timeouts":%d,' ..
     '"p50Us":%d,"p90Us":%d,"p99Us":%d,"meanUs":%.1f,"maxUs":%d}\n',
     summary.requests, summary.duration, e.connect + e.read + e.write, e.status, e.timeout,
     latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.mean, latency.max))

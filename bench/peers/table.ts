@@ -33,7 +33,7 @@ export function formatTable(servers: Measured[], comparisons: Comparison[], conn
       const runs = server.runs.get(c)!;
       return [rounded(median(runs.map((r) => r.rps))), rounded(median(runs.map((r) => r.p50Us)))];
     });
-    const errors = [...server.runs.values()].flat().reduce((sum, r) => sum + r.socketErrors + r.non2xx + r.timeouts, 0);
+    const errors = [...server.runs.values()].flat().reduce((sum, r) => sum + r.socketErrors + r.status4xx5xx + r.timeouts, 0);
     lines.push(`| ${server.name} | ${cells.join(' | ')} | ${errors} |`);
   }
   for (const { top, bottom } of comparisons) {

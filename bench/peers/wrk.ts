@@ -10,7 +10,8 @@ export interface WrkResult {
   requests: number;
   durationUs: number;
   socketErrors: number;
-  non2xx: number;
+  /** Answers with a status of 400 or more (what wrk counts). */
+  status4xx5xx: number;
   timeouts: number;
   p50Us: number;
   p90Us: number;
