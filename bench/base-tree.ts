@@ -4,7 +4,7 @@
  * registry may be unreachable) when package-lock.json is the same in both.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -76,7 +76,8 @@ function sameLockfile(root: string, commit: string): boolean {
 /**
  * Checks `commit` out with `git worktree add --detach` in a new temporary directory. Its
  * node_modules is a symlink to `root`'s when package-lock.json is the same; otherwise, with
- * `install` (BENCH_BASE_INSTALL=1), `npm ci` runs there. Returns the reason instead when the
+ * `install` (BENCH_BASE_INSTALL=1), `npm ci --ignore-scripts` runs there and better-sqlite3's
+ * addon is copied from `root` (or compiled when the versions differ). Returns the reason instead when the
  * base cannot be run.
  */
 export function checkOutBase(root: string, commit: string, install: boolean): BaseTree | { skipped: string } {
@@ -85,7 +86,7 @@ export function checkOutBase(root: string, commit: string, install: boolean): Ba
     return {
       skipped:
         'package-lock.json differs between base and head, so the base cannot share node_modules; ' +
-        'BENCH_BASE_INSTALL=1 runs npm ci in the base tree instead (a few minutes: better-sqlite3 compiles)',
+        'BENCH_BASE_INSTALL=1 runs npm ci --ignore-scripts in the base tree instead (better-sqlite3\'s addon is copied)',
     };
   }
   const parent = mkdtempSync(path.join(os.tmpdir(), 'gitfunc-bench-base-'));
@@ -117,13 +118,43 @@ export function checkOutBase(root: string, commit: string, install: boolean): Ba
     }
     return { dir, dependencies: `node_modules shared with the working tree (same package-lock.json)`, remove };
   }
-  process.stderr.write(`package-lock.json differs between base and head: npm ci in ${dir}\n`);
-  const installed = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: dir, stdio: ['ignore', 2, 2] });
+  process.stderr.write(`package-lock.json differs between base and head: npm ci --ignore-scripts in ${dir}\n`);
+  const installed = spawnSync('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: dir, stdio: ['ignore', 2, 2] });
   if (installed.status !== 0) {
     remove();
     return { skipped: `package-lock.json differs between base and head and npm ci failed there (exit ${installed.status})` };
   }
-  return { dir, dependencies: 'own node_modules (package-lock.json differs: npm ci)', remove };
+  const addon = provideSqliteAddon(root, dir);
+  if ('failed' in addon) {
+    remove();
+    return { skipped: `package-lock.json differs between base and head and ${addon.failed}` };
+  }
+  return { dir, dependencies: `own node_modules (package-lock.json differs: npm ci --ignore-scripts, ${addon.how})`, remove };
+}
+
+const SQLITE_ADDON = path.join('node_modules', 'better-sqlite3', 'build', 'Release');
+
+function betterSqliteVersion(tree: string): string | undefined {
+  const manifest = path.join(tree, 'node_modules', 'better-sqlite3', 'package.json');
+  if (!existsSync(manifest)) return undefined;
+  return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
+}
+
+/**
+ * `npm ci --ignore-scripts` leaves better-sqlite3 without its compiled addon: copy the working
+ * tree's when both have the same version (compiling takes minutes), else compile it there.
+ */
+function provideSqliteAddon(root: string, dir: string): { how: string } | { failed: string } {
+  const version = betterSqliteVersion(dir);
+  if (version === undefined) return { how: 'no better-sqlite3' };
+  if (version === betterSqliteVersion(root) && existsSync(path.join(root, SQLITE_ADDON))) {
+    cpSync(path.join(root, SQLITE_ADDON), path.join(dir, SQLITE_ADDON), { recursive: true });
+    return { how: `better-sqlite3 ${version} addon copied from the working tree` };
+  }
+  process.stderr.write(`better-sqlite3 ${version} differs from the working tree's: npm rebuild better-sqlite3 in ${dir}\n`);
+  const rebuilt = spawnSync('npm', ['rebuild', 'better-sqlite3'], { cwd: dir, stdio: ['ignore', 2, 2] });
+  if (rebuilt.status !== 0) return { failed: `npm rebuild better-sqlite3 failed there (exit ${rebuilt.status})` };
+  return { how: `better-sqlite3 ${version} compiled there` };
 }
 
 /** The working tree's side of the comparison: HEAD's short id and subject, and whether src/ has changes. */

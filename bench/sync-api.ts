@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { type BaseTree, checkOutBase, chooseBase, describeHead } from './base-tree.js';
+import { median } from './stats.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const ROUND_SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -100,12 +101,6 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
 
 async function load(url: string, connections: number, seconds: number): Promise<autocannon.Result> {
   return autocannon({ url, connections, duration: seconds, pipelining: 1 });
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 function summarize(results: autocannon.Result[]): Row {
