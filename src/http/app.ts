@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import { ApiError, ApiErrors, toApiError } from './api-error.js';
 import { type AsyncApiDeps, registerAsyncApi } from './async-api.js';
 import { type CronApiDeps, registerCronApi } from './cron-api.js';
+import { registerDashboardPage } from './dashboard-page.js';
 import { type Readiness, registerHealthApi } from './health-api.js';
 import { type PushRemoteDeps, registerPushRemote } from './push-remote-api.js';
 import { registerReloadApi, type ReloadApiDeps } from './reload-api.js';
@@ -55,5 +56,6 @@ export function createApp(deps: AppDeps): Polka {
   registerWebhookApi(app, deps.webhook);
   if (deps.pushRemote) registerPushRemote(app, deps.pushRemote);
   registerReloadApi(app, deps.reload);
+  registerDashboardPage(app);
   return app;
 }
