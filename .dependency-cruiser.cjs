@@ -13,8 +13,8 @@ const LAYERS = [
   ['errors'],
   // Shared types and ids, logging, small helpers.
   ['model', 'log', 'in-flight', 'secret-compare', 'lock-file', 'closest-name'],
-  // Pure or self-contained parts: settings, manifest validation, fetching (commits, wheels), stores, uploads; the CLI's HTTP client.
-  ['config', 'manifest', 'git', 'packages', 'tasks', 'uploads', 'webhook', 'response', 'data-dir-lock', 'client'],
+  // Pure or self-contained parts: settings, manifest validation, fetching (commits, wheels), stores, uploads; the CLI's HTTP client; the Prometheus metrics.
+  ['config', 'manifest', 'git', 'packages', 'tasks', 'uploads', 'webhook', 'response', 'data-dir-lock', 'client', 'metrics'],
   // The Python runtime (pool, workers, bridge), API access rules, the push remote's repository.
   ['runtime', 'access', 'push-remote'],
   // A loaded revision (built with the runtime's import check); DFF.CACHE and cache_result; scripts' sockets; DFF.STORE's bridge ops; DFF.CONN's pools.

@@ -14,6 +14,7 @@ import type { CallGate } from './http/call-gate.js';
 import { createCorsPolicy } from './http/cors.js';
 import type { Readiness } from './http/health-api.js';
 import { createHttpServer, listen } from './http/http-server.js';
+import { requestTimer } from './http/request-timing.js';
 import type { UploadSupport } from './http/upload-call.js';
 import { InFlight } from './in-flight.js';
 import { AsyncTaskRunner } from './invocation/async-task-runner.js';
@@ -21,7 +22,9 @@ import { BackgroundRuns } from './invocation/background-runs.js';
 import { Invoker } from './invocation/invoker.js';
 import { FuncAuthCalls } from './invocation/func-auth-calls.js';
 import { SyncCalls } from './invocation/sync-calls.js';
+import { OutcomeLog } from './invocation/outcome-log.js';
 import { createLogger, type Logger } from './log.js';
+import { GitfuncMetrics } from './metrics/gitfunc-metrics.js';
 import { packageOptions } from './packages/index.js';
 import { lazyPushCheck } from './push-remote/push-check-server.js';
 import { ensurePushRepo } from './push-remote/push-repo.js';
@@ -127,6 +130,13 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   // Pools follow the revisions in use: opened on first use, closed once no such revision declares them.
   holder.onRevisionsChange((revisions) => connectors.update(revisions));
   const invoker = new Invoker(pool, holder);
+  const metrics = new GitfuncMetrics({
+    asyncQueueDepth: () => storage.queue.depth(),
+    workers: () => workersByState(pool),
+    servedCommit: () => holder.current?.commit,
+  });
+  pool.onRestart((reason) => metrics.workerRestarted(reason));
+  const outcomes = new OutcomeLog(logger, metrics);
   const records = new RecordWriter(
     storage.recordSink,
     {
@@ -142,7 +152,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     logger,
   );
   const uploadFolders = new UploadFolders(settings.dataDir, logger);
-  const syncCalls = new SyncCalls({ invoker, holder, records, resultCache, uploads: uploadFolders, logger });
+  const syncCalls = new SyncCalls({ invoker, holder, records, resultCache, uploads: uploadFolders, outcomes });
   const uploads: UploadSupport = {
     folders: uploadFolders,
     limits: {
@@ -159,11 +169,12 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     runs: backgroundRuns,
     records,
     logger,
+    outcomes,
     queueMax: settings.limits.asyncQueueMax,
     concurrency: pool.backgroundSlots,
     uploads: uploadFolders,
   });
-  const cronRunner = new CronRunner({ holder, runs: backgroundRuns, records, logger });
+  const cronRunner = new CronRunner({ holder, runs: backgroundRuns, records, logger, outcomes });
   const scheduler = new CronScheduler({ ledger: storage.cronLedger, clock: systemClock, logger, run: (fire) => cronRunner.runFire(fire) });
   const packages = packageOptions(settings.dataDir, settings.packages);
   const build = (commit: string, dir: string): Promise<BuildResult> =>
@@ -183,6 +194,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     build,
     warm: (revision, live, everyWorker) => pool.warm(revision.ref, live, everyWorker),
     onServed: (revision) => scheduler.replace(revision.cronJobs),
+    onReloaded: (outcome) => metrics.reloadEnded(outcome.result),
     logger,
   });
 
@@ -237,6 +249,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
       reload: () => reloader.status(),
     },
     reload: { check, reloader },
+    metrics: { check, metrics, holder, queue: storage.queue, workers: () => workersByState(pool) },
     cron: { check, holder, scheduler, runner: cronRunner },
     webhook: { ...settings.webhook, secret: settings.webhookSecret, servedRef: settings.repo.ref, trigger: reloader, logger },
     ...(settings.pushRemote.enabled && settings.pushRemote.token !== undefined
@@ -254,7 +267,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
       : {}),
   });
 
-  const server = createHttpServer(app, settings.limits);
+  const server = createHttpServer(app, settings.limits, requestTimer(metrics));
 
   /** Releases everything but the HTTP server; running work is cut (and re-queued next start). */
   const release = async (): Promise<void> => {
@@ -341,4 +354,16 @@ async function serveFirstRevision(reloader: Reloader, pushRemoteOn: boolean, log
     if (!(pushRemoteOn && error instanceof GitfuncError && error.code === 'GIT_REF_NOT_FOUND')) throw error;
     logger.warn({}, 'nothing pushed to the served branch yet: waiting for the first git push');
   }
+}
+
+/**
+ * The pool's worker threads by state, as `gitfunc_workers` and `/api/v1/stats` count them:
+ * `starting` (interpreter loading), `busy` and `idle` (serving), `retiring` (recycled, ending).
+ */
+function workersByState(pool: WorkerPool): Record<string, number> {
+  const { threads } = pool.workerStatus();
+  const retiring = threads.filter((thread) => thread.retiring).length;
+  const serving = threads.filter((thread) => thread.ready && !thread.retiring).length;
+  const busy = Math.min(pool.stats().busyWorkers, serving);
+  return { starting: threads.length - serving - retiring, busy, idle: serving - busy, retiring };
 }

@@ -6,8 +6,10 @@ import { type AsyncApiDeps, registerAsyncApi } from './async-api.js';
 import { type CronApiDeps, registerCronApi } from './cron-api.js';
 import { registerDashboardPage } from './dashboard-page.js';
 import { type Readiness, registerHealthApi } from './health-api.js';
+import { type MetricsApiDeps, registerMetricsApi } from './metrics-api.js';
 import { type PushRemoteDeps, registerPushRemote } from './push-remote-api.js';
 import { registerReloadApi, type ReloadApiDeps } from './reload-api.js';
+import { labelRoutes } from './request-timing.js';
 import { sendApiError, startScope } from './respond.js';
 import { registerStatusApi, type StatusApiDeps } from './status-api.js';
 import { registerSyncApi, type SyncApiDeps } from './sync-api.js';
@@ -27,6 +29,7 @@ export interface AppDeps {
   /** Absent while the push remote is off. */
   pushRemote?: PushRemoteDeps;
   reload: ReloadApiDeps;
+  metrics: MetricsApiDeps;
 }
 
 /** The HTTP app: one register call per route family; unknown routes answer 404.41. */
@@ -47,6 +50,7 @@ export function createApp(deps: AppDeps): Polka {
       sendApiError(res, scope, new ApiError(ApiErrors.internal, 'Internal server error'));
     },
   });
+  labelRoutes(app);
   registerHealthApi(app, deps.readiness);
   registerSyncApi(app, deps.sync);
   registerAsyncApi(app, deps.async);
@@ -56,6 +60,7 @@ export function createApp(deps: AppDeps): Polka {
   registerWebhookApi(app, deps.webhook);
   if (deps.pushRemote) registerPushRemote(app, deps.pushRemote);
   registerReloadApi(app, deps.reload);
+  registerMetricsApi(app, deps.metrics);
   registerDashboardPage(app);
   return app;
 }

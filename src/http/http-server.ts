@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Polka, Request } from 'polka';
 import { GitfuncError } from '../errors.js';
@@ -16,14 +16,18 @@ export interface ConnectionLimits {
 /**
  * Node's HTTP server around the app. Slow clients: Node answers 408 and closes a connection
  * whose headers, or whole request, did not arrive in time. Both count from the request's first
- * byte; neither limits how long the answer takes once the request is in.
+ * byte; neither limits how long the answer takes once the request is in. `timeRequest` sees
+ * every request first (request-timing.ts).
  */
-export function createHttpServer(app: Polka, limits: ConnectionLimits): Server {
+export function createHttpServer(app: Polka, limits: ConnectionLimits, timeRequest: (req: IncomingMessage, res: ServerResponse) => void): Server {
   const headersTimeoutMs = limits.headersTimeoutSeconds * 1000;
   const server = createServer(
     { connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MS, headersTimeoutMs / 2) },
     // polka's handler parses the URL itself; `Request` is the same object with fields it adds.
-    (req, res) => void app.handler(req as Request, res, undefined as never),
+    (req, res) => {
+      timeRequest(req, res);
+      void app.handler(req as Request, res, undefined as never);
+    },
   );
   server.headersTimeout = headersTimeoutMs;
   server.requestTimeout = headersTimeoutMs + limits.bodyReadSeconds * 1000;

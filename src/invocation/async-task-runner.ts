@@ -9,7 +9,7 @@ import type { RecordWriter } from '../tasks/record-writer.js';
 import type { UploadFolders } from '../uploads/upload-folders.js';
 import type { BackgroundRuns } from './background-runs.js';
 import { notRunRecord, queuedRecord } from './call-records.js';
-import { logOutcome } from './outcome-log.js';
+import type { OutcomeLog } from './outcome-log.js';
 
 /** Wait before taking tasks again after the store failed to hand them out. */
 const CLAIM_RETRY_MS = 1000;
@@ -23,6 +23,8 @@ export interface AsyncTaskRunnerDeps {
   /** Trims each API's records after its tasks end. */
   records: RecordWriter;
   logger: Logger;
+  /** Where each task's end is counted and logged. */
+  outcomes: OutcomeLog;
   /** Waiting tasks beyond this are refused (AsyncQueueFull). */
   queueMax: number;
   /** Tasks run at once: the pool's background slots. */
@@ -159,14 +161,14 @@ export class AsyncTaskRunner {
     if (!revision.catalog.has(record.funcId)) {
       const notRun = notRunRecord(invocation, revision.commit, record.triggerTime, 'failure', notInRevision(revision, record.funcId));
       await this.deps.queue.complete(notRun);
-      logOutcome(this.deps.logger, notRun);
+      this.deps.outcomes.ended(notRun);
       return true;
     }
     const { record: final, cutByShutdown } = await this.deps.runs.run('asyncTasks', revision, invocation, record.triggerTime);
     // Cut short by a shutdown: left claimed in the queue, so the next start runs it again.
     if (cutByShutdown) return false;
     await this.deps.queue.complete(final);
-    logOutcome(this.deps.logger, final);
+    this.deps.outcomes.ended(final);
     return true;
   }
 }

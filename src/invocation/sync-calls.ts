@@ -1,6 +1,5 @@
 import { type CachedResult, type ResultCache, resultCacheKey } from '../cache/result-cache.js';
 import { GitfuncError } from '../errors.js';
-import type { Logger } from '../log.js';
 import type { CallResult, TimedOut } from '../model/call-result.js';
 import type { Invocation } from '../model/invocation.js';
 import type { TaskRecord } from '../model/task-record.js';
@@ -12,7 +11,7 @@ import type { RecordWriter } from '../tasks/record-writer.js';
 import type { UploadFolders } from '../uploads/upload-folders.js';
 import { recordOfCall, recordWhenEnded } from './call-records.js';
 import type { Invoker } from './invoker.js';
-import { logOutcome } from './outcome-log.js';
+import type { OutcomeLog } from './outcome-log.js';
 
 /** A sync API's `maxConcurrency` is reached: the call is refused at once, never queued. */
 export class ConcurrencyLimitReached extends GitfuncError {
@@ -38,8 +37,8 @@ export interface SyncCallDeps {
   /** Results of APIs whose function sets `cache_result`. */
   resultCache: ResultCache;
   uploads: UploadFolders;
-  /** Failed calls are logged at warn with their exception (the HTTP line logs every call). */
-  logger: Logger;
+  /** Every call's end is counted; a failed one logged at warn with its exception (the HTTP line logs every call). */
+  outcomes: OutcomeLog;
 }
 
 /** A result `cache_result` may keep: a success that is not a file (files may change or go). */
@@ -168,10 +167,10 @@ export class SyncCalls {
     else if (result.kind !== 'busy' && result.kind !== 'abandoned') this.add(recordOfCall(call, commit, triggerTime, result, undefined, mask));
   }
 
-  /** Writes a sync call's record; a failed one is also logged (a success only by its HTTP line, off the hot path). */
+  /** Writes a sync call's record and reports its outcome. */
   private add(record: TaskRecord): void {
     this.deps.records.add(record);
-    if (record.status !== 'success') logOutcome(this.deps.logger, record);
+    this.deps.outcomes.ended(record);
   }
 }
 

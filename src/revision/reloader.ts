@@ -29,6 +29,8 @@ export interface ReloaderDeps {
   warm(revision: Revision, live: string[], everyWorker: boolean): Promise<void>;
   /** Called right after a swap (cron schedules follow the served revision). */
   onServed(revision: Revision): void;
+  /** Told what every reload did (the metrics count them); absent: nobody counts. */
+  onReloaded?(outcome: ReloadOutcome): void;
   logger: Logger;
 }
 
@@ -108,6 +110,7 @@ export class Reloader implements ReloadTrigger {
       let outcome: ReloadOutcome;
       try {
         outcome = await this.buildAndServe(remembered.commit, remembered.dir, 'start');
+        this.deps.onReloaded?.(outcome);
       } finally {
         this.running = false;
       }
@@ -188,6 +191,7 @@ export class Reloader implements ReloadTrigger {
       const next = this.pending;
       this.pending = undefined;
       const outcome = await this.reload(next);
+      this.deps.onReloaded?.(outcome);
       for (const resolve of next.waiters) resolve(outcome);
     }
     this.running = false;

@@ -24,6 +24,13 @@ const { isReplaceMe, isWorkerReady } = workerHealth;
 
 export type { CallClient, CallLane, DispatcherStats, WorkerStatus };
 
+/**
+ * Why a worker thread was replaced: its call ignored the deadline's interrupt (`timeout`), an
+ * import check did (`importStuck`), its interpreter failed (`interpreter`), it passed its call
+ * or heap limit (`recycle`), or it exited on its own (`crash`).
+ */
+export type WorkerRestartReason = 'timeout' | 'importStuck' | 'interpreter' | 'recycle' | 'crash';
+
 /** Settings of the worker pool. */
 export interface WorkerPoolOptions {
   workers: number;
@@ -88,6 +95,9 @@ export class WorkerPool {
     return this.options.caBundle;
   }
   private readonly registry = new WorkerRegistry();
+  /** Threads the pool is terminating, with why; a thread that exits unasked crashed. */
+  private readonly terminating = new Map<number, WorkerRestartReason>();
+  private restartListener: (reason: WorkerRestartReason) => void = () => undefined;
   private readonly starts: InterpreterStartLog;
   private readonly onBatchReport = (report: unknown): void => {
     const batch = report as BatchReport;
@@ -111,7 +121,7 @@ export class WorkerPool {
         timeoutGraceMs: options.timeoutGraceMs,
         maxQueue: options.maxQueue,
       },
-      { runBatch: (calls) => this.run({ type: 'calls', calls }).then(this.onBatchReport), terminateThread: (id) => this.terminateThread(id) },
+      { runBatch: (calls) => this.run({ type: 'calls', calls }).then(this.onBatchReport), terminateThread: (id) => this.terminateThread(id, 'timeout') },
       logger,
     );
   }
@@ -141,7 +151,7 @@ export class WorkerPool {
     else if (isWorkerReady(message)) this.registry.onReady(message);
     else if (isReplaceMe(message)) {
       this.logger.warn({ threadId: message.replaceMe }, 'worker interpreter failed: replacing the worker');
-      this.terminateThread(message.replaceMe);
+      this.terminateThread(message.replaceMe, 'interpreter');
     }
   };
 
@@ -150,7 +160,11 @@ export class WorkerPool {
     const alive = new Set<number>();
     for (const slot of [...this.slots, ...this.extra]) if (slot.threadId !== undefined) alive.add(slot.threadId);
     for (const gone of this.registry.removeAllBut(alive)) {
-      if (!this.closing && !gone.retiring) this.logger.warn({ threadId: gone.threadId }, 'worker exited');
+      const reason = this.terminating.get(gone.threadId) ?? 'crash';
+      this.terminating.delete(gone.threadId);
+      if (this.closing || gone.retiring) continue;
+      this.logger.warn({ threadId: gone.threadId }, 'worker exited');
+      this.restartListener(reason);
     }
   };
 
@@ -218,6 +232,7 @@ export class WorkerPool {
     this.serveWaiting();
     const retired = old.threadId === undefined ? undefined : this.registry.markRetiring(old.threadId);
     this.logger.info({ threadId: retired?.threadId, calls: retired?.calls, heapMB: retired?.heapMB }, 'worker recycled: its replacement is serving');
+    this.restartListener('recycle');
     await old.drained();
     this.extra.delete(old);
     await old.destroy();
@@ -242,8 +257,14 @@ export class WorkerPool {
     return { recycled: this.registry.recycled, threads: this.registry.list() };
   }
 
+  /** Tells `listener` each time a worker thread is replaced, and why (one listener: the server's metrics). */
+  onRestart(listener: (reason: WorkerRestartReason) => void): void {
+    this.restartListener = listener;
+  }
+
   /** Ends a worker thread as a crash would; its slot starts a new one. */
-  terminateThread(threadId: number): void {
+  terminateThread(threadId: number, reason: WorkerRestartReason = 'crash'): void {
+    this.terminating.set(threadId, reason);
     for (const slot of [...this.slots, ...this.extra]) if (slot.threadId === threadId) slot.terminateThread();
   }
 
@@ -261,7 +282,7 @@ export class WorkerPool {
       onStuck: (threadId) => {
         stuck = true;
         this.logger.warn({ commit: revision.id, threadId }, 'import check ignored its interrupt: terminating its worker');
-        this.terminateThread(threadId);
+        this.terminateThread(threadId, 'importStuck');
       },
     });
     try {

@@ -1,6 +1,6 @@
 import type { BackgroundRuns } from '../invocation/background-runs.js';
 import { notRunRecord, runningRecord } from '../invocation/call-records.js';
-import { logOutcome } from '../invocation/outcome-log.js';
+import type { OutcomeLog } from '../invocation/outcome-log.js';
 import type { Logger } from '../log.js';
 import type { CronJobSpec } from '../model/cron-job.js';
 import type { Invocation } from '../model/invocation.js';
@@ -15,6 +15,8 @@ export interface CronRunnerDeps {
   runs: BackgroundRuns;
   records: RecordWriter;
   logger: Logger;
+  /** Where each run's end is counted and logged. */
+  outcomes: OutcomeLog;
 }
 
 /** A run of `job`: scheduled (`cronJob`) or asked for with POST /api/v1/cron/:id (`manual`). */
@@ -52,7 +54,7 @@ export class CronRunner {
       const commit = this.deps.holder.current?.commit ?? '';
       const skipped = notRunRecord(call, commit, triggerTime, 'skip', { exceptionText: 'skipped: the previous run of this job was still running' });
       this.deps.records.add(skipped);
-      logOutcome(this.deps.logger, skipped);
+      this.deps.outcomes.ended(skipped);
       return;
     }
     this.runningKeys.add(key);
@@ -83,6 +85,6 @@ export class CronRunner {
     const { record, cutByShutdown } = await this.deps.runs.run('cronRuns', revision, call, triggerTime);
     if (cutByShutdown) record.status = 'cancelled';
     this.deps.records.add(record);
-    logOutcome(this.deps.logger, record);
+    this.deps.outcomes.ended(record);
   }
 }

@@ -1,0 +1,101 @@
+import type { GitfuncMetrics } from './gitfunc-metrics.js';
+
+/** One API's calls since the server started (`GET /api/v1/stats`). */
+export interface ApiStats {
+  id: string;
+  kind: 'sync' | 'async';
+  calls: number;
+  /** Calls that did not end in `success` (failure, timeout, cancelled). */
+  errors: number;
+  /** Estimated from the duration histogram's buckets; null before the first call. */
+  p50Ms: number | null;
+  p99Ms: number | null;
+}
+
+/** One cron job's runs since the server started. */
+export interface CronStats {
+  id: string;
+  runs: number;
+  /** Runs that ended in failure or timeout. */
+  failures: number;
+  lastRunAt: string | null;
+  lastStatus: string | null;
+}
+
+const KIND_OF_ORIGIN: Record<string, ApiStats['kind']> = { syncAPI: 'sync', asyncAPI: 'async' };
+const FAILED_CRON = new Set(['failure', 'timeout']);
+
+/**
+ * The `q` quantile of a histogram, as Prometheus's `histogram_quantile` estimates it: find the
+ * bucket the rank falls in and interpolate linearly inside it. Past the last finite bucket, that
+ * bound is the answer.
+ */
+export function bucketQuantile(q: number, buckets: readonly { le: number; count: number }[]): number | null {
+  const total = buckets.at(-1)?.count ?? 0;
+  if (total === 0) return null;
+  const rank = q * total;
+  let lower = 0;
+  let below = 0;
+  for (const { le, count } of buckets) {
+    if (count >= rank) {
+      if (le === Infinity) return lower;
+      return lower + ((le - lower) * (rank - below)) / (count - below || 1);
+    }
+    lower = le;
+    below = count;
+  }
+  return lower;
+}
+
+const ms = (seconds: number | null): number | null => (seconds === null ? null : Math.round(seconds * 100_000) / 100);
+
+/**
+ * Calls, errors and p50/p99 of every API counted since the start, plus `known` APIs (the served
+ * revision's) with none yet. Read from the Prometheus metrics themselves: nothing more per call.
+ */
+export async function apiStats(metrics: GitfuncMetrics, known: readonly { id: string; kind: ApiStats['kind'] }[]): Promise<ApiStats[]> {
+  const stats = new Map<string, ApiStats & { buckets: { le: number; count: number }[] }>();
+  const entry = (kind: ApiStats['kind'], id: string) => {
+    const key = `${kind}\0${id}`;
+    let found = stats.get(key);
+    if (found === undefined) stats.set(key, (found = { id, kind, calls: 0, errors: 0, p50Ms: null, p99Ms: null, buckets: [] }));
+    return found;
+  };
+  for (const { id, kind } of known) entry(kind, id);
+  for (const { labels, value } of (await metrics.calls.get()).values) {
+    const found = entry(KIND_OF_ORIGIN[String(labels.origin)]!, String(labels.api));
+    found.calls += value;
+    if (labels.status !== 'success') found.errors += value;
+  }
+  for (const { labels, value, metricName } of (await metrics.callDuration.get()).values) {
+    if (metricName !== 'gitfunc_call_duration_seconds_bucket') continue;
+    // A bucket's sample carries `le` besides the metric's own labels.
+    const { le } = labels as { le?: number | string };
+    entry(KIND_OF_ORIGIN[String(labels.origin)]!, String(labels.api)).buckets.push({ le: le === '+Inf' ? Infinity : Number(le), count: value });
+  }
+  return [...stats.values()].map(({ buckets, ...api }) => {
+    buckets.sort((a, b) => a.le - b.le);
+    return { ...api, p50Ms: ms(bucketQuantile(0.5, buckets)), p99Ms: ms(bucketQuantile(0.99, buckets)) };
+  });
+}
+
+/** Runs and failures of every cron job run since the start, plus `known` jobs with none yet. */
+export async function cronStats(metrics: GitfuncMetrics, known: readonly string[]): Promise<CronStats[]> {
+  const stats = new Map<string, CronStats>();
+  const entry = (id: string): CronStats => {
+    let found = stats.get(id);
+    if (found === undefined) {
+      const last = metrics.lastCronRun(id);
+      found = { id, runs: 0, failures: 0, lastRunAt: last ? new Date(last.at).toISOString() : null, lastStatus: last?.status ?? null };
+      stats.set(id, found);
+    }
+    return found;
+  };
+  for (const id of known) entry(id);
+  for (const { labels, value } of (await metrics.cronRuns.get()).values) {
+    const found = entry(String(labels.job));
+    found.runs += value;
+    if (FAILED_CRON.has(String(labels.status))) found.failures += value;
+  }
+  return [...stats.values()];
+}
