@@ -23,6 +23,7 @@ import { Invoker } from './invocation/invoker.js';
 import { FuncAuthCalls } from './invocation/func-auth-calls.js';
 import { SyncCalls } from './invocation/sync-calls.js';
 import { OutcomeLog } from './invocation/outcome-log.js';
+import { TaskCanceller } from './invocation/task-cancel.js';
 import { createLogger, type Logger } from './log.js';
 import { GitfuncMetrics } from './metrics/gitfunc-metrics.js';
 import { packageOptions } from './packages/index.js';
@@ -195,6 +196,8 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     warm: (revision, live, everyWorker) => pool.warm(revision.ref, live, everyWorker),
     onServed: (revision) => scheduler.replace(revision.cronJobs),
     onReloaded: (outcome) => metrics.reloadEnded(outcome.result),
+    history: storage.deploys,
+    historyKeep: settings.repo.historyKeep,
     logger,
   });
 
@@ -236,7 +239,12 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     readiness,
     sync: { holder, syncCalls, logger, reading, calls, cors },
     async: { holder, runner: asyncRunner, logger, calls, reading, cors },
-    tasks: { check, store: storage.records, flushPending: () => records.flush() },
+    tasks: {
+      check,
+      store: storage.records,
+      flushPending: () => records.flush(),
+      canceller: new TaskCanceller({ queue: storage.queue, runs: backgroundRuns, records: storage.records, uploads: uploadFolders }),
+    },
     status: {
       check,
       holder,
@@ -250,6 +258,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     },
     reload: { check, reloader },
     metrics: { check, metrics, holder, queue: storage.queue, workers: () => workersByState(pool) },
+    deploys: { check, holder, history: storage.deploys, historyKeep: settings.repo.historyKeep, reloader },
     cron: { check, holder, scheduler, runner: cronRunner },
     webhook: { ...settings.webhook, secret: settings.webhookSecret, servedRef: settings.repo.ref, trigger: reloader, logger },
     ...(settings.pushRemote.enabled && settings.pushRemote.token !== undefined

@@ -30,7 +30,7 @@ t.test('defaults from config/default.yaml', async (t) => {
   t.same(settings, {
     host: '127.0.0.1',
     port: 8088,
-    repo: { url: '/srv/app/functions.example', ref: 'main', path: '', username: 'x-access-token', pollSeconds: 60 },
+    repo: { url: '/srv/app/functions.example', ref: 'main', path: '', username: 'x-access-token', pollSeconds: 60, historyKeep: 50 },
     dataDir: '/srv/app/.gitfunc-data',
     workers: 2,
     snapshot: { enabled: true, dir: '/srv/app/.gitfunc-data/cache' },

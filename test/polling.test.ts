@@ -1,9 +1,13 @@
 // Polling fallback: without any webhook or reload request, a pushed commit is fetched and
 // served on the next poll; a broken head is built once, not on every poll.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import t from 'tap';
 import { createLogger } from '../src/log.js';
 import { Reloader } from '../src/revision/reloader.js';
 import { RevisionHolder } from '../src/revision/revision-holder.js';
+import { openSqliteStorage } from '../src/tasks/sqlite/index.js';
 import { ADMIN_TOKEN } from './helpers/admin-client.js';
 import { createWorkRepo } from './helpers/git-repo.js';
 import { startGitServer } from './helpers/git-server.js';
@@ -51,6 +55,12 @@ t.test('a broken head is built once, not on every poll', async (t) => {
 });
 
 t.test('polling is off when the ref is a commit id', async (t) => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gitfunc-poll-'));
+  const storage = openSqliteStorage(dataDir);
+  t.teardown(async () => {
+    await storage.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
   const reloader = (ref: string): Reloader =>
     new Reloader({
       source: { url: git.url('funcs'), ref, path: '', dataDir: '/nonexistent' },
@@ -59,6 +69,8 @@ t.test('polling is off when the ref is a commit id', async (t) => {
       build: () => Promise.reject(new Error('not built here')),
       warm: () => Promise.resolve(),
       onServed: () => undefined,
+      history: storage.deploys,
+      historyKeep: 50,
       logger: createLogger('silent'),
     });
   t.equal(reloader(await work.head()).pollSeconds, 0, 'a commit id never moves');

@@ -25,6 +25,7 @@ export const ENV_SETTINGS: Readonly<Record<string, Override>> = Object.freeze({
   GITFUNC_REPO_PATH: { setting: 'repo.path', kind: 'string' },
   GITFUNC_GIT_TOKEN: { setting: 'repo.token', kind: 'string' },
   GITFUNC_POLL_SECONDS: { setting: 'repo.pollSeconds', kind: 'number' },
+  GITFUNC_HISTORY_KEEP: { setting: 'repo.historyKeep', kind: 'integer' },
   GITFUNC_DATA_DIR: { setting: 'dataDir', kind: 'string' },
   GITFUNC_WORKERS: { setting: 'workers', kind: 'integer' },
   GITFUNC_SNAPSHOT_DIR: { setting: 'snapshot.dir', kind: 'string' },

@@ -13,6 +13,8 @@ export interface RepoSettings {
   readonly token?: string;
   /** Seconds between fetches of the ref without a webhook or reload request; 0 is off. */
   readonly pollSeconds: number;
+  /** Reload attempts the deploy history keeps. */
+  readonly historyKeep: number;
 }
 
 /** CORS of the function APIs. */

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://gitfunc.dev/schemas/gitfunc-settings.json","title":"gitfunc server settings","description":"config/default.yaml, then an optional --config file, then GITFUNC_* environment variables, then CLI flags.","type":"object","required":["host","port","repo","dataDir","workers","snapshot","envAllow","webhook","pushRemote","log","limits","network","tasks","shutdown","callTimeoutGraceMs","cors","packages","trustProxy"],"additionalProperties":false,"properties":{"host":{"description":"Address the HTTP server listens on.","type":"string","minLength":1},"port":{"description":"Port the HTTP server listens on (0: any free port).","type":"integer","minimum":0,"maximum":65535},"repo":{"type":"object","required":["url","ref","path","username","pollSeconds"],"additionalProperties":false,"properties":{"url":{"description":"The functions repository: an http(s) URL, or a local directory. The default serves a checkout's ./functions.example; where there is none, serve stops with REPO_NOT_GIVEN.","type":"string","minLength":1},"ref":{"description":"Branch (or tag) to serve.","type":"string","minLength":1},"path":{"description":"Folder inside the repository that holds gitfunc.yaml ('' for the root).","type":"string","pattern":"^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$"},"username":{"description":"User name sent with the token over http(s).","type":"string","minLength":1},"token":{"description":"Token for http(s) fetches; set it with GITFUNC_GIT_TOKEN.","type":"string","minLength":1},"pollSeconds":{"description":"Seconds between fetches of the ref when no webhook or reload request comes (0: off; always off when ref is a commit id).","type":"number","minimum":0,"maximum":86400}}},"dataDir":{"description":"Where revisions, task records and uploads are kept.","type":"string","minLength":1},"workers":{"description":"Python worker threads (each holds one Pyodide interpreter).","type":"integer","minimum":1,"maximum":256},"snapshot":{"description":"The interpreter snapshot (warmed Pyodide memory) every worker starts from, built once per Pyodide build, gitfunc version and shim.","type":"object","required":["enabled","dir"],"additionalProperties":false,"properties":{"enabled":{"description":"Start workers from the snapshot (false: every worker loads Pyodide from scratch).","type":"boolean"},"dir":{"description":"Directory of snapshot files; empty: <dataDir>/cache. Several servers may share one.","type":"string"}}},"envAllow":{"description":"Environment variable names the manifest may read with ${NAME}. GITFUNC_* names never resolve.","type":"array","items":{"type":"string","pattern":"^(?!GITFUNC_)[A-Za-z_][A-Za-z0-9_]*$"}},"adminToken":{"description":"Bearer token for the admin endpoints; without it they answer 403.","type":"string","minLength":1},"webhookSecret":{"description":"Secret that signs push webhooks.","type":"string","minLength":1},"webhook":{"type":"object","required":["path","maxBodyBytes","allowUnsigned"],"additionalProperties":false,"properties":{"path":{"description":"Path of the push webhook endpoint.","type":"string","pattern":"^/[^?#\\s]*$"},"maxBodyBytes":{"description":"Largest webhook body accepted, in bytes; larger ones are refused with 413 before they are read.","type":"integer","minimum":1},"allowUnsigned":{"description":"DANGEROUS: accept webhooks without a signature while no webhookSecret is set. Anyone who can reach the server can then make it fetch and reload.","type":"boolean"}}},"pushRemote":{"type":"object","required":["enabled","path","maxPushBytes"],"additionalProperties":false,"properties":{"enabled":{"description":"Serve a git remote to push the functions to; setting pushRemote.token turns it on too.","type":"boolean"},"path":{"description":"URL path of the push remote, e.g. /repo.git.","type":"string","pattern":"^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$"},"token":{"description":"Password of the push remote (HTTP Basic, any user name); set it with GITFUNC_PUSH_TOKEN.","type":"string","minLength":1},"maxPushBytes":{"description":"Largest pack one push may send, in bytes (git's receive.maxInputSize).","type":"integer","minimum":1}}},"log":{"type":"object","required":["level"],"additionalProperties":false,"properties":{"level":{"enum":["trace","debug","info","warn","error","fatal","silent"]}}},"limits":{"type":"object","required":["bodyBytes","syncTimeoutMaxSeconds","importSeconds","syncQueuePerWorker","asyncQueueMax","headersTimeoutSeconds","bodyReadSeconds","uploadFileBytes","uploadTotalBytes","uploadFiles","workerMaxCalls","workerHeapMB","socketsPerCall"],"additionalProperties":false,"properties":{"bodyBytes":{"description":"Largest request body accepted, in bytes (413.1); for a multipart upload, the size of its text fields.","type":"integer","minimum":1},"syncTimeoutMaxSeconds":{"description":"Cap on the timeout of a sync call, in seconds.","type":"integer","minimum":1,"maximum":3600},"importSeconds":{"description":"Time allowed to import every script of a revision; past it the revision fails to load.","type":"integer","minimum":1,"maximum":600},"syncQueuePerWorker":{"description":"Sync calls that may wait for a free worker, per worker; past it new sync calls are refused at once with 503.1 (Retry-After: 1).","type":"integer","minimum":1},"asyncQueueMax":{"description":"Async tasks that may wait in the durable queue; past it new async calls are refused with 429.47.","type":"integer","minimum":1},"headersTimeoutSeconds":{"description":"Time a client has to send the request line and headers; past it the server answers 408 and closes the connection.","type":"number","minimum":0.1,"maximum":600},"bodyReadSeconds":{"description":"Time a client has, after the headers, to send the whole body; past it the server answers 408 and closes the connection.","type":"number","minimum":0.1,"maximum":3600},"uploadFileBytes":{"description":"Largest uploaded file, in bytes; a larger one is refused with 413.2 as soon as it passes the limit.","type":"integer","minimum":1},"uploadTotalBytes":{"description":"Largest total of the files of one upload, in bytes; past it the upload is refused with 413.1.","type":"integer","minimum":1},"uploadFiles":{"description":"Most files in one upload; more are refused with 413.3.","type":"integer","minimum":1},"workerMaxCalls":{"description":"A worker is recycled (exits after its answer; a fresh one replaces it, one worker at a time) after this many calls. 0: never.","type":"integer","minimum":0},"workerHeapMB":{"description":"A worker is recycled once its Pyodide WASM heap (which only grows) passes this many MiB, checked after each call batch. 0: never.","type":"integer","minimum":0},"socketsPerCall":{"description":"Sockets one call may hold open at once (a connect past it raises OSError EMFILE); every socket is closed when its call ends.","type":"integer","minimum":1,"maximum":4096}}},"network":{"description":"What scripts may connect to, and the CAs their TLS trusts (CONTRACT section 10).","type":"object","required":["allow","deny"],"additionalProperties":false,"properties":{"allow":{"description":"Egress rules a connection must match one of: host, *.domain, *, an IP address or a CIDR, each with an optional :port ([v6 address]:port).","type":"array","items":{"type":"string","minLength":1}},"deny":{"description":"Egress rules that refuse a connection even when an allow rule matches (default: the cloud metadata ranges).","type":"array","items":{"type":"string","minLength":1}},"caFile":{"description":"A PEM file of CA certificates scripts' TLS trusts besides the host's CA store.","type":"string","minLength":1}}},"tasks":{"type":"object","required":["keepPerApi","keepPerCronJob","keepSeconds","maxStoredMB"],"additionalProperties":false,"properties":{"keepPerApi":{"description":"Task records kept per sync/async API; older finished ones are trimmed.","type":"integer","minimum":1},"keepPerCronJob":{"description":"Task records kept per cron job; older finished ones are trimmed.","type":"integer","minimum":1},"keepSeconds":{"description":"An async task's record stays readable at least this long after it ended, whatever keepPerApi says (within maxStoredMB).","type":"integer","minimum":0},"maxStoredMB":{"description":"Most MiB the stored task records may take; past it the oldest finished ones are deleted, those past keepSeconds first.","type":"integer","minimum":1}}},"shutdown":{"type":"object","required":["drainSeconds","graceSeconds"],"additionalProperties":false,"properties":{"drainSeconds":{"description":"On SIGTERM, /readyz answers 503 at once while the server keeps serving this long, then stops accepting.","type":"number","minimum":0},"graceSeconds":{"description":"After the server stops accepting, how long in-flight calls may take to finish before the process exits anyway.","type":"number","minimum":0}}},"callTimeoutGraceMs":{"description":"After a call's timeout, how long an interrupted worker may take to stop before it is terminated.","type":"integer","minimum":0,"maximum":600000},"packages":{"description":"Where the wheels of the manifest's pinned packages come from, after the repository's own wheels/ folder (CONTRACT section 11).","type":"object","required":["wheelhouse","index","pyodidePackages"],"additionalProperties":false,"properties":{"wheelhouse":{"description":"Folders of wheel files, asked in order after the repository's wheels/.","type":"array","items":{"type":"string","minLength":1}},"index":{"description":"A PEP 503 simple index (a company mirror, or PyPI's /simple/), asked after the wheelhouse; '' for none. Plain http is allowed (a mirror on the local network).","type":"string","pattern":"^(|https?://\\S+)$"},"pyodidePackages":{"description":"A folder holding a copy of the Pyodide distribution that matches the bundled Pyodide (its pyodide-lock.json and wheels), asked last; '' for none.","type":"string"}}},"cors":{"description":"CORS headers of the function APIs (/api/v1/al, /sync, /bat, /async); admin routes never send them.","type":"object","required":["allowOrigins","allowCredentials","allowHeaders","exposeHeaders","maxAgeSeconds"],"additionalProperties":false,"properties":{"allowOrigins":{"description":"Origins allowed to call from a browser: '*' for any, or exact origins such as https://app.example.com. Empty: no CORS headers.","type":"array","items":{"type":"string","pattern":"^(\\*|https?://[^/\\s]+)$"}},"allowCredentials":{"description":"Send Access-Control-Allow-Credentials (cookies, Basic auth from the browser); the caller's origin is then echoed instead of '*'.","type":"boolean"},"allowHeaders":{"description":"Request headers a browser may send; the header fields of the API's own auth are added to each preflight answer.","type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"}},"exposeHeaders":{"description":"Response headers a browser script may read.","type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"}},"maxAgeSeconds":{"description":"How long a browser may cache a preflight answer.","type":"integer","minimum":0,"maximum":86400}}},"trustProxy":{"description":"Behind a reverse proxy: scripts' _DFF_HTTP_REQUEST takes ip, ips, hostname and protocol from its X-Forwarded-For, -Host and -Proto headers (as DFF's server does). Leave false when clients reach gitfunc directly: they could send those headers themselves.","type":"boolean"}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://gitfunc.dev/schemas/gitfunc-settings.json","title":"gitfunc server settings","description":"config/default.yaml, then an optional --config file, then GITFUNC_* environment variables, then CLI flags.","type":"object","required":["host","port","repo","dataDir","workers","snapshot","envAllow","webhook","pushRemote","log","limits","network","tasks","shutdown","callTimeoutGraceMs","cors","packages","trustProxy"],"additionalProperties":false,"properties":{"host":{"description":"Address the HTTP server listens on.","type":"string","minLength":1},"port":{"description":"Port the HTTP server listens on (0: any free port).","type":"integer","minimum":0,"maximum":65535},"repo":{"type":"object","required":["url","ref","path","username","pollSeconds","historyKeep"],"additionalProperties":false,"properties":{"url":{"description":"The functions repository: an http(s) URL, or a local directory. The default serves a checkout's ./functions.example; where there is none, serve stops with REPO_NOT_GIVEN.","type":"string","minLength":1},"ref":{"description":"Branch (or tag) to serve.","type":"string","minLength":1},"path":{"description":"Folder inside the repository that holds gitfunc.yaml ('' for the root).","type":"string","pattern":"^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$"},"username":{"description":"User name sent with the token over http(s).","type":"string","minLength":1},"token":{"description":"Token for http(s) fetches; set it with GITFUNC_GIT_TOKEN.","type":"string","minLength":1},"pollSeconds":{"description":"Seconds between fetches of the ref when no webhook or reload request comes (0: off; always off when ref is a commit id).","type":"number","minimum":0,"maximum":86400},"historyKeep":{"description":"Reload attempts and rollbacks kept in the deploy history (GET /api/v1/deploys); a rollback names a commit served within them.","type":"integer","minimum":1,"maximum":10000}}},"dataDir":{"description":"Where revisions, task records and uploads are kept.","type":"string","minLength":1},"workers":{"description":"Python worker threads (each holds one Pyodide interpreter).","type":"integer","minimum":1,"maximum":256},"snapshot":{"description":"The interpreter snapshot (warmed Pyodide memory) every worker starts from, built once per Pyodide build, gitfunc version and shim.","type":"object","required":["enabled","dir"],"additionalProperties":false,"properties":{"enabled":{"description":"Start workers from the snapshot (false: every worker loads Pyodide from scratch).","type":"boolean"},"dir":{"description":"Directory of snapshot files; empty: <dataDir>/cache. Several servers may share one.","type":"string"}}},"envAllow":{"description":"Environment variable names the manifest may read with ${NAME}. GITFUNC_* names never resolve.","type":"array","items":{"type":"string","pattern":"^(?!GITFUNC_)[A-Za-z_][A-Za-z0-9_]*$"}},"adminToken":{"description":"Bearer token for the admin endpoints; without it they answer 403.","type":"string","minLength":1},"webhookSecret":{"description":"Secret that signs push webhooks.","type":"string","minLength":1},"webhook":{"type":"object","required":["path","maxBodyBytes","allowUnsigned"],"additionalProperties":false,"properties":{"path":{"description":"Path of the push webhook endpoint.","type":"string","pattern":"^/[^?#\\s]*$"},"maxBodyBytes":{"description":"Largest webhook body accepted, in bytes; larger ones are refused with 413 before they are read.","type":"integer","minimum":1},"allowUnsigned":{"description":"DANGEROUS: accept webhooks without a signature while no webhookSecret is set. Anyone who can reach the server can then make it fetch and reload.","type":"boolean"}}},"pushRemote":{"type":"object","required":["enabled","path","maxPushBytes"],"additionalProperties":false,"properties":{"enabled":{"description":"Serve a git remote to push the functions to; setting pushRemote.token turns it on too.","type":"boolean"},"path":{"description":"URL path of the push remote, e.g. /repo.git.","type":"string","pattern":"^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$"},"token":{"description":"Password of the push remote (HTTP Basic, any user name); set it with GITFUNC_PUSH_TOKEN.","type":"string","minLength":1},"maxPushBytes":{"description":"Largest pack one push may send, in bytes (git's receive.maxInputSize).","type":"integer","minimum":1}}},"log":{"type":"object","required":["level"],"additionalProperties":false,"properties":{"level":{"enum":["trace","debug","info","warn","error","fatal","silent"]}}},"limits":{"type":"object","required":["bodyBytes","syncTimeoutMaxSeconds","importSeconds","syncQueuePerWorker","asyncQueueMax","headersTimeoutSeconds","bodyReadSeconds","uploadFileBytes","uploadTotalBytes","uploadFiles","workerMaxCalls","workerHeapMB","socketsPerCall"],"additionalProperties":false,"properties":{"bodyBytes":{"description":"Largest request body accepted, in bytes (413.1); for a multipart upload, the size of its text fields.","type":"integer","minimum":1},"syncTimeoutMaxSeconds":{"description":"Cap on the timeout of a sync call, in seconds.","type":"integer","minimum":1,"maximum":3600},"importSeconds":{"description":"Time allowed to import every script of a revision; past it the revision fails to load.","type":"integer","minimum":1,"maximum":600},"syncQueuePerWorker":{"description":"Sync calls that may wait for a free worker, per worker; past it new sync calls are refused at once with 503.1 (Retry-After: 1).","type":"integer","minimum":1},"asyncQueueMax":{"description":"Async tasks that may wait in the durable queue; past it new async calls are refused with 429.47.","type":"integer","minimum":1},"headersTimeoutSeconds":{"description":"Time a client has to send the request line and headers; past it the server answers 408 and closes the connection.","type":"number","minimum":0.1,"maximum":600},"bodyReadSeconds":{"description":"Time a client has, after the headers, to send the whole body; past it the server answers 408 and closes the connection.","type":"number","minimum":0.1,"maximum":3600},"uploadFileBytes":{"description":"Largest uploaded file, in bytes; a larger one is refused with 413.2 as soon as it passes the limit.","type":"integer","minimum":1},"uploadTotalBytes":{"description":"Largest total of the files of one upload, in bytes; past it the upload is refused with 413.1.","type":"integer","minimum":1},"uploadFiles":{"description":"Most files in one upload; more are refused with 413.3.","type":"integer","minimum":1},"workerMaxCalls":{"description":"A worker is recycled (exits after its answer; a fresh one replaces it, one worker at a time) after this many calls. 0: never.","type":"integer","minimum":0},"workerHeapMB":{"description":"A worker is recycled once its Pyodide WASM heap (which only grows) passes this many MiB, checked after each call batch. 0: never.","type":"integer","minimum":0},"socketsPerCall":{"description":"Sockets one call may hold open at once (a connect past it raises OSError EMFILE); every socket is closed when its call ends.","type":"integer","minimum":1,"maximum":4096}}},"network":{"description":"What scripts may connect to, and the CAs their TLS trusts (CONTRACT section 10).","type":"object","required":["allow","deny"],"additionalProperties":false,"properties":{"allow":{"description":"Egress rules a connection must match one of: host, *.domain, *, an IP address or a CIDR, each with an optional :port ([v6 address]:port).","type":"array","items":{"type":"string","minLength":1}},"deny":{"description":"Egress rules that refuse a connection even when an allow rule matches (default: the cloud metadata ranges).","type":"array","items":{"type":"string","minLength":1}},"caFile":{"description":"A PEM file of CA certificates scripts' TLS trusts besides the host's CA store.","type":"string","minLength":1}}},"tasks":{"type":"object","required":["keepPerApi","keepPerCronJob","keepSeconds","maxStoredMB"],"additionalProperties":false,"properties":{"keepPerApi":{"description":"Task records kept per sync/async API; older finished ones are trimmed.","type":"integer","minimum":1},"keepPerCronJob":{"description":"Task records kept per cron job; older finished ones are trimmed.","type":"integer","minimum":1},"keepSeconds":{"description":"An async task's record stays readable at least this long after it ended, whatever keepPerApi says (within maxStoredMB).","type":"integer","minimum":0},"maxStoredMB":{"description":"Most MiB the stored task records may take; past it the oldest finished ones are deleted, those past keepSeconds first.","type":"integer","minimum":1}}},"shutdown":{"type":"object","required":["drainSeconds","graceSeconds"],"additionalProperties":false,"properties":{"drainSeconds":{"description":"On SIGTERM, /readyz answers 503 at once while the server keeps serving this long, then stops accepting.","type":"number","minimum":0},"graceSeconds":{"description":"After the server stops accepting, how long in-flight calls may take to finish before the process exits anyway.","type":"number","minimum":0}}},"callTimeoutGraceMs":{"description":"After a call's timeout, how long an interrupted worker may take to stop before it is terminated.","type":"integer","minimum":0,"maximum":600000},"packages":{"description":"Where the wheels of the manifest's pinned packages come from, after the repository's own wheels/ folder (CONTRACT section 11).","type":"object","required":["wheelhouse","index","pyodidePackages"],"additionalProperties":false,"properties":{"wheelhouse":{"description":"Folders of wheel files, asked in order after the repository's wheels/.","type":"array","items":{"type":"string","minLength":1}},"index":{"description":"A PEP 503 simple index (a company mirror, or PyPI's /simple/), asked after the wheelhouse; '' for none. Plain http is allowed (a mirror on the local network).","type":"string","pattern":"^(|https?://\\S+)$"},"pyodidePackages":{"description":"A folder holding a copy of the Pyodide distribution that matches the bundled Pyodide (its pyodide-lock.json and wheels), asked last; '' for none.","type":"string"}}},"cors":{"description":"CORS headers of the function APIs (/api/v1/al, /sync, /bat, /async); admin routes never send them.","type":"object","required":["allowOrigins","allowCredentials","allowHeaders","exposeHeaders","maxAgeSeconds"],"additionalProperties":false,"properties":{"allowOrigins":{"description":"Origins allowed to call from a browser: '*' for any, or exact origins such as https://app.example.com. Empty: no CORS headers.","type":"array","items":{"type":"string","pattern":"^(\\*|https?://[^/\\s]+)$"}},"allowCredentials":{"description":"Send Access-Control-Allow-Credentials (cookies, Basic auth from the browser); the caller's origin is then echoed instead of '*'.","type":"boolean"},"allowHeaders":{"description":"Request headers a browser may send; the header fields of the API's own auth are added to each preflight answer.","type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"}},"exposeHeaders":{"description":"Response headers a browser script may read.","type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"}},"maxAgeSeconds":{"description":"How long a browser may cache a preflight answer.","type":"integer","minimum":0,"maximum":86400}}},"trustProxy":{"description":"Behind a reverse proxy: scripts' _DFF_HTTP_REQUEST takes ip, ips, hostname and protocol from its X-Forwarded-For, -Host and -Proto headers (as DFF's server does). Leave false when clients reach gitfunc directly: they could send those headers themselves.","type":"boolean"}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = require("ajv/dist/runtime/ucs2length").default;
 const pattern0 = new RegExp("^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$", "u");
@@ -326,9 +326,8 @@ vErrors.push(err28);
 }
 errors++;
 }
-for(const key1 in data2){
-if(!((((((key1 === "url") || (key1 === "ref")) || (key1 === "path")) || (key1 === "username")) || (key1 === "token")) || (key1 === "pollSeconds"))){
-const err29 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+if(data2.historyKeep === undefined){
+const err29 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/required",keyword:"required",params:{missingProperty: "historyKeep"},message:"must have required property '"+"historyKeep"+"'"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -337,12 +336,9 @@ vErrors.push(err29);
 }
 errors++;
 }
-}
-if(data2.url !== undefined){
-let data3 = data2.url;
-if(typeof data3 === "string"){
-if(func3(data3) < 1){
-const err30 = {instancePath:instancePath+"/repo/url",schemaPath:"#/properties/repo/properties/url/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+for(const key1 in data2){
+if(!(((((((key1 === "url") || (key1 === "ref")) || (key1 === "path")) || (key1 === "username")) || (key1 === "token")) || (key1 === "pollSeconds")) || (key1 === "historyKeep"))){
+const err30 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -352,8 +348,11 @@ vErrors.push(err30);
 errors++;
 }
 }
-else {
-const err31 = {instancePath:instancePath+"/repo/url",schemaPath:"#/properties/repo/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data2.url !== undefined){
+let data3 = data2.url;
+if(typeof data3 === "string"){
+if(func3(data3) < 1){
+const err31 = {instancePath:instancePath+"/repo/url",schemaPath:"#/properties/repo/properties/url/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -363,11 +362,8 @@ vErrors.push(err31);
 errors++;
 }
 }
-if(data2.ref !== undefined){
-let data4 = data2.ref;
-if(typeof data4 === "string"){
-if(func3(data4) < 1){
-const err32 = {instancePath:instancePath+"/repo/ref",schemaPath:"#/properties/repo/properties/ref/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err32 = {instancePath:instancePath+"/repo/url",schemaPath:"#/properties/repo/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -377,8 +373,11 @@ vErrors.push(err32);
 errors++;
 }
 }
-else {
-const err33 = {instancePath:instancePath+"/repo/ref",schemaPath:"#/properties/repo/properties/ref/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data2.ref !== undefined){
+let data4 = data2.ref;
+if(typeof data4 === "string"){
+if(func3(data4) < 1){
+const err33 = {instancePath:instancePath+"/repo/ref",schemaPath:"#/properties/repo/properties/ref/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -388,11 +387,8 @@ vErrors.push(err33);
 errors++;
 }
 }
-if(data2.path !== undefined){
-let data5 = data2.path;
-if(typeof data5 === "string"){
-if(!pattern0.test(data5)){
-const err34 = {instancePath:instancePath+"/repo/path",schemaPath:"#/properties/repo/properties/path/pattern",keyword:"pattern",params:{pattern: "^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$"},message:"must match pattern \""+"^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$"+"\""};
+else {
+const err34 = {instancePath:instancePath+"/repo/ref",schemaPath:"#/properties/repo/properties/ref/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -402,8 +398,11 @@ vErrors.push(err34);
 errors++;
 }
 }
-else {
-const err35 = {instancePath:instancePath+"/repo/path",schemaPath:"#/properties/repo/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data2.path !== undefined){
+let data5 = data2.path;
+if(typeof data5 === "string"){
+if(!pattern0.test(data5)){
+const err35 = {instancePath:instancePath+"/repo/path",schemaPath:"#/properties/repo/properties/path/pattern",keyword:"pattern",params:{pattern: "^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$"},message:"must match pattern \""+"^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$"+"\""};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -413,11 +412,8 @@ vErrors.push(err35);
 errors++;
 }
 }
-if(data2.username !== undefined){
-let data6 = data2.username;
-if(typeof data6 === "string"){
-if(func3(data6) < 1){
-const err36 = {instancePath:instancePath+"/repo/username",schemaPath:"#/properties/repo/properties/username/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err36 = {instancePath:instancePath+"/repo/path",schemaPath:"#/properties/repo/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -427,8 +423,11 @@ vErrors.push(err36);
 errors++;
 }
 }
-else {
-const err37 = {instancePath:instancePath+"/repo/username",schemaPath:"#/properties/repo/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data2.username !== undefined){
+let data6 = data2.username;
+if(typeof data6 === "string"){
+if(func3(data6) < 1){
+const err37 = {instancePath:instancePath+"/repo/username",schemaPath:"#/properties/repo/properties/username/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -438,11 +437,8 @@ vErrors.push(err37);
 errors++;
 }
 }
-if(data2.token !== undefined){
-let data7 = data2.token;
-if(typeof data7 === "string"){
-if(func3(data7) < 1){
-const err38 = {instancePath:instancePath+"/repo/token",schemaPath:"#/properties/repo/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err38 = {instancePath:instancePath+"/repo/username",schemaPath:"#/properties/repo/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -452,8 +448,11 @@ vErrors.push(err38);
 errors++;
 }
 }
-else {
-const err39 = {instancePath:instancePath+"/repo/token",schemaPath:"#/properties/repo/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data2.token !== undefined){
+let data7 = data2.token;
+if(typeof data7 === "string"){
+if(func3(data7) < 1){
+const err39 = {instancePath:instancePath+"/repo/token",schemaPath:"#/properties/repo/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -463,11 +462,8 @@ vErrors.push(err39);
 errors++;
 }
 }
-if(data2.pollSeconds !== undefined){
-let data8 = data2.pollSeconds;
-if((typeof data8 == "number") && (isFinite(data8))){
-if(data8 > 86400 || isNaN(data8)){
-const err40 = {instancePath:instancePath+"/repo/pollSeconds",schemaPath:"#/properties/repo/properties/pollSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
+else {
+const err40 = {instancePath:instancePath+"/repo/token",schemaPath:"#/properties/repo/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -476,8 +472,12 @@ vErrors.push(err40);
 }
 errors++;
 }
-if(data8 < 0 || isNaN(data8)){
-const err41 = {instancePath:instancePath+"/repo/pollSeconds",schemaPath:"#/properties/repo/properties/pollSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data2.pollSeconds !== undefined){
+let data8 = data2.pollSeconds;
+if((typeof data8 == "number") && (isFinite(data8))){
+if(data8 > 86400 || isNaN(data8)){
+const err41 = {instancePath:instancePath+"/repo/pollSeconds",schemaPath:"#/properties/repo/properties/pollSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -486,9 +486,8 @@ vErrors.push(err41);
 }
 errors++;
 }
-}
-else {
-const err42 = {instancePath:instancePath+"/repo/pollSeconds",schemaPath:"#/properties/repo/properties/pollSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data8 < 0 || isNaN(data8)){
+const err42 = {instancePath:instancePath+"/repo/pollSeconds",schemaPath:"#/properties/repo/properties/pollSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -498,9 +497,8 @@ vErrors.push(err42);
 errors++;
 }
 }
-}
 else {
-const err43 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err43 = {instancePath:instancePath+"/repo/pollSeconds",schemaPath:"#/properties/repo/properties/pollSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -510,11 +508,10 @@ vErrors.push(err43);
 errors++;
 }
 }
-if(data.dataDir !== undefined){
-let data9 = data.dataDir;
-if(typeof data9 === "string"){
-if(func3(data9) < 1){
-const err44 = {instancePath:instancePath+"/dataDir",schemaPath:"#/properties/dataDir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data2.historyKeep !== undefined){
+let data9 = data2.historyKeep;
+if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
+const err44 = {instancePath:instancePath+"/repo/historyKeep",schemaPath:"#/properties/repo/properties/historyKeep/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -523,9 +520,9 @@ vErrors.push(err44);
 }
 errors++;
 }
-}
-else {
-const err45 = {instancePath:instancePath+"/dataDir",schemaPath:"#/properties/dataDir/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((typeof data9 == "number") && (isFinite(data9))){
+if(data9 > 10000 || isNaN(data9)){
+const err45 = {instancePath:instancePath+"/repo/historyKeep",schemaPath:"#/properties/repo/properties/historyKeep/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10000},message:"must be <= 10000"};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -534,11 +531,8 @@ vErrors.push(err45);
 }
 errors++;
 }
-}
-if(data.workers !== undefined){
-let data10 = data.workers;
-if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
-const err46 = {instancePath:instancePath+"/workers",schemaPath:"#/properties/workers/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data9 < 1 || isNaN(data9)){
+const err46 = {instancePath:instancePath+"/repo/historyKeep",schemaPath:"#/properties/repo/properties/historyKeep/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -547,9 +541,11 @@ vErrors.push(err46);
 }
 errors++;
 }
-if((typeof data10 == "number") && (isFinite(data10))){
-if(data10 > 256 || isNaN(data10)){
-const err47 = {instancePath:instancePath+"/workers",schemaPath:"#/properties/workers/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256"};
+}
+}
+}
+else {
+const err47 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -558,8 +554,12 @@ vErrors.push(err47);
 }
 errors++;
 }
-if(data10 < 1 || isNaN(data10)){
-const err48 = {instancePath:instancePath+"/workers",schemaPath:"#/properties/workers/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data.dataDir !== undefined){
+let data10 = data.dataDir;
+if(typeof data10 === "string"){
+if(func3(data10) < 1){
+const err48 = {instancePath:instancePath+"/dataDir",schemaPath:"#/properties/dataDir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -569,12 +569,8 @@ vErrors.push(err48);
 errors++;
 }
 }
-}
-if(data.snapshot !== undefined){
-let data11 = data.snapshot;
-if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
-if(data11.enabled === undefined){
-const err49 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'"};
+else {
+const err49 = {instancePath:instancePath+"/dataDir",schemaPath:"#/properties/dataDir/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -583,8 +579,11 @@ vErrors.push(err49);
 }
 errors++;
 }
-if(data11.dir === undefined){
-const err50 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/required",keyword:"required",params:{missingProperty: "dir"},message:"must have required property '"+"dir"+"'"};
+}
+if(data.workers !== undefined){
+let data11 = data.workers;
+if(!(((typeof data11 == "number") && (!(data11 % 1) && !isNaN(data11))) && (isFinite(data11)))){
+const err50 = {instancePath:instancePath+"/workers",schemaPath:"#/properties/workers/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -593,9 +592,9 @@ vErrors.push(err50);
 }
 errors++;
 }
-for(const key2 in data11){
-if(!((key2 === "enabled") || (key2 === "dir"))){
-const err51 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+if((typeof data11 == "number") && (isFinite(data11))){
+if(data11 > 256 || isNaN(data11)){
+const err51 = {instancePath:instancePath+"/workers",schemaPath:"#/properties/workers/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -604,10 +603,8 @@ vErrors.push(err51);
 }
 errors++;
 }
-}
-if(data11.enabled !== undefined){
-if(typeof data11.enabled !== "boolean"){
-const err52 = {instancePath:instancePath+"/snapshot/enabled",schemaPath:"#/properties/snapshot/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data11 < 1 || isNaN(data11)){
+const err52 = {instancePath:instancePath+"/workers",schemaPath:"#/properties/workers/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -617,9 +614,12 @@ vErrors.push(err52);
 errors++;
 }
 }
-if(data11.dir !== undefined){
-if(typeof data11.dir !== "string"){
-const err53 = {instancePath:instancePath+"/snapshot/dir",schemaPath:"#/properties/snapshot/properties/dir/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data.snapshot !== undefined){
+let data12 = data.snapshot;
+if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
+if(data12.enabled === undefined){
+const err53 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -628,10 +628,8 @@ vErrors.push(err53);
 }
 errors++;
 }
-}
-}
-else {
-const err54 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data12.dir === undefined){
+const err54 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/required",keyword:"required",params:{missingProperty: "dir"},message:"must have required property '"+"dir"+"'"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -640,16 +638,9 @@ vErrors.push(err54);
 }
 errors++;
 }
-}
-if(data.envAllow !== undefined){
-let data14 = data.envAllow;
-if(Array.isArray(data14)){
-const len0 = data14.length;
-for(let i0=0; i0<len0; i0++){
-let data15 = data14[i0];
-if(typeof data15 === "string"){
-if(!pattern1.test(data15)){
-const err55 = {instancePath:instancePath+"/envAllow/" + i0,schemaPath:"#/properties/envAllow/items/pattern",keyword:"pattern",params:{pattern: "^(?!GITFUNC_)[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^(?!GITFUNC_)[A-Za-z_][A-Za-z0-9_]*$"+"\""};
+for(const key2 in data12){
+if(!((key2 === "enabled") || (key2 === "dir"))){
+const err55 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -659,8 +650,9 @@ vErrors.push(err55);
 errors++;
 }
 }
-else {
-const err56 = {instancePath:instancePath+"/envAllow/" + i0,schemaPath:"#/properties/envAllow/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data12.enabled !== undefined){
+if(typeof data12.enabled !== "boolean"){
+const err56 = {instancePath:instancePath+"/snapshot/enabled",schemaPath:"#/properties/snapshot/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -670,9 +662,9 @@ vErrors.push(err56);
 errors++;
 }
 }
-}
-else {
-const err57 = {instancePath:instancePath+"/envAllow",schemaPath:"#/properties/envAllow/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data12.dir !== undefined){
+if(typeof data12.dir !== "string"){
+const err57 = {instancePath:instancePath+"/snapshot/dir",schemaPath:"#/properties/snapshot/properties/dir/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -682,11 +674,9 @@ vErrors.push(err57);
 errors++;
 }
 }
-if(data.adminToken !== undefined){
-let data16 = data.adminToken;
-if(typeof data16 === "string"){
-if(func3(data16) < 1){
-const err58 = {instancePath:instancePath+"/adminToken",schemaPath:"#/properties/adminToken/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+else {
+const err58 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -696,8 +686,15 @@ vErrors.push(err58);
 errors++;
 }
 }
-else {
-const err59 = {instancePath:instancePath+"/adminToken",schemaPath:"#/properties/adminToken/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.envAllow !== undefined){
+let data15 = data.envAllow;
+if(Array.isArray(data15)){
+const len0 = data15.length;
+for(let i0=0; i0<len0; i0++){
+let data16 = data15[i0];
+if(typeof data16 === "string"){
+if(!pattern1.test(data16)){
+const err59 = {instancePath:instancePath+"/envAllow/" + i0,schemaPath:"#/properties/envAllow/items/pattern",keyword:"pattern",params:{pattern: "^(?!GITFUNC_)[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^(?!GITFUNC_)[A-Za-z_][A-Za-z0-9_]*$"+"\""};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -707,11 +704,8 @@ vErrors.push(err59);
 errors++;
 }
 }
-if(data.webhookSecret !== undefined){
-let data17 = data.webhookSecret;
-if(typeof data17 === "string"){
-if(func3(data17) < 1){
-const err60 = {instancePath:instancePath+"/webhookSecret",schemaPath:"#/properties/webhookSecret/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err60 = {instancePath:instancePath+"/envAllow/" + i0,schemaPath:"#/properties/envAllow/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -721,8 +715,9 @@ vErrors.push(err60);
 errors++;
 }
 }
+}
 else {
-const err61 = {instancePath:instancePath+"/webhookSecret",schemaPath:"#/properties/webhookSecret/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err61 = {instancePath:instancePath+"/envAllow",schemaPath:"#/properties/envAllow/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -732,11 +727,11 @@ vErrors.push(err61);
 errors++;
 }
 }
-if(data.webhook !== undefined){
-let data18 = data.webhook;
-if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
-if(data18.path === undefined){
-const err62 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.adminToken !== undefined){
+let data17 = data.adminToken;
+if(typeof data17 === "string"){
+if(func3(data17) < 1){
+const err62 = {instancePath:instancePath+"/adminToken",schemaPath:"#/properties/adminToken/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -745,8 +740,9 @@ vErrors.push(err62);
 }
 errors++;
 }
-if(data18.maxBodyBytes === undefined){
-const err63 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/required",keyword:"required",params:{missingProperty: "maxBodyBytes"},message:"must have required property '"+"maxBodyBytes"+"'"};
+}
+else {
+const err63 = {instancePath:instancePath+"/adminToken",schemaPath:"#/properties/adminToken/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -755,8 +751,12 @@ vErrors.push(err63);
 }
 errors++;
 }
-if(data18.allowUnsigned === undefined){
-const err64 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/required",keyword:"required",params:{missingProperty: "allowUnsigned"},message:"must have required property '"+"allowUnsigned"+"'"};
+}
+if(data.webhookSecret !== undefined){
+let data18 = data.webhookSecret;
+if(typeof data18 === "string"){
+if(func3(data18) < 1){
+const err64 = {instancePath:instancePath+"/webhookSecret",schemaPath:"#/properties/webhookSecret/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -765,9 +765,9 @@ vErrors.push(err64);
 }
 errors++;
 }
-for(const key3 in data18){
-if(!(((key3 === "path") || (key3 === "maxBodyBytes")) || (key3 === "allowUnsigned"))){
-const err65 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+}
+else {
+const err65 = {instancePath:instancePath+"/webhookSecret",schemaPath:"#/properties/webhookSecret/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -777,11 +777,11 @@ vErrors.push(err65);
 errors++;
 }
 }
-if(data18.path !== undefined){
-let data19 = data18.path;
-if(typeof data19 === "string"){
-if(!pattern2.test(data19)){
-const err66 = {instancePath:instancePath+"/webhook/path",schemaPath:"#/properties/webhook/properties/path/pattern",keyword:"pattern",params:{pattern: "^/[^?#\\s]*$"},message:"must match pattern \""+"^/[^?#\\s]*$"+"\""};
+if(data.webhook !== undefined){
+let data19 = data.webhook;
+if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
+if(data19.path === undefined){
+const err66 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -790,9 +790,8 @@ vErrors.push(err66);
 }
 errors++;
 }
-}
-else {
-const err67 = {instancePath:instancePath+"/webhook/path",schemaPath:"#/properties/webhook/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data19.maxBodyBytes === undefined){
+const err67 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/required",keyword:"required",params:{missingProperty: "maxBodyBytes"},message:"must have required property '"+"maxBodyBytes"+"'"};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -801,11 +800,8 @@ vErrors.push(err67);
 }
 errors++;
 }
-}
-if(data18.maxBodyBytes !== undefined){
-let data20 = data18.maxBodyBytes;
-if(!(((typeof data20 == "number") && (!(data20 % 1) && !isNaN(data20))) && (isFinite(data20)))){
-const err68 = {instancePath:instancePath+"/webhook/maxBodyBytes",schemaPath:"#/properties/webhook/properties/maxBodyBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data19.allowUnsigned === undefined){
+const err68 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/required",keyword:"required",params:{missingProperty: "allowUnsigned"},message:"must have required property '"+"allowUnsigned"+"'"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -814,9 +810,9 @@ vErrors.push(err68);
 }
 errors++;
 }
-if((typeof data20 == "number") && (isFinite(data20))){
-if(data20 < 1 || isNaN(data20)){
-const err69 = {instancePath:instancePath+"/webhook/maxBodyBytes",schemaPath:"#/properties/webhook/properties/maxBodyBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+for(const key3 in data19){
+if(!(((key3 === "path") || (key3 === "maxBodyBytes")) || (key3 === "allowUnsigned"))){
+const err69 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -826,10 +822,11 @@ vErrors.push(err69);
 errors++;
 }
 }
-}
-if(data18.allowUnsigned !== undefined){
-if(typeof data18.allowUnsigned !== "boolean"){
-const err70 = {instancePath:instancePath+"/webhook/allowUnsigned",schemaPath:"#/properties/webhook/properties/allowUnsigned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data19.path !== undefined){
+let data20 = data19.path;
+if(typeof data20 === "string"){
+if(!pattern2.test(data20)){
+const err70 = {instancePath:instancePath+"/webhook/path",schemaPath:"#/properties/webhook/properties/path/pattern",keyword:"pattern",params:{pattern: "^/[^?#\\s]*$"},message:"must match pattern \""+"^/[^?#\\s]*$"+"\""};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -839,9 +836,8 @@ vErrors.push(err70);
 errors++;
 }
 }
-}
 else {
-const err71 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err71 = {instancePath:instancePath+"/webhook/path",schemaPath:"#/properties/webhook/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -851,11 +847,10 @@ vErrors.push(err71);
 errors++;
 }
 }
-if(data.pushRemote !== undefined){
-let data22 = data.pushRemote;
-if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
-if(data22.enabled === undefined){
-const err72 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'"};
+if(data19.maxBodyBytes !== undefined){
+let data21 = data19.maxBodyBytes;
+if(!(((typeof data21 == "number") && (!(data21 % 1) && !isNaN(data21))) && (isFinite(data21)))){
+const err72 = {instancePath:instancePath+"/webhook/maxBodyBytes",schemaPath:"#/properties/webhook/properties/maxBodyBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -864,8 +859,9 @@ vErrors.push(err72);
 }
 errors++;
 }
-if(data22.path === undefined){
-const err73 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if((typeof data21 == "number") && (isFinite(data21))){
+if(data21 < 1 || isNaN(data21)){
+const err73 = {instancePath:instancePath+"/webhook/maxBodyBytes",schemaPath:"#/properties/webhook/properties/maxBodyBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -874,8 +870,11 @@ vErrors.push(err73);
 }
 errors++;
 }
-if(data22.maxPushBytes === undefined){
-const err74 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/required",keyword:"required",params:{missingProperty: "maxPushBytes"},message:"must have required property '"+"maxPushBytes"+"'"};
+}
+}
+if(data19.allowUnsigned !== undefined){
+if(typeof data19.allowUnsigned !== "boolean"){
+const err74 = {instancePath:instancePath+"/webhook/allowUnsigned",schemaPath:"#/properties/webhook/properties/allowUnsigned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -884,9 +883,10 @@ vErrors.push(err74);
 }
 errors++;
 }
-for(const key4 in data22){
-if(!((((key4 === "enabled") || (key4 === "path")) || (key4 === "token")) || (key4 === "maxPushBytes"))){
-const err75 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+}
+}
+else {
+const err75 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -896,9 +896,11 @@ vErrors.push(err75);
 errors++;
 }
 }
-if(data22.enabled !== undefined){
-if(typeof data22.enabled !== "boolean"){
-const err76 = {instancePath:instancePath+"/pushRemote/enabled",schemaPath:"#/properties/pushRemote/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data.pushRemote !== undefined){
+let data23 = data.pushRemote;
+if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
+if(data23.enabled === undefined){
+const err76 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'"};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -907,12 +909,8 @@ vErrors.push(err76);
 }
 errors++;
 }
-}
-if(data22.path !== undefined){
-let data24 = data22.path;
-if(typeof data24 === "string"){
-if(!pattern3.test(data24)){
-const err77 = {instancePath:instancePath+"/pushRemote/path",schemaPath:"#/properties/pushRemote/properties/path/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$"},message:"must match pattern \""+"^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$"+"\""};
+if(data23.path === undefined){
+const err77 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -921,9 +919,8 @@ vErrors.push(err77);
 }
 errors++;
 }
-}
-else {
-const err78 = {instancePath:instancePath+"/pushRemote/path",schemaPath:"#/properties/pushRemote/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data23.maxPushBytes === undefined){
+const err78 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/required",keyword:"required",params:{missingProperty: "maxPushBytes"},message:"must have required property '"+"maxPushBytes"+"'"};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -932,12 +929,9 @@ vErrors.push(err78);
 }
 errors++;
 }
-}
-if(data22.token !== undefined){
-let data25 = data22.token;
-if(typeof data25 === "string"){
-if(func3(data25) < 1){
-const err79 = {instancePath:instancePath+"/pushRemote/token",schemaPath:"#/properties/pushRemote/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+for(const key4 in data23){
+if(!((((key4 === "enabled") || (key4 === "path")) || (key4 === "token")) || (key4 === "maxPushBytes"))){
+const err79 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -947,8 +941,9 @@ vErrors.push(err79);
 errors++;
 }
 }
-else {
-const err80 = {instancePath:instancePath+"/pushRemote/token",schemaPath:"#/properties/pushRemote/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data23.enabled !== undefined){
+if(typeof data23.enabled !== "boolean"){
+const err80 = {instancePath:instancePath+"/pushRemote/enabled",schemaPath:"#/properties/pushRemote/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -958,10 +953,11 @@ vErrors.push(err80);
 errors++;
 }
 }
-if(data22.maxPushBytes !== undefined){
-let data26 = data22.maxPushBytes;
-if(!(((typeof data26 == "number") && (!(data26 % 1) && !isNaN(data26))) && (isFinite(data26)))){
-const err81 = {instancePath:instancePath+"/pushRemote/maxPushBytes",schemaPath:"#/properties/pushRemote/properties/maxPushBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data23.path !== undefined){
+let data25 = data23.path;
+if(typeof data25 === "string"){
+if(!pattern3.test(data25)){
+const err81 = {instancePath:instancePath+"/pushRemote/path",schemaPath:"#/properties/pushRemote/properties/path/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$"},message:"must match pattern \""+"^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$"+"\""};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -970,9 +966,9 @@ vErrors.push(err81);
 }
 errors++;
 }
-if((typeof data26 == "number") && (isFinite(data26))){
-if(data26 < 1 || isNaN(data26)){
-const err82 = {instancePath:instancePath+"/pushRemote/maxPushBytes",schemaPath:"#/properties/pushRemote/properties/maxPushBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+else {
+const err82 = {instancePath:instancePath+"/pushRemote/path",schemaPath:"#/properties/pushRemote/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -982,10 +978,11 @@ vErrors.push(err82);
 errors++;
 }
 }
-}
-}
-else {
-const err83 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data23.token !== undefined){
+let data26 = data23.token;
+if(typeof data26 === "string"){
+if(func3(data26) < 1){
+const err83 = {instancePath:instancePath+"/pushRemote/token",schemaPath:"#/properties/pushRemote/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -995,11 +992,8 @@ vErrors.push(err83);
 errors++;
 }
 }
-if(data.log !== undefined){
-let data27 = data.log;
-if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
-if(data27.level === undefined){
-const err84 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/required",keyword:"required",params:{missingProperty: "level"},message:"must have required property '"+"level"+"'"};
+else {
+const err84 = {instancePath:instancePath+"/pushRemote/token",schemaPath:"#/properties/pushRemote/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1008,9 +1002,11 @@ vErrors.push(err84);
 }
 errors++;
 }
-for(const key5 in data27){
-if(!(key5 === "level")){
-const err85 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+}
+if(data23.maxPushBytes !== undefined){
+let data27 = data23.maxPushBytes;
+if(!(((typeof data27 == "number") && (!(data27 % 1) && !isNaN(data27))) && (isFinite(data27)))){
+const err85 = {instancePath:instancePath+"/pushRemote/maxPushBytes",schemaPath:"#/properties/pushRemote/properties/maxPushBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1019,11 +1015,9 @@ vErrors.push(err85);
 }
 errors++;
 }
-}
-if(data27.level !== undefined){
-let data28 = data27.level;
-if(!(((((((data28 === "trace") || (data28 === "debug")) || (data28 === "info")) || (data28 === "warn")) || (data28 === "error")) || (data28 === "fatal")) || (data28 === "silent"))){
-const err86 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/enum",keyword:"enum",params:{allowedValues: schema11.properties.log.properties.level.enum},message:"must be equal to one of the allowed values"};
+if((typeof data27 == "number") && (isFinite(data27))){
+if(data27 < 1 || isNaN(data27)){
+const err86 = {instancePath:instancePath+"/pushRemote/maxPushBytes",schemaPath:"#/properties/pushRemote/properties/maxPushBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1034,8 +1028,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err87 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err87 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1045,11 +1040,11 @@ vErrors.push(err87);
 errors++;
 }
 }
-if(data.limits !== undefined){
-let data29 = data.limits;
-if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
-if(data29.bodyBytes === undefined){
-const err88 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "bodyBytes"},message:"must have required property '"+"bodyBytes"+"'"};
+if(data.log !== undefined){
+let data28 = data.log;
+if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
+if(data28.level === undefined){
+const err88 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/required",keyword:"required",params:{missingProperty: "level"},message:"must have required property '"+"level"+"'"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1058,8 +1053,9 @@ vErrors.push(err88);
 }
 errors++;
 }
-if(data29.syncTimeoutMaxSeconds === undefined){
-const err89 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "syncTimeoutMaxSeconds"},message:"must have required property '"+"syncTimeoutMaxSeconds"+"'"};
+for(const key5 in data28){
+if(!(key5 === "level")){
+const err89 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1068,8 +1064,11 @@ vErrors.push(err89);
 }
 errors++;
 }
-if(data29.importSeconds === undefined){
-const err90 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "importSeconds"},message:"must have required property '"+"importSeconds"+"'"};
+}
+if(data28.level !== undefined){
+let data29 = data28.level;
+if(!(((((((data29 === "trace") || (data29 === "debug")) || (data29 === "info")) || (data29 === "warn")) || (data29 === "error")) || (data29 === "fatal")) || (data29 === "silent"))){
+const err90 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/enum",keyword:"enum",params:{allowedValues: schema11.properties.log.properties.level.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1078,8 +1077,10 @@ vErrors.push(err90);
 }
 errors++;
 }
-if(data29.syncQueuePerWorker === undefined){
-const err91 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "syncQueuePerWorker"},message:"must have required property '"+"syncQueuePerWorker"+"'"};
+}
+}
+else {
+const err91 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1088,8 +1089,12 @@ vErrors.push(err91);
 }
 errors++;
 }
-if(data29.asyncQueueMax === undefined){
-const err92 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "asyncQueueMax"},message:"must have required property '"+"asyncQueueMax"+"'"};
+}
+if(data.limits !== undefined){
+let data30 = data.limits;
+if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
+if(data30.bodyBytes === undefined){
+const err92 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "bodyBytes"},message:"must have required property '"+"bodyBytes"+"'"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1098,8 +1103,8 @@ vErrors.push(err92);
 }
 errors++;
 }
-if(data29.headersTimeoutSeconds === undefined){
-const err93 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "headersTimeoutSeconds"},message:"must have required property '"+"headersTimeoutSeconds"+"'"};
+if(data30.syncTimeoutMaxSeconds === undefined){
+const err93 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "syncTimeoutMaxSeconds"},message:"must have required property '"+"syncTimeoutMaxSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1108,8 +1113,8 @@ vErrors.push(err93);
 }
 errors++;
 }
-if(data29.bodyReadSeconds === undefined){
-const err94 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "bodyReadSeconds"},message:"must have required property '"+"bodyReadSeconds"+"'"};
+if(data30.importSeconds === undefined){
+const err94 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "importSeconds"},message:"must have required property '"+"importSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1118,8 +1123,8 @@ vErrors.push(err94);
 }
 errors++;
 }
-if(data29.uploadFileBytes === undefined){
-const err95 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadFileBytes"},message:"must have required property '"+"uploadFileBytes"+"'"};
+if(data30.syncQueuePerWorker === undefined){
+const err95 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "syncQueuePerWorker"},message:"must have required property '"+"syncQueuePerWorker"+"'"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1128,8 +1133,8 @@ vErrors.push(err95);
 }
 errors++;
 }
-if(data29.uploadTotalBytes === undefined){
-const err96 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadTotalBytes"},message:"must have required property '"+"uploadTotalBytes"+"'"};
+if(data30.asyncQueueMax === undefined){
+const err96 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "asyncQueueMax"},message:"must have required property '"+"asyncQueueMax"+"'"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1138,8 +1143,8 @@ vErrors.push(err96);
 }
 errors++;
 }
-if(data29.uploadFiles === undefined){
-const err97 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadFiles"},message:"must have required property '"+"uploadFiles"+"'"};
+if(data30.headersTimeoutSeconds === undefined){
+const err97 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "headersTimeoutSeconds"},message:"must have required property '"+"headersTimeoutSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1148,8 +1153,8 @@ vErrors.push(err97);
 }
 errors++;
 }
-if(data29.workerMaxCalls === undefined){
-const err98 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "workerMaxCalls"},message:"must have required property '"+"workerMaxCalls"+"'"};
+if(data30.bodyReadSeconds === undefined){
+const err98 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "bodyReadSeconds"},message:"must have required property '"+"bodyReadSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1158,8 +1163,8 @@ vErrors.push(err98);
 }
 errors++;
 }
-if(data29.workerHeapMB === undefined){
-const err99 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "workerHeapMB"},message:"must have required property '"+"workerHeapMB"+"'"};
+if(data30.uploadFileBytes === undefined){
+const err99 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadFileBytes"},message:"must have required property '"+"uploadFileBytes"+"'"};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1168,8 +1173,8 @@ vErrors.push(err99);
 }
 errors++;
 }
-if(data29.socketsPerCall === undefined){
-const err100 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "socketsPerCall"},message:"must have required property '"+"socketsPerCall"+"'"};
+if(data30.uploadTotalBytes === undefined){
+const err100 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadTotalBytes"},message:"must have required property '"+"uploadTotalBytes"+"'"};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1178,9 +1183,8 @@ vErrors.push(err100);
 }
 errors++;
 }
-for(const key6 in data29){
-if(!(func2.call(schema11.properties.limits.properties, key6))){
-const err101 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+if(data30.uploadFiles === undefined){
+const err101 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadFiles"},message:"must have required property '"+"uploadFiles"+"'"};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1189,11 +1193,8 @@ vErrors.push(err101);
 }
 errors++;
 }
-}
-if(data29.bodyBytes !== undefined){
-let data30 = data29.bodyBytes;
-if(!(((typeof data30 == "number") && (!(data30 % 1) && !isNaN(data30))) && (isFinite(data30)))){
-const err102 = {instancePath:instancePath+"/limits/bodyBytes",schemaPath:"#/properties/limits/properties/bodyBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data30.workerMaxCalls === undefined){
+const err102 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "workerMaxCalls"},message:"must have required property '"+"workerMaxCalls"+"'"};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1202,9 +1203,8 @@ vErrors.push(err102);
 }
 errors++;
 }
-if((typeof data30 == "number") && (isFinite(data30))){
-if(data30 < 1 || isNaN(data30)){
-const err103 = {instancePath:instancePath+"/limits/bodyBytes",schemaPath:"#/properties/limits/properties/bodyBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data30.workerHeapMB === undefined){
+const err103 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "workerHeapMB"},message:"must have required property '"+"workerHeapMB"+"'"};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1213,12 +1213,8 @@ vErrors.push(err103);
 }
 errors++;
 }
-}
-}
-if(data29.syncTimeoutMaxSeconds !== undefined){
-let data31 = data29.syncTimeoutMaxSeconds;
-if(!(((typeof data31 == "number") && (!(data31 % 1) && !isNaN(data31))) && (isFinite(data31)))){
-const err104 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data30.socketsPerCall === undefined){
+const err104 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "socketsPerCall"},message:"must have required property '"+"socketsPerCall"+"'"};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1227,9 +1223,9 @@ vErrors.push(err104);
 }
 errors++;
 }
-if((typeof data31 == "number") && (isFinite(data31))){
-if(data31 > 3600 || isNaN(data31)){
-const err105 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600"};
+for(const key6 in data30){
+if(!(func2.call(schema11.properties.limits.properties, key6))){
+const err105 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1238,8 +1234,11 @@ vErrors.push(err105);
 }
 errors++;
 }
-if(data31 < 1 || isNaN(data31)){
-const err106 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data30.bodyBytes !== undefined){
+let data31 = data30.bodyBytes;
+if(!(((typeof data31 == "number") && (!(data31 % 1) && !isNaN(data31))) && (isFinite(data31)))){
+const err106 = {instancePath:instancePath+"/limits/bodyBytes",schemaPath:"#/properties/limits/properties/bodyBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1248,12 +1247,9 @@ vErrors.push(err106);
 }
 errors++;
 }
-}
-}
-if(data29.importSeconds !== undefined){
-let data32 = data29.importSeconds;
-if(!(((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32))) && (isFinite(data32)))){
-const err107 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data31 == "number") && (isFinite(data31))){
+if(data31 < 1 || isNaN(data31)){
+const err107 = {instancePath:instancePath+"/limits/bodyBytes",schemaPath:"#/properties/limits/properties/bodyBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1262,9 +1258,12 @@ vErrors.push(err107);
 }
 errors++;
 }
-if((typeof data32 == "number") && (isFinite(data32))){
-if(data32 > 600 || isNaN(data32)){
-const err108 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600},message:"must be <= 600"};
+}
+}
+if(data30.syncTimeoutMaxSeconds !== undefined){
+let data32 = data30.syncTimeoutMaxSeconds;
+if(!(((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32))) && (isFinite(data32)))){
+const err108 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1273,8 +1272,9 @@ vErrors.push(err108);
 }
 errors++;
 }
-if(data32 < 1 || isNaN(data32)){
-const err109 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data32 == "number") && (isFinite(data32))){
+if(data32 > 3600 || isNaN(data32)){
+const err109 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600"};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1283,12 +1283,8 @@ vErrors.push(err109);
 }
 errors++;
 }
-}
-}
-if(data29.syncQueuePerWorker !== undefined){
-let data33 = data29.syncQueuePerWorker;
-if(!(((typeof data33 == "number") && (!(data33 % 1) && !isNaN(data33))) && (isFinite(data33)))){
-const err110 = {instancePath:instancePath+"/limits/syncQueuePerWorker",schemaPath:"#/properties/limits/properties/syncQueuePerWorker/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data32 < 1 || isNaN(data32)){
+const err110 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1297,9 +1293,12 @@ vErrors.push(err110);
 }
 errors++;
 }
-if((typeof data33 == "number") && (isFinite(data33))){
-if(data33 < 1 || isNaN(data33)){
-const err111 = {instancePath:instancePath+"/limits/syncQueuePerWorker",schemaPath:"#/properties/limits/properties/syncQueuePerWorker/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data30.importSeconds !== undefined){
+let data33 = data30.importSeconds;
+if(!(((typeof data33 == "number") && (!(data33 % 1) && !isNaN(data33))) && (isFinite(data33)))){
+const err111 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1308,12 +1307,9 @@ vErrors.push(err111);
 }
 errors++;
 }
-}
-}
-if(data29.asyncQueueMax !== undefined){
-let data34 = data29.asyncQueueMax;
-if(!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))){
-const err112 = {instancePath:instancePath+"/limits/asyncQueueMax",schemaPath:"#/properties/limits/properties/asyncQueueMax/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data33 == "number") && (isFinite(data33))){
+if(data33 > 600 || isNaN(data33)){
+const err112 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600},message:"must be <= 600"};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1322,9 +1318,8 @@ vErrors.push(err112);
 }
 errors++;
 }
-if((typeof data34 == "number") && (isFinite(data34))){
-if(data34 < 1 || isNaN(data34)){
-const err113 = {instancePath:instancePath+"/limits/asyncQueueMax",schemaPath:"#/properties/limits/properties/asyncQueueMax/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data33 < 1 || isNaN(data33)){
+const err113 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1335,11 +1330,10 @@ errors++;
 }
 }
 }
-if(data29.headersTimeoutSeconds !== undefined){
-let data35 = data29.headersTimeoutSeconds;
-if((typeof data35 == "number") && (isFinite(data35))){
-if(data35 > 600 || isNaN(data35)){
-const err114 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600},message:"must be <= 600"};
+if(data30.syncQueuePerWorker !== undefined){
+let data34 = data30.syncQueuePerWorker;
+if(!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))){
+const err114 = {instancePath:instancePath+"/limits/syncQueuePerWorker",schemaPath:"#/properties/limits/properties/syncQueuePerWorker/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1348,8 +1342,9 @@ vErrors.push(err114);
 }
 errors++;
 }
-if(data35 < 0.1 || isNaN(data35)){
-const err115 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.1},message:"must be >= 0.1"};
+if((typeof data34 == "number") && (isFinite(data34))){
+if(data34 < 1 || isNaN(data34)){
+const err115 = {instancePath:instancePath+"/limits/syncQueuePerWorker",schemaPath:"#/properties/limits/properties/syncQueuePerWorker/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1359,8 +1354,11 @@ vErrors.push(err115);
 errors++;
 }
 }
-else {
-const err116 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+}
+if(data30.asyncQueueMax !== undefined){
+let data35 = data30.asyncQueueMax;
+if(!(((typeof data35 == "number") && (!(data35 % 1) && !isNaN(data35))) && (isFinite(data35)))){
+const err116 = {instancePath:instancePath+"/limits/asyncQueueMax",schemaPath:"#/properties/limits/properties/asyncQueueMax/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1369,12 +1367,9 @@ vErrors.push(err116);
 }
 errors++;
 }
-}
-if(data29.bodyReadSeconds !== undefined){
-let data36 = data29.bodyReadSeconds;
-if((typeof data36 == "number") && (isFinite(data36))){
-if(data36 > 3600 || isNaN(data36)){
-const err117 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600"};
+if((typeof data35 == "number") && (isFinite(data35))){
+if(data35 < 1 || isNaN(data35)){
+const err117 = {instancePath:instancePath+"/limits/asyncQueueMax",schemaPath:"#/properties/limits/properties/asyncQueueMax/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1383,8 +1378,13 @@ vErrors.push(err117);
 }
 errors++;
 }
-if(data36 < 0.1 || isNaN(data36)){
-const err118 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.1},message:"must be >= 0.1"};
+}
+}
+if(data30.headersTimeoutSeconds !== undefined){
+let data36 = data30.headersTimeoutSeconds;
+if((typeof data36 == "number") && (isFinite(data36))){
+if(data36 > 600 || isNaN(data36)){
+const err118 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600},message:"must be <= 600"};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1393,9 +1393,8 @@ vErrors.push(err118);
 }
 errors++;
 }
-}
-else {
-const err119 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data36 < 0.1 || isNaN(data36)){
+const err119 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.1},message:"must be >= 0.1"};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1405,10 +1404,8 @@ vErrors.push(err119);
 errors++;
 }
 }
-if(data29.uploadFileBytes !== undefined){
-let data37 = data29.uploadFileBytes;
-if(!(((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37))) && (isFinite(data37)))){
-const err120 = {instancePath:instancePath+"/limits/uploadFileBytes",schemaPath:"#/properties/limits/properties/uploadFileBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err120 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1417,9 +1414,12 @@ vErrors.push(err120);
 }
 errors++;
 }
+}
+if(data30.bodyReadSeconds !== undefined){
+let data37 = data30.bodyReadSeconds;
 if((typeof data37 == "number") && (isFinite(data37))){
-if(data37 < 1 || isNaN(data37)){
-const err121 = {instancePath:instancePath+"/limits/uploadFileBytes",schemaPath:"#/properties/limits/properties/uploadFileBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data37 > 3600 || isNaN(data37)){
+const err121 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600"};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1428,12 +1428,8 @@ vErrors.push(err121);
 }
 errors++;
 }
-}
-}
-if(data29.uploadTotalBytes !== undefined){
-let data38 = data29.uploadTotalBytes;
-if(!(((typeof data38 == "number") && (!(data38 % 1) && !isNaN(data38))) && (isFinite(data38)))){
-const err122 = {instancePath:instancePath+"/limits/uploadTotalBytes",schemaPath:"#/properties/limits/properties/uploadTotalBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data37 < 0.1 || isNaN(data37)){
+const err122 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.1},message:"must be >= 0.1"};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1442,9 +1438,9 @@ vErrors.push(err122);
 }
 errors++;
 }
-if((typeof data38 == "number") && (isFinite(data38))){
-if(data38 < 1 || isNaN(data38)){
-const err123 = {instancePath:instancePath+"/limits/uploadTotalBytes",schemaPath:"#/properties/limits/properties/uploadTotalBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+else {
+const err123 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1454,11 +1450,10 @@ vErrors.push(err123);
 errors++;
 }
 }
-}
-if(data29.uploadFiles !== undefined){
-let data39 = data29.uploadFiles;
-if(!(((typeof data39 == "number") && (!(data39 % 1) && !isNaN(data39))) && (isFinite(data39)))){
-const err124 = {instancePath:instancePath+"/limits/uploadFiles",schemaPath:"#/properties/limits/properties/uploadFiles/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data30.uploadFileBytes !== undefined){
+let data38 = data30.uploadFileBytes;
+if(!(((typeof data38 == "number") && (!(data38 % 1) && !isNaN(data38))) && (isFinite(data38)))){
+const err124 = {instancePath:instancePath+"/limits/uploadFileBytes",schemaPath:"#/properties/limits/properties/uploadFileBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1467,9 +1462,9 @@ vErrors.push(err124);
 }
 errors++;
 }
-if((typeof data39 == "number") && (isFinite(data39))){
-if(data39 < 1 || isNaN(data39)){
-const err125 = {instancePath:instancePath+"/limits/uploadFiles",schemaPath:"#/properties/limits/properties/uploadFiles/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data38 == "number") && (isFinite(data38))){
+if(data38 < 1 || isNaN(data38)){
+const err125 = {instancePath:instancePath+"/limits/uploadFileBytes",schemaPath:"#/properties/limits/properties/uploadFileBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1480,10 +1475,10 @@ errors++;
 }
 }
 }
-if(data29.workerMaxCalls !== undefined){
-let data40 = data29.workerMaxCalls;
-if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
-const err126 = {instancePath:instancePath+"/limits/workerMaxCalls",schemaPath:"#/properties/limits/properties/workerMaxCalls/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data30.uploadTotalBytes !== undefined){
+let data39 = data30.uploadTotalBytes;
+if(!(((typeof data39 == "number") && (!(data39 % 1) && !isNaN(data39))) && (isFinite(data39)))){
+const err126 = {instancePath:instancePath+"/limits/uploadTotalBytes",schemaPath:"#/properties/limits/properties/uploadTotalBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1492,9 +1487,9 @@ vErrors.push(err126);
 }
 errors++;
 }
-if((typeof data40 == "number") && (isFinite(data40))){
-if(data40 < 0 || isNaN(data40)){
-const err127 = {instancePath:instancePath+"/limits/workerMaxCalls",schemaPath:"#/properties/limits/properties/workerMaxCalls/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if((typeof data39 == "number") && (isFinite(data39))){
+if(data39 < 1 || isNaN(data39)){
+const err127 = {instancePath:instancePath+"/limits/uploadTotalBytes",schemaPath:"#/properties/limits/properties/uploadTotalBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1505,10 +1500,10 @@ errors++;
 }
 }
 }
-if(data29.workerHeapMB !== undefined){
-let data41 = data29.workerHeapMB;
-if(!(((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41))) && (isFinite(data41)))){
-const err128 = {instancePath:instancePath+"/limits/workerHeapMB",schemaPath:"#/properties/limits/properties/workerHeapMB/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data30.uploadFiles !== undefined){
+let data40 = data30.uploadFiles;
+if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
+const err128 = {instancePath:instancePath+"/limits/uploadFiles",schemaPath:"#/properties/limits/properties/uploadFiles/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1517,9 +1512,9 @@ vErrors.push(err128);
 }
 errors++;
 }
-if((typeof data41 == "number") && (isFinite(data41))){
-if(data41 < 0 || isNaN(data41)){
-const err129 = {instancePath:instancePath+"/limits/workerHeapMB",schemaPath:"#/properties/limits/properties/workerHeapMB/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if((typeof data40 == "number") && (isFinite(data40))){
+if(data40 < 1 || isNaN(data40)){
+const err129 = {instancePath:instancePath+"/limits/uploadFiles",schemaPath:"#/properties/limits/properties/uploadFiles/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1530,10 +1525,10 @@ errors++;
 }
 }
 }
-if(data29.socketsPerCall !== undefined){
-let data42 = data29.socketsPerCall;
-if(!(((typeof data42 == "number") && (!(data42 % 1) && !isNaN(data42))) && (isFinite(data42)))){
-const err130 = {instancePath:instancePath+"/limits/socketsPerCall",schemaPath:"#/properties/limits/properties/socketsPerCall/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data30.workerMaxCalls !== undefined){
+let data41 = data30.workerMaxCalls;
+if(!(((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41))) && (isFinite(data41)))){
+const err130 = {instancePath:instancePath+"/limits/workerMaxCalls",schemaPath:"#/properties/limits/properties/workerMaxCalls/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1542,9 +1537,9 @@ vErrors.push(err130);
 }
 errors++;
 }
-if((typeof data42 == "number") && (isFinite(data42))){
-if(data42 > 4096 || isNaN(data42)){
-const err131 = {instancePath:instancePath+"/limits/socketsPerCall",schemaPath:"#/properties/limits/properties/socketsPerCall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096"};
+if((typeof data41 == "number") && (isFinite(data41))){
+if(data41 < 0 || isNaN(data41)){
+const err131 = {instancePath:instancePath+"/limits/workerMaxCalls",schemaPath:"#/properties/limits/properties/workerMaxCalls/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1553,8 +1548,12 @@ vErrors.push(err131);
 }
 errors++;
 }
-if(data42 < 1 || isNaN(data42)){
-const err132 = {instancePath:instancePath+"/limits/socketsPerCall",schemaPath:"#/properties/limits/properties/socketsPerCall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data30.workerHeapMB !== undefined){
+let data42 = data30.workerHeapMB;
+if(!(((typeof data42 == "number") && (!(data42 % 1) && !isNaN(data42))) && (isFinite(data42)))){
+const err132 = {instancePath:instancePath+"/limits/workerHeapMB",schemaPath:"#/properties/limits/properties/workerHeapMB/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1563,11 +1562,9 @@ vErrors.push(err132);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err133 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data42 == "number") && (isFinite(data42))){
+if(data42 < 0 || isNaN(data42)){
+const err133 = {instancePath:instancePath+"/limits/workerHeapMB",schemaPath:"#/properties/limits/properties/workerHeapMB/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1577,11 +1574,11 @@ vErrors.push(err133);
 errors++;
 }
 }
-if(data.network !== undefined){
-let data43 = data.network;
-if(data43 && typeof data43 == "object" && !Array.isArray(data43)){
-if(data43.allow === undefined){
-const err134 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/required",keyword:"required",params:{missingProperty: "allow"},message:"must have required property '"+"allow"+"'"};
+}
+if(data30.socketsPerCall !== undefined){
+let data43 = data30.socketsPerCall;
+if(!(((typeof data43 == "number") && (!(data43 % 1) && !isNaN(data43))) && (isFinite(data43)))){
+const err134 = {instancePath:instancePath+"/limits/socketsPerCall",schemaPath:"#/properties/limits/properties/socketsPerCall/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1590,8 +1587,9 @@ vErrors.push(err134);
 }
 errors++;
 }
-if(data43.deny === undefined){
-const err135 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/required",keyword:"required",params:{missingProperty: "deny"},message:"must have required property '"+"deny"+"'"};
+if((typeof data43 == "number") && (isFinite(data43))){
+if(data43 > 4096 || isNaN(data43)){
+const err135 = {instancePath:instancePath+"/limits/socketsPerCall",schemaPath:"#/properties/limits/properties/socketsPerCall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096"};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1600,9 +1598,8 @@ vErrors.push(err135);
 }
 errors++;
 }
-for(const key7 in data43){
-if(!(((key7 === "allow") || (key7 === "deny")) || (key7 === "caFile"))){
-const err136 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+if(data43 < 1 || isNaN(data43)){
+const err136 = {instancePath:instancePath+"/limits/socketsPerCall",schemaPath:"#/properties/limits/properties/socketsPerCall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1612,15 +1609,10 @@ vErrors.push(err136);
 errors++;
 }
 }
-if(data43.allow !== undefined){
-let data44 = data43.allow;
-if(Array.isArray(data44)){
-const len1 = data44.length;
-for(let i1=0; i1<len1; i1++){
-let data45 = data44[i1];
-if(typeof data45 === "string"){
-if(func3(data45) < 1){
-const err137 = {instancePath:instancePath+"/network/allow/" + i1,schemaPath:"#/properties/network/properties/allow/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+}
+else {
+const err137 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1630,8 +1622,11 @@ vErrors.push(err137);
 errors++;
 }
 }
-else {
-const err138 = {instancePath:instancePath+"/network/allow/" + i1,schemaPath:"#/properties/network/properties/allow/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.network !== undefined){
+let data44 = data.network;
+if(data44 && typeof data44 == "object" && !Array.isArray(data44)){
+if(data44.allow === undefined){
+const err138 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/required",keyword:"required",params:{missingProperty: "allow"},message:"must have required property '"+"allow"+"'"};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1640,10 +1635,8 @@ vErrors.push(err138);
 }
 errors++;
 }
-}
-}
-else {
-const err139 = {instancePath:instancePath+"/network/allow",schemaPath:"#/properties/network/properties/allow/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data44.deny === undefined){
+const err139 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/required",keyword:"required",params:{missingProperty: "deny"},message:"must have required property '"+"deny"+"'"};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1652,16 +1645,9 @@ vErrors.push(err139);
 }
 errors++;
 }
-}
-if(data43.deny !== undefined){
-let data46 = data43.deny;
-if(Array.isArray(data46)){
-const len2 = data46.length;
-for(let i2=0; i2<len2; i2++){
-let data47 = data46[i2];
-if(typeof data47 === "string"){
-if(func3(data47) < 1){
-const err140 = {instancePath:instancePath+"/network/deny/" + i2,schemaPath:"#/properties/network/properties/deny/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+for(const key7 in data44){
+if(!(((key7 === "allow") || (key7 === "deny")) || (key7 === "caFile"))){
+const err140 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1671,8 +1657,15 @@ vErrors.push(err140);
 errors++;
 }
 }
-else {
-const err141 = {instancePath:instancePath+"/network/deny/" + i2,schemaPath:"#/properties/network/properties/deny/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data44.allow !== undefined){
+let data45 = data44.allow;
+if(Array.isArray(data45)){
+const len1 = data45.length;
+for(let i1=0; i1<len1; i1++){
+let data46 = data45[i1];
+if(typeof data46 === "string"){
+if(func3(data46) < 1){
+const err141 = {instancePath:instancePath+"/network/allow/" + i1,schemaPath:"#/properties/network/properties/allow/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1682,9 +1675,8 @@ vErrors.push(err141);
 errors++;
 }
 }
-}
 else {
-const err142 = {instancePath:instancePath+"/network/deny",schemaPath:"#/properties/network/properties/deny/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err142 = {instancePath:instancePath+"/network/allow/" + i1,schemaPath:"#/properties/network/properties/allow/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1694,11 +1686,9 @@ vErrors.push(err142);
 errors++;
 }
 }
-if(data43.caFile !== undefined){
-let data48 = data43.caFile;
-if(typeof data48 === "string"){
-if(func3(data48) < 1){
-const err143 = {instancePath:instancePath+"/network/caFile",schemaPath:"#/properties/network/properties/caFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+else {
+const err143 = {instancePath:instancePath+"/network/allow",schemaPath:"#/properties/network/properties/allow/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1708,8 +1698,15 @@ vErrors.push(err143);
 errors++;
 }
 }
-else {
-const err144 = {instancePath:instancePath+"/network/caFile",schemaPath:"#/properties/network/properties/caFile/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data44.deny !== undefined){
+let data47 = data44.deny;
+if(Array.isArray(data47)){
+const len2 = data47.length;
+for(let i2=0; i2<len2; i2++){
+let data48 = data47[i2];
+if(typeof data48 === "string"){
+if(func3(data48) < 1){
+const err144 = {instancePath:instancePath+"/network/deny/" + i2,schemaPath:"#/properties/network/properties/deny/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1719,9 +1716,8 @@ vErrors.push(err144);
 errors++;
 }
 }
-}
 else {
-const err145 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err145 = {instancePath:instancePath+"/network/deny/" + i2,schemaPath:"#/properties/network/properties/deny/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1731,11 +1727,9 @@ vErrors.push(err145);
 errors++;
 }
 }
-if(data.tasks !== undefined){
-let data49 = data.tasks;
-if(data49 && typeof data49 == "object" && !Array.isArray(data49)){
-if(data49.keepPerApi === undefined){
-const err146 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "keepPerApi"},message:"must have required property '"+"keepPerApi"+"'"};
+}
+else {
+const err146 = {instancePath:instancePath+"/network/deny",schemaPath:"#/properties/network/properties/deny/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1744,8 +1738,12 @@ vErrors.push(err146);
 }
 errors++;
 }
-if(data49.keepPerCronJob === undefined){
-const err147 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "keepPerCronJob"},message:"must have required property '"+"keepPerCronJob"+"'"};
+}
+if(data44.caFile !== undefined){
+let data49 = data44.caFile;
+if(typeof data49 === "string"){
+if(func3(data49) < 1){
+const err147 = {instancePath:instancePath+"/network/caFile",schemaPath:"#/properties/network/properties/caFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1754,8 +1752,9 @@ vErrors.push(err147);
 }
 errors++;
 }
-if(data49.keepSeconds === undefined){
-const err148 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "keepSeconds"},message:"must have required property '"+"keepSeconds"+"'"};
+}
+else {
+const err148 = {instancePath:instancePath+"/network/caFile",schemaPath:"#/properties/network/properties/caFile/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1764,8 +1763,10 @@ vErrors.push(err148);
 }
 errors++;
 }
-if(data49.maxStoredMB === undefined){
-const err149 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "maxStoredMB"},message:"must have required property '"+"maxStoredMB"+"'"};
+}
+}
+else {
+const err149 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1774,9 +1775,12 @@ vErrors.push(err149);
 }
 errors++;
 }
-for(const key8 in data49){
-if(!((((key8 === "keepPerApi") || (key8 === "keepPerCronJob")) || (key8 === "keepSeconds")) || (key8 === "maxStoredMB"))){
-const err150 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
+}
+if(data.tasks !== undefined){
+let data50 = data.tasks;
+if(data50 && typeof data50 == "object" && !Array.isArray(data50)){
+if(data50.keepPerApi === undefined){
+const err150 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "keepPerApi"},message:"must have required property '"+"keepPerApi"+"'"};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1785,11 +1789,8 @@ vErrors.push(err150);
 }
 errors++;
 }
-}
-if(data49.keepPerApi !== undefined){
-let data50 = data49.keepPerApi;
-if(!(((typeof data50 == "number") && (!(data50 % 1) && !isNaN(data50))) && (isFinite(data50)))){
-const err151 = {instancePath:instancePath+"/tasks/keepPerApi",schemaPath:"#/properties/tasks/properties/keepPerApi/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data50.keepPerCronJob === undefined){
+const err151 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "keepPerCronJob"},message:"must have required property '"+"keepPerCronJob"+"'"};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1798,9 +1799,8 @@ vErrors.push(err151);
 }
 errors++;
 }
-if((typeof data50 == "number") && (isFinite(data50))){
-if(data50 < 1 || isNaN(data50)){
-const err152 = {instancePath:instancePath+"/tasks/keepPerApi",schemaPath:"#/properties/tasks/properties/keepPerApi/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data50.keepSeconds === undefined){
+const err152 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "keepSeconds"},message:"must have required property '"+"keepSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1809,12 +1809,8 @@ vErrors.push(err152);
 }
 errors++;
 }
-}
-}
-if(data49.keepPerCronJob !== undefined){
-let data51 = data49.keepPerCronJob;
-if(!(((typeof data51 == "number") && (!(data51 % 1) && !isNaN(data51))) && (isFinite(data51)))){
-const err153 = {instancePath:instancePath+"/tasks/keepPerCronJob",schemaPath:"#/properties/tasks/properties/keepPerCronJob/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data50.maxStoredMB === undefined){
+const err153 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "maxStoredMB"},message:"must have required property '"+"maxStoredMB"+"'"};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -1823,9 +1819,9 @@ vErrors.push(err153);
 }
 errors++;
 }
-if((typeof data51 == "number") && (isFinite(data51))){
-if(data51 < 1 || isNaN(data51)){
-const err154 = {instancePath:instancePath+"/tasks/keepPerCronJob",schemaPath:"#/properties/tasks/properties/keepPerCronJob/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+for(const key8 in data50){
+if(!((((key8 === "keepPerApi") || (key8 === "keepPerCronJob")) || (key8 === "keepSeconds")) || (key8 === "maxStoredMB"))){
+const err154 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -1835,11 +1831,10 @@ vErrors.push(err154);
 errors++;
 }
 }
-}
-if(data49.keepSeconds !== undefined){
-let data52 = data49.keepSeconds;
-if(!(((typeof data52 == "number") && (!(data52 % 1) && !isNaN(data52))) && (isFinite(data52)))){
-const err155 = {instancePath:instancePath+"/tasks/keepSeconds",schemaPath:"#/properties/tasks/properties/keepSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data50.keepPerApi !== undefined){
+let data51 = data50.keepPerApi;
+if(!(((typeof data51 == "number") && (!(data51 % 1) && !isNaN(data51))) && (isFinite(data51)))){
+const err155 = {instancePath:instancePath+"/tasks/keepPerApi",schemaPath:"#/properties/tasks/properties/keepPerApi/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -1848,9 +1843,9 @@ vErrors.push(err155);
 }
 errors++;
 }
-if((typeof data52 == "number") && (isFinite(data52))){
-if(data52 < 0 || isNaN(data52)){
-const err156 = {instancePath:instancePath+"/tasks/keepSeconds",schemaPath:"#/properties/tasks/properties/keepSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if((typeof data51 == "number") && (isFinite(data51))){
+if(data51 < 1 || isNaN(data51)){
+const err156 = {instancePath:instancePath+"/tasks/keepPerApi",schemaPath:"#/properties/tasks/properties/keepPerApi/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -1861,10 +1856,10 @@ errors++;
 }
 }
 }
-if(data49.maxStoredMB !== undefined){
-let data53 = data49.maxStoredMB;
-if(!(((typeof data53 == "number") && (!(data53 % 1) && !isNaN(data53))) && (isFinite(data53)))){
-const err157 = {instancePath:instancePath+"/tasks/maxStoredMB",schemaPath:"#/properties/tasks/properties/maxStoredMB/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data50.keepPerCronJob !== undefined){
+let data52 = data50.keepPerCronJob;
+if(!(((typeof data52 == "number") && (!(data52 % 1) && !isNaN(data52))) && (isFinite(data52)))){
+const err157 = {instancePath:instancePath+"/tasks/keepPerCronJob",schemaPath:"#/properties/tasks/properties/keepPerCronJob/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -1873,9 +1868,9 @@ vErrors.push(err157);
 }
 errors++;
 }
-if((typeof data53 == "number") && (isFinite(data53))){
-if(data53 < 1 || isNaN(data53)){
-const err158 = {instancePath:instancePath+"/tasks/maxStoredMB",schemaPath:"#/properties/tasks/properties/maxStoredMB/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data52 == "number") && (isFinite(data52))){
+if(data52 < 1 || isNaN(data52)){
+const err158 = {instancePath:instancePath+"/tasks/keepPerCronJob",schemaPath:"#/properties/tasks/properties/keepPerCronJob/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -1886,9 +1881,10 @@ errors++;
 }
 }
 }
-}
-else {
-const err159 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data50.keepSeconds !== undefined){
+let data53 = data50.keepSeconds;
+if(!(((typeof data53 == "number") && (!(data53 % 1) && !isNaN(data53))) && (isFinite(data53)))){
+const err159 = {instancePath:instancePath+"/tasks/keepSeconds",schemaPath:"#/properties/tasks/properties/keepSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -1897,12 +1893,9 @@ vErrors.push(err159);
 }
 errors++;
 }
-}
-if(data.shutdown !== undefined){
-let data54 = data.shutdown;
-if(data54 && typeof data54 == "object" && !Array.isArray(data54)){
-if(data54.drainSeconds === undefined){
-const err160 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/required",keyword:"required",params:{missingProperty: "drainSeconds"},message:"must have required property '"+"drainSeconds"+"'"};
+if((typeof data53 == "number") && (isFinite(data53))){
+if(data53 < 0 || isNaN(data53)){
+const err160 = {instancePath:instancePath+"/tasks/keepSeconds",schemaPath:"#/properties/tasks/properties/keepSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -1911,8 +1904,12 @@ vErrors.push(err160);
 }
 errors++;
 }
-if(data54.graceSeconds === undefined){
-const err161 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/required",keyword:"required",params:{missingProperty: "graceSeconds"},message:"must have required property '"+"graceSeconds"+"'"};
+}
+}
+if(data50.maxStoredMB !== undefined){
+let data54 = data50.maxStoredMB;
+if(!(((typeof data54 == "number") && (!(data54 % 1) && !isNaN(data54))) && (isFinite(data54)))){
+const err161 = {instancePath:instancePath+"/tasks/maxStoredMB",schemaPath:"#/properties/tasks/properties/maxStoredMB/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -1921,9 +1918,9 @@ vErrors.push(err161);
 }
 errors++;
 }
-for(const key9 in data54){
-if(!((key9 === "drainSeconds") || (key9 === "graceSeconds"))){
-const err162 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
+if((typeof data54 == "number") && (isFinite(data54))){
+if(data54 < 1 || isNaN(data54)){
+const err162 = {instancePath:instancePath+"/tasks/maxStoredMB",schemaPath:"#/properties/tasks/properties/maxStoredMB/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -1933,11 +1930,10 @@ vErrors.push(err162);
 errors++;
 }
 }
-if(data54.drainSeconds !== undefined){
-let data55 = data54.drainSeconds;
-if((typeof data55 == "number") && (isFinite(data55))){
-if(data55 < 0 || isNaN(data55)){
-const err163 = {instancePath:instancePath+"/shutdown/drainSeconds",schemaPath:"#/properties/shutdown/properties/drainSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+}
+else {
+const err163 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -1947,8 +1943,11 @@ vErrors.push(err163);
 errors++;
 }
 }
-else {
-const err164 = {instancePath:instancePath+"/shutdown/drainSeconds",schemaPath:"#/properties/shutdown/properties/drainSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data.shutdown !== undefined){
+let data55 = data.shutdown;
+if(data55 && typeof data55 == "object" && !Array.isArray(data55)){
+if(data55.drainSeconds === undefined){
+const err164 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/required",keyword:"required",params:{missingProperty: "drainSeconds"},message:"must have required property '"+"drainSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -1957,12 +1956,8 @@ vErrors.push(err164);
 }
 errors++;
 }
-}
-if(data54.graceSeconds !== undefined){
-let data56 = data54.graceSeconds;
-if((typeof data56 == "number") && (isFinite(data56))){
-if(data56 < 0 || isNaN(data56)){
-const err165 = {instancePath:instancePath+"/shutdown/graceSeconds",schemaPath:"#/properties/shutdown/properties/graceSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data55.graceSeconds === undefined){
+const err165 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/required",keyword:"required",params:{missingProperty: "graceSeconds"},message:"must have required property '"+"graceSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -1971,9 +1966,9 @@ vErrors.push(err165);
 }
 errors++;
 }
-}
-else {
-const err166 = {instancePath:instancePath+"/shutdown/graceSeconds",schemaPath:"#/properties/shutdown/properties/graceSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+for(const key9 in data55){
+if(!((key9 === "drainSeconds") || (key9 === "graceSeconds"))){
+const err166 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -1983,9 +1978,11 @@ vErrors.push(err166);
 errors++;
 }
 }
-}
-else {
-const err167 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data55.drainSeconds !== undefined){
+let data56 = data55.drainSeconds;
+if((typeof data56 == "number") && (isFinite(data56))){
+if(data56 < 0 || isNaN(data56)){
+const err167 = {instancePath:instancePath+"/shutdown/drainSeconds",schemaPath:"#/properties/shutdown/properties/drainSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -1995,10 +1992,8 @@ vErrors.push(err167);
 errors++;
 }
 }
-if(data.callTimeoutGraceMs !== undefined){
-let data57 = data.callTimeoutGraceMs;
-if(!(((typeof data57 == "number") && (!(data57 % 1) && !isNaN(data57))) && (isFinite(data57)))){
-const err168 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err168 = {instancePath:instancePath+"/shutdown/drainSeconds",schemaPath:"#/properties/shutdown/properties/drainSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2007,9 +2002,12 @@ vErrors.push(err168);
 }
 errors++;
 }
+}
+if(data55.graceSeconds !== undefined){
+let data57 = data55.graceSeconds;
 if((typeof data57 == "number") && (isFinite(data57))){
-if(data57 > 600000 || isNaN(data57)){
-const err169 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
+if(data57 < 0 || isNaN(data57)){
+const err169 = {instancePath:instancePath+"/shutdown/graceSeconds",schemaPath:"#/properties/shutdown/properties/graceSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2018,8 +2016,9 @@ vErrors.push(err169);
 }
 errors++;
 }
-if(data57 < 0 || isNaN(data57)){
-const err170 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+else {
+const err170 = {instancePath:instancePath+"/shutdown/graceSeconds",schemaPath:"#/properties/shutdown/properties/graceSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2030,11 +2029,8 @@ errors++;
 }
 }
 }
-if(data.packages !== undefined){
-let data58 = data.packages;
-if(data58 && typeof data58 == "object" && !Array.isArray(data58)){
-if(data58.wheelhouse === undefined){
-const err171 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/required",keyword:"required",params:{missingProperty: "wheelhouse"},message:"must have required property '"+"wheelhouse"+"'"};
+else {
+const err171 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2043,8 +2039,11 @@ vErrors.push(err171);
 }
 errors++;
 }
-if(data58.index === undefined){
-const err172 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/required",keyword:"required",params:{missingProperty: "index"},message:"must have required property '"+"index"+"'"};
+}
+if(data.callTimeoutGraceMs !== undefined){
+let data58 = data.callTimeoutGraceMs;
+if(!(((typeof data58 == "number") && (!(data58 % 1) && !isNaN(data58))) && (isFinite(data58)))){
+const err172 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2053,8 +2052,9 @@ vErrors.push(err172);
 }
 errors++;
 }
-if(data58.pyodidePackages === undefined){
-const err173 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/required",keyword:"required",params:{missingProperty: "pyodidePackages"},message:"must have required property '"+"pyodidePackages"+"'"};
+if((typeof data58 == "number") && (isFinite(data58))){
+if(data58 > 600000 || isNaN(data58)){
+const err173 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2063,9 +2063,8 @@ vErrors.push(err173);
 }
 errors++;
 }
-for(const key10 in data58){
-if(!(((key10 === "wheelhouse") || (key10 === "index")) || (key10 === "pyodidePackages"))){
-const err174 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
+if(data58 < 0 || isNaN(data58)){
+const err174 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2075,15 +2074,12 @@ vErrors.push(err174);
 errors++;
 }
 }
-if(data58.wheelhouse !== undefined){
-let data59 = data58.wheelhouse;
-if(Array.isArray(data59)){
-const len3 = data59.length;
-for(let i3=0; i3<len3; i3++){
-let data60 = data59[i3];
-if(typeof data60 === "string"){
-if(func3(data60) < 1){
-const err175 = {instancePath:instancePath+"/packages/wheelhouse/" + i3,schemaPath:"#/properties/packages/properties/wheelhouse/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+if(data.packages !== undefined){
+let data59 = data.packages;
+if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
+if(data59.wheelhouse === undefined){
+const err175 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/required",keyword:"required",params:{missingProperty: "wheelhouse"},message:"must have required property '"+"wheelhouse"+"'"};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2092,9 +2088,8 @@ vErrors.push(err175);
 }
 errors++;
 }
-}
-else {
-const err176 = {instancePath:instancePath+"/packages/wheelhouse/" + i3,schemaPath:"#/properties/packages/properties/wheelhouse/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data59.index === undefined){
+const err176 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/required",keyword:"required",params:{missingProperty: "index"},message:"must have required property '"+"index"+"'"};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2103,10 +2098,8 @@ vErrors.push(err176);
 }
 errors++;
 }
-}
-}
-else {
-const err177 = {instancePath:instancePath+"/packages/wheelhouse",schemaPath:"#/properties/packages/properties/wheelhouse/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data59.pyodidePackages === undefined){
+const err177 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/required",keyword:"required",params:{missingProperty: "pyodidePackages"},message:"must have required property '"+"pyodidePackages"+"'"};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2115,12 +2108,9 @@ vErrors.push(err177);
 }
 errors++;
 }
-}
-if(data58.index !== undefined){
-let data61 = data58.index;
-if(typeof data61 === "string"){
-if(!pattern4.test(data61)){
-const err178 = {instancePath:instancePath+"/packages/index",schemaPath:"#/properties/packages/properties/index/pattern",keyword:"pattern",params:{pattern: "^(|https?://\\S+)$"},message:"must match pattern \""+"^(|https?://\\S+)$"+"\""};
+for(const key10 in data59){
+if(!(((key10 === "wheelhouse") || (key10 === "index")) || (key10 === "pyodidePackages"))){
+const err178 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2130,8 +2120,15 @@ vErrors.push(err178);
 errors++;
 }
 }
-else {
-const err179 = {instancePath:instancePath+"/packages/index",schemaPath:"#/properties/packages/properties/index/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data59.wheelhouse !== undefined){
+let data60 = data59.wheelhouse;
+if(Array.isArray(data60)){
+const len3 = data60.length;
+for(let i3=0; i3<len3; i3++){
+let data61 = data60[i3];
+if(typeof data61 === "string"){
+if(func3(data61) < 1){
+const err179 = {instancePath:instancePath+"/packages/wheelhouse/" + i3,schemaPath:"#/properties/packages/properties/wheelhouse/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2141,9 +2138,8 @@ vErrors.push(err179);
 errors++;
 }
 }
-if(data58.pyodidePackages !== undefined){
-if(typeof data58.pyodidePackages !== "string"){
-const err180 = {instancePath:instancePath+"/packages/pyodidePackages",schemaPath:"#/properties/packages/properties/pyodidePackages/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+const err180 = {instancePath:instancePath+"/packages/wheelhouse/" + i3,schemaPath:"#/properties/packages/properties/wheelhouse/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2155,7 +2151,7 @@ errors++;
 }
 }
 else {
-const err181 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err181 = {instancePath:instancePath+"/packages/wheelhouse",schemaPath:"#/properties/packages/properties/wheelhouse/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2165,11 +2161,11 @@ vErrors.push(err181);
 errors++;
 }
 }
-if(data.cors !== undefined){
-let data63 = data.cors;
-if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
-if(data63.allowOrigins === undefined){
-const err182 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowOrigins"},message:"must have required property '"+"allowOrigins"+"'"};
+if(data59.index !== undefined){
+let data62 = data59.index;
+if(typeof data62 === "string"){
+if(!pattern4.test(data62)){
+const err182 = {instancePath:instancePath+"/packages/index",schemaPath:"#/properties/packages/properties/index/pattern",keyword:"pattern",params:{pattern: "^(|https?://\\S+)$"},message:"must match pattern \""+"^(|https?://\\S+)$"+"\""};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2178,8 +2174,9 @@ vErrors.push(err182);
 }
 errors++;
 }
-if(data63.allowCredentials === undefined){
-const err183 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowCredentials"},message:"must have required property '"+"allowCredentials"+"'"};
+}
+else {
+const err183 = {instancePath:instancePath+"/packages/index",schemaPath:"#/properties/packages/properties/index/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2188,8 +2185,10 @@ vErrors.push(err183);
 }
 errors++;
 }
-if(data63.allowHeaders === undefined){
-const err184 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowHeaders"},message:"must have required property '"+"allowHeaders"+"'"};
+}
+if(data59.pyodidePackages !== undefined){
+if(typeof data59.pyodidePackages !== "string"){
+const err184 = {instancePath:instancePath+"/packages/pyodidePackages",schemaPath:"#/properties/packages/properties/pyodidePackages/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2198,8 +2197,10 @@ vErrors.push(err184);
 }
 errors++;
 }
-if(data63.exposeHeaders === undefined){
-const err185 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "exposeHeaders"},message:"must have required property '"+"exposeHeaders"+"'"};
+}
+}
+else {
+const err185 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2208,8 +2209,12 @@ vErrors.push(err185);
 }
 errors++;
 }
-if(data63.maxAgeSeconds === undefined){
-const err186 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "maxAgeSeconds"},message:"must have required property '"+"maxAgeSeconds"+"'"};
+}
+if(data.cors !== undefined){
+let data64 = data.cors;
+if(data64 && typeof data64 == "object" && !Array.isArray(data64)){
+if(data64.allowOrigins === undefined){
+const err186 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowOrigins"},message:"must have required property '"+"allowOrigins"+"'"};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2218,9 +2223,8 @@ vErrors.push(err186);
 }
 errors++;
 }
-for(const key11 in data63){
-if(!(((((key11 === "allowOrigins") || (key11 === "allowCredentials")) || (key11 === "allowHeaders")) || (key11 === "exposeHeaders")) || (key11 === "maxAgeSeconds"))){
-const err187 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
+if(data64.allowCredentials === undefined){
+const err187 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowCredentials"},message:"must have required property '"+"allowCredentials"+"'"};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2229,16 +2233,8 @@ vErrors.push(err187);
 }
 errors++;
 }
-}
-if(data63.allowOrigins !== undefined){
-let data64 = data63.allowOrigins;
-if(Array.isArray(data64)){
-const len4 = data64.length;
-for(let i4=0; i4<len4; i4++){
-let data65 = data64[i4];
-if(typeof data65 === "string"){
-if(!pattern5.test(data65)){
-const err188 = {instancePath:instancePath+"/cors/allowOrigins/" + i4,schemaPath:"#/properties/cors/properties/allowOrigins/items/pattern",keyword:"pattern",params:{pattern: "^(\\*|https?://[^/\\s]+)$"},message:"must match pattern \""+"^(\\*|https?://[^/\\s]+)$"+"\""};
+if(data64.allowHeaders === undefined){
+const err188 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowHeaders"},message:"must have required property '"+"allowHeaders"+"'"};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2247,9 +2243,8 @@ vErrors.push(err188);
 }
 errors++;
 }
-}
-else {
-const err189 = {instancePath:instancePath+"/cors/allowOrigins/" + i4,schemaPath:"#/properties/cors/properties/allowOrigins/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data64.exposeHeaders === undefined){
+const err189 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "exposeHeaders"},message:"must have required property '"+"exposeHeaders"+"'"};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2258,10 +2253,8 @@ vErrors.push(err189);
 }
 errors++;
 }
-}
-}
-else {
-const err190 = {instancePath:instancePath+"/cors/allowOrigins",schemaPath:"#/properties/cors/properties/allowOrigins/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data64.maxAgeSeconds === undefined){
+const err190 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "maxAgeSeconds"},message:"must have required property '"+"maxAgeSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2270,10 +2263,9 @@ vErrors.push(err190);
 }
 errors++;
 }
-}
-if(data63.allowCredentials !== undefined){
-if(typeof data63.allowCredentials !== "boolean"){
-const err191 = {instancePath:instancePath+"/cors/allowCredentials",schemaPath:"#/properties/cors/properties/allowCredentials/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+for(const key11 in data64){
+if(!(((((key11 === "allowOrigins") || (key11 === "allowCredentials")) || (key11 === "allowHeaders")) || (key11 === "exposeHeaders")) || (key11 === "maxAgeSeconds"))){
+const err191 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2283,15 +2275,15 @@ vErrors.push(err191);
 errors++;
 }
 }
-if(data63.allowHeaders !== undefined){
-let data67 = data63.allowHeaders;
-if(Array.isArray(data67)){
-const len5 = data67.length;
-for(let i5=0; i5<len5; i5++){
-let data68 = data67[i5];
-if(typeof data68 === "string"){
-if(!pattern6.test(data68)){
-const err192 = {instancePath:instancePath+"/cors/allowHeaders/" + i5,schemaPath:"#/properties/cors/properties/allowHeaders/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\""};
+if(data64.allowOrigins !== undefined){
+let data65 = data64.allowOrigins;
+if(Array.isArray(data65)){
+const len4 = data65.length;
+for(let i4=0; i4<len4; i4++){
+let data66 = data65[i4];
+if(typeof data66 === "string"){
+if(!pattern5.test(data66)){
+const err192 = {instancePath:instancePath+"/cors/allowOrigins/" + i4,schemaPath:"#/properties/cors/properties/allowOrigins/items/pattern",keyword:"pattern",params:{pattern: "^(\\*|https?://[^/\\s]+)$"},message:"must match pattern \""+"^(\\*|https?://[^/\\s]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2302,7 +2294,7 @@ errors++;
 }
 }
 else {
-const err193 = {instancePath:instancePath+"/cors/allowHeaders/" + i5,schemaPath:"#/properties/cors/properties/allowHeaders/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err193 = {instancePath:instancePath+"/cors/allowOrigins/" + i4,schemaPath:"#/properties/cors/properties/allowOrigins/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2314,7 +2306,7 @@ errors++;
 }
 }
 else {
-const err194 = {instancePath:instancePath+"/cors/allowHeaders",schemaPath:"#/properties/cors/properties/allowHeaders/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err194 = {instancePath:instancePath+"/cors/allowOrigins",schemaPath:"#/properties/cors/properties/allowOrigins/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2324,15 +2316,9 @@ vErrors.push(err194);
 errors++;
 }
 }
-if(data63.exposeHeaders !== undefined){
-let data69 = data63.exposeHeaders;
-if(Array.isArray(data69)){
-const len6 = data69.length;
-for(let i6=0; i6<len6; i6++){
-let data70 = data69[i6];
-if(typeof data70 === "string"){
-if(!pattern6.test(data70)){
-const err195 = {instancePath:instancePath+"/cors/exposeHeaders/" + i6,schemaPath:"#/properties/cors/properties/exposeHeaders/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\""};
+if(data64.allowCredentials !== undefined){
+if(typeof data64.allowCredentials !== "boolean"){
+const err195 = {instancePath:instancePath+"/cors/allowCredentials",schemaPath:"#/properties/cors/properties/allowCredentials/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2342,8 +2328,15 @@ vErrors.push(err195);
 errors++;
 }
 }
-else {
-const err196 = {instancePath:instancePath+"/cors/exposeHeaders/" + i6,schemaPath:"#/properties/cors/properties/exposeHeaders/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data64.allowHeaders !== undefined){
+let data68 = data64.allowHeaders;
+if(Array.isArray(data68)){
+const len5 = data68.length;
+for(let i5=0; i5<len5; i5++){
+let data69 = data68[i5];
+if(typeof data69 === "string"){
+if(!pattern6.test(data69)){
+const err196 = {instancePath:instancePath+"/cors/allowHeaders/" + i5,schemaPath:"#/properties/cors/properties/allowHeaders/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2353,9 +2346,8 @@ vErrors.push(err196);
 errors++;
 }
 }
-}
 else {
-const err197 = {instancePath:instancePath+"/cors/exposeHeaders",schemaPath:"#/properties/cors/properties/exposeHeaders/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err197 = {instancePath:instancePath+"/cors/allowHeaders/" + i5,schemaPath:"#/properties/cors/properties/allowHeaders/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2365,10 +2357,9 @@ vErrors.push(err197);
 errors++;
 }
 }
-if(data63.maxAgeSeconds !== undefined){
-let data71 = data63.maxAgeSeconds;
-if(!(((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71))) && (isFinite(data71)))){
-const err198 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+else {
+const err198 = {instancePath:instancePath+"/cors/allowHeaders",schemaPath:"#/properties/cors/properties/allowHeaders/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2377,9 +2368,16 @@ vErrors.push(err198);
 }
 errors++;
 }
-if((typeof data71 == "number") && (isFinite(data71))){
-if(data71 > 86400 || isNaN(data71)){
-const err199 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
+}
+if(data64.exposeHeaders !== undefined){
+let data70 = data64.exposeHeaders;
+if(Array.isArray(data70)){
+const len6 = data70.length;
+for(let i6=0; i6<len6; i6++){
+let data71 = data70[i6];
+if(typeof data71 === "string"){
+if(!pattern6.test(data71)){
+const err199 = {instancePath:instancePath+"/cors/exposeHeaders/" + i6,schemaPath:"#/properties/cors/properties/exposeHeaders/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2388,8 +2386,9 @@ vErrors.push(err199);
 }
 errors++;
 }
-if(data71 < 0 || isNaN(data71)){
-const err200 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+else {
+const err200 = {instancePath:instancePath+"/cors/exposeHeaders/" + i6,schemaPath:"#/properties/cors/properties/exposeHeaders/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2400,9 +2399,8 @@ errors++;
 }
 }
 }
-}
 else {
-const err201 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err201 = {instancePath:instancePath+"/cors/exposeHeaders",schemaPath:"#/properties/cors/properties/exposeHeaders/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2412,9 +2410,10 @@ vErrors.push(err201);
 errors++;
 }
 }
-if(data.trustProxy !== undefined){
-if(typeof data.trustProxy !== "boolean"){
-const err202 = {instancePath:instancePath+"/trustProxy",schemaPath:"#/properties/trustProxy/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data64.maxAgeSeconds !== undefined){
+let data72 = data64.maxAgeSeconds;
+if(!(((typeof data72 == "number") && (!(data72 % 1) && !isNaN(data72))) && (isFinite(data72)))){
+const err202 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2423,15 +2422,61 @@ vErrors.push(err202);
 }
 errors++;
 }
-}
-}
-else {
-const err203 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data72 == "number") && (isFinite(data72))){
+if(data72 > 86400 || isNaN(data72)){
+const err203 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
 if(vErrors === null){
 vErrors = [err203];
 }
 else {
 vErrors.push(err203);
+}
+errors++;
+}
+if(data72 < 0 || isNaN(data72)){
+const err204 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err204];
+}
+else {
+vErrors.push(err204);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err205 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err205];
+}
+else {
+vErrors.push(err205);
+}
+errors++;
+}
+}
+if(data.trustProxy !== undefined){
+if(typeof data.trustProxy !== "boolean"){
+const err206 = {instancePath:instancePath+"/trustProxy",schemaPath:"#/properties/trustProxy/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err206];
+}
+else {
+vErrors.push(err206);
+}
+errors++;
+}
+}
+}
+else {
+const err207 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err207];
+}
+else {
+vErrors.push(err207);
 }
 errors++;
 }
@@ -2486,7 +2531,8 @@ export const schema = {
         "ref",
         "path",
         "username",
-        "pollSeconds"
+        "pollSeconds",
+        "historyKeep"
       ],
       "additionalProperties": false,
       "properties": {
@@ -2520,6 +2566,12 @@ export const schema = {
           "type": "number",
           "minimum": 0,
           "maximum": 86400
+        },
+        "historyKeep": {
+          "description": "Reload attempts and rollbacks kept in the deploy history (GET /api/v1/deploys); a rollback names a commit served within them.",
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 10000
         }
       }
     },

@@ -55,6 +55,7 @@ export const ERROR_CATALOG = {
   },
   UPLOAD_FILE_TOO_LARGE: { error: 413.2, reason: 'EUploadFileTooLarge', description: 'an uploaded file larger than `limits.uploadFileBytes`' },
   UPLOAD_TOO_MANY_FILES: { error: 413.3, reason: 'EUploadTooManyFiles', description: 'more than `limits.uploadFiles` files in one upload' },
+  TASK_ENDED: { error: 409.1, reason: 'ETaskEnded', description: 'cancelling a task that already ended (`detail.status`)' },
   THROTTLED: { error: 429.46, reason: 'EThrottled', description: 'API over its `throttling` limit (with `Retry-After`)' },
   ASYNC_QUEUE_FULL: {
     error: 429.47,

@@ -5,6 +5,7 @@ import { isBareRepository, readLocalGitRevision } from './local-git-source.js';
 import { copyLocalRevision, localDirectoryOf } from './local-source.js';
 import {
   resolveSourceOptions,
+  revisionDirName,
   SOURCE_DEFAULTS,
   type FetchedRevision,
   type RepoSourceOptions,
@@ -12,7 +13,7 @@ import {
 } from './options.js';
 import { redactUrl, scrubSecrets, urlPassword } from './redact.js';
 import { fetchRemoteRevision } from './remote-source.js';
-import { removeStaleTmpDirs } from './revision-dir.js';
+import { isDirectory, removeStaleTmpDirs } from './revision-dir.js';
 import { serialized } from './serialize.js';
 
 export type { FetchedRevision, RepoSourceOptions } from './options.js';
@@ -27,6 +28,32 @@ export async function fetchRevision(opts: RepoSourceOptions): Promise<FetchedRev
       throw asGitfuncError(err, resolved);
     }
   });
+}
+
+const COMMIT_ID = /^[0-9a-f]{40}$/i;
+
+/**
+ * The revision directory of one given commit of the source (a rollback): the one an earlier
+ * fetch left under `dataDir` when it is still there, else fetched by its id from the git
+ * repository. A local folder's commits (`local-...`) cannot be fetched again once pruned.
+ */
+export async function fetchGivenRevision(opts: RepoSourceOptions, commit: string): Promise<FetchedRevision> {
+  const resolved = resolveSourceOptions(opts);
+  const url = redactUrl(resolved.url);
+  const revisionsDir = join(resolved.dataDir, 'revisions');
+  // A git commit's folder is named by commit and path; a local folder's copy by its commit alone.
+  for (const name of [revisionDirName(commit, resolved.path), commit]) {
+    const dir = join(revisionsDir, name);
+    if (await isDirectory(dir)) return { commit, dir, url, ref: resolved.ref, path: resolved.path };
+  }
+  if (!COMMIT_ID.test(commit)) {
+    throw new GitfuncError('GIT_REF_NOT_FOUND', `commit ${commit} of a local folder is no longer kept in the data dir`, { url, ref: commit });
+  }
+  const fetched = await fetchRevision({ ...opts, ref: commit });
+  if (fetched.commit !== commit.toLowerCase()) {
+    throw new GitfuncError('GIT_REF_NOT_FOUND', `commit ${commit} could not be read from ${url}`, { url, ref: commit });
+  }
+  return fetched;
 }
 
 /** The body of fetchRevision, run while no other fetch uses the same data directory. */

@@ -5,6 +5,7 @@ import { ApiError, ApiErrors, toApiError } from './api-error.js';
 import { type AsyncApiDeps, registerAsyncApi } from './async-api.js';
 import { type CronApiDeps, registerCronApi } from './cron-api.js';
 import { registerDashboardPage } from './dashboard-page.js';
+import { type DeployApiDeps, registerDeployApi } from './deploy-api.js';
 import { type Readiness, registerHealthApi } from './health-api.js';
 import { type MetricsApiDeps, registerMetricsApi } from './metrics-api.js';
 import { type PushRemoteDeps, registerPushRemote } from './push-remote-api.js';
@@ -30,6 +31,7 @@ export interface AppDeps {
   pushRemote?: PushRemoteDeps;
   reload: ReloadApiDeps;
   metrics: MetricsApiDeps;
+  deploys: DeployApiDeps;
 }
 
 /** The HTTP app: one register call per route family; unknown routes answer 404.41. */
@@ -61,6 +63,7 @@ export function createApp(deps: AppDeps): Polka {
   if (deps.pushRemote) registerPushRemote(app, deps.pushRemote);
   registerReloadApi(app, deps.reload);
   registerMetricsApi(app, deps.metrics);
+  registerDeployApi(app, deps.deploys);
   registerDashboardPage(app);
   return app;
 }

@@ -1,4 +1,5 @@
 import type { Polka, Request } from 'polka';
+import type { TaskCanceller } from '../invocation/task-cancel.js';
 import type { TaskRecordStore } from '../tasks/ports.js';
 import { type AdminCheck, adminRoute } from './admin-route.js';
 import { ApiError, ApiErrors } from './api-error.js';
@@ -9,6 +10,7 @@ export interface TaskApiDeps {
   store: TaskRecordStore;
   /** Writes records still buffered, so a read sees every run that has ended. */
   flushPending(): Promise<void>;
+  canceller: Pick<TaskCanceller, 'cancel'>;
 }
 
 const ORIGINS: readonly TaskOrigin[] = ['syncAPI', 'asyncAPI', 'cronJob', 'manual'];
@@ -64,7 +66,11 @@ function recordQuery(req: Request): TaskRecordQuery {
   return query;
 }
 
-/** `GET /api/v1/tasks/:id` and `GET /api/v1/task-records` (CONTRACT section 8), admin only. */
+/**
+ * `GET /api/v1/tasks/:id`, `GET /api/v1/task-records` (CONTRACT section 8) and
+ * `POST /api/v1/tasks/:id/cancel` (a queued or running async task, or a running cron run:
+ * its record ends `cancelled`; 409.1 once it ended, 404.41 for an unknown task), admin only.
+ */
 export function registerTaskApi(app: Polka, deps: TaskApiDeps): void {
   app.get(
     '/api/v1/tasks/:id',
@@ -73,6 +79,15 @@ export function registerTaskApi(app: Polka, deps: TaskApiDeps): void {
       const record = await deps.store.get(req.params.id!);
       if (record === undefined) throw new ApiError(ApiErrors.notFound, `No task '${req.params.id}'`);
       return recordView(record);
+    }),
+  );
+  app.post(
+    '/api/v1/tasks/:id/cancel',
+    adminRoute(deps.check, async (req) => {
+      req.resume(); // no body is read
+      // A cron run's `running` record may still be buffered: a finished task must read as finished.
+      await deps.flushPending();
+      return { id: req.params.id!, status: await deps.canceller.cancel(req.params.id!) };
     }),
   );
   app.get(

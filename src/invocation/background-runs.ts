@@ -3,7 +3,7 @@ import type { Invocation } from '../model/invocation.js';
 import type { TaskRecord } from '../model/task-record.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
 import type { Revision } from '../revision/revision.js';
-import { recordWhenEnded } from './call-records.js';
+import { cancelledRecord, CANCELLED_REASON, notRunRecord, recordWhenEnded } from './call-records.js';
 import type { Invoker } from './invoker.js';
 
 /** How a background run ended: its final record, and whether a shutdown cut it. */
@@ -29,6 +29,10 @@ export class BackgroundRuns {
     asyncTasks: { inFlight: new InFlight(), stopping: false },
     cronRuns: { inFlight: new InFlight(), stopping: false },
   };
+  /** Tasks inside `run`. */
+  private readonly active = new Set<string>();
+  /** Tasks an operator cancelled: each ends `cancelled` (without running if it had not started). */
+  private readonly cancelled = new Set<string>();
 
   constructor(
     private readonly invoker: Invoker,
@@ -54,9 +58,32 @@ export class BackgroundRuns {
 
   /** Runs `call` (of `kind`) on `revision` and builds its final record (a timed-out call's once its worker stopped). */
   async run(kind: keyof BackgroundCounts, revision: Revision, call: Invocation, triggerTime: number): Promise<BackgroundEnd> {
-    const result = await this.invoker.runInBackground(revision, call);
-    const record = await recordWhenEnded(call, revision.commit, triggerTime, result, revision.mask);
-    return { record, cutByShutdown: this.groups[kind].stopping && result.kind === 'crashed' };
+    this.active.add(call.taskId);
+    try {
+      if (this.cancelled.has(call.taskId)) {
+        return { record: notRunRecord(call, revision.commit, triggerTime, 'cancelled', CANCELLED_REASON), cutByShutdown: false };
+      }
+      const result = await this.invoker.runInBackground(revision, call);
+      const record = await recordWhenEnded(call, revision.commit, triggerTime, result, revision.mask);
+      // Only an interrupted run ends cancelled: one that ended by itself as the cancel came keeps its result.
+      if (this.cancelled.has(call.taskId) && result.kind === 'timeout') return { record: cancelledRecord(record), cutByShutdown: false };
+      return { record, cutByShutdown: this.groups[kind].stopping && result.kind === 'crashed' };
+    } finally {
+      this.active.delete(call.taskId);
+      this.cancelled.delete(call.taskId);
+    }
+  }
+
+  /**
+   * Cancels the run of `taskId`: interrupted like at its deadline, its record ends `cancelled`.
+   * With `notStartedYet` (an async task its runner claimed but has not handed here yet), the
+   * task is marked so that it ends `cancelled` without running. False when there is nothing to cancel.
+   */
+  cancel(taskId: string, notStartedYet = false): boolean {
+    if (!this.active.has(taskId) && !notStartedYet) return false;
+    this.cancelled.add(taskId);
+    this.invoker.cancelBackground(taskId);
+    return true;
   }
 
   get running(): BackgroundCounts {

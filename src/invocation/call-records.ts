@@ -35,11 +35,19 @@ export function notRunRecord(
   call: Invocation,
   commit: string,
   triggerTime: number,
-  status: 'skip' | 'failure',
+  status: 'skip' | 'failure' | 'cancelled',
   reason: { exceptionType?: string; exceptionText: string },
 ): TaskRecord {
   const now = Date.now();
   return { ...recordOf(call, commit, triggerTime, status), startTime: now, endTime: now, ...reason };
+}
+
+/** What a record says of a run an operator cancelled (POST /api/v1/tasks/:id/cancel). */
+export const CANCELLED_REASON = { exceptionType: 'TaskCancelled', exceptionText: 'cancelled by an operator' } as const;
+
+/** A run's final record, turned `cancelled`: it was interrupted because an operator cancelled it, not by its deadline. */
+export function cancelledRecord(record: TaskRecord): TaskRecord {
+  return { ...record, status: 'cancelled', ...CANCELLED_REASON };
 }
 
 /**

@@ -69,6 +69,11 @@ export class Invoker {
     );
   }
 
+  /** Interrupts the background call of `taskId` like its deadline; false when none is queued or running. */
+  cancelBackground(taskId: string): boolean {
+    return this.pool.cancel(taskId);
+  }
+
   /** Runs an async task or cron run on the background lane (see CallDispatcher); never rejects. */
   async runInBackground(revision: Revision, call: Invocation): Promise<RunResult> {
     const result = await this.run(revision, call, 'background');

@@ -6,6 +6,8 @@ export type ReloadOutcome =
   | { result: 'served'; commit: string; previousCommit: string | null; ms: number }
   /** The fetched head is already served. */
   | { result: 'unchanged'; commit: string }
+  /** A rollback pinned the served commit and the head is the one it saw: nothing was built. */
+  | { result: 'pinned'; commit: string; pinnedCommit: string }
   /** The fetched head failed before; only a manual reload builds it again. */
   | { result: 'knownFailed'; commit: string }
   /** The head did not build: the previous revision is still served. */
@@ -43,6 +45,8 @@ export interface ReloadStatus {
   builds: number;
   /** 0: polling is off. */
   pollSeconds: number;
+  /** The commit a rollback pinned (ISO time), until a new push or an unpin. */
+  pinned: { commit: string; at: string; headAtPin: string | null } | null;
 }
 
 /** One line saying what a reload did, for a pusher (the push remote's `remote:` lines). */
@@ -54,6 +58,8 @@ export function describeOutcome(outcome: ReloadOutcome): string {
       return `gitfunc: served ${outcome.commit} (already)`;
     case 'knownFailed':
       return `gitfunc: ${outcome.commit} failed before: not served`;
+    case 'pinned':
+      return `gitfunc: ${outcome.pinnedCommit} is pinned by a rollback: ${outcome.commit} not served`;
     case 'failed':
       return `gitfunc: ${outcome.commit} did not build: not served (${outcome.errors.map(formatProblem).join('; ')})`;
     case 'fetchFailed':

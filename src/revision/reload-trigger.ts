@@ -1,5 +1,6 @@
-/** Who asked for a reload. */
-export type ReloadSource = 'start' | 'webhook' | 'push' | 'poll' | 'manual';
+import type { ReloadSource } from '../model/deploy.js';
+
+export type { ReloadSource } from '../model/deploy.js';
 /** A request to fetch the configured ref and serve it if it changed. */
 export interface ReloadRequest {
   source: ReloadSource;

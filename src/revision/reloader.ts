@@ -1,15 +1,19 @@
 import { join } from 'node:path';
 import { GitfuncError, type Problem, RevisionInvalidError } from '../errors.js';
-import { fetchRevision, type FetchedRevision, type RepoSourceOptions } from '../git/index.js';
+import { fetchGivenRevision, fetchRevision, type FetchedRevision, type RepoSourceOptions } from '../git/index.js';
 import { pruneRevisionDirs } from '../git/prune-revisions.js';
 import type { Logger } from '../log.js';
+import type { DeployPin } from '../model/deploy.js';
 import { prunePackages } from '../packages/index.js';
+import type { DeployHistory } from '../tasks/deploy-history.js';
 import type { BuildResult } from './build-revision.js';
+import { DeployRecorder } from './deploy-recorder.js';
 import { type LastGood, readLastGood, writeLastGood } from './last-good.js';
 import type { FailedCommit, ReloadOutcome, ReloadStatus } from './reload-status.js';
 import type { ReloadRequest, ReloadSource, ReloadTrigger } from './reload-trigger.js';
 import type { RevisionHolder } from './revision-holder.js';
 import type { Revision } from './revision.js';
+import { findRollbackTarget, type RollbackTarget } from './rollback-target.js';
 import { logScriptFailures } from './script-failures.js';
 
 export type { ReloadOutcome, ReloadStatus } from './reload-status.js';
@@ -31,8 +35,15 @@ export interface ReloaderDeps {
   onServed(revision: Revision): void;
   /** Told what every reload did (the metrics count them); absent: nobody counts. */
   onReloaded?(outcome: ReloadOutcome): void;
+  /** Every reload attempt is recorded here, and the rollback pin kept (both survive a restart). */
+  history: DeployHistory;
+  /** Entries the deploy history keeps. */
+  historyKeep: number;
   logger: Logger;
 }
+
+/** What a rollback did: the commit its prefix named, and when found, the reload's outcome. */
+export type RollbackAnswer = { target: Exclude<RollbackTarget, { kind: 'found' }> } | { target: Extract<RollbackTarget, { kind: 'found' }>; outcome: ReloadOutcome };
 
 /** Revision directories kept besides those in use and the last good one. */
 const KEEP_RECENT_REVISIONS = 3;
@@ -76,10 +87,17 @@ export class Reloader implements ReloadTrigger {
   private builds = 0;
   /** How long the served revision took to fetch, build and warm, in ms. */
   private servedLoadMs: number | undefined;
+  /** The commit a rollback pinned, until a new push or an unpin. */
+  private pinned: DeployPin | undefined;
+  /** Reloads and rollbacks run one after the other: each waits for this chain. */
+  private turn: Promise<unknown> = Promise.resolve();
+  private readonly recorder: DeployRecorder;
   /** The installed packages folder of each revision built and not pruned yet (absent: none). */
   private readonly packagesDirs = new Map<string, string | undefined>();
 
-  constructor(private readonly deps: ReloaderDeps) {}
+  constructor(private readonly deps: ReloaderDeps) {
+    this.recorder = new DeployRecorder(deps.history, deps.historyKeep, deps.logger);
+  }
 
   /** Polling applies to branches and tags; a commit id never moves. */
   get pollSeconds(): number {
@@ -102,6 +120,7 @@ export class Reloader implements ReloadTrigger {
    * can be served: the fetch failed, or the head does not build.
    */
   async start(): Promise<void> {
+    this.pinned = await this.deps.history.pin();
     const remembered = await readLastGood(this.deps.source.dataDir, this.deps.source);
     if (remembered !== undefined) {
       this.lastGood = remembered;
@@ -114,6 +133,7 @@ export class Reloader implements ReloadTrigger {
       } finally {
         this.running = false;
       }
+      await this.recorder.record('start', outcome);
       if (outcome.result === 'served') {
         this.deps.logger.info({ commit: remembered.commit }, 'serving the last good commit from the data dir; fetching the head');
         this.request({ source: 'start' });
@@ -146,12 +166,43 @@ export class Reloader implements ReloadTrigger {
       lastGood: this.lastGood === undefined ? null : { commit: this.lastGood.commit, servedAt: iso(this.lastGood.servedAt)! },
       builds: this.builds,
       pollSeconds: this.pollSeconds,
+      pinned: this.pinned === undefined ? null : { commit: this.pinned.commit, at: iso(this.pinned.at)!, headAtPin: this.pinned.headAtPin },
     };
   }
 
   /** Fetch, build and warm time of the served revision, in ms. */
   get loadMs(): number | undefined {
     return this.servedLoadMs;
+  }
+
+  /** The commit a rollback pinned, if any. */
+  get pin(): DeployPin | undefined {
+    return this.pinned;
+  }
+
+  /**
+   * Serves again a commit the deploy history shows as served (`prefix`: its id or a unique
+   * prefix of it), fetched again if its directory is gone, and pins it: reloads then leave it
+   * served while the ref's head stays the one seen now. A new head (a new push) ends the pin
+   * and is served; so does `unpin`. Runs in turn with reloads.
+   */
+  rollback(prefix: string): Promise<RollbackAnswer> {
+    return this.inTurn(async () => {
+      const target = findRollbackTarget(await this.deps.history.list(this.deps.historyKeep), prefix);
+      if (target.kind !== 'found') return { target };
+      const outcome = this.closed ? ({ result: 'stopped' } as const) : await this.rollbackTo(target.commit);
+      await this.recorder.record('rollback', outcome);
+      return { target, outcome };
+    });
+  }
+
+  /** Ends the pin, then reloads the head (source `unpin`). False when nothing was pinned. */
+  async unpin(): Promise<boolean> {
+    if (this.pinned === undefined) return false;
+    await this.setPin(undefined);
+    this.deps.logger.info({}, 'rollback pin removed: serving the head again');
+    this.request({ source: 'unpin' });
+    return true;
   }
 
   /** Stops polling; a reload in progress ends at its next step, waiting callers get `stopped`. */
@@ -182,7 +233,7 @@ export class Reloader implements ReloadTrigger {
     if (this.running) return;
     this.running = true;
     // Requests of the same turn (a burst of webhooks) join this reload rather than the next.
-    setImmediate(() => void this.drain());
+    setImmediate(() => void this.inTurn(() => this.drain()));
   }
 
   /** Runs reloads one at a time until no request is left. */
@@ -192,6 +243,7 @@ export class Reloader implements ReloadTrigger {
       this.pending = undefined;
       const outcome = await this.reload(next);
       this.deps.onReloaded?.(outcome);
+      await this.recorder.record(sourceOf(next), outcome);
       for (const resolve of next.waiters) resolve(outcome);
     }
     this.running = false;
@@ -199,23 +251,10 @@ export class Reloader implements ReloadTrigger {
 
   /** One reload: fetch, then build and serve the head if it is new. Never throws. */
   private async reload(request: PendingReload): Promise<ReloadOutcome> {
-    const source = request.sources.has('manual') ? 'manual' : [...request.sources][0]!;
+    const source = sourceOf(request);
     const started = performance.now();
-    this.state = 'fetching';
-    let fetched: FetchedRevision;
-    try {
-      fetched = await fetchRevision(this.deps.source);
-    } catch (error) {
-      this.state = 'idle';
-      this.lastFetchAt = Date.now();
-      this.lastFetchError = error instanceof GitfuncError ? error : new GitfuncError('GIT_FETCH_FAILED', String(error), {});
-      this.deps.logger.warn({ err: this.lastFetchError, source }, 'fetching the head failed: still serving the current revision');
-      return { result: 'fetchFailed', error: this.lastFetchError };
-    }
-    this.lastFetchAt = Date.now();
-    this.lastFetchError = undefined;
-    this.lastFetchedCommit = fetched.commit;
-    this.state = 'idle';
+    const fetched = await this.fetchHead(source);
+    if (fetched instanceof GitfuncError) return { result: 'fetchFailed', error: fetched };
     const { commit } = fetched;
     if (request.commitHint !== undefined && request.commitHint !== commit) {
       this.deps.logger.info({ hint: request.commitHint, commit, source }, 'the fetched head is not the commit announced: serving the fetched one');
@@ -223,10 +262,73 @@ export class Reloader implements ReloadTrigger {
     if (this.closed) return { result: 'stopped' };
     const served = this.deps.holder.current;
     if (commit === served?.commit) return { result: 'unchanged', commit };
+    if (this.pinned !== undefined) {
+      if (commit === this.pinned.headAtPin) return { result: 'pinned', commit, pinnedCommit: this.pinned.commit };
+      this.deps.logger.info({ commit, pinned: this.pinned.commit, source }, 'a new head was pushed since the rollback: building it ends the pin');
+    }
     // Polls and repeated webhooks do not rebuild a broken head again and again; an operator
     // may, and so may a start with nothing else to serve.
     if (this.failed.has(commit) && source !== 'manual' && served !== undefined) return { result: 'knownFailed', commit };
-    return this.buildAndServe(commit, fetched.dir, source, started);
+    const outcome = await this.buildAndServe(commit, fetched.dir, source, started);
+    if (outcome.result === 'served' && this.pinned !== undefined) await this.setPin(undefined);
+    return outcome;
+  }
+
+  /** Fetches the ref's head, keeping the fetch state `status()` shows; a failure is returned, not thrown. */
+  private async fetchHead(source: ReloadSource): Promise<FetchedRevision | GitfuncError> {
+    this.state = 'fetching';
+    try {
+      const fetched = await fetchRevision(this.deps.source);
+      this.lastFetchError = undefined;
+      this.lastFetchedCommit = fetched.commit;
+      return fetched;
+    } catch (error) {
+      this.lastFetchError = error instanceof GitfuncError ? error : new GitfuncError('GIT_FETCH_FAILED', String(error), {});
+      this.deps.logger.warn({ err: this.lastFetchError, source }, 'fetching the head failed: still serving the current revision');
+      return this.lastFetchError;
+    } finally {
+      this.state = 'idle';
+      this.lastFetchAt = Date.now();
+    }
+  }
+
+  /** Builds and serves `commit` (see rollback); pins it once it is served. */
+  private async rollbackTo(commit: string): Promise<ReloadOutcome> {
+    const started = performance.now();
+    // The head now: a different head later is a new push, which ends the pin.
+    const head = await this.fetchHead('rollback');
+    const headAtPin = head instanceof GitfuncError ? (this.lastFetchedCommit ?? null) : head.commit;
+    let outcome: ReloadOutcome;
+    if (commit === this.deps.holder.current?.commit) {
+      outcome = { result: 'unchanged', commit };
+    } else {
+      let dir: string;
+      try {
+        dir = (await fetchGivenRevision(this.deps.source, commit)).dir;
+      } catch (error) {
+        const fetchError = error instanceof GitfuncError ? error : new GitfuncError('GIT_FETCH_FAILED', String(error), {});
+        this.deps.logger.warn({ err: fetchError, commit }, 'fetching the commit to roll back to failed');
+        return { result: 'fetchFailed', error: fetchError };
+      }
+      outcome = await this.buildAndServe(commit, dir, 'rollback', started);
+    }
+    if (outcome.result === 'served' || outcome.result === 'unchanged') {
+      await this.setPin({ commit, at: Date.now(), headAtPin });
+      this.deps.logger.info({ commit, headAtPin }, 'rolled back: the commit is pinned until a new push or an unpin');
+    }
+    return outcome;
+  }
+
+  private async setPin(pin: DeployPin | undefined): Promise<void> {
+    this.pinned = pin;
+    await this.deps.history.setPin(pin);
+  }
+
+  /** Runs `work` once every reload or rollback before it has ended. */
+  private inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.turn.then(work);
+    this.turn = result.catch(() => undefined);
+    return result;
   }
 
   /** Builds, warms and swaps in one commit; on any error the served revision stays. */
@@ -310,4 +412,9 @@ export class Reloader implements ReloadTrigger {
       this.deps.logger.warn({ err: error, commit }, 'recording the last good commit failed');
     }
   }
+}
+
+/** The source a merged reload is recorded with: `manual` wins (it also rebuilds a failed head). */
+function sourceOf(request: PendingReload): ReloadSource {
+  return request.sources.has('manual') ? 'manual' : [...request.sources][0]!;
 }

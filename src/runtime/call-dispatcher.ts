@@ -143,6 +143,30 @@ export class CallDispatcher {
     });
   }
 
+  /**
+   * Stops the background call of `taskId` as its deadline would: one still waiting for a
+   * worker is dropped at once, a running one is interrupted (and its worker terminated if it
+   * ignores the interrupt). Either way the call answers `timeout`. False when no background
+   * call of that task is queued or running.
+   */
+  cancel(taskId: string): boolean {
+    const pending = [...this.calls.values()].find((call) => call.lane === 'background' && call.task.taskId === taskId);
+    if (pending === undefined) return false;
+    const waiting = this.background.indexOf(pending);
+    if (waiting >= 0) {
+      this.background.splice(waiting, 1);
+      this.answer(pending, this.timedOut(pending));
+      this.finish(pending);
+      return true;
+    }
+    pending.disarm?.();
+    pending.disarm = armDeadline(pending.state, 0, this.options.timeoutGraceMs, {
+      onExpired: () => this.answer(pending, this.timedOut(pending)),
+      onStuck: (threadId) => this.onStuck(pending, threadId),
+    });
+    return true;
+  }
+
   /** Answers every queued and running call as crashed, and refuses new ones: the pool is closing. */
   close(): void {
     this.closed = true;

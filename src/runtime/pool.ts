@@ -243,6 +243,10 @@ export class WorkerPool {
     return this.dispatcher.call(task, timeoutMs, lane, client);
   }
 
+  /** Stops the background call of `taskId` like a deadline (see CallDispatcher.cancel); false when there is none. */
+  cancel(taskId: string): boolean {
+    return this.dispatcher.cancel(taskId);
+  }
 
   get workers(): number {
     return this.options.workers;

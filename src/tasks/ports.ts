@@ -88,6 +88,12 @@ export interface AsyncTaskQueue {
    * Called once at start, before any claim.
    */
   recoverClaimed(maxAttempts: number, now: number): Promise<{ requeued: number; abandoned: number }>;
+  /**
+   * Cancels a waiting task: removed from the queue, its record ended `cancelled` at `endTime`
+   * with `reason`, together. `claimed`: it is running (or about to), left as it is for its
+   * runner to interrupt; `absent`: not in the queue (finished, or unknown).
+   */
+  cancel(taskId: string, endTime: number, reason: { exceptionType: string; exceptionText: string }): Promise<'cancelled' | 'claimed' | 'absent'>;
   /** Tasks waiting (not claimed). */
   depth(): Promise<number>;
   /** Whether the task is still in the queue: waiting, or running (claimed). */

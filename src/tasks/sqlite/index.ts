@@ -1,10 +1,12 @@
 import type { Logger } from '../../log.js';
 import { type Clock, systemClock } from '../../model/clock.js';
+import type { DeployHistory } from '../deploy-history.js';
 import type { AsyncTaskQueue, CronFireLedger, RecordBatchSink } from '../ports.js';
 import type { ScriptStore } from '../script-store.js';
 import { openDatabase, type SqliteDatabase } from './database.js';
 import { SqliteAsyncQueue } from './sqlite-async-queue.js';
 import { SqliteCronLedger } from './sqlite-cron-ledger.js';
+import { SqliteDeployHistory } from './sqlite-deploy-history.js';
 import { SqliteRecordSink } from './sqlite-record-sink.js';
 import { SqliteScriptStore } from './sqlite-script-store.js';
 import { SqliteTaskRecords } from './sqlite-task-records.js';
@@ -22,6 +24,8 @@ export interface TaskStorage {
   cronLedger: CronFireLedger;
   /** DFF.STORE entries, expiring by the options' clock. */
   scriptStore: ScriptStore;
+  /** Reload attempts and the rollback pin. */
+  deploys: DeployHistory;
   close(): Promise<void>;
 }
 
@@ -53,6 +57,7 @@ export function openSqliteStorage(dataDir: string, options: StorageOptions = {})
     queue: new SqliteAsyncQueue(db, records),
     cronLedger: new SqliteCronLedger(db),
     scriptStore,
+    deploys: new SqliteDeployHistory(db),
     close: async () => {
       clearInterval(sweeper);
       await recordSink.close();

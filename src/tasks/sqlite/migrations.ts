@@ -62,4 +62,22 @@ export const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (scope, key)
    );
    CREATE INDEX script_store_expiry ON script_store (expires_at) WHERE expires_at IS NOT NULL;`,
+  // 5: the deploy history (every reload attempt, newest kept) and the pin a rollback sets.
+  `CREATE TABLE deploy_history (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     at INTEGER NOT NULL,
+     trigger TEXT NOT NULL,
+     result TEXT NOT NULL,
+     commit_id TEXT,
+     previous_commit TEXT,
+     ms INTEGER,
+     errors TEXT NOT NULL,
+     fetch_error TEXT
+   );
+   CREATE TABLE deploy_pin (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     commit_id TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     head_at_pin TEXT
+   );`,
 ];

@@ -21,6 +21,7 @@ export class SqliteAsyncQueue implements AsyncTaskQueue {
   private readonly claimTx: (count: number, startTime: number, commit: string) => QueuedTask[];
   private readonly completeTx: (record: TaskRecord) => void;
   private readonly holdsQuery: { get(taskId: string): unknown };
+  private readonly cancelTx: (taskId: string, endTime: number, reason: { exceptionType: string; exceptionText: string }) => 'cancelled' | 'claimed' | 'absent';
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -55,6 +56,18 @@ export class SqliteAsyncQueue implements AsyncTaskQueue {
 
     this.holdsQuery = db.prepare<[string]>('SELECT 1 FROM async_queue WHERE task_id = ?');
     const dequeue = db.prepare<[string]>('DELETE FROM async_queue WHERE task_id = ?');
+    const queueRow = db.prepare<[string], { claimed_at: number | null }>('SELECT claimed_at FROM async_queue WHERE task_id = ?');
+    const markCancelled = db.prepare(
+      `UPDATE task_records SET status = 'cancelled', end_time = @endTime, exception_type = @exceptionType, exception_text = @exceptionText WHERE id = @taskId`,
+    );
+    this.cancelTx = db.transaction((taskId: string, endTime: number, reason: { exceptionType: string; exceptionText: string }) => {
+      const row = queueRow.get(taskId);
+      if (row === undefined) return 'absent';
+      if (row.claimed_at !== null) return 'claimed';
+      markCancelled.run({ taskId, endTime, ...reason });
+      dequeue.run(taskId);
+      return 'cancelled';
+    }).immediate;
     this.completeTx = db.transaction((record: TaskRecord) => {
       records.save([record]);
       dequeue.run(record.id);
@@ -77,6 +90,12 @@ export class SqliteAsyncQueue implements AsyncTaskQueue {
 
   async complete(record: TaskRecord): Promise<void> {
     this.completeTx(record);
+  }
+
+  async cancel(taskId: string, endTime: number, reason: { exceptionType: string; exceptionText: string }): Promise<'cancelled' | 'claimed' | 'absent'> {
+    const outcome = this.cancelTx(taskId, endTime, reason);
+    if (outcome === 'cancelled') this.waiting--;
+    return outcome;
   }
 
   async recoverClaimed(maxAttempts: number, now: number): Promise<{ requeued: number; abandoned: number }> {
