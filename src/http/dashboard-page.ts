@@ -80,10 +80,12 @@ export function registerDashboardPage(app: Polka): void {
     });
     res.end(file.bytes);
   };
-  app.get('/ui', (_req: Request, res: ServerResponse) => {
+  // Polka matches `/ui` and `/ui/` alike; the page's files are named relative to `/ui/`.
+  app.get('/ui', (req: Request, res: ServerResponse) => {
+    if (req.url.split('?')[0] !== '/ui') return serve('index.html', req, res);
     res.writeHead(308, { Location: '/ui/', 'Content-Length': 0 });
     res.end();
+    return undefined;
   });
-  app.get('/ui/', (req: Request, res: ServerResponse) => serve('index.html', req, res));
   app.get('/ui/:file', (req: Request, res: ServerResponse) => serve(req.params.file!, req, res));
 }

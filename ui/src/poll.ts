@@ -16,14 +16,11 @@ export interface Polled<T> {
  * keeping the last answer; a new `path` starts over.
  */
 export function usePoll<T>(path: string | null, onUnauthorized: (message: string) => void): Polled<T> {
-  const [answer, setAnswer] = useState<Answer<T> | undefined>(undefined);
+  // Kept with the path it answers, so a view never shows one path's answer for another.
+  const [last, setLast] = useState<{ path: string; answer: Answer<T> } | undefined>(undefined);
   const [tick, setTick] = useState(0);
   const unauthorized = useRef(onUnauthorized);
   unauthorized.current = onUnauthorized;
-
-  useEffect(() => {
-    setAnswer(undefined);
-  }, [path]);
 
   useEffect(() => {
     if (path === null) return;
@@ -37,7 +34,7 @@ export function usePoll<T>(path: string | null, onUnauthorized: (message: string
           unauthorized.current(next.message);
           return;
         }
-        setAnswer(next);
+        setLast({ path, answer: next });
       }
       if (!stopped) timer = setTimeout(() => void ask(), POLL_MS);
     };
@@ -49,5 +46,5 @@ export function usePoll<T>(path: string | null, onUnauthorized: (message: string
   }, [path, tick]);
 
   const refresh = useCallback(() => setTick((value) => value + 1), []);
-  return { answer, refresh };
+  return { answer: last !== undefined && last.path === path ? last.answer : undefined, refresh };
 }
