@@ -246,6 +246,7 @@ t.test('roll back to the first commit, then unpin', async (t) => {
   await git.publish('funcs', work.dir);
   t.equal((await postReload(base, true)).data.result, 'served');
   await page.locator('.served-commit').filter({ hasText: second }).waitFor();
+  await page.locator(`table.deploys tr.current[data-commit="${second}"]`).waitFor();
   await screenshot('overview');
   await page.locator(`table.deploys tr[data-commit="${first}"]`).first().getByRole('button', { name: 'Roll back' }).click();
   await page.locator('.served-commit').filter({ hasText: first }).waitFor({ timeout: 20_000 });

@@ -1,4 +1,4 @@
-import { millis } from '../format.js';
+import { millis, when } from '../format.js';
 import { type Polled, usePoll } from '../poll.js';
 import { tasksHash } from '../route.js';
 import { useSession } from '../session.js';
@@ -23,7 +23,7 @@ export function Apis(props: { status: Polled<Status> }) {
             <>
               {stats.answer?.state === 'unavailable' && <p class="muted unavailable">Call statistics: not available on this server.</p>}
               {stats.answer?.state === 'error' && <p class="error-text">Call statistics: {stats.answer.message}</p>}
-              {counted !== undefined && <p class="muted">Counted since {new Date(stats.answer?.state === 'ok' ? stats.answer.data.since : '').toLocaleString()}.</p>}
+              {stats.answer?.state === 'ok' && <p class="muted">Counted since {when(stats.answer.data.since)}, when the server started.</p>}
               <table class="apis">
                 <thead>
                   <tr>
