@@ -133,7 +133,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   const invoker = new Invoker(pool, holder);
   const metrics = new GitfuncMetrics({
     asyncQueueDepth: () => storage.queue.depth(),
-    workers: () => workersByState(pool),
+    workers: () => pool.workersByState(),
     servedCommit: () => holder.current?.commit,
   });
   pool.onRestart((reason) => metrics.workerRestarted(reason));
@@ -257,7 +257,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
       reload: () => reloader.status(),
     },
     reload: { check, reloader },
-    metrics: { check, metrics, holder, queue: storage.queue, workers: () => workersByState(pool) },
+    metrics: { check, metrics, holder, queue: storage.queue, workers: () => pool.workersByState() },
     deploys: { check, holder, history: storage.deploys, historyKeep: settings.repo.historyKeep, reloader },
     cron: { check, holder, scheduler, runner: cronRunner },
     webhook: { ...settings.webhook, secret: settings.webhookSecret, servedRef: settings.repo.ref, trigger: reloader, logger },
@@ -365,14 +365,3 @@ async function serveFirstRevision(reloader: Reloader, pushRemoteOn: boolean, log
   }
 }
 
-/**
- * The pool's worker threads by state, as `gitfunc_workers` and `/api/v1/stats` count them:
- * `starting` (interpreter loading), `busy` and `idle` (serving), `retiring` (recycled, ending).
- */
-function workersByState(pool: WorkerPool): Record<string, number> {
-  const { threads } = pool.workerStatus();
-  const retiring = threads.filter((thread) => thread.retiring).length;
-  const serving = threads.filter((thread) => thread.ready && !thread.retiring).length;
-  const busy = Math.min(pool.stats().busyWorkers, serving);
-  return { starting: threads.length - serving - retiring, busy, idle: serving - busy, retiring };
-}

@@ -42,8 +42,8 @@ export function registerMetricsApi(app: Polka, deps: MetricsApiDeps): void {
         ...[...(revision?.asyncApis.keys() ?? [])].map((id) => ({ id, kind: 'async' as const })),
       ];
       return {
-        since: new Date(Date.now() - process.uptime() * 1000).toISOString(),
-        apis: await apiStats(deps.metrics, known),
+        since: new Date(deps.metrics.since).toISOString(),
+        apis: apiStats(deps.metrics, known),
         cronJobs: await cronStats(deps.metrics, (revision?.cronJobs ?? []).map((job) => job.id)),
         workers: deps.workers(),
         queueDepth: await deps.queue.depth(),

@@ -51,9 +51,9 @@ const ms = (seconds: number | null): number | null => (seconds === null ? null :
 
 /**
  * Calls, errors and p50/p99 of every API counted since the start, plus `known` APIs (the served
- * revision's) with none yet. Read from the Prometheus metrics themselves: nothing more per call.
+ * revision's) with none yet. Read from the metrics' own series: nothing more is counted per call.
  */
-export async function apiStats(metrics: GitfuncMetrics, known: readonly { id: string; kind: ApiStats['kind'] }[]): Promise<ApiStats[]> {
+export function apiStats(metrics: GitfuncMetrics, known: readonly { id: string; kind: ApiStats['kind'] }[]): ApiStats[] {
   const stats = new Map<string, ApiStats & { buckets: { le: number; count: number }[] }>();
   const entry = (kind: ApiStats['kind'], id: string) => {
     const key = `${kind}\0${id}`;
@@ -62,21 +62,17 @@ export async function apiStats(metrics: GitfuncMetrics, known: readonly { id: st
     return found;
   };
   for (const { id, kind } of known) entry(kind, id);
-  for (const { labels, value } of (await metrics.calls.get()).values) {
-    const found = entry(KIND_OF_ORIGIN[String(labels.origin)]!, String(labels.api));
+  for (const { labels, value } of metrics.calls.series) {
+    const found = entry(KIND_OF_ORIGIN[labels.origin!]!, labels.api!);
     found.calls += value;
     if (labels.status !== 'success') found.errors += value;
   }
-  for (const { labels, value, metricName } of (await metrics.callDuration.get()).values) {
-    if (metricName !== 'gitfunc_call_duration_seconds_bucket') continue;
-    // A bucket's sample carries `le` besides the metric's own labels.
-    const { le } = labels as { le?: number | string };
-    entry(KIND_OF_ORIGIN[String(labels.origin)]!, String(labels.api)).buckets.push({ le: le === '+Inf' ? Infinity : Number(le), count: value });
+  const bounds = [...metrics.callDuration.bounds, Infinity];
+  for (const { labels, buckets } of metrics.callDuration.series) {
+    let cumulative = 0;
+    entry(KIND_OF_ORIGIN[labels.origin!]!, labels.api!).buckets = bounds.map((le, index) => ({ le, count: (cumulative += buckets[index]!) }));
   }
-  return [...stats.values()].map(({ buckets, ...api }) => {
-    buckets.sort((a, b) => a.le - b.le);
-    return { ...api, p50Ms: ms(bucketQuantile(0.5, buckets)), p99Ms: ms(bucketQuantile(0.99, buckets)) };
-  });
+  return [...stats.values()].map(({ buckets, ...api }) => ({ ...api, p50Ms: ms(bucketQuantile(0.5, buckets)), p99Ms: ms(bucketQuantile(0.99, buckets)) }));
 }
 
 /** Runs and failures of every cron job run since the start, plus `known` jobs with none yet. */

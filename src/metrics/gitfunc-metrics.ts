@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { type CounterSeries, type HistogramSeries, HotCounter, HotHistogram, register } from './hot-series.js';
 import type { TaskRecord } from '../model/task-record.js';
 
 /** What the gauges read at scrape time (the server wires them to the queue, the pool, the holder). */
@@ -20,8 +21,8 @@ export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 
 /** Pre-bound children of one API (for one origin): no label object is built per call. */
 interface ApiChildren {
-  duration: Histogram.Internal<'api' | 'origin'>;
-  byStatus: Map<string, Counter.Internal>;
+  duration: HistogramSeries;
+  byStatus: Map<string, CounterSeries>;
 }
 
 /** The last run of a cron job, for `/api/v1/stats`. */
@@ -36,36 +37,30 @@ export interface LastCronRun {
  */
 export class GitfuncMetrics implements RunMetrics {
   readonly registry = new Registry();
-  readonly calls: Counter<'api' | 'origin' | 'status'>;
-  readonly callDuration: Histogram<'api' | 'origin'>;
-  readonly httpDuration: Histogram<'method' | 'route' | 'status_code'>;
+  /** Epoch ms the counting started: `/api/v1/stats` counts since then. */
+  readonly since = Date.now();
+  readonly calls = new HotCounter('gitfunc_calls_total', 'API calls that ran, by API, origin and final status');
+  readonly callDuration = new HotHistogram(
+    'gitfunc_call_duration_seconds',
+    'How long API calls ran (start to end of the function), by API and origin',
+    DURATION_BUCKETS,
+  );
+  readonly httpDuration = new HotHistogram('http_server_request_duration_seconds', 'HTTP requests, by method, route template and status code', DURATION_BUCKETS);
   readonly cronRuns: Counter<'job' | 'status'>;
   private readonly workerRestarts: Counter<'reason'>;
   private readonly reloads: Counter<'result'>;
   /** origin → API id → children. */
   private readonly apiChildren = new Map<string, Map<string, ApiChildren>>();
   /** route → method → status code → child. */
-  private readonly httpChildren = new Map<string, Map<string, Map<number, Histogram.Internal<'method' | 'route' | 'status_code'>>>>();
+  private readonly httpChildren = new Map<string, Map<string, Map<number, HistogramSeries>>>();
   private readonly lastCronRuns = new Map<string, LastCronRun>();
 
   constructor(sources: ScrapeSources) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    this.calls = new Counter({ name: 'gitfunc_calls_total', help: 'API calls that ran, by API, origin and final status', labelNames: ['api', 'origin', 'status'], registers });
-    this.callDuration = new Histogram({
-      name: 'gitfunc_call_duration_seconds',
-      help: 'How long API calls ran (start to end of the function), by API and origin',
-      labelNames: ['api', 'origin'],
-      buckets: DURATION_BUCKETS,
-      registers,
-    });
-    this.httpDuration = new Histogram({
-      name: 'http_server_request_duration_seconds',
-      help: 'HTTP requests, by method, route template and status code',
-      labelNames: ['method', 'route', 'status_code'],
-      buckets: DURATION_BUCKETS,
-      registers,
-    });
+    register(this.registry, this.calls);
+    register(this.registry, this.callDuration);
+    register(this.registry, this.httpDuration);
     new Gauge({
       name: 'gitfunc_async_queue_depth',
       help: 'Async tasks waiting in the durable queue',
@@ -112,7 +107,7 @@ export class GitfuncMetrics implements RunMetrics {
     const children = this.childrenOf(record.origin, record.originId);
     let counter = children.byStatus.get(record.status);
     if (counter === undefined) {
-      counter = this.calls.labels({ api: record.originId, origin: record.origin, status: record.status });
+      counter = this.calls.make({ api: record.originId, origin: record.origin, status: record.status });
       children.byStatus.set(record.status, counter);
     }
     counter.inc();
@@ -123,7 +118,7 @@ export class GitfuncMetrics implements RunMetrics {
     let byApi = this.apiChildren.get(origin);
     if (byApi === undefined) this.apiChildren.set(origin, (byApi = new Map()));
     let children = byApi.get(api);
-    if (children === undefined) byApi.set(api, (children = { duration: this.callDuration.labels({ api, origin }), byStatus: new Map() }));
+    if (children === undefined) byApi.set(api, (children = { duration: this.callDuration.make({ api, origin }), byStatus: new Map() }));
     return children;
   }
 
@@ -134,7 +129,7 @@ export class GitfuncMetrics implements RunMetrics {
     let byStatus = byMethod.get(method);
     if (byStatus === undefined) byMethod.set(method, (byStatus = new Map()));
     let child = byStatus.get(statusCode);
-    if (child === undefined) byStatus.set(statusCode, (child = this.httpDuration.labels({ method, route, status_code: String(statusCode) })));
+    if (child === undefined) byStatus.set(statusCode, (child = this.httpDuration.make({ method, route, status_code: String(statusCode) })));
     child.observe(seconds);
   }
 

@@ -261,6 +261,18 @@ export class WorkerPool {
     return { recycled: this.registry.recycled, threads: this.registry.list() };
   }
 
+  /**
+   * The worker threads by state, as `gitfunc_workers` counts them: `starting` (interpreter
+   * loading), `busy` and `idle` (serving), `retiring` (recycled, ending once its batch is answered).
+   */
+  workersByState(): Record<'starting' | 'busy' | 'idle' | 'retiring', number> {
+    const threads = this.registry.list();
+    const retiring = threads.filter((thread) => thread.retiring).length;
+    const serving = threads.filter((thread) => thread.ready && !thread.retiring).length;
+    const busy = Math.min(this.dispatcher.stats().busyWorkers, serving);
+    return { starting: threads.length - serving - retiring, busy, idle: serving - busy, retiring };
+  }
+
   /** Tells `listener` each time a worker thread is replaced, and why (one listener: the server's metrics). */
   onRestart(listener: (reason: WorkerRestartReason) => void): void {
     this.restartListener = listener;
