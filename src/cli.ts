@@ -7,6 +7,7 @@ import { RELOAD_USAGE, reloadCommand, STATUS_USAGE, statusCommand, TASKS_USAGE, 
 import { CALL_USAGE, callCommand } from './client/call-command.js';
 import { processOutput } from './client/output.js';
 import { RUN_CRON_USAGE, runCronCommand } from './client/cron-command.js';
+import { ROLLBACK_USAGE, rollbackCommand, UNPIN_USAGE, unpinCommand } from './client/deploy-commands.js';
 import { readTarget } from './client/server-client.js';
 import { startPythonRuntime } from './runtime/python-runtime.js';
 import type { RunningServer } from './server.js';
@@ -17,6 +18,8 @@ const USAGE = `Usage:
   gitfunc call API [k=v ...]     call an API of a running server (--url, --token)
   gitfunc status                 what a running server serves
   gitfunc reload                 make a running server fetch and serve its ref
+  gitfunc rollback COMMIT        serve a commit served before again, pinned
+  gitfunc unpin                  end a rollback's pin: serve the ref's head again
   gitfunc tasks [ID | --follow]  recent task records, one with its output, or new ones as they end
   gitfunc run-cron ID [--wait]   run a cron job of a running server now
   gitfunc --version              print gitfunc's version
@@ -102,6 +105,8 @@ const CLIENT_USAGE: Readonly<Record<string, string>> = Object.freeze({
   call: CALL_USAGE,
   status: STATUS_USAGE,
   reload: RELOAD_USAGE,
+  rollback: ROLLBACK_USAGE,
+  unpin: UNPIN_USAGE,
   tasks: TASKS_USAGE,
   'run-cron': RUN_CRON_USAGE,
 });
@@ -115,7 +120,7 @@ function untilInterrupted(): AbortSignal {
   return controller.signal;
 }
 
-/** `call`, `status`, `reload`, `tasks`, `run-cron`: commands that talk HTTP to a running server. */
+/** `call`, `status`, `reload`, `rollback`, `unpin`, `tasks`, `run-cron`: commands that talk HTTP to a running server. */
 async function clientCommand(command: string, args: string[]): Promise<number> {
   if (wantsHelp(args)) {
     process.stdout.write(`${CLIENT_USAGE[command]}\n`);
@@ -125,6 +130,8 @@ async function clientCommand(command: string, args: string[]): Promise<number> {
   if (command === 'call') return callCommand(rest, target, processOutput);
   if (command === 'status') return statusCommand(target, processOutput);
   if (command === 'reload') return reloadCommand(target, processOutput);
+  if (command === 'rollback') return rollbackCommand(rest, target, processOutput);
+  if (command === 'unpin') return unpinCommand(target, processOutput);
   if (command === 'run-cron') return runCronCommand(rest, target, processOutput);
   return tasksCommand(rest, target, processOutput, untilInterrupted);
 }
@@ -141,6 +148,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'call':
       case 'status':
       case 'reload':
+      case 'rollback':
+      case 'unpin':
       case 'tasks':
       case 'run-cron':
         return await clientCommand(command, args);

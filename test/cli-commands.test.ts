@@ -79,7 +79,7 @@ t.test('tasks: the recent records, and one with its details', async (t) => {
 });
 
 t.test('each client command has --help with its flags, defaults and variables', async (t) => {
-  const commands = ['call', 'status', 'reload', 'tasks', 'run-cron'];
+  const commands = ['call', 'status', 'reload', 'tasks', 'run-cron', 'rollback', 'unpin'];
   const runs = await Promise.all(commands.map((command) => cli([command, '--help'])));
   runs.forEach((run, i) => {
     t.equal(run.code, 0);

@@ -87,6 +87,7 @@ t.test('environment variables override the defaults', async (t) => {
       GITFUNC_ADMIN_TOKEN: 'admin-secret',
       GITFUNC_WEBHOOK_SECRET: 'hook-secret',
       GITFUNC_LOG_LEVEL: 'debug',
+      GITFUNC_HISTORY_KEEP: '7',
       GITFUNC_WORKERS_EXTRA: 'ignored',
       GITFUNC_HOSTNAME: '',
     },
@@ -109,6 +110,7 @@ t.test('environment variables override the defaults', async (t) => {
     path: 'services/funcs',
     username: 'x-access-token',
     pollSeconds: 60,
+    historyKeep: 7,
     token: '***',
   });
   t.match(redactedSettings(settings), { adminToken: '***', webhookSecret: '***' });

@@ -224,6 +224,41 @@ t.test('a database of the previous schema version is migrated and keeps its reco
   t.match(await storage.records.get('task-old'), { kwargs: { x: 1 }, returnValueJson: '"kept"', status: 'success' });
   t.ok(await storage.queue.enqueue({ record: record({ origin: 'asyncAPI', status: 'queued' }), call: { returnType: 'raw', timeoutSeconds: 1 } }, 10));
   t.ok(await storage.cronLedger.claim('job', 1, 'task-x'));
+  await storage.deploys.add({ at: 1, trigger: 'poll', result: 'served', commit: 'abc', previousCommit: null, ms: 5, errors: [], fetchError: null }, 2);
+  t.match(await storage.deploys.list(5), [{ trigger: 'poll', result: 'served', commit: 'abc' }]);
+});
+
+t.test('the deploy history keeps the newest entries; the pin is one row', async (t) => {
+  const storage = openSqliteStorage(tempDir(t));
+  t.teardown(() => storage.close());
+  for (const commit of ['a', 'b', 'c']) {
+    await storage.deploys.add({ at: 1, trigger: 'manual', result: 'served', commit, previousCommit: null, ms: 1, errors: [], fetchError: null }, 2);
+  }
+  t.same((await storage.deploys.list(10)).map((entry) => entry.commit), ['c', 'b']);
+  t.equal(await storage.deploys.pin(), undefined);
+  await storage.deploys.setPin({ commit: 'b', at: 5, headAtPin: 'c' });
+  await storage.deploys.setPin({ commit: 'a', at: 6, headAtPin: null });
+  t.same(await storage.deploys.pin(), { commit: 'a', at: 6, headAtPin: null });
+  await storage.deploys.setPin(undefined);
+  t.equal(await storage.deploys.pin(), undefined);
+});
+
+t.test('cancel takes a waiting task out of the queue; a claimed one is left to its runner', async (t) => {
+  const storage = openSqliteStorage(tempDir(t));
+  t.teardown(() => storage.close());
+  const reason = { exceptionType: 'TaskCancelled', exceptionText: 'cancelled by an operator' };
+  const waiting = record({ origin: 'asyncAPI', status: 'queued' });
+  const claimed = record({ origin: 'asyncAPI', status: 'queued' });
+  await storage.queue.enqueue({ record: claimed, call: { returnType: 'raw', timeoutSeconds: 1 } }, 10);
+  await storage.queue.enqueue({ record: waiting, call: { returnType: 'raw', timeoutSeconds: 1 } }, 10);
+  t.equal((await storage.queue.claim(1, 10, 'abc')).length, 1);
+  t.equal(await storage.queue.cancel(claimed.id, 20, reason), 'claimed');
+  t.equal(await storage.queue.cancel(waiting.id, 20, reason), 'cancelled');
+  t.equal(await storage.queue.depth(), 0);
+  t.notOk(await storage.queue.holds(waiting.id));
+  t.match(await storage.records.get(waiting.id), { status: 'cancelled', endTime: 20, ...reason });
+  t.equal(await storage.queue.cancel(waiting.id, 30, reason), 'absent');
+  t.same(await storage.queue.claim(5, 40, 'abc'), [], 'a cancelled task is never claimed');
 });
 
 t.test('a database written by a newer gitfunc is refused, not damaged', async (t) => {

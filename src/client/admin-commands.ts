@@ -1,11 +1,13 @@
 /** `gitfunc status`, `gitfunc reload` and `gitfunc tasks [ID | --follow]`: the admin routes, for people. */
 import { GitfuncError } from '../errors.js';
+import { deployStatusLines } from './deploy-commands.js';
 import { FOLLOW_POLL_MS, followTasks } from './follow-tasks.js';
 import type { CommandOutput } from './output.js';
 import { requestData, type ServerTarget, TARGET_FLAGS } from './server-client.js';
 import { fetchTask, pollMsFlag, readPollMs, recordDetail, recordLine, type TaskView } from './task-view.js';
 
-export const STATUS_USAGE = `Usage: gitfunc status [--url URL] [--token TOKEN]\n\nWhat a running server serves (GET /api/v1/status): its commit, workers, queue and failed scripts.\n\n${TARGET_FLAGS}`;
+export const STATUS_USAGE = `Usage: gitfunc status [--url URL] [--token TOKEN]\n\nWhat a running server serves (GET /api/v1/status): its commit, workers, queue and failed scripts;
+and a rollback's pin with the newest deploys (GET /api/v1/deploys).\n\n${TARGET_FLAGS}`;
 export const RELOAD_USAGE = `Usage: gitfunc reload [--url URL] [--token TOKEN]\n\nFetches the server's ref and serves its commit (POST /api/v1/reload?wait=1); prints the outcome,\nexits 1 when the commit failed to build or fetch.\n\n${TARGET_FLAGS}`;
 export const TASKS_USAGE = `Usage: gitfunc tasks [ID | --follow [--poll-ms N]] [--url URL] [--token TOKEN]
 
@@ -42,6 +44,7 @@ export async function statusCommand(target: ServerTarget, out: CommandOutput): P
   const failed = revision?.failedScripts ?? [];
   lines.push(`failed scripts: ${failed.length === 0 ? 'none' : ''}`);
   for (const script of failed) lines.push(`  ${script.file}${script.line === undefined ? '' : `:${script.line}`} ${script.script}: ${script.error}`);
+  lines.push(...(await deployStatusLines(target)));
   out.stdout(`${lines.join('\n')}\n`);
   return 0;
 }

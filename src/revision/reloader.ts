@@ -262,7 +262,8 @@ export class Reloader implements ReloadTrigger {
     if (this.closed) return { result: 'stopped' };
     const served = this.deps.holder.current;
     if (commit === served?.commit) return { result: 'unchanged', commit };
-    if (this.pinned !== undefined) {
+    // With nothing served (the pinned commit's directory gone at a start) the head is served, ending the pin.
+    if (this.pinned !== undefined && served !== undefined) {
       if (commit === this.pinned.headAtPin) return { result: 'pinned', commit, pinnedCommit: this.pinned.commit };
       this.deps.logger.info({ commit, pinned: this.pinned.commit, source }, 'a new head was pushed since the rollback: building it ends the pin');
     }
