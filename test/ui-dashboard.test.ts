@@ -217,6 +217,24 @@ t.test('cron jobs with their next fire', async (t) => {
   t.match(await nightly.textContent(), /0 3 \* \* \*/);
 });
 
+t.test('task records a page at a time, filtered by API', async (t) => {
+  // Two hello calls so far; 25 more make two pages of 25.
+  for (let index = 0; index < 25; index++) await call('hello', `?name=n${index}`);
+  await page.goto(`${base}/ui/#/tasks?originId=hello`);
+  const rows = page.locator('table.tasks tbody tr');
+  await page.getByRole('button', { name: 'Older' }).waitFor();
+  t.equal(await rows.count(), 25, 'a full first page');
+  t.same(new Set(await rows.locator('td:nth-child(2)').allTextContents()), new Set(['hello']), 'only hello records');
+  await page.getByRole('button', { name: 'Older' }).click();
+  await page.getByRole('button', { name: 'Newest' }).waitFor();
+  await rows.nth(2).waitFor({ state: 'detached' });
+  t.equal(await rows.count(), 2, 'the two older records');
+  t.equal(await page.getByRole('button', { name: 'Older' }).count(), 0, 'the last page');
+  await page.getByRole('button', { name: 'Newest' }).click();
+  await rows.nth(24).waitFor();
+  t.equal(await rows.count(), 25, 'back to the newest page');
+});
+
 t.test('cancel a running async task from its record', async (t) => {
   const res = await fetch(`${base}/api/v1/bat/nap`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
   const taskId = ((await res.json()) as { data: { id: string } }).data.id;

@@ -88,7 +88,7 @@ function Dashboard() {
         {route.view === 'overview' && <Overview status={status} />}
         {route.view === 'apis' && <Apis status={status} />}
         {route.view === 'cron' && <CronJobs status={status} />}
-        {route.view === 'tasks' && <Tasks status={status} originId={route.originId} statusFilter={route.status} />}
+        {route.view === 'tasks' && <Tasks key={`${route.originId}\0${route.status}`} status={status} originId={route.originId} statusFilter={route.status} />}
         {route.view === 'task' && <TaskRecord id={route.id} />}
       </main>
     </>

@@ -12,12 +12,8 @@ const PAGE_SIZE = 25;
 export function Tasks(props: { status: Polled<Status>; originId: string; statusFilter: string }) {
   const session = useSession();
   // The cursors of the pages before this one: [] is the newest page, which keeps updating.
+  // (The app keys this view by its filters, so new filters start on the newest page.)
   const [cursors, setCursors] = useState<string[]>([]);
-  const [filterKey, setFilterKey] = useState(`${props.originId}\0${props.statusFilter}`);
-  if (filterKey !== `${props.originId}\0${props.statusFilter}`) {
-    setFilterKey(`${props.originId}\0${props.statusFilter}`);
-    setCursors([]);
-  }
   const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
   if (props.originId) params.set('originId', props.originId);
   if (props.statusFilter) params.set('status', props.statusFilter);
