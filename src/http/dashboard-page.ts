@@ -44,8 +44,15 @@ async function loadUiFiles(): Promise<Map<string, UiFile>> {
   const files = new Map<string, UiFile>();
   for (const name of await readdir(UI_DIR)) {
     const type = TYPES[extname(name)];
-    if (type !== undefined) files.set(name, { bytes: await readFile(join(UI_DIR, name)), type });
+    if (type === undefined) continue; // a build's temporary file
+    try {
+      files.set(name, { bytes: await readFile(join(UI_DIR, name)), type });
+    } catch (error) {
+      // A build running meanwhile removed a stale file: it is no longer part of the page.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
   }
+  if (!files.has('index.html')) throw new Error('dist/ui/ has no index.html');
   return files;
 }
 
