@@ -5,6 +5,7 @@ import { ApiError, ApiErrors, toApiError } from './api-error.js';
 import { type AsyncApiDeps, registerAsyncApi } from './async-api.js';
 import { type CronApiDeps, registerCronApi } from './cron-api.js';
 import { registerDocsPage } from './docs-page.js';
+import { registerDashboardPage } from './dashboard-page.js';
 import { type DeployApiDeps, registerDeployApi } from './deploy-api.js';
 import { type Readiness, registerHealthApi } from './health-api.js';
 import { registerOpenApi } from './openapi-api.js';
@@ -67,5 +68,6 @@ export function createApp(deps: AppDeps): Polka {
   registerDocsPage(app);
   registerDeployApi(app, deps.deploys);
   registerMetricsApi(app, deps.metrics);
+  registerDashboardPage(app);
   return app;
 }

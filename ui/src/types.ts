@@ -1,0 +1,108 @@
+// The JSON the dashboard reads: `data` of each admin endpoint (see src/http/*-api.ts).
+
+export interface Problem {
+  file: string;
+  line: number;
+  col: number;
+  severity?: string;
+  message: string;
+}
+
+export interface Status {
+  phase: string;
+  ready: boolean;
+  revision: {
+    commit: string;
+    loadedAt: string | null;
+    loadMs: number | null;
+    warnings: Problem[];
+    failedScripts: { script: string; file: string; line: number; col: number; error: string }[];
+  } | null;
+  syncAPIs: { id: string; funcId: string }[];
+  asyncAPIs: { id: string; funcId: string }[];
+  cronJobs: { id: string; funcId: string; expression: string; timezone?: string; nextFireAt: string | null }[];
+  queue: { asyncWaiting: number; asyncTasks: number; cronRuns: number };
+  pool: {
+    workers: number;
+    busyWorkers: number;
+    queuedSync: number;
+    recycled: number;
+    threads: { threadId: number; ready: boolean; calls: number; heapMB: number; retiring: boolean }[];
+  };
+  reload: {
+    ref: string;
+    state: string;
+    lastFailed: { commit: string; at: string; source: string; errors: Problem[] } | null;
+  };
+}
+
+export interface ApiStats {
+  id: string;
+  kind: 'sync' | 'async';
+  calls: number;
+  errors: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+}
+
+export interface CronStats {
+  id: string;
+  runs: number;
+  failures: number;
+  lastRunAt: string | null;
+  lastStatus: string | null;
+}
+
+export interface Stats {
+  since: string;
+  apis: ApiStats[];
+  cronJobs: CronStats[];
+  workers: Record<string, number>;
+  queueDepth: number;
+}
+
+export interface DeployEntry {
+  id: number;
+  at: string;
+  trigger: string;
+  result: string;
+  commit: string | null;
+  previousCommit: string | null;
+  ms: number | null;
+  errors: Problem[];
+  fetchError: { code: string; message: string } | null;
+  current: boolean;
+}
+
+export interface Deploys {
+  served: string | null;
+  pinned: { commit: string; at: string; headAtPin: string | null } | null;
+  deploys: DeployEntry[];
+}
+
+export type TaskStatus = 'queued' | 'running' | 'success' | 'failure' | 'timeout' | 'skip' | 'cancelled';
+export const TASK_STATUSES: readonly TaskStatus[] = ['queued', 'running', 'success', 'failure', 'timeout', 'skip', 'cancelled'];
+
+export interface TaskRecord {
+  id: string;
+  funcId: string;
+  origin: string;
+  originId: string;
+  kwargs: Record<string, unknown>;
+  commit: string;
+  triggerTime: number;
+  startTime?: number;
+  endTime?: number;
+  attempt: number;
+  status: TaskStatus;
+  exceptionType?: string;
+  exceptionText?: string;
+  traceback?: string;
+  returnValue?: unknown;
+  printLogs?: string;
+}
+
+export interface TaskPage {
+  records: TaskRecord[];
+  next: string | null;
+}
