@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://gitfunc.dev/schemas/gitfunc-settings.json","title":"gitfunc server settings","description":"config/default.yaml, then an optional --config file, then GITFUNC_* environment variables, then CLI flags.","type":"object","required":["host","port","repo","dataDir","workers","snapshot","envAllow","webhook","pushRemote","log","limits","network","tasks","shutdown","callTimeoutGraceMs","cors","packages","trustProxy"],"additionalProperties":false,"properties":{"host":{"description":"Address the HTTP server listens on.","type":"string","minLength":1},"port":{"description":"Port the HTTP server listens on (0: any free port).","type":"integer","minimum":0,"maximum":65535},"repo":{"type":"object","required":["url","ref","path","username","pollSeconds"],"additionalProperties":false,"properties":{"url":{"description":"The functions repository: an http(s) URL, or a local directory.","type":"string","minLength":1},"ref":{"description":"Branch (or tag) to serve.","type":"string","minLength":1},"path":{"description":"Folder inside the repository that holds gitfunc.yaml ('' for the root).","type":"string","pattern":"^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$"},"username":{"description":"User name sent with the token over http(s).","type":"string","minLength":1},"token":{"description":"Token for http(s) fetches; set it with GITFUNC_GIT_TOKEN.","type":"string","minLength":1},"pollSeconds":{"description":"Seconds between fetches of the ref when no webhook or reload request comes (0: off; always off when ref is a commit id).","type":"number","minimum":0,"maximum":86400}}},"dataDir":{"description":"Where revisions, task records and uploads are kept.","type":"string","minLength":1},"workers":{"description":"Python worker threads (each holds one Pyodide interpreter).","type":"integer","minimum":1,"maximum":256},"snapshot":{"description":"The interpreter snapshot (warmed Pyodide memory) every worker starts from, built once per Pyodide build, gitfunc version and shim.","type":"object","required":["enabled","dir"],"additionalProperties":false,"properties":{"enabled":{"description":"Start workers from the snapshot (false: every worker loads Pyodide from scratch).","type":"boolean"},"dir":{"description":"Directory of snapshot files; empty: <dataDir>/cache. Several servers may share one.","type":"string"}}},"envAllow":{"description":"Environment variable names the manifest may read with ${NAME}. GITFUNC_* names never resolve.","type":"array","items":{"type":"string","pattern":"^(?!GITFUNC_)[A-Za-z_][A-Za-z0-9_]*$"}},"adminToken":{"description":"Bearer token for the admin endpoints; without it they answer 403.","type":"string","minLength":1},"webhookSecret":{"description":"Secret that signs push webhooks.","type":"string","minLength":1},"webhook":{"type":"object","required":["path","maxBodyBytes","allowUnsigned"],"additionalProperties":false,"properties":{"path":{"description":"Path of the push webhook endpoint.","type":"string","pattern":"^/[^?#\\s]*$"},"maxBodyBytes":{"description":"Largest webhook body accepted, in bytes; larger ones are refused with 413 before they are read.","type":"integer","minimum":1},"allowUnsigned":{"description":"DANGEROUS: accept webhooks without a signature while no webhookSecret is set. Anyone who can reach the server can then make it fetch and reload.","type":"boolean"}}},"pushRemote":{"type":"object","required":["enabled","path","maxPushBytes"],"additionalProperties":false,"properties":{"enabled":{"description":"Serve a git remote to push the functions to; setting pushRemote.token turns it on too.","type":"boolean"},"path":{"description":"URL path of the push remote, e.g. /repo.git.","type":"string","pattern":"^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$"},"token":{"description":"Password of the push remote (HTTP Basic, any user name); set it with GITFUNC_PUSH_TOKEN.","type":"string","minLength":1},"maxPushBytes":{"description":"Largest pack one push may send, in bytes (git's receive.maxInputSize).","type":"integer","minimum":1}}},"log":{"type":"object","required":["level"],"additionalProperties":false,"properties":{"level":{"enum":["trace","debug","info","warn","error","fatal","silent"]}}},"limits":{"type":"object","required":["bodyBytes","syncTimeoutMaxSeconds","importSeconds","syncQueuePerWorker","asyncQueueMax","headersTimeoutSeconds","bodyReadSeconds","uploadFileBytes","uploadTotalBytes","uploadFiles","workerMaxCalls","workerHeapMB","socketsPerCall"],"additionalProperties":false,"properties":{"bodyBytes":{"description":"Largest request body accepted, in bytes (413.1); for a multipart upload, the size of its text fields.","type":"integer","minimum":1},"syncTimeoutMaxSeconds":{"description":"Cap on the timeout of a sync call, in seconds.","type":"integer","minimum":1,"maximum":3600},"importSeconds":{"description":"Time allowed to import every script of a revision; past it the revision fails to load.","type":"integer","minimum":1,"maximum":600},"syncQueuePerWorker":{"description":"Sync calls that may wait for a free worker, per worker; past it new sync calls are refused at once with 503.1 (Retry-After: 1).","type":"integer","minimum":1},"asyncQueueMax":{"description":"Async tasks that may wait in the durable queue; past it new async calls are refused with 429.47.","type":"integer","minimum":1},"headersTimeoutSeconds":{"description":"Time a client has to send the request line and headers; past it the server answers 408 and closes the connection.","type":"number","minimum":0.1,"maximum":600},"bodyReadSeconds":{"description":"Time a client has, after the headers, to send the whole body; past it the server answers 408 and closes the connection.","type":"number","minimum":0.1,"maximum":3600},"uploadFileBytes":{"description":"Largest uploaded file, in bytes; a larger one is refused with 413.2 as soon as it passes the limit.","type":"integer","minimum":1},"uploadTotalBytes":{"description":"Largest total of the files of one upload, in bytes; past it the upload is refused with 413.1.","type":"integer","minimum":1},"uploadFiles":{"description":"Most files in one upload; more are refused with 413.3.","type":"integer","minimum":1},"workerMaxCalls":{"description":"A worker is recycled (exits after its answer; a fresh one replaces it, one worker at a time) after this many calls. 0: never.","type":"integer","minimum":0},"workerHeapMB":{"description":"A worker is recycled once its Pyodide WASM heap (which only grows) passes this many MiB, checked after each call batch. 0: never.","type":"integer","minimum":0},"socketsPerCall":{"description":"Sockets one call may hold open at once (a connect past it raises OSError EMFILE); every socket is closed when its call ends.","type":"integer","minimum":1,"maximum":4096}}},"network":{"description":"What scripts may connect to, and the CAs their TLS trusts (CONTRACT section 10).","type":"object","required":["allow","deny"],"additionalProperties":false,"properties":{"allow":{"description":"Egress rules a connection must match one of: host, *.domain, *, an IP address or a CIDR, each with an optional :port ([v6 address]:port).","type":"array","items":{"type":"string","minLength":1}},"deny":{"description":"Egress rules that refuse a connection even when an allow rule matches (default: the cloud metadata ranges).","type":"array","items":{"type":"string","minLength":1}},"caFile":{"description":"A PEM file of CA certificates scripts' TLS trusts besides the host's CA store.","type":"string","minLength":1}}},"tasks":{"type":"object","required":["keepPerApi","keepPerCronJob","keepSeconds","maxStoredMB"],"additionalProperties":false,"properties":{"keepPerApi":{"description":"Task records kept per sync/async API; older finished ones are trimmed.","type":"integer","minimum":1},"keepPerCronJob":{"description":"Task records kept per cron job; older finished ones are trimmed.","type":"integer","minimum":1},"keepSeconds":{"description":"An async task's record stays readable at least this long after it ended, whatever keepPerApi says (within maxStoredMB).","type":"integer","minimum":0},"maxStoredMB":{"description":"Most MiB the stored task records may take; past it the oldest finished ones are deleted, those past keepSeconds first.","type":"integer","minimum":1}}},"shutdown":{"type":"object","required":["drainSeconds","graceSeconds"],"additionalProperties":false,"properties":{"drainSeconds":{"description":"On SIGTERM, /readyz answers 503 at once while the server keeps serving this long, then stops accepting.","type":"number","minimum":0},"graceSeconds":{"description":"After the server stops accepting, how long in-flight calls may take to finish before the process exits anyway.","type":"number","minimum":0}}},"callTimeoutGraceMs":{"description":"After a call's timeout, how long an interrupted worker may take to stop before it is terminated.","type":"integer","minimum":0,"maximum":600000},"packages":{"description":"Where the wheels of the manifest's pinned packages come from, after the repository's own wheels/ folder (CONTRACT section 11).","type":"object","required":["wheelhouse","index","pyodidePackages"],"additionalProperties":false,"properties":{"wheelhouse":{"description":"Folders of wheel files, asked in order after the repository's wheels/.","type":"array","items":{"type":"string","minLength":1}},"index":{"description":"A PEP 503 simple index (a company mirror, or PyPI's /simple/), asked after the wheelhouse; '' for none. Plain http is allowed (a mirror on the local network).","type":"string","pattern":"^(|https?://\\S+)$"},"pyodidePackages":{"description":"A folder holding a copy of the Pyodide distribution that matches the bundled Pyodide (its pyodide-lock.json and wheels), asked last; '' for none.","type":"string"}}},"cors":{"description":"CORS headers of the function APIs (/api/v1/al, /sync, /bat, /async); admin routes never send them.","type":"object","required":["allowOrigins","allowCredentials","allowHeaders","exposeHeaders","maxAgeSeconds"],"additionalProperties":false,"properties":{"allowOrigins":{"description":"Origins allowed to call from a browser: '*' for any, or exact origins such as https://app.example.com. Empty: no CORS headers.","type":"array","items":{"type":"string","pattern":"^(\\*|https?://[^/\\s]+)$"}},"allowCredentials":{"description":"Send Access-Control-Allow-Credentials (cookies, Basic auth from the browser); the caller's origin is then echoed instead of '*'.","type":"boolean"},"allowHeaders":{"description":"Request headers a browser may send; the header fields of the API's own auth are added to each preflight answer.","type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"}},"exposeHeaders":{"description":"Response headers a browser script may read.","type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"}},"maxAgeSeconds":{"description":"How long a browser may cache a preflight answer.","type":"integer","minimum":0,"maximum":86400}}},"trustProxy":{"description":"Behind a reverse proxy: scripts' _DFF_HTTP_REQUEST takes ip, ips, hostname and protocol from its X-Forwarded-For, -Host and -Proto headers (as DFF's server does). Leave false when clients reach gitfunc directly: they could send those headers themselves.","type":"boolean"}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://gitfunc.dev/schemas/gitfunc-settings.json","title":"gitfunc server settings","description":"config/default.yaml, then an optional --config file, then GITFUNC_* environment variables, then CLI flags.","type":"object","required":["host","port","repo","dataDir","workers","snapshot","envAllow","webhook","pushRemote","log","limits","network","tasks","shutdown","callTimeoutGraceMs","cors","packages","trustProxy","redis"],"additionalProperties":false,"properties":{"host":{"description":"Address the HTTP server listens on.","type":"string","minLength":1},"port":{"description":"Port the HTTP server listens on (0: any free port).","type":"integer","minimum":0,"maximum":65535},"repo":{"type":"object","required":["url","ref","path","username","pollSeconds"],"additionalProperties":false,"properties":{"url":{"description":"The functions repository: an http(s) URL, or a local directory.","type":"string","minLength":1},"ref":{"description":"Branch (or tag) to serve.","type":"string","minLength":1},"path":{"description":"Folder inside the repository that holds gitfunc.yaml ('' for the root).","type":"string","pattern":"^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$"},"username":{"description":"User name sent with the token over http(s).","type":"string","minLength":1},"token":{"description":"Token for http(s) fetches; set it with GITFUNC_GIT_TOKEN.","type":"string","minLength":1},"pollSeconds":{"description":"Seconds between fetches of the ref when no webhook or reload request comes (0: off; always off when ref is a commit id).","type":"number","minimum":0,"maximum":86400}}},"dataDir":{"description":"Where revisions, task records and uploads are kept.","type":"string","minLength":1},"workers":{"description":"Python worker threads (each holds one Pyodide interpreter).","type":"integer","minimum":1,"maximum":256},"snapshot":{"description":"The interpreter snapshot (warmed Pyodide memory) every worker starts from, built once per Pyodide build, gitfunc version and shim.","type":"object","required":["enabled","dir"],"additionalProperties":false,"properties":{"enabled":{"description":"Start workers from the snapshot (false: every worker loads Pyodide from scratch).","type":"boolean"},"dir":{"description":"Directory of snapshot files; empty: <dataDir>/cache. Several servers may share one.","type":"string"}}},"envAllow":{"description":"Environment variable names the manifest may read with ${NAME}. GITFUNC_* names never resolve.","type":"array","items":{"type":"string","pattern":"^(?!GITFUNC_)[A-Za-z_][A-Za-z0-9_]*$"}},"adminToken":{"description":"Bearer token for the admin endpoints; without it they answer 403.","type":"string","minLength":1},"webhookSecret":{"description":"Secret that signs push webhooks.","type":"string","minLength":1},"webhook":{"type":"object","required":["path","maxBodyBytes","allowUnsigned"],"additionalProperties":false,"properties":{"path":{"description":"Path of the push webhook endpoint.","type":"string","pattern":"^/[^?#\\s]*$"},"maxBodyBytes":{"description":"Largest webhook body accepted, in bytes; larger ones are refused with 413 before they are read.","type":"integer","minimum":1},"allowUnsigned":{"description":"DANGEROUS: accept webhooks without a signature while no webhookSecret is set. Anyone who can reach the server can then make it fetch and reload.","type":"boolean"}}},"pushRemote":{"type":"object","required":["enabled","path","maxPushBytes"],"additionalProperties":false,"properties":{"enabled":{"description":"Serve a git remote to push the functions to; setting pushRemote.token turns it on too.","type":"boolean"},"path":{"description":"URL path of the push remote, e.g. /repo.git.","type":"string","pattern":"^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$"},"token":{"description":"Password of the push remote (HTTP Basic, any user name); set it with GITFUNC_PUSH_TOKEN.","type":"string","minLength":1},"maxPushBytes":{"description":"Largest pack one push may send, in bytes (git's receive.maxInputSize).","type":"integer","minimum":1}}},"log":{"type":"object","required":["level"],"additionalProperties":false,"properties":{"level":{"enum":["trace","debug","info","warn","error","fatal","silent"]}}},"limits":{"type":"object","required":["bodyBytes","syncTimeoutMaxSeconds","importSeconds","syncQueuePerWorker","asyncQueueMax","headersTimeoutSeconds","bodyReadSeconds","uploadFileBytes","uploadTotalBytes","uploadFiles","workerMaxCalls","workerHeapMB","socketsPerCall"],"additionalProperties":false,"properties":{"bodyBytes":{"description":"Largest request body accepted, in bytes (413.1); for a multipart upload, the size of its text fields.","type":"integer","minimum":1},"syncTimeoutMaxSeconds":{"description":"Cap on the timeout of a sync call, in seconds.","type":"integer","minimum":1,"maximum":3600},"importSeconds":{"description":"Time allowed to import every script of a revision; past it the revision fails to load.","type":"integer","minimum":1,"maximum":600},"syncQueuePerWorker":{"description":"Sync calls that may wait for a free worker, per worker; past it new sync calls are refused at once with 503.1 (Retry-After: 1).","type":"integer","minimum":1},"asyncQueueMax":{"description":"Async tasks that may wait in the durable queue; past it new async calls are refused with 429.47.","type":"integer","minimum":1},"headersTimeoutSeconds":{"description":"Time a client has to send the request line and headers; past it the server answers 408 and closes the connection.","type":"number","minimum":0.1,"maximum":600},"bodyReadSeconds":{"description":"Time a client has, after the headers, to send the whole body; past it the server answers 408 and closes the connection.","type":"number","minimum":0.1,"maximum":3600},"uploadFileBytes":{"description":"Largest uploaded file, in bytes; a larger one is refused with 413.2 as soon as it passes the limit.","type":"integer","minimum":1},"uploadTotalBytes":{"description":"Largest total of the files of one upload, in bytes; past it the upload is refused with 413.1.","type":"integer","minimum":1},"uploadFiles":{"description":"Most files in one upload; more are refused with 413.3.","type":"integer","minimum":1},"workerMaxCalls":{"description":"A worker is recycled (exits after its answer; a fresh one replaces it, one worker at a time) after this many calls. 0: never.","type":"integer","minimum":0},"workerHeapMB":{"description":"A worker is recycled once its Pyodide WASM heap (which only grows) passes this many MiB, checked after each call batch. 0: never.","type":"integer","minimum":0},"socketsPerCall":{"description":"Sockets one call may hold open at once (a connect past it raises OSError EMFILE); every socket is closed when its call ends.","type":"integer","minimum":1,"maximum":4096}}},"network":{"description":"What scripts may connect to, and the CAs their TLS trusts (CONTRACT section 10).","type":"object","required":["allow","deny"],"additionalProperties":false,"properties":{"allow":{"description":"Egress rules a connection must match one of: host, *.domain, *, an IP address or a CIDR, each with an optional :port ([v6 address]:port).","type":"array","items":{"type":"string","minLength":1}},"deny":{"description":"Egress rules that refuse a connection even when an allow rule matches (default: the cloud metadata ranges).","type":"array","items":{"type":"string","minLength":1}},"caFile":{"description":"A PEM file of CA certificates scripts' TLS trusts besides the host's CA store.","type":"string","minLength":1}}},"tasks":{"type":"object","required":["keepPerApi","keepPerCronJob","keepSeconds","maxStoredMB"],"additionalProperties":false,"properties":{"keepPerApi":{"description":"Task records kept per sync/async API; older finished ones are trimmed.","type":"integer","minimum":1},"keepPerCronJob":{"description":"Task records kept per cron job; older finished ones are trimmed.","type":"integer","minimum":1},"keepSeconds":{"description":"An async task's record stays readable at least this long after it ended, whatever keepPerApi says (within maxStoredMB).","type":"integer","minimum":0},"maxStoredMB":{"description":"Most MiB the stored task records may take; past it the oldest finished ones are deleted, those past keepSeconds first.","type":"integer","minimum":1}}},"shutdown":{"type":"object","required":["drainSeconds","graceSeconds"],"additionalProperties":false,"properties":{"drainSeconds":{"description":"On SIGTERM, /readyz answers 503 at once while the server keeps serving this long, then stops accepting.","type":"number","minimum":0},"graceSeconds":{"description":"After the server stops accepting, how long in-flight calls may take to finish before the process exits anyway.","type":"number","minimum":0}}},"callTimeoutGraceMs":{"description":"After a call's timeout, how long an interrupted worker may take to stop before it is terminated.","type":"integer","minimum":0,"maximum":600000},"packages":{"description":"Where the wheels of the manifest's pinned packages come from, after the repository's own wheels/ folder (CONTRACT section 11).","type":"object","required":["wheelhouse","index","pyodidePackages"],"additionalProperties":false,"properties":{"wheelhouse":{"description":"Folders of wheel files, asked in order after the repository's wheels/.","type":"array","items":{"type":"string","minLength":1}},"index":{"description":"A PEP 503 simple index (a company mirror, or PyPI's /simple/), asked after the wheelhouse; '' for none. Plain http is allowed (a mirror on the local network).","type":"string","pattern":"^(|https?://\\S+)$"},"pyodidePackages":{"description":"A folder holding a copy of the Pyodide distribution that matches the bundled Pyodide (its pyodide-lock.json and wheels), asked last; '' for none.","type":"string"}}},"cors":{"description":"CORS headers of the function APIs (/api/v1/al, /sync, /bat, /async); admin routes never send them.","type":"object","required":["allowOrigins","allowCredentials","allowHeaders","exposeHeaders","maxAgeSeconds"],"additionalProperties":false,"properties":{"allowOrigins":{"description":"Origins allowed to call from a browser: '*' for any, or exact origins such as https://app.example.com. Empty: no CORS headers.","type":"array","items":{"type":"string","pattern":"^(\\*|https?://[^/\\s]+)$"}},"allowCredentials":{"description":"Send Access-Control-Allow-Credentials (cookies, Basic auth from the browser); the caller's origin is then echoed instead of '*'.","type":"boolean"},"allowHeaders":{"description":"Request headers a browser may send; the header fields of the API's own auth are added to each preflight answer.","type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"}},"exposeHeaders":{"description":"Response headers a browser script may read.","type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"}},"maxAgeSeconds":{"description":"How long a browser may cache a preflight answer.","type":"integer","minimum":0,"maximum":86400}}},"trustProxy":{"description":"Behind a reverse proxy: scripts' _DFF_HTTP_REQUEST takes ip, ips, hostname and protocol from its X-Forwarded-For, -Host and -Proto headers (as DFF's server does). Leave false when clients reach gitfunc directly: they could send those headers themselves.","type":"boolean"},"redis":{"description":"Several servers on one Redis (see docs/several-servers.md). With url unset, one server on its embedded store: no Redis is touched.","type":"object","required":["url","keyPrefix","replicaId","advertisedUrl"],"additionalProperties":false,"properties":{"url":{"description":"redis://[user:password@]host:port[/db] (rediss:// for TLS) shared by every replica; '' for none (the embedded store).","type":"string","pattern":"^(|rediss?://.+)$"},"keyPrefix":{"description":"Prefix of every Redis key gitfunc writes: replicas serving the same functions share it, other deployments on the same Redis take another.","type":"string","minLength":1},"replicaId":{"description":"This server's name among the replicas (GET /api/v1/status); '' for host:port:pid.","type":"string"},"advertisedUrl":{"description":"The URL other replicas and operators reach this server at, as listed by GET /api/v1/status; '' for the URL it listens on.","type":"string","pattern":"^(|https?://.+)$"}}}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = require("ajv/dist/runtime/ucs2length").default;
 const pattern0 = new RegExp("^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$", "u");
@@ -15,6 +15,8 @@ const pattern3 = new RegExp("^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$", "u");
 const pattern4 = new RegExp("^(|https?://\\S+)$", "u");
 const pattern5 = new RegExp("^(\\*|https?://[^/\\s]+)$", "u");
 const pattern6 = new RegExp("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", "u");
+const pattern8 = new RegExp("^(|rediss?://.+)$", "u");
+const pattern9 = new RegExp("^(|https?://.+)$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="https://gitfunc.dev/schemas/gitfunc-settings.json" */;
@@ -201,9 +203,8 @@ vErrors.push(err17);
 }
 errors++;
 }
-for(const key0 in data){
-if(!(func2.call(schema11.properties, key0))){
-const err18 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(data.redis === undefined){
+const err18 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "redis"},message:"must have required property '"+"redis"+"'"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -212,12 +213,9 @@ vErrors.push(err18);
 }
 errors++;
 }
-}
-if(data.host !== undefined){
-let data0 = data.host;
-if(typeof data0 === "string"){
-if(func3(data0) < 1){
-const err19 = {instancePath:instancePath+"/host",schemaPath:"#/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+for(const key0 in data){
+if(!(func2.call(schema11.properties, key0))){
+const err19 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -227,8 +225,11 @@ vErrors.push(err19);
 errors++;
 }
 }
-else {
-const err20 = {instancePath:instancePath+"/host",schemaPath:"#/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.host !== undefined){
+let data0 = data.host;
+if(typeof data0 === "string"){
+if(func3(data0) < 1){
+const err20 = {instancePath:instancePath+"/host",schemaPath:"#/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -238,10 +239,8 @@ vErrors.push(err20);
 errors++;
 }
 }
-if(data.port !== undefined){
-let data1 = data.port;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-const err21 = {instancePath:instancePath+"/port",schemaPath:"#/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err21 = {instancePath:instancePath+"/host",schemaPath:"#/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -250,9 +249,11 @@ vErrors.push(err21);
 }
 errors++;
 }
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 > 65535 || isNaN(data1)){
-const err22 = {instancePath:instancePath+"/port",schemaPath:"#/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+}
+if(data.port !== undefined){
+let data1 = data.port;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+const err22 = {instancePath:instancePath+"/port",schemaPath:"#/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -261,13 +262,24 @@ vErrors.push(err22);
 }
 errors++;
 }
-if(data1 < 0 || isNaN(data1)){
-const err23 = {instancePath:instancePath+"/port",schemaPath:"#/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 65535 || isNaN(data1)){
+const err23 = {instancePath:instancePath+"/port",schemaPath:"#/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
 if(vErrors === null){
 vErrors = [err23];
 }
 else {
 vErrors.push(err23);
+}
+errors++;
+}
+if(data1 < 0 || isNaN(data1)){
+const err24 = {instancePath:instancePath+"/port",schemaPath:"#/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
 }
 errors++;
 }
@@ -277,17 +289,7 @@ if(data.repo !== undefined){
 let data2 = data.repo;
 if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
 if(data2.url === undefined){
-const err24 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
-if(vErrors === null){
-vErrors = [err24];
-}
-else {
-vErrors.push(err24);
-}
-errors++;
-}
-if(data2.ref === undefined){
-const err25 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/required",keyword:"required",params:{missingProperty: "ref"},message:"must have required property '"+"ref"+"'"};
+const err25 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -296,8 +298,8 @@ vErrors.push(err25);
 }
 errors++;
 }
-if(data2.path === undefined){
-const err26 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data2.ref === undefined){
+const err26 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/required",keyword:"required",params:{missingProperty: "ref"},message:"must have required property '"+"ref"+"'"};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -306,8 +308,8 @@ vErrors.push(err26);
 }
 errors++;
 }
-if(data2.username === undefined){
-const err27 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/required",keyword:"required",params:{missingProperty: "username"},message:"must have required property '"+"username"+"'"};
+if(data2.path === undefined){
+const err27 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -316,8 +318,8 @@ vErrors.push(err27);
 }
 errors++;
 }
-if(data2.pollSeconds === undefined){
-const err28 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/required",keyword:"required",params:{missingProperty: "pollSeconds"},message:"must have required property '"+"pollSeconds"+"'"};
+if(data2.username === undefined){
+const err28 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/required",keyword:"required",params:{missingProperty: "username"},message:"must have required property '"+"username"+"'"};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -326,9 +328,8 @@ vErrors.push(err28);
 }
 errors++;
 }
-for(const key1 in data2){
-if(!((((((key1 === "url") || (key1 === "ref")) || (key1 === "path")) || (key1 === "username")) || (key1 === "token")) || (key1 === "pollSeconds"))){
-const err29 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+if(data2.pollSeconds === undefined){
+const err29 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/required",keyword:"required",params:{missingProperty: "pollSeconds"},message:"must have required property '"+"pollSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -337,12 +338,9 @@ vErrors.push(err29);
 }
 errors++;
 }
-}
-if(data2.url !== undefined){
-let data3 = data2.url;
-if(typeof data3 === "string"){
-if(func3(data3) < 1){
-const err30 = {instancePath:instancePath+"/repo/url",schemaPath:"#/properties/repo/properties/url/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+for(const key1 in data2){
+if(!((((((key1 === "url") || (key1 === "ref")) || (key1 === "path")) || (key1 === "username")) || (key1 === "token")) || (key1 === "pollSeconds"))){
+const err30 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -352,8 +350,11 @@ vErrors.push(err30);
 errors++;
 }
 }
-else {
-const err31 = {instancePath:instancePath+"/repo/url",schemaPath:"#/properties/repo/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data2.url !== undefined){
+let data3 = data2.url;
+if(typeof data3 === "string"){
+if(func3(data3) < 1){
+const err31 = {instancePath:instancePath+"/repo/url",schemaPath:"#/properties/repo/properties/url/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -363,11 +364,8 @@ vErrors.push(err31);
 errors++;
 }
 }
-if(data2.ref !== undefined){
-let data4 = data2.ref;
-if(typeof data4 === "string"){
-if(func3(data4) < 1){
-const err32 = {instancePath:instancePath+"/repo/ref",schemaPath:"#/properties/repo/properties/ref/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err32 = {instancePath:instancePath+"/repo/url",schemaPath:"#/properties/repo/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -377,8 +375,11 @@ vErrors.push(err32);
 errors++;
 }
 }
-else {
-const err33 = {instancePath:instancePath+"/repo/ref",schemaPath:"#/properties/repo/properties/ref/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data2.ref !== undefined){
+let data4 = data2.ref;
+if(typeof data4 === "string"){
+if(func3(data4) < 1){
+const err33 = {instancePath:instancePath+"/repo/ref",schemaPath:"#/properties/repo/properties/ref/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -388,11 +389,8 @@ vErrors.push(err33);
 errors++;
 }
 }
-if(data2.path !== undefined){
-let data5 = data2.path;
-if(typeof data5 === "string"){
-if(!pattern0.test(data5)){
-const err34 = {instancePath:instancePath+"/repo/path",schemaPath:"#/properties/repo/properties/path/pattern",keyword:"pattern",params:{pattern: "^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$"},message:"must match pattern \""+"^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$"+"\""};
+else {
+const err34 = {instancePath:instancePath+"/repo/ref",schemaPath:"#/properties/repo/properties/ref/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -402,8 +400,11 @@ vErrors.push(err34);
 errors++;
 }
 }
-else {
-const err35 = {instancePath:instancePath+"/repo/path",schemaPath:"#/properties/repo/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data2.path !== undefined){
+let data5 = data2.path;
+if(typeof data5 === "string"){
+if(!pattern0.test(data5)){
+const err35 = {instancePath:instancePath+"/repo/path",schemaPath:"#/properties/repo/properties/path/pattern",keyword:"pattern",params:{pattern: "^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$"},message:"must match pattern \""+"^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$"+"\""};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -413,11 +414,8 @@ vErrors.push(err35);
 errors++;
 }
 }
-if(data2.username !== undefined){
-let data6 = data2.username;
-if(typeof data6 === "string"){
-if(func3(data6) < 1){
-const err36 = {instancePath:instancePath+"/repo/username",schemaPath:"#/properties/repo/properties/username/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err36 = {instancePath:instancePath+"/repo/path",schemaPath:"#/properties/repo/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -427,8 +425,11 @@ vErrors.push(err36);
 errors++;
 }
 }
-else {
-const err37 = {instancePath:instancePath+"/repo/username",schemaPath:"#/properties/repo/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data2.username !== undefined){
+let data6 = data2.username;
+if(typeof data6 === "string"){
+if(func3(data6) < 1){
+const err37 = {instancePath:instancePath+"/repo/username",schemaPath:"#/properties/repo/properties/username/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -438,11 +439,8 @@ vErrors.push(err37);
 errors++;
 }
 }
-if(data2.token !== undefined){
-let data7 = data2.token;
-if(typeof data7 === "string"){
-if(func3(data7) < 1){
-const err38 = {instancePath:instancePath+"/repo/token",schemaPath:"#/properties/repo/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err38 = {instancePath:instancePath+"/repo/username",schemaPath:"#/properties/repo/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -452,8 +450,11 @@ vErrors.push(err38);
 errors++;
 }
 }
-else {
-const err39 = {instancePath:instancePath+"/repo/token",schemaPath:"#/properties/repo/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data2.token !== undefined){
+let data7 = data2.token;
+if(typeof data7 === "string"){
+if(func3(data7) < 1){
+const err39 = {instancePath:instancePath+"/repo/token",schemaPath:"#/properties/repo/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -463,11 +464,8 @@ vErrors.push(err39);
 errors++;
 }
 }
-if(data2.pollSeconds !== undefined){
-let data8 = data2.pollSeconds;
-if((typeof data8 == "number") && (isFinite(data8))){
-if(data8 > 86400 || isNaN(data8)){
-const err40 = {instancePath:instancePath+"/repo/pollSeconds",schemaPath:"#/properties/repo/properties/pollSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
+else {
+const err40 = {instancePath:instancePath+"/repo/token",schemaPath:"#/properties/repo/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -476,8 +474,12 @@ vErrors.push(err40);
 }
 errors++;
 }
-if(data8 < 0 || isNaN(data8)){
-const err41 = {instancePath:instancePath+"/repo/pollSeconds",schemaPath:"#/properties/repo/properties/pollSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data2.pollSeconds !== undefined){
+let data8 = data2.pollSeconds;
+if((typeof data8 == "number") && (isFinite(data8))){
+if(data8 > 86400 || isNaN(data8)){
+const err41 = {instancePath:instancePath+"/repo/pollSeconds",schemaPath:"#/properties/repo/properties/pollSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -486,9 +488,8 @@ vErrors.push(err41);
 }
 errors++;
 }
-}
-else {
-const err42 = {instancePath:instancePath+"/repo/pollSeconds",schemaPath:"#/properties/repo/properties/pollSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data8 < 0 || isNaN(data8)){
+const err42 = {instancePath:instancePath+"/repo/pollSeconds",schemaPath:"#/properties/repo/properties/pollSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -498,9 +499,8 @@ vErrors.push(err42);
 errors++;
 }
 }
-}
 else {
-const err43 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err43 = {instancePath:instancePath+"/repo/pollSeconds",schemaPath:"#/properties/repo/properties/pollSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -510,11 +510,9 @@ vErrors.push(err43);
 errors++;
 }
 }
-if(data.dataDir !== undefined){
-let data9 = data.dataDir;
-if(typeof data9 === "string"){
-if(func3(data9) < 1){
-const err44 = {instancePath:instancePath+"/dataDir",schemaPath:"#/properties/dataDir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+else {
+const err44 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -524,8 +522,11 @@ vErrors.push(err44);
 errors++;
 }
 }
-else {
-const err45 = {instancePath:instancePath+"/dataDir",schemaPath:"#/properties/dataDir/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.dataDir !== undefined){
+let data9 = data.dataDir;
+if(typeof data9 === "string"){
+if(func3(data9) < 1){
+const err45 = {instancePath:instancePath+"/dataDir",schemaPath:"#/properties/dataDir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -535,10 +536,8 @@ vErrors.push(err45);
 errors++;
 }
 }
-if(data.workers !== undefined){
-let data10 = data.workers;
-if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
-const err46 = {instancePath:instancePath+"/workers",schemaPath:"#/properties/workers/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err46 = {instancePath:instancePath+"/dataDir",schemaPath:"#/properties/dataDir/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -547,9 +546,11 @@ vErrors.push(err46);
 }
 errors++;
 }
-if((typeof data10 == "number") && (isFinite(data10))){
-if(data10 > 256 || isNaN(data10)){
-const err47 = {instancePath:instancePath+"/workers",schemaPath:"#/properties/workers/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256"};
+}
+if(data.workers !== undefined){
+let data10 = data.workers;
+if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
+const err47 = {instancePath:instancePath+"/workers",schemaPath:"#/properties/workers/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -558,13 +559,24 @@ vErrors.push(err47);
 }
 errors++;
 }
-if(data10 < 1 || isNaN(data10)){
-const err48 = {instancePath:instancePath+"/workers",schemaPath:"#/properties/workers/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data10 == "number") && (isFinite(data10))){
+if(data10 > 256 || isNaN(data10)){
+const err48 = {instancePath:instancePath+"/workers",schemaPath:"#/properties/workers/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256"};
 if(vErrors === null){
 vErrors = [err48];
 }
 else {
 vErrors.push(err48);
+}
+errors++;
+}
+if(data10 < 1 || isNaN(data10)){
+const err49 = {instancePath:instancePath+"/workers",schemaPath:"#/properties/workers/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
 }
 errors++;
 }
@@ -574,17 +586,7 @@ if(data.snapshot !== undefined){
 let data11 = data.snapshot;
 if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
 if(data11.enabled === undefined){
-const err49 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'"};
-if(vErrors === null){
-vErrors = [err49];
-}
-else {
-vErrors.push(err49);
-}
-errors++;
-}
-if(data11.dir === undefined){
-const err50 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/required",keyword:"required",params:{missingProperty: "dir"},message:"must have required property '"+"dir"+"'"};
+const err50 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -593,9 +595,8 @@ vErrors.push(err50);
 }
 errors++;
 }
-for(const key2 in data11){
-if(!((key2 === "enabled") || (key2 === "dir"))){
-const err51 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+if(data11.dir === undefined){
+const err51 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/required",keyword:"required",params:{missingProperty: "dir"},message:"must have required property '"+"dir"+"'"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -604,10 +605,9 @@ vErrors.push(err51);
 }
 errors++;
 }
-}
-if(data11.enabled !== undefined){
-if(typeof data11.enabled !== "boolean"){
-const err52 = {instancePath:instancePath+"/snapshot/enabled",schemaPath:"#/properties/snapshot/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+for(const key2 in data11){
+if(!((key2 === "enabled") || (key2 === "dir"))){
+const err52 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -617,9 +617,9 @@ vErrors.push(err52);
 errors++;
 }
 }
-if(data11.dir !== undefined){
-if(typeof data11.dir !== "string"){
-const err53 = {instancePath:instancePath+"/snapshot/dir",schemaPath:"#/properties/snapshot/properties/dir/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data11.enabled !== undefined){
+if(typeof data11.enabled !== "boolean"){
+const err53 = {instancePath:instancePath+"/snapshot/enabled",schemaPath:"#/properties/snapshot/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -629,14 +629,26 @@ vErrors.push(err53);
 errors++;
 }
 }
-}
-else {
-const err54 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data11.dir !== undefined){
+if(typeof data11.dir !== "string"){
+const err54 = {instancePath:instancePath+"/snapshot/dir",schemaPath:"#/properties/snapshot/properties/dir/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err54];
 }
 else {
 vErrors.push(err54);
+}
+errors++;
+}
+}
+}
+else {
+const err55 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err55];
+}
+else {
+vErrors.push(err55);
 }
 errors++;
 }
@@ -649,18 +661,7 @@ for(let i0=0; i0<len0; i0++){
 let data15 = data14[i0];
 if(typeof data15 === "string"){
 if(!pattern1.test(data15)){
-const err55 = {instancePath:instancePath+"/envAllow/" + i0,schemaPath:"#/properties/envAllow/items/pattern",keyword:"pattern",params:{pattern: "^(?!GITFUNC_)[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^(?!GITFUNC_)[A-Za-z_][A-Za-z0-9_]*$"+"\""};
-if(vErrors === null){
-vErrors = [err55];
-}
-else {
-vErrors.push(err55);
-}
-errors++;
-}
-}
-else {
-const err56 = {instancePath:instancePath+"/envAllow/" + i0,schemaPath:"#/properties/envAllow/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err56 = {instancePath:instancePath+"/envAllow/" + i0,schemaPath:"#/properties/envAllow/items/pattern",keyword:"pattern",params:{pattern: "^(?!GITFUNC_)[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^(?!GITFUNC_)[A-Za-z_][A-Za-z0-9_]*$"+"\""};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -670,9 +671,8 @@ vErrors.push(err56);
 errors++;
 }
 }
-}
 else {
-const err57 = {instancePath:instancePath+"/envAllow",schemaPath:"#/properties/envAllow/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err57 = {instancePath:instancePath+"/envAllow/" + i0,schemaPath:"#/properties/envAllow/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -682,11 +682,9 @@ vErrors.push(err57);
 errors++;
 }
 }
-if(data.adminToken !== undefined){
-let data16 = data.adminToken;
-if(typeof data16 === "string"){
-if(func3(data16) < 1){
-const err58 = {instancePath:instancePath+"/adminToken",schemaPath:"#/properties/adminToken/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+else {
+const err58 = {instancePath:instancePath+"/envAllow",schemaPath:"#/properties/envAllow/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -696,8 +694,11 @@ vErrors.push(err58);
 errors++;
 }
 }
-else {
-const err59 = {instancePath:instancePath+"/adminToken",schemaPath:"#/properties/adminToken/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.adminToken !== undefined){
+let data16 = data.adminToken;
+if(typeof data16 === "string"){
+if(func3(data16) < 1){
+const err59 = {instancePath:instancePath+"/adminToken",schemaPath:"#/properties/adminToken/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -707,11 +708,8 @@ vErrors.push(err59);
 errors++;
 }
 }
-if(data.webhookSecret !== undefined){
-let data17 = data.webhookSecret;
-if(typeof data17 === "string"){
-if(func3(data17) < 1){
-const err60 = {instancePath:instancePath+"/webhookSecret",schemaPath:"#/properties/webhookSecret/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err60 = {instancePath:instancePath+"/adminToken",schemaPath:"#/properties/adminToken/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -721,8 +719,11 @@ vErrors.push(err60);
 errors++;
 }
 }
-else {
-const err61 = {instancePath:instancePath+"/webhookSecret",schemaPath:"#/properties/webhookSecret/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.webhookSecret !== undefined){
+let data17 = data.webhookSecret;
+if(typeof data17 === "string"){
+if(func3(data17) < 1){
+const err61 = {instancePath:instancePath+"/webhookSecret",schemaPath:"#/properties/webhookSecret/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -732,11 +733,8 @@ vErrors.push(err61);
 errors++;
 }
 }
-if(data.webhook !== undefined){
-let data18 = data.webhook;
-if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
-if(data18.path === undefined){
-const err62 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+else {
+const err62 = {instancePath:instancePath+"/webhookSecret",schemaPath:"#/properties/webhookSecret/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -745,8 +743,12 @@ vErrors.push(err62);
 }
 errors++;
 }
-if(data18.maxBodyBytes === undefined){
-const err63 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/required",keyword:"required",params:{missingProperty: "maxBodyBytes"},message:"must have required property '"+"maxBodyBytes"+"'"};
+}
+if(data.webhook !== undefined){
+let data18 = data.webhook;
+if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
+if(data18.path === undefined){
+const err63 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -755,8 +757,8 @@ vErrors.push(err63);
 }
 errors++;
 }
-if(data18.allowUnsigned === undefined){
-const err64 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/required",keyword:"required",params:{missingProperty: "allowUnsigned"},message:"must have required property '"+"allowUnsigned"+"'"};
+if(data18.maxBodyBytes === undefined){
+const err64 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/required",keyword:"required",params:{missingProperty: "maxBodyBytes"},message:"must have required property '"+"maxBodyBytes"+"'"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -765,9 +767,8 @@ vErrors.push(err64);
 }
 errors++;
 }
-for(const key3 in data18){
-if(!(((key3 === "path") || (key3 === "maxBodyBytes")) || (key3 === "allowUnsigned"))){
-const err65 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+if(data18.allowUnsigned === undefined){
+const err65 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/required",keyword:"required",params:{missingProperty: "allowUnsigned"},message:"must have required property '"+"allowUnsigned"+"'"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -776,12 +777,9 @@ vErrors.push(err65);
 }
 errors++;
 }
-}
-if(data18.path !== undefined){
-let data19 = data18.path;
-if(typeof data19 === "string"){
-if(!pattern2.test(data19)){
-const err66 = {instancePath:instancePath+"/webhook/path",schemaPath:"#/properties/webhook/properties/path/pattern",keyword:"pattern",params:{pattern: "^/[^?#\\s]*$"},message:"must match pattern \""+"^/[^?#\\s]*$"+"\""};
+for(const key3 in data18){
+if(!(((key3 === "path") || (key3 === "maxBodyBytes")) || (key3 === "allowUnsigned"))){
+const err66 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -791,8 +789,11 @@ vErrors.push(err66);
 errors++;
 }
 }
-else {
-const err67 = {instancePath:instancePath+"/webhook/path",schemaPath:"#/properties/webhook/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data18.path !== undefined){
+let data19 = data18.path;
+if(typeof data19 === "string"){
+if(!pattern2.test(data19)){
+const err67 = {instancePath:instancePath+"/webhook/path",schemaPath:"#/properties/webhook/properties/path/pattern",keyword:"pattern",params:{pattern: "^/[^?#\\s]*$"},message:"must match pattern \""+"^/[^?#\\s]*$"+"\""};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -802,10 +803,8 @@ vErrors.push(err67);
 errors++;
 }
 }
-if(data18.maxBodyBytes !== undefined){
-let data20 = data18.maxBodyBytes;
-if(!(((typeof data20 == "number") && (!(data20 % 1) && !isNaN(data20))) && (isFinite(data20)))){
-const err68 = {instancePath:instancePath+"/webhook/maxBodyBytes",schemaPath:"#/properties/webhook/properties/maxBodyBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err68 = {instancePath:instancePath+"/webhook/path",schemaPath:"#/properties/webhook/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -814,9 +813,11 @@ vErrors.push(err68);
 }
 errors++;
 }
-if((typeof data20 == "number") && (isFinite(data20))){
-if(data20 < 1 || isNaN(data20)){
-const err69 = {instancePath:instancePath+"/webhook/maxBodyBytes",schemaPath:"#/properties/webhook/properties/maxBodyBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data18.maxBodyBytes !== undefined){
+let data20 = data18.maxBodyBytes;
+if(!(((typeof data20 == "number") && (!(data20 % 1) && !isNaN(data20))) && (isFinite(data20)))){
+const err69 = {instancePath:instancePath+"/webhook/maxBodyBytes",schemaPath:"#/properties/webhook/properties/maxBodyBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -825,11 +826,9 @@ vErrors.push(err69);
 }
 errors++;
 }
-}
-}
-if(data18.allowUnsigned !== undefined){
-if(typeof data18.allowUnsigned !== "boolean"){
-const err70 = {instancePath:instancePath+"/webhook/allowUnsigned",schemaPath:"#/properties/webhook/properties/allowUnsigned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if((typeof data20 == "number") && (isFinite(data20))){
+if(data20 < 1 || isNaN(data20)){
+const err70 = {instancePath:instancePath+"/webhook/maxBodyBytes",schemaPath:"#/properties/webhook/properties/maxBodyBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -840,8 +839,9 @@ errors++;
 }
 }
 }
-else {
-const err71 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data18.allowUnsigned !== undefined){
+if(typeof data18.allowUnsigned !== "boolean"){
+const err71 = {instancePath:instancePath+"/webhook/allowUnsigned",schemaPath:"#/properties/webhook/properties/allowUnsigned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -851,11 +851,9 @@ vErrors.push(err71);
 errors++;
 }
 }
-if(data.pushRemote !== undefined){
-let data22 = data.pushRemote;
-if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
-if(data22.enabled === undefined){
-const err72 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'"};
+}
+else {
+const err72 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -864,8 +862,12 @@ vErrors.push(err72);
 }
 errors++;
 }
-if(data22.path === undefined){
-const err73 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+}
+if(data.pushRemote !== undefined){
+let data22 = data.pushRemote;
+if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
+if(data22.enabled === undefined){
+const err73 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'"};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -874,8 +876,8 @@ vErrors.push(err73);
 }
 errors++;
 }
-if(data22.maxPushBytes === undefined){
-const err74 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/required",keyword:"required",params:{missingProperty: "maxPushBytes"},message:"must have required property '"+"maxPushBytes"+"'"};
+if(data22.path === undefined){
+const err74 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -884,9 +886,8 @@ vErrors.push(err74);
 }
 errors++;
 }
-for(const key4 in data22){
-if(!((((key4 === "enabled") || (key4 === "path")) || (key4 === "token")) || (key4 === "maxPushBytes"))){
-const err75 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+if(data22.maxPushBytes === undefined){
+const err75 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/required",keyword:"required",params:{missingProperty: "maxPushBytes"},message:"must have required property '"+"maxPushBytes"+"'"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -895,10 +896,9 @@ vErrors.push(err75);
 }
 errors++;
 }
-}
-if(data22.enabled !== undefined){
-if(typeof data22.enabled !== "boolean"){
-const err76 = {instancePath:instancePath+"/pushRemote/enabled",schemaPath:"#/properties/pushRemote/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+for(const key4 in data22){
+if(!((((key4 === "enabled") || (key4 === "path")) || (key4 === "token")) || (key4 === "maxPushBytes"))){
+const err76 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -908,11 +908,9 @@ vErrors.push(err76);
 errors++;
 }
 }
-if(data22.path !== undefined){
-let data24 = data22.path;
-if(typeof data24 === "string"){
-if(!pattern3.test(data24)){
-const err77 = {instancePath:instancePath+"/pushRemote/path",schemaPath:"#/properties/pushRemote/properties/path/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$"},message:"must match pattern \""+"^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$"+"\""};
+if(data22.enabled !== undefined){
+if(typeof data22.enabled !== "boolean"){
+const err77 = {instancePath:instancePath+"/pushRemote/enabled",schemaPath:"#/properties/pushRemote/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -922,8 +920,11 @@ vErrors.push(err77);
 errors++;
 }
 }
-else {
-const err78 = {instancePath:instancePath+"/pushRemote/path",schemaPath:"#/properties/pushRemote/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data22.path !== undefined){
+let data24 = data22.path;
+if(typeof data24 === "string"){
+if(!pattern3.test(data24)){
+const err78 = {instancePath:instancePath+"/pushRemote/path",schemaPath:"#/properties/pushRemote/properties/path/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$"},message:"must match pattern \""+"^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$"+"\""};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -933,11 +934,8 @@ vErrors.push(err78);
 errors++;
 }
 }
-if(data22.token !== undefined){
-let data25 = data22.token;
-if(typeof data25 === "string"){
-if(func3(data25) < 1){
-const err79 = {instancePath:instancePath+"/pushRemote/token",schemaPath:"#/properties/pushRemote/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err79 = {instancePath:instancePath+"/pushRemote/path",schemaPath:"#/properties/pushRemote/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -947,8 +945,11 @@ vErrors.push(err79);
 errors++;
 }
 }
-else {
-const err80 = {instancePath:instancePath+"/pushRemote/token",schemaPath:"#/properties/pushRemote/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data22.token !== undefined){
+let data25 = data22.token;
+if(typeof data25 === "string"){
+if(func3(data25) < 1){
+const err80 = {instancePath:instancePath+"/pushRemote/token",schemaPath:"#/properties/pushRemote/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -958,10 +959,8 @@ vErrors.push(err80);
 errors++;
 }
 }
-if(data22.maxPushBytes !== undefined){
-let data26 = data22.maxPushBytes;
-if(!(((typeof data26 == "number") && (!(data26 % 1) && !isNaN(data26))) && (isFinite(data26)))){
-const err81 = {instancePath:instancePath+"/pushRemote/maxPushBytes",schemaPath:"#/properties/pushRemote/properties/maxPushBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err81 = {instancePath:instancePath+"/pushRemote/token",schemaPath:"#/properties/pushRemote/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -970,9 +969,11 @@ vErrors.push(err81);
 }
 errors++;
 }
-if((typeof data26 == "number") && (isFinite(data26))){
-if(data26 < 1 || isNaN(data26)){
-const err82 = {instancePath:instancePath+"/pushRemote/maxPushBytes",schemaPath:"#/properties/pushRemote/properties/maxPushBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data22.maxPushBytes !== undefined){
+let data26 = data22.maxPushBytes;
+if(!(((typeof data26 == "number") && (!(data26 % 1) && !isNaN(data26))) && (isFinite(data26)))){
+const err82 = {instancePath:instancePath+"/pushRemote/maxPushBytes",schemaPath:"#/properties/pushRemote/properties/maxPushBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -981,11 +982,9 @@ vErrors.push(err82);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err83 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data26 == "number") && (isFinite(data26))){
+if(data26 < 1 || isNaN(data26)){
+const err83 = {instancePath:instancePath+"/pushRemote/maxPushBytes",schemaPath:"#/properties/pushRemote/properties/maxPushBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -995,11 +994,10 @@ vErrors.push(err83);
 errors++;
 }
 }
-if(data.log !== undefined){
-let data27 = data.log;
-if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
-if(data27.level === undefined){
-const err84 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/required",keyword:"required",params:{missingProperty: "level"},message:"must have required property '"+"level"+"'"};
+}
+}
+else {
+const err84 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1008,9 +1006,12 @@ vErrors.push(err84);
 }
 errors++;
 }
-for(const key5 in data27){
-if(!(key5 === "level")){
-const err85 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+}
+if(data.log !== undefined){
+let data27 = data.log;
+if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
+if(data27.level === undefined){
+const err85 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/required",keyword:"required",params:{missingProperty: "level"},message:"must have required property '"+"level"+"'"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1019,11 +1020,9 @@ vErrors.push(err85);
 }
 errors++;
 }
-}
-if(data27.level !== undefined){
-let data28 = data27.level;
-if(!(((((((data28 === "trace") || (data28 === "debug")) || (data28 === "info")) || (data28 === "warn")) || (data28 === "error")) || (data28 === "fatal")) || (data28 === "silent"))){
-const err86 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/enum",keyword:"enum",params:{allowedValues: schema11.properties.log.properties.level.enum},message:"must be equal to one of the allowed values"};
+for(const key5 in data27){
+if(!(key5 === "level")){
+const err86 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1033,9 +1032,10 @@ vErrors.push(err86);
 errors++;
 }
 }
-}
-else {
-const err87 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data27.level !== undefined){
+let data28 = data27.level;
+if(!(((((((data28 === "trace") || (data28 === "debug")) || (data28 === "info")) || (data28 === "warn")) || (data28 === "error")) || (data28 === "fatal")) || (data28 === "silent"))){
+const err87 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/enum",keyword:"enum",params:{allowedValues: schema11.properties.log.properties.level.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1045,11 +1045,9 @@ vErrors.push(err87);
 errors++;
 }
 }
-if(data.limits !== undefined){
-let data29 = data.limits;
-if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
-if(data29.bodyBytes === undefined){
-const err88 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "bodyBytes"},message:"must have required property '"+"bodyBytes"+"'"};
+}
+else {
+const err88 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1058,8 +1056,12 @@ vErrors.push(err88);
 }
 errors++;
 }
-if(data29.syncTimeoutMaxSeconds === undefined){
-const err89 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "syncTimeoutMaxSeconds"},message:"must have required property '"+"syncTimeoutMaxSeconds"+"'"};
+}
+if(data.limits !== undefined){
+let data29 = data.limits;
+if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
+if(data29.bodyBytes === undefined){
+const err89 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "bodyBytes"},message:"must have required property '"+"bodyBytes"+"'"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1068,8 +1070,8 @@ vErrors.push(err89);
 }
 errors++;
 }
-if(data29.importSeconds === undefined){
-const err90 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "importSeconds"},message:"must have required property '"+"importSeconds"+"'"};
+if(data29.syncTimeoutMaxSeconds === undefined){
+const err90 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "syncTimeoutMaxSeconds"},message:"must have required property '"+"syncTimeoutMaxSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1078,8 +1080,8 @@ vErrors.push(err90);
 }
 errors++;
 }
-if(data29.syncQueuePerWorker === undefined){
-const err91 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "syncQueuePerWorker"},message:"must have required property '"+"syncQueuePerWorker"+"'"};
+if(data29.importSeconds === undefined){
+const err91 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "importSeconds"},message:"must have required property '"+"importSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1088,8 +1090,8 @@ vErrors.push(err91);
 }
 errors++;
 }
-if(data29.asyncQueueMax === undefined){
-const err92 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "asyncQueueMax"},message:"must have required property '"+"asyncQueueMax"+"'"};
+if(data29.syncQueuePerWorker === undefined){
+const err92 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "syncQueuePerWorker"},message:"must have required property '"+"syncQueuePerWorker"+"'"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1098,8 +1100,8 @@ vErrors.push(err92);
 }
 errors++;
 }
-if(data29.headersTimeoutSeconds === undefined){
-const err93 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "headersTimeoutSeconds"},message:"must have required property '"+"headersTimeoutSeconds"+"'"};
+if(data29.asyncQueueMax === undefined){
+const err93 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "asyncQueueMax"},message:"must have required property '"+"asyncQueueMax"+"'"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1108,8 +1110,8 @@ vErrors.push(err93);
 }
 errors++;
 }
-if(data29.bodyReadSeconds === undefined){
-const err94 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "bodyReadSeconds"},message:"must have required property '"+"bodyReadSeconds"+"'"};
+if(data29.headersTimeoutSeconds === undefined){
+const err94 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "headersTimeoutSeconds"},message:"must have required property '"+"headersTimeoutSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1118,8 +1120,8 @@ vErrors.push(err94);
 }
 errors++;
 }
-if(data29.uploadFileBytes === undefined){
-const err95 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadFileBytes"},message:"must have required property '"+"uploadFileBytes"+"'"};
+if(data29.bodyReadSeconds === undefined){
+const err95 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "bodyReadSeconds"},message:"must have required property '"+"bodyReadSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1128,8 +1130,8 @@ vErrors.push(err95);
 }
 errors++;
 }
-if(data29.uploadTotalBytes === undefined){
-const err96 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadTotalBytes"},message:"must have required property '"+"uploadTotalBytes"+"'"};
+if(data29.uploadFileBytes === undefined){
+const err96 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadFileBytes"},message:"must have required property '"+"uploadFileBytes"+"'"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1138,8 +1140,8 @@ vErrors.push(err96);
 }
 errors++;
 }
-if(data29.uploadFiles === undefined){
-const err97 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadFiles"},message:"must have required property '"+"uploadFiles"+"'"};
+if(data29.uploadTotalBytes === undefined){
+const err97 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadTotalBytes"},message:"must have required property '"+"uploadTotalBytes"+"'"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1148,8 +1150,8 @@ vErrors.push(err97);
 }
 errors++;
 }
-if(data29.workerMaxCalls === undefined){
-const err98 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "workerMaxCalls"},message:"must have required property '"+"workerMaxCalls"+"'"};
+if(data29.uploadFiles === undefined){
+const err98 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadFiles"},message:"must have required property '"+"uploadFiles"+"'"};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1158,8 +1160,8 @@ vErrors.push(err98);
 }
 errors++;
 }
-if(data29.workerHeapMB === undefined){
-const err99 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "workerHeapMB"},message:"must have required property '"+"workerHeapMB"+"'"};
+if(data29.workerMaxCalls === undefined){
+const err99 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "workerMaxCalls"},message:"must have required property '"+"workerMaxCalls"+"'"};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1168,8 +1170,8 @@ vErrors.push(err99);
 }
 errors++;
 }
-if(data29.socketsPerCall === undefined){
-const err100 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "socketsPerCall"},message:"must have required property '"+"socketsPerCall"+"'"};
+if(data29.workerHeapMB === undefined){
+const err100 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "workerHeapMB"},message:"must have required property '"+"workerHeapMB"+"'"};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1178,9 +1180,8 @@ vErrors.push(err100);
 }
 errors++;
 }
-for(const key6 in data29){
-if(!(func2.call(schema11.properties.limits.properties, key6))){
-const err101 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+if(data29.socketsPerCall === undefined){
+const err101 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "socketsPerCall"},message:"must have required property '"+"socketsPerCall"+"'"};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1189,11 +1190,9 @@ vErrors.push(err101);
 }
 errors++;
 }
-}
-if(data29.bodyBytes !== undefined){
-let data30 = data29.bodyBytes;
-if(!(((typeof data30 == "number") && (!(data30 % 1) && !isNaN(data30))) && (isFinite(data30)))){
-const err102 = {instancePath:instancePath+"/limits/bodyBytes",schemaPath:"#/properties/limits/properties/bodyBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+for(const key6 in data29){
+if(!(func2.call(schema11.properties.limits.properties, key6))){
+const err102 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1202,9 +1201,11 @@ vErrors.push(err102);
 }
 errors++;
 }
-if((typeof data30 == "number") && (isFinite(data30))){
-if(data30 < 1 || isNaN(data30)){
-const err103 = {instancePath:instancePath+"/limits/bodyBytes",schemaPath:"#/properties/limits/properties/bodyBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data29.bodyBytes !== undefined){
+let data30 = data29.bodyBytes;
+if(!(((typeof data30 == "number") && (!(data30 % 1) && !isNaN(data30))) && (isFinite(data30)))){
+const err103 = {instancePath:instancePath+"/limits/bodyBytes",schemaPath:"#/properties/limits/properties/bodyBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1213,12 +1214,9 @@ vErrors.push(err103);
 }
 errors++;
 }
-}
-}
-if(data29.syncTimeoutMaxSeconds !== undefined){
-let data31 = data29.syncTimeoutMaxSeconds;
-if(!(((typeof data31 == "number") && (!(data31 % 1) && !isNaN(data31))) && (isFinite(data31)))){
-const err104 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data30 == "number") && (isFinite(data30))){
+if(data30 < 1 || isNaN(data30)){
+const err104 = {instancePath:instancePath+"/limits/bodyBytes",schemaPath:"#/properties/limits/properties/bodyBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1227,9 +1225,12 @@ vErrors.push(err104);
 }
 errors++;
 }
-if((typeof data31 == "number") && (isFinite(data31))){
-if(data31 > 3600 || isNaN(data31)){
-const err105 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600"};
+}
+}
+if(data29.syncTimeoutMaxSeconds !== undefined){
+let data31 = data29.syncTimeoutMaxSeconds;
+if(!(((typeof data31 == "number") && (!(data31 % 1) && !isNaN(data31))) && (isFinite(data31)))){
+const err105 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1238,8 +1239,9 @@ vErrors.push(err105);
 }
 errors++;
 }
-if(data31 < 1 || isNaN(data31)){
-const err106 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data31 == "number") && (isFinite(data31))){
+if(data31 > 3600 || isNaN(data31)){
+const err106 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600"};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1248,12 +1250,8 @@ vErrors.push(err106);
 }
 errors++;
 }
-}
-}
-if(data29.importSeconds !== undefined){
-let data32 = data29.importSeconds;
-if(!(((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32))) && (isFinite(data32)))){
-const err107 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data31 < 1 || isNaN(data31)){
+const err107 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1262,9 +1260,12 @@ vErrors.push(err107);
 }
 errors++;
 }
-if((typeof data32 == "number") && (isFinite(data32))){
-if(data32 > 600 || isNaN(data32)){
-const err108 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600},message:"must be <= 600"};
+}
+}
+if(data29.importSeconds !== undefined){
+let data32 = data29.importSeconds;
+if(!(((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32))) && (isFinite(data32)))){
+const err108 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1273,8 +1274,9 @@ vErrors.push(err108);
 }
 errors++;
 }
-if(data32 < 1 || isNaN(data32)){
-const err109 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data32 == "number") && (isFinite(data32))){
+if(data32 > 600 || isNaN(data32)){
+const err109 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600},message:"must be <= 600"};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1283,12 +1285,8 @@ vErrors.push(err109);
 }
 errors++;
 }
-}
-}
-if(data29.syncQueuePerWorker !== undefined){
-let data33 = data29.syncQueuePerWorker;
-if(!(((typeof data33 == "number") && (!(data33 % 1) && !isNaN(data33))) && (isFinite(data33)))){
-const err110 = {instancePath:instancePath+"/limits/syncQueuePerWorker",schemaPath:"#/properties/limits/properties/syncQueuePerWorker/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data32 < 1 || isNaN(data32)){
+const err110 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1297,9 +1295,12 @@ vErrors.push(err110);
 }
 errors++;
 }
-if((typeof data33 == "number") && (isFinite(data33))){
-if(data33 < 1 || isNaN(data33)){
-const err111 = {instancePath:instancePath+"/limits/syncQueuePerWorker",schemaPath:"#/properties/limits/properties/syncQueuePerWorker/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data29.syncQueuePerWorker !== undefined){
+let data33 = data29.syncQueuePerWorker;
+if(!(((typeof data33 == "number") && (!(data33 % 1) && !isNaN(data33))) && (isFinite(data33)))){
+const err111 = {instancePath:instancePath+"/limits/syncQueuePerWorker",schemaPath:"#/properties/limits/properties/syncQueuePerWorker/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1308,12 +1309,9 @@ vErrors.push(err111);
 }
 errors++;
 }
-}
-}
-if(data29.asyncQueueMax !== undefined){
-let data34 = data29.asyncQueueMax;
-if(!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))){
-const err112 = {instancePath:instancePath+"/limits/asyncQueueMax",schemaPath:"#/properties/limits/properties/asyncQueueMax/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data33 == "number") && (isFinite(data33))){
+if(data33 < 1 || isNaN(data33)){
+const err112 = {instancePath:instancePath+"/limits/syncQueuePerWorker",schemaPath:"#/properties/limits/properties/syncQueuePerWorker/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1322,14 +1320,28 @@ vErrors.push(err112);
 }
 errors++;
 }
-if((typeof data34 == "number") && (isFinite(data34))){
-if(data34 < 1 || isNaN(data34)){
-const err113 = {instancePath:instancePath+"/limits/asyncQueueMax",schemaPath:"#/properties/limits/properties/asyncQueueMax/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data29.asyncQueueMax !== undefined){
+let data34 = data29.asyncQueueMax;
+if(!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))){
+const err113 = {instancePath:instancePath+"/limits/asyncQueueMax",schemaPath:"#/properties/limits/properties/asyncQueueMax/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err113];
 }
 else {
 vErrors.push(err113);
+}
+errors++;
+}
+if((typeof data34 == "number") && (isFinite(data34))){
+if(data34 < 1 || isNaN(data34)){
+const err114 = {instancePath:instancePath+"/limits/asyncQueueMax",schemaPath:"#/properties/limits/properties/asyncQueueMax/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err114];
+}
+else {
+vErrors.push(err114);
 }
 errors++;
 }
@@ -1339,17 +1351,7 @@ if(data29.headersTimeoutSeconds !== undefined){
 let data35 = data29.headersTimeoutSeconds;
 if((typeof data35 == "number") && (isFinite(data35))){
 if(data35 > 600 || isNaN(data35)){
-const err114 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600},message:"must be <= 600"};
-if(vErrors === null){
-vErrors = [err114];
-}
-else {
-vErrors.push(err114);
-}
-errors++;
-}
-if(data35 < 0.1 || isNaN(data35)){
-const err115 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.1},message:"must be >= 0.1"};
+const err115 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600},message:"must be <= 600"};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1358,9 +1360,8 @@ vErrors.push(err115);
 }
 errors++;
 }
-}
-else {
-const err116 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data35 < 0.1 || isNaN(data35)){
+const err116 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.1},message:"must be >= 0.1"};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1370,11 +1371,8 @@ vErrors.push(err116);
 errors++;
 }
 }
-if(data29.bodyReadSeconds !== undefined){
-let data36 = data29.bodyReadSeconds;
-if((typeof data36 == "number") && (isFinite(data36))){
-if(data36 > 3600 || isNaN(data36)){
-const err117 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600"};
+else {
+const err117 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1383,8 +1381,12 @@ vErrors.push(err117);
 }
 errors++;
 }
-if(data36 < 0.1 || isNaN(data36)){
-const err118 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.1},message:"must be >= 0.1"};
+}
+if(data29.bodyReadSeconds !== undefined){
+let data36 = data29.bodyReadSeconds;
+if((typeof data36 == "number") && (isFinite(data36))){
+if(data36 > 3600 || isNaN(data36)){
+const err118 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600"};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1393,9 +1395,8 @@ vErrors.push(err118);
 }
 errors++;
 }
-}
-else {
-const err119 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data36 < 0.1 || isNaN(data36)){
+const err119 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.1},message:"must be >= 0.1"};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1405,10 +1406,8 @@ vErrors.push(err119);
 errors++;
 }
 }
-if(data29.uploadFileBytes !== undefined){
-let data37 = data29.uploadFileBytes;
-if(!(((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37))) && (isFinite(data37)))){
-const err120 = {instancePath:instancePath+"/limits/uploadFileBytes",schemaPath:"#/properties/limits/properties/uploadFileBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err120 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1417,9 +1416,11 @@ vErrors.push(err120);
 }
 errors++;
 }
-if((typeof data37 == "number") && (isFinite(data37))){
-if(data37 < 1 || isNaN(data37)){
-const err121 = {instancePath:instancePath+"/limits/uploadFileBytes",schemaPath:"#/properties/limits/properties/uploadFileBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data29.uploadFileBytes !== undefined){
+let data37 = data29.uploadFileBytes;
+if(!(((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37))) && (isFinite(data37)))){
+const err121 = {instancePath:instancePath+"/limits/uploadFileBytes",schemaPath:"#/properties/limits/properties/uploadFileBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1428,12 +1429,9 @@ vErrors.push(err121);
 }
 errors++;
 }
-}
-}
-if(data29.uploadTotalBytes !== undefined){
-let data38 = data29.uploadTotalBytes;
-if(!(((typeof data38 == "number") && (!(data38 % 1) && !isNaN(data38))) && (isFinite(data38)))){
-const err122 = {instancePath:instancePath+"/limits/uploadTotalBytes",schemaPath:"#/properties/limits/properties/uploadTotalBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data37 == "number") && (isFinite(data37))){
+if(data37 < 1 || isNaN(data37)){
+const err122 = {instancePath:instancePath+"/limits/uploadFileBytes",schemaPath:"#/properties/limits/properties/uploadFileBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1442,9 +1440,12 @@ vErrors.push(err122);
 }
 errors++;
 }
-if((typeof data38 == "number") && (isFinite(data38))){
-if(data38 < 1 || isNaN(data38)){
-const err123 = {instancePath:instancePath+"/limits/uploadTotalBytes",schemaPath:"#/properties/limits/properties/uploadTotalBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data29.uploadTotalBytes !== undefined){
+let data38 = data29.uploadTotalBytes;
+if(!(((typeof data38 == "number") && (!(data38 % 1) && !isNaN(data38))) && (isFinite(data38)))){
+const err123 = {instancePath:instancePath+"/limits/uploadTotalBytes",schemaPath:"#/properties/limits/properties/uploadTotalBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1453,12 +1454,9 @@ vErrors.push(err123);
 }
 errors++;
 }
-}
-}
-if(data29.uploadFiles !== undefined){
-let data39 = data29.uploadFiles;
-if(!(((typeof data39 == "number") && (!(data39 % 1) && !isNaN(data39))) && (isFinite(data39)))){
-const err124 = {instancePath:instancePath+"/limits/uploadFiles",schemaPath:"#/properties/limits/properties/uploadFiles/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data38 == "number") && (isFinite(data38))){
+if(data38 < 1 || isNaN(data38)){
+const err124 = {instancePath:instancePath+"/limits/uploadTotalBytes",schemaPath:"#/properties/limits/properties/uploadTotalBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1467,9 +1465,12 @@ vErrors.push(err124);
 }
 errors++;
 }
-if((typeof data39 == "number") && (isFinite(data39))){
-if(data39 < 1 || isNaN(data39)){
-const err125 = {instancePath:instancePath+"/limits/uploadFiles",schemaPath:"#/properties/limits/properties/uploadFiles/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data29.uploadFiles !== undefined){
+let data39 = data29.uploadFiles;
+if(!(((typeof data39 == "number") && (!(data39 % 1) && !isNaN(data39))) && (isFinite(data39)))){
+const err125 = {instancePath:instancePath+"/limits/uploadFiles",schemaPath:"#/properties/limits/properties/uploadFiles/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1478,12 +1479,9 @@ vErrors.push(err125);
 }
 errors++;
 }
-}
-}
-if(data29.workerMaxCalls !== undefined){
-let data40 = data29.workerMaxCalls;
-if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
-const err126 = {instancePath:instancePath+"/limits/workerMaxCalls",schemaPath:"#/properties/limits/properties/workerMaxCalls/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data39 == "number") && (isFinite(data39))){
+if(data39 < 1 || isNaN(data39)){
+const err126 = {instancePath:instancePath+"/limits/uploadFiles",schemaPath:"#/properties/limits/properties/uploadFiles/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1492,9 +1490,12 @@ vErrors.push(err126);
 }
 errors++;
 }
-if((typeof data40 == "number") && (isFinite(data40))){
-if(data40 < 0 || isNaN(data40)){
-const err127 = {instancePath:instancePath+"/limits/workerMaxCalls",schemaPath:"#/properties/limits/properties/workerMaxCalls/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+}
+if(data29.workerMaxCalls !== undefined){
+let data40 = data29.workerMaxCalls;
+if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
+const err127 = {instancePath:instancePath+"/limits/workerMaxCalls",schemaPath:"#/properties/limits/properties/workerMaxCalls/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1503,12 +1504,9 @@ vErrors.push(err127);
 }
 errors++;
 }
-}
-}
-if(data29.workerHeapMB !== undefined){
-let data41 = data29.workerHeapMB;
-if(!(((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41))) && (isFinite(data41)))){
-const err128 = {instancePath:instancePath+"/limits/workerHeapMB",schemaPath:"#/properties/limits/properties/workerHeapMB/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data40 == "number") && (isFinite(data40))){
+if(data40 < 0 || isNaN(data40)){
+const err128 = {instancePath:instancePath+"/limits/workerMaxCalls",schemaPath:"#/properties/limits/properties/workerMaxCalls/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1517,9 +1515,12 @@ vErrors.push(err128);
 }
 errors++;
 }
-if((typeof data41 == "number") && (isFinite(data41))){
-if(data41 < 0 || isNaN(data41)){
-const err129 = {instancePath:instancePath+"/limits/workerHeapMB",schemaPath:"#/properties/limits/properties/workerHeapMB/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+}
+if(data29.workerHeapMB !== undefined){
+let data41 = data29.workerHeapMB;
+if(!(((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41))) && (isFinite(data41)))){
+const err129 = {instancePath:instancePath+"/limits/workerHeapMB",schemaPath:"#/properties/limits/properties/workerHeapMB/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1528,12 +1529,9 @@ vErrors.push(err129);
 }
 errors++;
 }
-}
-}
-if(data29.socketsPerCall !== undefined){
-let data42 = data29.socketsPerCall;
-if(!(((typeof data42 == "number") && (!(data42 % 1) && !isNaN(data42))) && (isFinite(data42)))){
-const err130 = {instancePath:instancePath+"/limits/socketsPerCall",schemaPath:"#/properties/limits/properties/socketsPerCall/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data41 == "number") && (isFinite(data41))){
+if(data41 < 0 || isNaN(data41)){
+const err130 = {instancePath:instancePath+"/limits/workerHeapMB",schemaPath:"#/properties/limits/properties/workerHeapMB/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1542,9 +1540,12 @@ vErrors.push(err130);
 }
 errors++;
 }
-if((typeof data42 == "number") && (isFinite(data42))){
-if(data42 > 4096 || isNaN(data42)){
-const err131 = {instancePath:instancePath+"/limits/socketsPerCall",schemaPath:"#/properties/limits/properties/socketsPerCall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096"};
+}
+}
+if(data29.socketsPerCall !== undefined){
+let data42 = data29.socketsPerCall;
+if(!(((typeof data42 == "number") && (!(data42 % 1) && !isNaN(data42))) && (isFinite(data42)))){
+const err131 = {instancePath:instancePath+"/limits/socketsPerCall",schemaPath:"#/properties/limits/properties/socketsPerCall/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1553,8 +1554,9 @@ vErrors.push(err131);
 }
 errors++;
 }
-if(data42 < 1 || isNaN(data42)){
-const err132 = {instancePath:instancePath+"/limits/socketsPerCall",schemaPath:"#/properties/limits/properties/socketsPerCall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data42 == "number") && (isFinite(data42))){
+if(data42 > 4096 || isNaN(data42)){
+const err132 = {instancePath:instancePath+"/limits/socketsPerCall",schemaPath:"#/properties/limits/properties/socketsPerCall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096"};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1563,11 +1565,8 @@ vErrors.push(err132);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err133 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data42 < 1 || isNaN(data42)){
+const err133 = {instancePath:instancePath+"/limits/socketsPerCall",schemaPath:"#/properties/limits/properties/socketsPerCall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1577,11 +1576,10 @@ vErrors.push(err133);
 errors++;
 }
 }
-if(data.network !== undefined){
-let data43 = data.network;
-if(data43 && typeof data43 == "object" && !Array.isArray(data43)){
-if(data43.allow === undefined){
-const err134 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/required",keyword:"required",params:{missingProperty: "allow"},message:"must have required property '"+"allow"+"'"};
+}
+}
+else {
+const err134 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1590,8 +1588,12 @@ vErrors.push(err134);
 }
 errors++;
 }
-if(data43.deny === undefined){
-const err135 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/required",keyword:"required",params:{missingProperty: "deny"},message:"must have required property '"+"deny"+"'"};
+}
+if(data.network !== undefined){
+let data43 = data.network;
+if(data43 && typeof data43 == "object" && !Array.isArray(data43)){
+if(data43.allow === undefined){
+const err135 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/required",keyword:"required",params:{missingProperty: "allow"},message:"must have required property '"+"allow"+"'"};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1600,14 +1602,24 @@ vErrors.push(err135);
 }
 errors++;
 }
-for(const key7 in data43){
-if(!(((key7 === "allow") || (key7 === "deny")) || (key7 === "caFile"))){
-const err136 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+if(data43.deny === undefined){
+const err136 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/required",keyword:"required",params:{missingProperty: "deny"},message:"must have required property '"+"deny"+"'"};
 if(vErrors === null){
 vErrors = [err136];
 }
 else {
 vErrors.push(err136);
+}
+errors++;
+}
+for(const key7 in data43){
+if(!(((key7 === "allow") || (key7 === "deny")) || (key7 === "caFile"))){
+const err137 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err137];
+}
+else {
+vErrors.push(err137);
 }
 errors++;
 }
@@ -1620,18 +1632,7 @@ for(let i1=0; i1<len1; i1++){
 let data45 = data44[i1];
 if(typeof data45 === "string"){
 if(func3(data45) < 1){
-const err137 = {instancePath:instancePath+"/network/allow/" + i1,schemaPath:"#/properties/network/properties/allow/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err137];
-}
-else {
-vErrors.push(err137);
-}
-errors++;
-}
-}
-else {
-const err138 = {instancePath:instancePath+"/network/allow/" + i1,schemaPath:"#/properties/network/properties/allow/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err138 = {instancePath:instancePath+"/network/allow/" + i1,schemaPath:"#/properties/network/properties/allow/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1641,14 +1642,25 @@ vErrors.push(err138);
 errors++;
 }
 }
-}
 else {
-const err139 = {instancePath:instancePath+"/network/allow",schemaPath:"#/properties/network/properties/allow/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err139 = {instancePath:instancePath+"/network/allow/" + i1,schemaPath:"#/properties/network/properties/allow/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err139];
 }
 else {
 vErrors.push(err139);
+}
+errors++;
+}
+}
+}
+else {
+const err140 = {instancePath:instancePath+"/network/allow",schemaPath:"#/properties/network/properties/allow/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err140];
+}
+else {
+vErrors.push(err140);
 }
 errors++;
 }
@@ -1661,18 +1673,7 @@ for(let i2=0; i2<len2; i2++){
 let data47 = data46[i2];
 if(typeof data47 === "string"){
 if(func3(data47) < 1){
-const err140 = {instancePath:instancePath+"/network/deny/" + i2,schemaPath:"#/properties/network/properties/deny/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err140];
-}
-else {
-vErrors.push(err140);
-}
-errors++;
-}
-}
-else {
-const err141 = {instancePath:instancePath+"/network/deny/" + i2,schemaPath:"#/properties/network/properties/deny/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err141 = {instancePath:instancePath+"/network/deny/" + i2,schemaPath:"#/properties/network/properties/deny/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1682,9 +1683,8 @@ vErrors.push(err141);
 errors++;
 }
 }
-}
 else {
-const err142 = {instancePath:instancePath+"/network/deny",schemaPath:"#/properties/network/properties/deny/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err142 = {instancePath:instancePath+"/network/deny/" + i2,schemaPath:"#/properties/network/properties/deny/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1694,11 +1694,9 @@ vErrors.push(err142);
 errors++;
 }
 }
-if(data43.caFile !== undefined){
-let data48 = data43.caFile;
-if(typeof data48 === "string"){
-if(func3(data48) < 1){
-const err143 = {instancePath:instancePath+"/network/caFile",schemaPath:"#/properties/network/properties/caFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+else {
+const err143 = {instancePath:instancePath+"/network/deny",schemaPath:"#/properties/network/properties/deny/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1708,8 +1706,11 @@ vErrors.push(err143);
 errors++;
 }
 }
-else {
-const err144 = {instancePath:instancePath+"/network/caFile",schemaPath:"#/properties/network/properties/caFile/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data43.caFile !== undefined){
+let data48 = data43.caFile;
+if(typeof data48 === "string"){
+if(func3(data48) < 1){
+const err144 = {instancePath:instancePath+"/network/caFile",schemaPath:"#/properties/network/properties/caFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1719,9 +1720,8 @@ vErrors.push(err144);
 errors++;
 }
 }
-}
 else {
-const err145 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err145 = {instancePath:instancePath+"/network/caFile",schemaPath:"#/properties/network/properties/caFile/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1731,11 +1731,9 @@ vErrors.push(err145);
 errors++;
 }
 }
-if(data.tasks !== undefined){
-let data49 = data.tasks;
-if(data49 && typeof data49 == "object" && !Array.isArray(data49)){
-if(data49.keepPerApi === undefined){
-const err146 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "keepPerApi"},message:"must have required property '"+"keepPerApi"+"'"};
+}
+else {
+const err146 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1744,8 +1742,12 @@ vErrors.push(err146);
 }
 errors++;
 }
-if(data49.keepPerCronJob === undefined){
-const err147 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "keepPerCronJob"},message:"must have required property '"+"keepPerCronJob"+"'"};
+}
+if(data.tasks !== undefined){
+let data49 = data.tasks;
+if(data49 && typeof data49 == "object" && !Array.isArray(data49)){
+if(data49.keepPerApi === undefined){
+const err147 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "keepPerApi"},message:"must have required property '"+"keepPerApi"+"'"};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1754,8 +1756,8 @@ vErrors.push(err147);
 }
 errors++;
 }
-if(data49.keepSeconds === undefined){
-const err148 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "keepSeconds"},message:"must have required property '"+"keepSeconds"+"'"};
+if(data49.keepPerCronJob === undefined){
+const err148 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "keepPerCronJob"},message:"must have required property '"+"keepPerCronJob"+"'"};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1764,8 +1766,8 @@ vErrors.push(err148);
 }
 errors++;
 }
-if(data49.maxStoredMB === undefined){
-const err149 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "maxStoredMB"},message:"must have required property '"+"maxStoredMB"+"'"};
+if(data49.keepSeconds === undefined){
+const err149 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "keepSeconds"},message:"must have required property '"+"keepSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1774,9 +1776,8 @@ vErrors.push(err149);
 }
 errors++;
 }
-for(const key8 in data49){
-if(!((((key8 === "keepPerApi") || (key8 === "keepPerCronJob")) || (key8 === "keepSeconds")) || (key8 === "maxStoredMB"))){
-const err150 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
+if(data49.maxStoredMB === undefined){
+const err150 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "maxStoredMB"},message:"must have required property '"+"maxStoredMB"+"'"};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1785,11 +1786,9 @@ vErrors.push(err150);
 }
 errors++;
 }
-}
-if(data49.keepPerApi !== undefined){
-let data50 = data49.keepPerApi;
-if(!(((typeof data50 == "number") && (!(data50 % 1) && !isNaN(data50))) && (isFinite(data50)))){
-const err151 = {instancePath:instancePath+"/tasks/keepPerApi",schemaPath:"#/properties/tasks/properties/keepPerApi/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+for(const key8 in data49){
+if(!((((key8 === "keepPerApi") || (key8 === "keepPerCronJob")) || (key8 === "keepSeconds")) || (key8 === "maxStoredMB"))){
+const err151 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1798,9 +1797,11 @@ vErrors.push(err151);
 }
 errors++;
 }
-if((typeof data50 == "number") && (isFinite(data50))){
-if(data50 < 1 || isNaN(data50)){
-const err152 = {instancePath:instancePath+"/tasks/keepPerApi",schemaPath:"#/properties/tasks/properties/keepPerApi/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data49.keepPerApi !== undefined){
+let data50 = data49.keepPerApi;
+if(!(((typeof data50 == "number") && (!(data50 % 1) && !isNaN(data50))) && (isFinite(data50)))){
+const err152 = {instancePath:instancePath+"/tasks/keepPerApi",schemaPath:"#/properties/tasks/properties/keepPerApi/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1809,12 +1810,9 @@ vErrors.push(err152);
 }
 errors++;
 }
-}
-}
-if(data49.keepPerCronJob !== undefined){
-let data51 = data49.keepPerCronJob;
-if(!(((typeof data51 == "number") && (!(data51 % 1) && !isNaN(data51))) && (isFinite(data51)))){
-const err153 = {instancePath:instancePath+"/tasks/keepPerCronJob",schemaPath:"#/properties/tasks/properties/keepPerCronJob/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data50 == "number") && (isFinite(data50))){
+if(data50 < 1 || isNaN(data50)){
+const err153 = {instancePath:instancePath+"/tasks/keepPerApi",schemaPath:"#/properties/tasks/properties/keepPerApi/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -1823,9 +1821,12 @@ vErrors.push(err153);
 }
 errors++;
 }
-if((typeof data51 == "number") && (isFinite(data51))){
-if(data51 < 1 || isNaN(data51)){
-const err154 = {instancePath:instancePath+"/tasks/keepPerCronJob",schemaPath:"#/properties/tasks/properties/keepPerCronJob/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data49.keepPerCronJob !== undefined){
+let data51 = data49.keepPerCronJob;
+if(!(((typeof data51 == "number") && (!(data51 % 1) && !isNaN(data51))) && (isFinite(data51)))){
+const err154 = {instancePath:instancePath+"/tasks/keepPerCronJob",schemaPath:"#/properties/tasks/properties/keepPerCronJob/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -1834,12 +1835,9 @@ vErrors.push(err154);
 }
 errors++;
 }
-}
-}
-if(data49.keepSeconds !== undefined){
-let data52 = data49.keepSeconds;
-if(!(((typeof data52 == "number") && (!(data52 % 1) && !isNaN(data52))) && (isFinite(data52)))){
-const err155 = {instancePath:instancePath+"/tasks/keepSeconds",schemaPath:"#/properties/tasks/properties/keepSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data51 == "number") && (isFinite(data51))){
+if(data51 < 1 || isNaN(data51)){
+const err155 = {instancePath:instancePath+"/tasks/keepPerCronJob",schemaPath:"#/properties/tasks/properties/keepPerCronJob/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -1848,9 +1846,12 @@ vErrors.push(err155);
 }
 errors++;
 }
-if((typeof data52 == "number") && (isFinite(data52))){
-if(data52 < 0 || isNaN(data52)){
-const err156 = {instancePath:instancePath+"/tasks/keepSeconds",schemaPath:"#/properties/tasks/properties/keepSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+}
+if(data49.keepSeconds !== undefined){
+let data52 = data49.keepSeconds;
+if(!(((typeof data52 == "number") && (!(data52 % 1) && !isNaN(data52))) && (isFinite(data52)))){
+const err156 = {instancePath:instancePath+"/tasks/keepSeconds",schemaPath:"#/properties/tasks/properties/keepSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -1859,12 +1860,9 @@ vErrors.push(err156);
 }
 errors++;
 }
-}
-}
-if(data49.maxStoredMB !== undefined){
-let data53 = data49.maxStoredMB;
-if(!(((typeof data53 == "number") && (!(data53 % 1) && !isNaN(data53))) && (isFinite(data53)))){
-const err157 = {instancePath:instancePath+"/tasks/maxStoredMB",schemaPath:"#/properties/tasks/properties/maxStoredMB/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data52 == "number") && (isFinite(data52))){
+if(data52 < 0 || isNaN(data52)){
+const err157 = {instancePath:instancePath+"/tasks/keepSeconds",schemaPath:"#/properties/tasks/properties/keepSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -1873,9 +1871,12 @@ vErrors.push(err157);
 }
 errors++;
 }
-if((typeof data53 == "number") && (isFinite(data53))){
-if(data53 < 1 || isNaN(data53)){
-const err158 = {instancePath:instancePath+"/tasks/maxStoredMB",schemaPath:"#/properties/tasks/properties/maxStoredMB/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data49.maxStoredMB !== undefined){
+let data53 = data49.maxStoredMB;
+if(!(((typeof data53 == "number") && (!(data53 % 1) && !isNaN(data53))) && (isFinite(data53)))){
+const err158 = {instancePath:instancePath+"/tasks/maxStoredMB",schemaPath:"#/properties/tasks/properties/maxStoredMB/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -1884,11 +1885,9 @@ vErrors.push(err158);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err159 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data53 == "number") && (isFinite(data53))){
+if(data53 < 1 || isNaN(data53)){
+const err159 = {instancePath:instancePath+"/tasks/maxStoredMB",schemaPath:"#/properties/tasks/properties/maxStoredMB/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -1898,11 +1897,10 @@ vErrors.push(err159);
 errors++;
 }
 }
-if(data.shutdown !== undefined){
-let data54 = data.shutdown;
-if(data54 && typeof data54 == "object" && !Array.isArray(data54)){
-if(data54.drainSeconds === undefined){
-const err160 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/required",keyword:"required",params:{missingProperty: "drainSeconds"},message:"must have required property '"+"drainSeconds"+"'"};
+}
+}
+else {
+const err160 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -1911,8 +1909,12 @@ vErrors.push(err160);
 }
 errors++;
 }
-if(data54.graceSeconds === undefined){
-const err161 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/required",keyword:"required",params:{missingProperty: "graceSeconds"},message:"must have required property '"+"graceSeconds"+"'"};
+}
+if(data.shutdown !== undefined){
+let data54 = data.shutdown;
+if(data54 && typeof data54 == "object" && !Array.isArray(data54)){
+if(data54.drainSeconds === undefined){
+const err161 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/required",keyword:"required",params:{missingProperty: "drainSeconds"},message:"must have required property '"+"drainSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -1921,9 +1923,8 @@ vErrors.push(err161);
 }
 errors++;
 }
-for(const key9 in data54){
-if(!((key9 === "drainSeconds") || (key9 === "graceSeconds"))){
-const err162 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
+if(data54.graceSeconds === undefined){
+const err162 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/required",keyword:"required",params:{missingProperty: "graceSeconds"},message:"must have required property '"+"graceSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -1932,12 +1933,9 @@ vErrors.push(err162);
 }
 errors++;
 }
-}
-if(data54.drainSeconds !== undefined){
-let data55 = data54.drainSeconds;
-if((typeof data55 == "number") && (isFinite(data55))){
-if(data55 < 0 || isNaN(data55)){
-const err163 = {instancePath:instancePath+"/shutdown/drainSeconds",schemaPath:"#/properties/shutdown/properties/drainSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+for(const key9 in data54){
+if(!((key9 === "drainSeconds") || (key9 === "graceSeconds"))){
+const err163 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -1947,8 +1945,11 @@ vErrors.push(err163);
 errors++;
 }
 }
-else {
-const err164 = {instancePath:instancePath+"/shutdown/drainSeconds",schemaPath:"#/properties/shutdown/properties/drainSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data54.drainSeconds !== undefined){
+let data55 = data54.drainSeconds;
+if((typeof data55 == "number") && (isFinite(data55))){
+if(data55 < 0 || isNaN(data55)){
+const err164 = {instancePath:instancePath+"/shutdown/drainSeconds",schemaPath:"#/properties/shutdown/properties/drainSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -1958,11 +1959,8 @@ vErrors.push(err164);
 errors++;
 }
 }
-if(data54.graceSeconds !== undefined){
-let data56 = data54.graceSeconds;
-if((typeof data56 == "number") && (isFinite(data56))){
-if(data56 < 0 || isNaN(data56)){
-const err165 = {instancePath:instancePath+"/shutdown/graceSeconds",schemaPath:"#/properties/shutdown/properties/graceSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+else {
+const err165 = {instancePath:instancePath+"/shutdown/drainSeconds",schemaPath:"#/properties/shutdown/properties/drainSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -1972,8 +1970,11 @@ vErrors.push(err165);
 errors++;
 }
 }
-else {
-const err166 = {instancePath:instancePath+"/shutdown/graceSeconds",schemaPath:"#/properties/shutdown/properties/graceSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data54.graceSeconds !== undefined){
+let data56 = data54.graceSeconds;
+if((typeof data56 == "number") && (isFinite(data56))){
+if(data56 < 0 || isNaN(data56)){
+const err166 = {instancePath:instancePath+"/shutdown/graceSeconds",schemaPath:"#/properties/shutdown/properties/graceSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -1983,9 +1984,8 @@ vErrors.push(err166);
 errors++;
 }
 }
-}
 else {
-const err167 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err167 = {instancePath:instancePath+"/shutdown/graceSeconds",schemaPath:"#/properties/shutdown/properties/graceSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -1995,10 +1995,9 @@ vErrors.push(err167);
 errors++;
 }
 }
-if(data.callTimeoutGraceMs !== undefined){
-let data57 = data.callTimeoutGraceMs;
-if(!(((typeof data57 == "number") && (!(data57 % 1) && !isNaN(data57))) && (isFinite(data57)))){
-const err168 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+else {
+const err168 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2007,9 +2006,11 @@ vErrors.push(err168);
 }
 errors++;
 }
-if((typeof data57 == "number") && (isFinite(data57))){
-if(data57 > 600000 || isNaN(data57)){
-const err169 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
+}
+if(data.callTimeoutGraceMs !== undefined){
+let data57 = data.callTimeoutGraceMs;
+if(!(((typeof data57 == "number") && (!(data57 % 1) && !isNaN(data57))) && (isFinite(data57)))){
+const err169 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2018,13 +2019,24 @@ vErrors.push(err169);
 }
 errors++;
 }
-if(data57 < 0 || isNaN(data57)){
-const err170 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if((typeof data57 == "number") && (isFinite(data57))){
+if(data57 > 600000 || isNaN(data57)){
+const err170 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
 if(vErrors === null){
 vErrors = [err170];
 }
 else {
 vErrors.push(err170);
+}
+errors++;
+}
+if(data57 < 0 || isNaN(data57)){
+const err171 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err171];
+}
+else {
+vErrors.push(err171);
 }
 errors++;
 }
@@ -2034,17 +2046,7 @@ if(data.packages !== undefined){
 let data58 = data.packages;
 if(data58 && typeof data58 == "object" && !Array.isArray(data58)){
 if(data58.wheelhouse === undefined){
-const err171 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/required",keyword:"required",params:{missingProperty: "wheelhouse"},message:"must have required property '"+"wheelhouse"+"'"};
-if(vErrors === null){
-vErrors = [err171];
-}
-else {
-vErrors.push(err171);
-}
-errors++;
-}
-if(data58.index === undefined){
-const err172 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/required",keyword:"required",params:{missingProperty: "index"},message:"must have required property '"+"index"+"'"};
+const err172 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/required",keyword:"required",params:{missingProperty: "wheelhouse"},message:"must have required property '"+"wheelhouse"+"'"};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2053,8 +2055,8 @@ vErrors.push(err172);
 }
 errors++;
 }
-if(data58.pyodidePackages === undefined){
-const err173 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/required",keyword:"required",params:{missingProperty: "pyodidePackages"},message:"must have required property '"+"pyodidePackages"+"'"};
+if(data58.index === undefined){
+const err173 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/required",keyword:"required",params:{missingProperty: "index"},message:"must have required property '"+"index"+"'"};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2063,14 +2065,24 @@ vErrors.push(err173);
 }
 errors++;
 }
-for(const key10 in data58){
-if(!(((key10 === "wheelhouse") || (key10 === "index")) || (key10 === "pyodidePackages"))){
-const err174 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
+if(data58.pyodidePackages === undefined){
+const err174 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/required",keyword:"required",params:{missingProperty: "pyodidePackages"},message:"must have required property '"+"pyodidePackages"+"'"};
 if(vErrors === null){
 vErrors = [err174];
 }
 else {
 vErrors.push(err174);
+}
+errors++;
+}
+for(const key10 in data58){
+if(!(((key10 === "wheelhouse") || (key10 === "index")) || (key10 === "pyodidePackages"))){
+const err175 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err175];
+}
+else {
+vErrors.push(err175);
 }
 errors++;
 }
@@ -2083,18 +2095,7 @@ for(let i3=0; i3<len3; i3++){
 let data60 = data59[i3];
 if(typeof data60 === "string"){
 if(func3(data60) < 1){
-const err175 = {instancePath:instancePath+"/packages/wheelhouse/" + i3,schemaPath:"#/properties/packages/properties/wheelhouse/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err175];
-}
-else {
-vErrors.push(err175);
-}
-errors++;
-}
-}
-else {
-const err176 = {instancePath:instancePath+"/packages/wheelhouse/" + i3,schemaPath:"#/properties/packages/properties/wheelhouse/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err176 = {instancePath:instancePath+"/packages/wheelhouse/" + i3,schemaPath:"#/properties/packages/properties/wheelhouse/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2104,9 +2105,8 @@ vErrors.push(err176);
 errors++;
 }
 }
-}
 else {
-const err177 = {instancePath:instancePath+"/packages/wheelhouse",schemaPath:"#/properties/packages/properties/wheelhouse/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err177 = {instancePath:instancePath+"/packages/wheelhouse/" + i3,schemaPath:"#/properties/packages/properties/wheelhouse/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2116,11 +2116,9 @@ vErrors.push(err177);
 errors++;
 }
 }
-if(data58.index !== undefined){
-let data61 = data58.index;
-if(typeof data61 === "string"){
-if(!pattern4.test(data61)){
-const err178 = {instancePath:instancePath+"/packages/index",schemaPath:"#/properties/packages/properties/index/pattern",keyword:"pattern",params:{pattern: "^(|https?://\\S+)$"},message:"must match pattern \""+"^(|https?://\\S+)$"+"\""};
+}
+else {
+const err178 = {instancePath:instancePath+"/packages/wheelhouse",schemaPath:"#/properties/packages/properties/wheelhouse/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2130,8 +2128,11 @@ vErrors.push(err178);
 errors++;
 }
 }
-else {
-const err179 = {instancePath:instancePath+"/packages/index",schemaPath:"#/properties/packages/properties/index/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data58.index !== undefined){
+let data61 = data58.index;
+if(typeof data61 === "string"){
+if(!pattern4.test(data61)){
+const err179 = {instancePath:instancePath+"/packages/index",schemaPath:"#/properties/packages/properties/index/pattern",keyword:"pattern",params:{pattern: "^(|https?://\\S+)$"},message:"must match pattern \""+"^(|https?://\\S+)$"+"\""};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2141,9 +2142,8 @@ vErrors.push(err179);
 errors++;
 }
 }
-if(data58.pyodidePackages !== undefined){
-if(typeof data58.pyodidePackages !== "string"){
-const err180 = {instancePath:instancePath+"/packages/pyodidePackages",schemaPath:"#/properties/packages/properties/pyodidePackages/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+const err180 = {instancePath:instancePath+"/packages/index",schemaPath:"#/properties/packages/properties/index/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2153,9 +2153,9 @@ vErrors.push(err180);
 errors++;
 }
 }
-}
-else {
-const err181 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data58.pyodidePackages !== undefined){
+if(typeof data58.pyodidePackages !== "string"){
+const err181 = {instancePath:instancePath+"/packages/pyodidePackages",schemaPath:"#/properties/packages/properties/pyodidePackages/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2165,11 +2165,9 @@ vErrors.push(err181);
 errors++;
 }
 }
-if(data.cors !== undefined){
-let data63 = data.cors;
-if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
-if(data63.allowOrigins === undefined){
-const err182 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowOrigins"},message:"must have required property '"+"allowOrigins"+"'"};
+}
+else {
+const err182 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2178,8 +2176,12 @@ vErrors.push(err182);
 }
 errors++;
 }
-if(data63.allowCredentials === undefined){
-const err183 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowCredentials"},message:"must have required property '"+"allowCredentials"+"'"};
+}
+if(data.cors !== undefined){
+let data63 = data.cors;
+if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
+if(data63.allowOrigins === undefined){
+const err183 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowOrigins"},message:"must have required property '"+"allowOrigins"+"'"};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2188,8 +2190,8 @@ vErrors.push(err183);
 }
 errors++;
 }
-if(data63.allowHeaders === undefined){
-const err184 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowHeaders"},message:"must have required property '"+"allowHeaders"+"'"};
+if(data63.allowCredentials === undefined){
+const err184 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowCredentials"},message:"must have required property '"+"allowCredentials"+"'"};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2198,8 +2200,8 @@ vErrors.push(err184);
 }
 errors++;
 }
-if(data63.exposeHeaders === undefined){
-const err185 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "exposeHeaders"},message:"must have required property '"+"exposeHeaders"+"'"};
+if(data63.allowHeaders === undefined){
+const err185 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowHeaders"},message:"must have required property '"+"allowHeaders"+"'"};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2208,8 +2210,8 @@ vErrors.push(err185);
 }
 errors++;
 }
-if(data63.maxAgeSeconds === undefined){
-const err186 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "maxAgeSeconds"},message:"must have required property '"+"maxAgeSeconds"+"'"};
+if(data63.exposeHeaders === undefined){
+const err186 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "exposeHeaders"},message:"must have required property '"+"exposeHeaders"+"'"};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2218,14 +2220,24 @@ vErrors.push(err186);
 }
 errors++;
 }
-for(const key11 in data63){
-if(!(((((key11 === "allowOrigins") || (key11 === "allowCredentials")) || (key11 === "allowHeaders")) || (key11 === "exposeHeaders")) || (key11 === "maxAgeSeconds"))){
-const err187 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
+if(data63.maxAgeSeconds === undefined){
+const err187 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "maxAgeSeconds"},message:"must have required property '"+"maxAgeSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err187];
 }
 else {
 vErrors.push(err187);
+}
+errors++;
+}
+for(const key11 in data63){
+if(!(((((key11 === "allowOrigins") || (key11 === "allowCredentials")) || (key11 === "allowHeaders")) || (key11 === "exposeHeaders")) || (key11 === "maxAgeSeconds"))){
+const err188 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err188];
+}
+else {
+vErrors.push(err188);
 }
 errors++;
 }
@@ -2238,18 +2250,7 @@ for(let i4=0; i4<len4; i4++){
 let data65 = data64[i4];
 if(typeof data65 === "string"){
 if(!pattern5.test(data65)){
-const err188 = {instancePath:instancePath+"/cors/allowOrigins/" + i4,schemaPath:"#/properties/cors/properties/allowOrigins/items/pattern",keyword:"pattern",params:{pattern: "^(\\*|https?://[^/\\s]+)$"},message:"must match pattern \""+"^(\\*|https?://[^/\\s]+)$"+"\""};
-if(vErrors === null){
-vErrors = [err188];
-}
-else {
-vErrors.push(err188);
-}
-errors++;
-}
-}
-else {
-const err189 = {instancePath:instancePath+"/cors/allowOrigins/" + i4,schemaPath:"#/properties/cors/properties/allowOrigins/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err189 = {instancePath:instancePath+"/cors/allowOrigins/" + i4,schemaPath:"#/properties/cors/properties/allowOrigins/items/pattern",keyword:"pattern",params:{pattern: "^(\\*|https?://[^/\\s]+)$"},message:"must match pattern \""+"^(\\*|https?://[^/\\s]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2259,9 +2260,8 @@ vErrors.push(err189);
 errors++;
 }
 }
-}
 else {
-const err190 = {instancePath:instancePath+"/cors/allowOrigins",schemaPath:"#/properties/cors/properties/allowOrigins/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err190 = {instancePath:instancePath+"/cors/allowOrigins/" + i4,schemaPath:"#/properties/cors/properties/allowOrigins/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2271,14 +2271,26 @@ vErrors.push(err190);
 errors++;
 }
 }
-if(data63.allowCredentials !== undefined){
-if(typeof data63.allowCredentials !== "boolean"){
-const err191 = {instancePath:instancePath+"/cors/allowCredentials",schemaPath:"#/properties/cors/properties/allowCredentials/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+}
+else {
+const err191 = {instancePath:instancePath+"/cors/allowOrigins",schemaPath:"#/properties/cors/properties/allowOrigins/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err191];
 }
 else {
 vErrors.push(err191);
+}
+errors++;
+}
+}
+if(data63.allowCredentials !== undefined){
+if(typeof data63.allowCredentials !== "boolean"){
+const err192 = {instancePath:instancePath+"/cors/allowCredentials",schemaPath:"#/properties/cors/properties/allowCredentials/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err192];
+}
+else {
+vErrors.push(err192);
 }
 errors++;
 }
@@ -2291,18 +2303,7 @@ for(let i5=0; i5<len5; i5++){
 let data68 = data67[i5];
 if(typeof data68 === "string"){
 if(!pattern6.test(data68)){
-const err192 = {instancePath:instancePath+"/cors/allowHeaders/" + i5,schemaPath:"#/properties/cors/properties/allowHeaders/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\""};
-if(vErrors === null){
-vErrors = [err192];
-}
-else {
-vErrors.push(err192);
-}
-errors++;
-}
-}
-else {
-const err193 = {instancePath:instancePath+"/cors/allowHeaders/" + i5,schemaPath:"#/properties/cors/properties/allowHeaders/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err193 = {instancePath:instancePath+"/cors/allowHeaders/" + i5,schemaPath:"#/properties/cors/properties/allowHeaders/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2312,14 +2313,25 @@ vErrors.push(err193);
 errors++;
 }
 }
-}
 else {
-const err194 = {instancePath:instancePath+"/cors/allowHeaders",schemaPath:"#/properties/cors/properties/allowHeaders/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err194 = {instancePath:instancePath+"/cors/allowHeaders/" + i5,schemaPath:"#/properties/cors/properties/allowHeaders/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err194];
 }
 else {
 vErrors.push(err194);
+}
+errors++;
+}
+}
+}
+else {
+const err195 = {instancePath:instancePath+"/cors/allowHeaders",schemaPath:"#/properties/cors/properties/allowHeaders/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err195];
+}
+else {
+vErrors.push(err195);
 }
 errors++;
 }
@@ -2332,18 +2344,7 @@ for(let i6=0; i6<len6; i6++){
 let data70 = data69[i6];
 if(typeof data70 === "string"){
 if(!pattern6.test(data70)){
-const err195 = {instancePath:instancePath+"/cors/exposeHeaders/" + i6,schemaPath:"#/properties/cors/properties/exposeHeaders/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\""};
-if(vErrors === null){
-vErrors = [err195];
-}
-else {
-vErrors.push(err195);
-}
-errors++;
-}
-}
-else {
-const err196 = {instancePath:instancePath+"/cors/exposeHeaders/" + i6,schemaPath:"#/properties/cors/properties/exposeHeaders/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err196 = {instancePath:instancePath+"/cors/exposeHeaders/" + i6,schemaPath:"#/properties/cors/properties/exposeHeaders/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2353,9 +2354,8 @@ vErrors.push(err196);
 errors++;
 }
 }
-}
 else {
-const err197 = {instancePath:instancePath+"/cors/exposeHeaders",schemaPath:"#/properties/cors/properties/exposeHeaders/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err197 = {instancePath:instancePath+"/cors/exposeHeaders/" + i6,schemaPath:"#/properties/cors/properties/exposeHeaders/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2365,10 +2365,9 @@ vErrors.push(err197);
 errors++;
 }
 }
-if(data63.maxAgeSeconds !== undefined){
-let data71 = data63.maxAgeSeconds;
-if(!(((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71))) && (isFinite(data71)))){
-const err198 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+else {
+const err198 = {instancePath:instancePath+"/cors/exposeHeaders",schemaPath:"#/properties/cors/properties/exposeHeaders/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2377,9 +2376,11 @@ vErrors.push(err198);
 }
 errors++;
 }
-if((typeof data71 == "number") && (isFinite(data71))){
-if(data71 > 86400 || isNaN(data71)){
-const err199 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
+}
+if(data63.maxAgeSeconds !== undefined){
+let data71 = data63.maxAgeSeconds;
+if(!(((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71))) && (isFinite(data71)))){
+const err199 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2388,8 +2389,9 @@ vErrors.push(err199);
 }
 errors++;
 }
-if(data71 < 0 || isNaN(data71)){
-const err200 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if((typeof data71 == "number") && (isFinite(data71))){
+if(data71 > 86400 || isNaN(data71)){
+const err200 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2398,11 +2400,8 @@ vErrors.push(err200);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err201 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data71 < 0 || isNaN(data71)){
+const err201 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2412,9 +2411,10 @@ vErrors.push(err201);
 errors++;
 }
 }
-if(data.trustProxy !== undefined){
-if(typeof data.trustProxy !== "boolean"){
-const err202 = {instancePath:instancePath+"/trustProxy",schemaPath:"#/properties/trustProxy/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+}
+}
+else {
+const err202 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2424,14 +2424,180 @@ vErrors.push(err202);
 errors++;
 }
 }
-}
-else {
-const err203 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.trustProxy !== undefined){
+if(typeof data.trustProxy !== "boolean"){
+const err203 = {instancePath:instancePath+"/trustProxy",schemaPath:"#/properties/trustProxy/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err203];
 }
 else {
 vErrors.push(err203);
+}
+errors++;
+}
+}
+if(data.redis !== undefined){
+let data73 = data.redis;
+if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
+if(data73.url === undefined){
+const err204 = {instancePath:instancePath+"/redis",schemaPath:"#/properties/redis/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
+if(vErrors === null){
+vErrors = [err204];
+}
+else {
+vErrors.push(err204);
+}
+errors++;
+}
+if(data73.keyPrefix === undefined){
+const err205 = {instancePath:instancePath+"/redis",schemaPath:"#/properties/redis/required",keyword:"required",params:{missingProperty: "keyPrefix"},message:"must have required property '"+"keyPrefix"+"'"};
+if(vErrors === null){
+vErrors = [err205];
+}
+else {
+vErrors.push(err205);
+}
+errors++;
+}
+if(data73.replicaId === undefined){
+const err206 = {instancePath:instancePath+"/redis",schemaPath:"#/properties/redis/required",keyword:"required",params:{missingProperty: "replicaId"},message:"must have required property '"+"replicaId"+"'"};
+if(vErrors === null){
+vErrors = [err206];
+}
+else {
+vErrors.push(err206);
+}
+errors++;
+}
+if(data73.advertisedUrl === undefined){
+const err207 = {instancePath:instancePath+"/redis",schemaPath:"#/properties/redis/required",keyword:"required",params:{missingProperty: "advertisedUrl"},message:"must have required property '"+"advertisedUrl"+"'"};
+if(vErrors === null){
+vErrors = [err207];
+}
+else {
+vErrors.push(err207);
+}
+errors++;
+}
+for(const key12 in data73){
+if(!((((key12 === "url") || (key12 === "keyPrefix")) || (key12 === "replicaId")) || (key12 === "advertisedUrl"))){
+const err208 = {instancePath:instancePath+"/redis",schemaPath:"#/properties/redis/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err208];
+}
+else {
+vErrors.push(err208);
+}
+errors++;
+}
+}
+if(data73.url !== undefined){
+let data74 = data73.url;
+if(typeof data74 === "string"){
+if(!pattern8.test(data74)){
+const err209 = {instancePath:instancePath+"/redis/url",schemaPath:"#/properties/redis/properties/url/pattern",keyword:"pattern",params:{pattern: "^(|rediss?://.+)$"},message:"must match pattern \""+"^(|rediss?://.+)$"+"\""};
+if(vErrors === null){
+vErrors = [err209];
+}
+else {
+vErrors.push(err209);
+}
+errors++;
+}
+}
+else {
+const err210 = {instancePath:instancePath+"/redis/url",schemaPath:"#/properties/redis/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err210];
+}
+else {
+vErrors.push(err210);
+}
+errors++;
+}
+}
+if(data73.keyPrefix !== undefined){
+let data75 = data73.keyPrefix;
+if(typeof data75 === "string"){
+if(func3(data75) < 1){
+const err211 = {instancePath:instancePath+"/redis/keyPrefix",schemaPath:"#/properties/redis/properties/keyPrefix/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err211];
+}
+else {
+vErrors.push(err211);
+}
+errors++;
+}
+}
+else {
+const err212 = {instancePath:instancePath+"/redis/keyPrefix",schemaPath:"#/properties/redis/properties/keyPrefix/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err212];
+}
+else {
+vErrors.push(err212);
+}
+errors++;
+}
+}
+if(data73.replicaId !== undefined){
+if(typeof data73.replicaId !== "string"){
+const err213 = {instancePath:instancePath+"/redis/replicaId",schemaPath:"#/properties/redis/properties/replicaId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err213];
+}
+else {
+vErrors.push(err213);
+}
+errors++;
+}
+}
+if(data73.advertisedUrl !== undefined){
+let data77 = data73.advertisedUrl;
+if(typeof data77 === "string"){
+if(!pattern9.test(data77)){
+const err214 = {instancePath:instancePath+"/redis/advertisedUrl",schemaPath:"#/properties/redis/properties/advertisedUrl/pattern",keyword:"pattern",params:{pattern: "^(|https?://.+)$"},message:"must match pattern \""+"^(|https?://.+)$"+"\""};
+if(vErrors === null){
+vErrors = [err214];
+}
+else {
+vErrors.push(err214);
+}
+errors++;
+}
+}
+else {
+const err215 = {instancePath:instancePath+"/redis/advertisedUrl",schemaPath:"#/properties/redis/properties/advertisedUrl/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err215];
+}
+else {
+vErrors.push(err215);
+}
+errors++;
+}
+}
+}
+else {
+const err216 = {instancePath:instancePath+"/redis",schemaPath:"#/properties/redis/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err216];
+}
+else {
+vErrors.push(err216);
+}
+errors++;
+}
+}
+}
+else {
+const err217 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err217];
+}
+else {
+vErrors.push(err217);
 }
 errors++;
 }
@@ -2464,7 +2630,8 @@ export const schema = {
     "callTimeoutGraceMs",
     "cors",
     "packages",
-    "trustProxy"
+    "trustProxy",
+    "redis"
   ],
   "additionalProperties": false,
   "properties": {
@@ -2907,6 +3074,38 @@ export const schema = {
     "trustProxy": {
       "description": "Behind a reverse proxy: scripts' _DFF_HTTP_REQUEST takes ip, ips, hostname and protocol from its X-Forwarded-For, -Host and -Proto headers (as DFF's server does). Leave false when clients reach gitfunc directly: they could send those headers themselves.",
       "type": "boolean"
+    },
+    "redis": {
+      "description": "Several servers on one Redis (see docs/several-servers.md). With url unset, one server on its embedded store: no Redis is touched.",
+      "type": "object",
+      "required": [
+        "url",
+        "keyPrefix",
+        "replicaId",
+        "advertisedUrl"
+      ],
+      "additionalProperties": false,
+      "properties": {
+        "url": {
+          "description": "redis://[user:password@]host:port[/db] (rediss:// for TLS) shared by every replica; '' for none (the embedded store).",
+          "type": "string",
+          "pattern": "^(|rediss?://.+)$"
+        },
+        "keyPrefix": {
+          "description": "Prefix of every Redis key gitfunc writes: replicas serving the same functions share it, other deployments on the same Redis take another.",
+          "type": "string",
+          "minLength": 1
+        },
+        "replicaId": {
+          "description": "This server's name among the replicas (GET /api/v1/status); '' for host:port:pid.",
+          "type": "string"
+        },
+        "advertisedUrl": {
+          "description": "The URL other replicas and operators reach this server at, as listed by GET /api/v1/status; '' for the URL it listens on.",
+          "type": "string",
+          "pattern": "^(|https?://.+)$"
+        }
+      }
     }
   }
 };
