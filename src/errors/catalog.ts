@@ -81,6 +81,13 @@ export const ERROR_CATALOG = {
     description:
       'the script of the API\'s or cron job\'s function failed to import, in a revision served with `scriptErrors: isolate` (`detail.script`, `detail.file`, `detail.line`, `detail.col`, `detail.importError`)',
   },
+  SHARED_STORE_UNAVAILABLE: {
+    error: 503.4,
+    reason: 'ESharedStoreUnavailable',
+    retryAfterSeconds: 5,
+    description:
+      'with several servers (`redis.url`), Redis cannot be reached: an async call is refused rather than lost, as is a sync call whose API needs it (throttling, `cache_result`) (with `Retry-After`)',
+  },
   FUNC_FAILED: {
     error: 599.1,
     reason: 'EFuncFailed',
