@@ -19,8 +19,8 @@ const LAYERS = [
   ['runtime', 'access', 'push-remote'],
   // A loaded revision (built with the runtime's import check); DFF.CACHE and cache_result; scripts' sockets; DFF.STORE's bridge ops; DFF.CONN's pools.
   ['revision', 'cache', 'network', 'store', 'connectors'],
-  // A call's life (sync path, background runs, records); `gitfunc check`.
-  ['invocation', 'check'],
+  // A call's life (sync path, background runs, records); `gitfunc check`; the storage ports on Redis.
+  ['invocation', 'check', 'redis'],
   // When cron jobs fire.
   ['schedule'],
   // Routes: read requests, map domain errors to DFF codes, write responses.
