@@ -5,6 +5,7 @@ cpSync('src/runtime/python', 'dist/runtime/python', { recursive: true, filter: (
 cpSync('src/runtime/worker-entry.cjs', 'dist/runtime/worker-entry.cjs');
 cpSync('src/runtime/snapshot/build-entry.cjs', 'dist/runtime/snapshot/build-entry.cjs');
 cpSync('src/tasks/sqlite/record-thread-entry.mjs', 'dist/tasks/sqlite/record-thread-entry.mjs');
+cpSync('src/redis/lua', 'dist/redis/lua', { recursive: true });
 cpSync('src/push-remote/push-hook.cjs', 'dist/push-remote/push-hook.cjs');
 
 // The build's end: bin/gitfunc.js warns when a file of src/ is newer than this stamp.
