@@ -64,19 +64,3 @@ export function watchConnection(client: Redis, logger: Logger, role: string): vo
     logger.info({ redis: host, role }, 'redis reconnected');
   });
 }
-
-/** Every key under `prefix`, removed with SCAN + UNLINK (tests' teardown; never FLUSHDB). */
-export async function unlinkPrefixed(client: Redis, prefix: string): Promise<number> {
-  let removed = 0;
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', `${escapeGlob(prefix)}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) removed += await client.unlink(...keys);
-  } while (cursor !== '0');
-  return removed;
-}
-
-function escapeGlob(text: string): string {
-  return text.replace(/[*?[\]\\]/g, '\\$&');
-}
