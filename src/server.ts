@@ -95,6 +95,9 @@ const RECORD_FLUSH_MS = 100;
 /** A batch is sent early after this many records; RecordBuffer keeps what it holds per API far smaller. */
 const RECORD_BATCH = 5000;
 
+/** How often a replica on Redis looks for async tasks while a background slot is free. */
+const SHARED_QUEUE_POLL_MS = 500;
+
 type Phase = 'loading' | 'ready' | 'draining' | 'stopped';
 
 /**
@@ -168,6 +171,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     queueMax: settings.limits.asyncQueueMax,
     concurrency: pool.backgroundSlots,
     uploads: uploadFolders,
+    ...(storage.shared === undefined ? {} : { pollMs: SHARED_QUEUE_POLL_MS }),
   });
   const cronRunner = new CronRunner({ holder, runs: backgroundRuns, records, logger });
   const scheduler = new CronScheduler({ ledger: storage.cronLedger, clock: systemClock, logger, run: (fire) => cronRunner.runFire(fire) });

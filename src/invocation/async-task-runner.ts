@@ -29,6 +29,12 @@ export interface AsyncTaskRunnerDeps {
   concurrency: number;
   /** A task's uploads are removed when it ends. */
   uploads: UploadFolders;
+  /**
+   * With a queue shared by several servers, tasks arrive (accepted elsewhere, or put back after
+   * another server died) without this runner hearing of it: it looks for them this often while
+   * a slot is free. Unset: it looks only when it accepts a task or one ends.
+   */
+  pollMs?: number;
 }
 
 /** The async queue already holds `queueMax` waiting tasks: a new one is refused, never lost. */
@@ -47,6 +53,7 @@ export class AsyncQueueFull extends GitfuncError {
 export class AsyncTaskRunner {
   private stopped = true;
   private retry: NodeJS.Timeout | undefined;
+  private poller: NodeJS.Timeout | undefined;
   /** A claim is in flight; `pumpAgain` asks for one more once it is back (never two at once: both would count the same free slots). */
   private pumping = false;
   private pumpAgain = false;
@@ -60,6 +67,7 @@ export class AsyncTaskRunner {
     if (abandoned > 0) this.deps.logger.error({ tasks: abandoned, maxAttempts: MAX_TASK_ATTEMPTS }, 'async tasks given up after repeated crashes');
     this.stopped = false;
     this.pump();
+    if (this.deps.pollMs !== undefined) this.poller = setInterval(() => this.pump(), this.deps.pollMs).unref();
   }
 
   /**
@@ -88,6 +96,7 @@ export class AsyncTaskRunner {
   stop(graceMs: number): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retry);
+    clearInterval(this.poller);
     return this.deps.runs.drain('asyncTasks', graceMs);
   }
 
@@ -116,8 +125,10 @@ export class AsyncTaskRunner {
     try {
       claimed = await this.deps.queue.claim(free, Date.now(), revision.commit);
     } catch (error) {
-      // The store failed (disk full, I/O error, locked too long): the tasks stay queued.
-      this.deps.logger.error({ err: error }, 'could not take async tasks from the queue; retrying');
+      // The store failed (disk full, I/O error, locked too long, Redis out of reach): the tasks stay queued.
+      // A Redis outage is logged once by its connection; the polls meanwhile would repeat it twice a second.
+      const outage = error instanceof GitfuncError && error.code === 'SHARED_STORE_UNAVAILABLE';
+      this.deps.logger[outage ? 'debug' : 'error']({ err: error }, 'could not take async tasks from the queue; retrying');
       this.retry ??= setTimeout(() => {
         this.retry = undefined;
         this.pump();
