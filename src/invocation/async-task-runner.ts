@@ -1,6 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { GitfuncError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Invocation } from '../model/invocation.js';
+import type { TaskRecord } from '../model/task-record.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
 import type { Revision } from '../revision/revision.js';
 import { ScriptImportFailed, scriptOfFunction } from '../revision/script-failures.js';
@@ -13,6 +15,8 @@ import { logOutcome } from './outcome-log.js';
 
 /** Wait before taking tasks again after the store failed to hand them out. */
 const CLAIM_RETRY_MS = 1000;
+/** How often a task's end is written again while a shared store is out of reach. */
+const COMPLETE_RETRY_MS = 1000;
 /** Runs of one task cut by a server crash or kill before it is given up. */
 export const MAX_TASK_ATTEMPTS = 3;
 
@@ -127,8 +131,7 @@ export class AsyncTaskRunner {
     } catch (error) {
       // The store failed (disk full, I/O error, locked too long, Redis out of reach): the tasks stay queued.
       // A Redis outage is logged once by its connection; the polls meanwhile would repeat it twice a second.
-      const outage = error instanceof GitfuncError && error.code === 'SHARED_STORE_UNAVAILABLE';
-      this.deps.logger[outage ? 'debug' : 'error']({ err: error }, 'could not take async tasks from the queue; retrying');
+      this.deps.logger[sharedStoreDown(error) ? 'debug' : 'error']({ err: error }, 'could not take async tasks from the queue; retrying');
       this.retry ??= setTimeout(() => {
         this.retry = undefined;
         this.pump();
@@ -153,6 +156,23 @@ export class AsyncTaskRunner {
     if (ended && task.call.uploadDir !== undefined) await this.deps.uploads.remove(record.id);
   }
 
+  /**
+   * Stores the final record and ends the task in the queue. While a shared store is out of
+   * reach the result is kept and the write tried again each second (a re-run would redo the
+   * work); a stop gives up, leaving the task claimed to run again.
+   */
+  private async complete(record: TaskRecord): Promise<void> {
+    for (;;) {
+      try {
+        await this.deps.queue.complete(record);
+        return;
+      } catch (error) {
+        if (!sharedStoreDown(error) || this.stopped) throw error;
+        await sleep(COMPLETE_RETRY_MS);
+      }
+    }
+  }
+
   /** Runs the task on `revision` and completes it in the queue; false when a shutdown cut it (it stays claimed). */
   private async runOn(revision: Revision, { record, call }: QueuedTask): Promise<boolean> {
     const invocation: Invocation = {
@@ -169,17 +189,22 @@ export class AsyncTaskRunner {
     };
     if (!revision.catalog.has(record.funcId)) {
       const notRun = notRunRecord(invocation, revision.commit, record.triggerTime, 'failure', notInRevision(revision, record.funcId));
-      await this.deps.queue.complete(notRun);
+      await this.complete(notRun);
       logOutcome(this.deps.logger, notRun);
       return true;
     }
     const { record: final, cutByShutdown } = await this.deps.runs.run('asyncTasks', revision, invocation, record.triggerTime);
     // Cut short by a shutdown: left claimed in the queue, so the next start runs it again.
     if (cutByShutdown) return false;
-    await this.deps.queue.complete(final);
+    await this.complete(final);
     logOutcome(this.deps.logger, final);
     return true;
   }
+}
+
+/** Whether the queue's store is a shared one out of reach for now (a Redis outage). */
+function sharedStoreDown(error: unknown): boolean {
+  return error instanceof GitfuncError && error.code === 'SHARED_STORE_UNAVAILABLE';
 }
 
 /** Why a task queued for `funcId` does not run on `revision`, which lacks the function. */
