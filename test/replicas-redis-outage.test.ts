@@ -25,6 +25,9 @@ t.test('Redis stopped and started again under two replicas', async (t) => {
   t.equal(refused.status, 503, 'an async call is refused');
   t.equal(refused.headers.get('retry-after'), '5');
   t.match(await refused.json(), { ok: false, error: 503.4, reason: 'ESharedStoreUnavailable' });
+  const throttled = await callSync(urls[1]!, 'limited', {});
+  t.equal(throttled.status, 503, 'a sync API with throttling needs Redis: refused too');
+  t.match(await throttled.json(), { error: 503.4 });
   await waitUntil('not ready', async () => (await fetch(`${urls[1]}/readyz`)).status === 503, 10_000);
   t.match(await (await fetch(`${urls[1]}/readyz`)).json(), { ok: false, phase: 'redis-unreachable' });
   t.ok(replicas.procs.every((proc) => proc.logs.some((line) => line.msg === 'redis connection lost' && line.level === 40)), 'each logged the outage');

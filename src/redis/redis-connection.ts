@@ -5,6 +5,7 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../log.js';
+import { SharedStoreUnavailable } from './shared-store-unavailable.js';
 
 /** A command, or a connection attempt, given up after this long. */
 const COMMAND_TIMEOUT_MS = 2000;
@@ -24,7 +25,7 @@ export interface RedisConnectionOptions {
  * rejects at once instead of piling up in memory), one try per command, timeouts on
  * commands and connecting, reconnection forever.
  */
-export function redisClientOptions(): RedisOptions {
+function redisClientOptions(): RedisOptions {
   return {
     lazyConnect: true,
     enableOfflineQueue: false,
@@ -35,16 +36,25 @@ export function redisClientOptions(): RedisOptions {
   };
 }
 
-/** A Redis client of gitfunc, connected; reconnection is logged once per outage. */
+/**
+ * A Redis client of gitfunc, connected; reconnection is logged once per outage.
+ * @throws SharedStoreUnavailable when Redis cannot be reached now (a server does not start without it)
+ */
 export async function connectRedis(options: RedisConnectionOptions): Promise<Redis> {
   const client = new Redis(options.url, redisClientOptions());
   watchConnection(client, options.logger, options.role);
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (error) {
+    client.disconnect(); // no reconnecting in the background of a start that failed
+    throw new SharedStoreUnavailable(`connecting (${options.role})`, error);
+  }
   return client;
 }
 
 /** Logs a client's outage once ("redis connection lost") and its end ("redis reconnected"). */
-export function watchConnection(client: Redis, logger: Logger, role: string): void {
+function watchConnection(client: Redis, logger: Logger, role: string): void {
+  let connected = false;
   let lost = false;
   let lastError: string | undefined;
   const host = `${client.options.host ?? ''}:${client.options.port ?? ''}`;
@@ -53,11 +63,16 @@ export function watchConnection(client: Redis, logger: Logger, role: string): vo
     lastError = error.message;
   });
   client.on('close', () => {
-    if (lost || client.status === 'end') return;
-    lost = true;
-    logger.warn({ redis: host, role, reason: lastError ?? 'connection closed' }, 'redis connection lost');
+    // Before the first connection a failure is the start's own error, not an outage; and a
+    // client closed on purpose turns 'end' right after this event.
+    setImmediate(() => {
+      if (!connected || lost || client.status === 'end') return;
+      lost = true;
+      logger.warn({ redis: host, role, reason: lastError ?? 'connection closed' }, 'redis connection lost');
+    });
   });
   client.on('ready', () => {
+    connected = true;
     lastError = undefined;
     if (!lost) return;
     lost = false;
