@@ -19,8 +19,8 @@ const LAYERS = [
   ['runtime', 'access', 'push-remote'],
   // A loaded revision (built with the runtime's import check); DFF.CACHE and cache_result; scripts' sockets; DFF.STORE's bridge ops; DFF.CONN's pools.
   ['revision', 'cache', 'network', 'store', 'connectors'],
-  // A call's life (sync path, background runs, records); `gitfunc check`; the storage ports on Redis (several replicas).
-  ['invocation', 'check', 'redis'],
+  // A call's life (sync path, background runs, records); `gitfunc check`; the storage ports on Redis (several replicas); a revision's OpenAPI document.
+  ['invocation', 'check', 'redis', 'openapi'],
   // When cron jobs fire; several replicas on one Redis (heartbeat, reload fan-out).
   ['schedule', 'replicas'],
   // Routes: read requests, map domain errors to DFF codes, write responses.

@@ -7,6 +7,7 @@ cpSync('src/runtime/snapshot/build-entry.cjs', 'dist/runtime/snapshot/build-entr
 cpSync('src/tasks/sqlite/record-thread-entry.mjs', 'dist/tasks/sqlite/record-thread-entry.mjs');
 cpSync('src/redis/lua', 'dist/redis/lua', { recursive: true });
 cpSync('src/push-remote/push-hook.cjs', 'dist/push-remote/push-hook.cjs');
+cpSync('src/http/docs-page', 'dist/http/docs-page', { recursive: true });
 
 // The build's end: bin/gitfunc.js warns when a file of src/ is newer than this stamp.
 writeFileSync('dist/.built', `${new Date().toISOString()}\n`);

@@ -6,6 +6,7 @@ import { createLogger } from './log.js';
 import { RELOAD_USAGE, reloadCommand, STATUS_USAGE, statusCommand, TASKS_USAGE, tasksCommand } from './client/admin-commands.js';
 import { CALL_USAGE, callCommand } from './client/call-command.js';
 import { processOutput } from './client/output.js';
+import { RUN_CRON_USAGE, runCronCommand } from './client/cron-command.js';
 import { readTarget } from './client/server-client.js';
 import { startPythonRuntime } from './runtime/python-runtime.js';
 import type { RunningServer } from './server.js';
@@ -16,7 +17,8 @@ const USAGE = `Usage:
   gitfunc call API [k=v ...]     call an API of a running server (--url, --token)
   gitfunc status                 what a running server serves
   gitfunc reload                 make a running server fetch and serve its ref
-  gitfunc tasks [ID]             recent task records, or one with its output
+  gitfunc tasks [ID | --follow]  recent task records, one with its output, or new ones as they end
+  gitfunc run-cron ID [--wait]   run a cron job of a running server now
   gitfunc --version              print gitfunc's version
   gitfunc COMMAND --help         the flags of a command, their defaults and variables`;
 
@@ -43,7 +45,7 @@ function packageVersion(): string {
 
 async function serve(args: string[]): Promise<number> {
   if (wantsHelp(args)) return printCommandHelp('serve');
-  const settings = loadSettings({ argv: args, env: process.env, cwd: process.cwd() });
+  const settings = loadSettings({ argv: args, env: process.env, cwd: process.cwd(), requireRepo: true });
   const logger = createLogger(settings.log.level);
   let server: RunningServer | undefined;
   let stopping = false;
@@ -96,9 +98,24 @@ async function check(args: string[]): Promise<number> {
   return errors === 0 ? 0 : 1;
 }
 
-const CLIENT_USAGE: Readonly<Record<string, string>> = Object.freeze({ call: CALL_USAGE, status: STATUS_USAGE, reload: RELOAD_USAGE, tasks: TASKS_USAGE });
+const CLIENT_USAGE: Readonly<Record<string, string>> = Object.freeze({
+  call: CALL_USAGE,
+  status: STATUS_USAGE,
+  reload: RELOAD_USAGE,
+  tasks: TASKS_USAGE,
+  'run-cron': RUN_CRON_USAGE,
+});
 
-/** `call`, `status`, `reload`, `tasks`: commands that talk HTTP to a running server. */
+/** A signal that aborts on Ctrl-C (or SIGTERM), which then no longer kills the process: `tasks --follow` ends with exit code 0. */
+function untilInterrupted(): AbortSignal {
+  const controller = new AbortController();
+  const abort = (): void => controller.abort();
+  process.once('SIGINT', abort);
+  process.once('SIGTERM', abort);
+  return controller.signal;
+}
+
+/** `call`, `status`, `reload`, `tasks`, `run-cron`: commands that talk HTTP to a running server. */
 async function clientCommand(command: string, args: string[]): Promise<number> {
   if (wantsHelp(args)) {
     process.stdout.write(`${CLIENT_USAGE[command]}\n`);
@@ -108,7 +125,8 @@ async function clientCommand(command: string, args: string[]): Promise<number> {
   if (command === 'call') return callCommand(rest, target, processOutput);
   if (command === 'status') return statusCommand(target, processOutput);
   if (command === 'reload') return reloadCommand(target, processOutput);
-  return tasksCommand(rest, target, processOutput);
+  if (command === 'run-cron') return runCronCommand(rest, target, processOutput);
+  return tasksCommand(rest, target, processOutput, untilInterrupted);
 }
 
 /** Entry point of the `gitfunc` command; resolves to the exit code. */
@@ -124,6 +142,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'status':
       case 'reload':
       case 'tasks':
+      case 'run-cron':
         return await clientCommand(command, args);
       case '-v':
       case '--version':

@@ -78,11 +78,16 @@ t.test('tasks: the recent records, and one with its details', async (t) => {
   t.match(one.stdout, /result: +"Hello, Ada!"/);
 });
 
-t.test('each command has --help', async (t) => {
-  const commands = ['call', 'status', 'reload', 'tasks'];
+t.test('each client command has --help with its flags, defaults and variables', async (t) => {
+  const commands = ['call', 'status', 'reload', 'tasks', 'run-cron'];
   const runs = await Promise.all(commands.map((command) => cli([command, '--help'])));
   runs.forEach((run, i) => {
     t.equal(run.code, 0);
     t.match(run.stdout, `Usage: gitfunc ${commands[i]}`);
+    t.match(run.stdout, /--url URL .*GITFUNC_URL; default: http:\/\/127\.0\.0\.1:8088/);
+    t.match(run.stdout, /--token TOKEN .*GITFUNC_ADMIN_TOKEN/);
   });
+  t.match(runs[0]!.stdout, /--poll-ms N .*default: 200/);
+  t.match(runs[3]!.stdout, /--follow, -f .*\n.*\n +--poll-ms N .*default: 1000/);
+  t.match(runs[4]!.stdout, /--wait .*\n.*\n +--poll-ms N .*default: 200/);
 });

@@ -1,5 +1,5 @@
 // The one catalog of error codes: API errors carry their DFF numbers from it, domain errors map
-// to them, the README's tables match it, and an error crossing a worker boundary (structured
+// to them, docs/errors.md's tables match it, and an error crossing a worker boundary (structured
 // clone, as postMessage does) arrives as the same typed error.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -93,11 +93,11 @@ t.test('http answers a domain error with its catalog DFF number, message and dat
   t.equal(toApiError(new Error('bug')), undefined);
 });
 
-t.test('the README error tables are the catalog', async (t) => {
-  const readme = readFileSync(path.join(import.meta.dirname, '..', 'README.md'), 'utf8');
-  t.equal(withErrorTables(readme), readme, 'run npm run errors:table');
+t.test('the error tables of docs/errors.md are the catalog', async (t) => {
+  const doc = readFileSync(path.join(import.meta.dirname, '..', 'docs', 'errors.md'), 'utf8');
+  t.equal(withErrorTables(doc), doc, 'run npm run errors:table');
   const codes = Object.keys(ERROR_CATALOG) as ErrorCode[];
-  for (const code of codes) t.match(readme, `\`${code}\``, `${code} is in the README`);
+  for (const code of codes) t.match(doc, `\`${code}\``, `${code} is in docs/errors.md`);
 });
 
 t.test('a task that fails in a real worker rejects with the typed error the worker threw', async (t) => {

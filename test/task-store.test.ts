@@ -61,6 +61,23 @@ t.test('records round-trip, newest first, filtered and paged', async (t) => {
   t.equal(second.next, null);
 });
 
+t.test('endedSince: finished records that ended at or after a time, whenever they were queued', async (t) => {
+  const storage = openSqliteStorage(tempDir(t));
+  t.teardown(() => storage.close());
+  const at = 1_800_000_000_000;
+  const queuedEarly = record({ status: 'queued' });
+  const endedBefore = record({ startTime: at - 20, endTime: at - 1 });
+  const endedAt = record({ startTime: at - 20, endTime: at });
+  const running = record({ status: 'running', triggerTime: at + 5, startTime: at + 5 });
+  const skipped = record({ status: 'skip', triggerTime: at + 6 });
+  storage.records.save([queuedEarly, endedBefore, endedAt, running, skipped]);
+  // The queued one ends last, keeping its early place (seq) in the table.
+  storage.records.save([{ ...queuedEarly, status: 'failure', startTime: at + 7, endTime: at + 9 }]);
+  const ids = (await storage.records.list({ limit: 10, endedSince: at })).records.map((r) => r.id);
+  t.same(ids, [skipped.id, endedAt.id, queuedEarly.id], 'newest first by when they were stored, running and earlier ones left out');
+  t.same((await storage.records.list({ limit: 10, endedSince: at, status: 'failure' })).records.map((r) => r.id), [queuedEarly.id]);
+});
+
 t.test('trim keeps the newest finished records of one origin and never a queued or running one', async (t) => {
   const storage = openSqliteStorage(tempDir(t));
   t.teardown(() => storage.close());

@@ -1,11 +1,22 @@
-/** `gitfunc status`, `gitfunc reload` and `gitfunc tasks [ID]`: the admin routes, for people. */
-import type { TaskRecord } from '../model/task-record.js';
+/** `gitfunc status`, `gitfunc reload` and `gitfunc tasks [ID | --follow]`: the admin routes, for people. */
+import { GitfuncError } from '../errors.js';
+import { FOLLOW_POLL_MS, followTasks } from './follow-tasks.js';
 import type { CommandOutput } from './output.js';
 import { requestData, type ServerTarget, TARGET_FLAGS } from './server-client.js';
+import { fetchTask, pollMsFlag, readPollMs, recordDetail, recordLine, type TaskView } from './task-view.js';
 
 export const STATUS_USAGE = `Usage: gitfunc status [--url URL] [--token TOKEN]\n\nWhat a running server serves (GET /api/v1/status): its commit, workers, queue and failed scripts.\n\n${TARGET_FLAGS}`;
 export const RELOAD_USAGE = `Usage: gitfunc reload [--url URL] [--token TOKEN]\n\nFetches the server's ref and serves its commit (POST /api/v1/reload?wait=1); prints the outcome,\nexits 1 when the commit failed to build or fetch.\n\n${TARGET_FLAGS}`;
-export const TASKS_USAGE = `Usage: gitfunc tasks [ID] [--url URL] [--token TOKEN]\n\nThe 20 newest task records (GET /api/v1/task-records), or with ID one record with its print\noutput and traceback (GET /api/v1/tasks/ID).\n\n${TARGET_FLAGS}`;
+export const TASKS_USAGE = `Usage: gitfunc tasks [ID | --follow [--poll-ms N]] [--url URL] [--token TOKEN]
+
+The 20 newest task records (GET /api/v1/task-records), one a line: id, trigger time, status,
+origin, API or cron job id, duration, and a failed run's error; or with ID one record with its
+result, print output and traceback (GET /api/v1/tasks/ID).
+
+  --follow, -f     print a line for every record that ends from now on, until interrupted
+                   (Ctrl-C exits 0); records the server trims before a poll are not seen
+${pollMsFlag(FOLLOW_POLL_MS, 'with --follow: milliseconds between polls')}
+${TARGET_FLAGS}`;
 
 interface StatusView {
   phase: string;
@@ -43,33 +54,26 @@ export async function reloadCommand(target: ServerTarget, out: CommandOutput): P
   return outcome.result === 'failed' || outcome.result === 'fetchFailed' ? 1 : 0;
 }
 
-function when(ms: number | undefined): string {
-  return ms === undefined ? '-' : new Date(ms).toISOString();
-}
-
-export async function tasksCommand(args: readonly string[], target: ServerTarget, out: CommandOutput): Promise<number> {
-  const [id] = args;
+/** Runs `gitfunc tasks`; with `--follow`, until the signal `untilStopped()` gives aborts. */
+export async function tasksCommand(args: readonly string[], target: ServerTarget, out: CommandOutput, untilStopped: () => AbortSignal): Promise<number> {
+  const positional: string[] = [];
+  let follow = false;
+  let pollMs = FOLLOW_POLL_MS;
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i]!;
+    if (arg === '--follow' || arg === '-f') follow = true;
+    else if (arg === '--poll-ms') pollMs = readPollMs(args[(i += 1)]);
+    else if (arg.startsWith('--')) throw new GitfuncError('CLIENT_USAGE', `unknown flag '${arg}' (see gitfunc tasks --help)`);
+    else positional.push(arg);
+  }
+  const [id, ...extra] = positional;
+  if (extra.length > 0 || (follow && id !== undefined)) throw new GitfuncError('CLIENT_USAGE', 'gitfunc tasks [ID | --follow]');
+  if (follow) return followTasks(target, pollMs, out, untilStopped());
   if (id === undefined) {
-    const page = (await requestData(target, 'GET', '/api/v1/task-records')) as { records: TaskRecord[] };
-    for (const r of page.records) {
-      const ms = r.startTime !== undefined && r.endTime !== undefined ? `${r.endTime - r.startTime}ms` : '-';
-      out.stdout(`${r.id}  ${when(r.triggerTime)}  ${r.status.padEnd(9)} ${r.origin.padEnd(9)} ${r.originId}  ${ms}\n`);
-    }
+    const page = (await requestData(target, 'GET', '/api/v1/task-records')) as { records: TaskView[] };
+    for (const record of page.records) out.stdout(`${recordLine(record)}\n`);
     return 0;
   }
-  const record = (await requestData(target, 'GET', `/api/v1/tasks/${encodeURIComponent(id)}`)) as TaskRecord & { returnValue?: unknown };
-  const lines = [
-    `id:        ${record.id}`,
-    `status:    ${record.status}`,
-    `function:  ${record.funcId} (${record.origin} ${record.originId})`,
-    `commit:    ${record.commit}`,
-    `triggered: ${when(record.triggerTime)}  started: ${when(record.startTime)}  ended: ${when(record.endTime)}`,
-    `kwargs:    ${JSON.stringify(record.kwargs)}`,
-  ];
-  if (record.returnValue !== undefined) lines.push(`result:    ${JSON.stringify(record.returnValue)}`);
-  if (record.exceptionType !== undefined) lines.push(`error:     ${record.exceptionType}: ${record.exceptionText ?? ''}`);
-  if (record.printLogs) lines.push('print output:', record.printLogs.trimEnd());
-  if (record.traceback) lines.push('traceback:', record.traceback.trimEnd());
-  out.stdout(`${lines.join('\n')}\n`);
+  out.stdout(recordDetail(await fetchTask(target, id)));
   return 0;
 }

@@ -3,10 +3,11 @@
  * its task id on stderr, so `$(gitfunc call ...)` holds the result alone.
  */
 import { GitfuncError } from '../errors.js';
-import type { TaskRecord } from '../model/task-record.js';
-import { FINISHED_STATUSES } from '../model/task-record.js';
-import { describeFailure, dffBody, requestData, requestServer, type ServerTarget, TARGET_FLAGS } from './server-client.js';
+import { describeFailure, dffBody, requestServer, type ServerTarget, TARGET_FLAGS } from './server-client.js';
 import type { CommandOutput } from './output.js';
+import { pollMsFlag, readPollMs, type TaskView, waitForTask } from './task-view.js';
+
+const POLL_MS = 200;
 
 export const CALL_USAGE = `Usage: gitfunc call API [NAME=VALUE ...] [--async [--wait]] [--url URL] [--token TOKEN]
 
@@ -19,7 +20,7 @@ reason and message (and the script's traceback) to stderr and exits 1.
   --wait           with --async: poll the task until it ends, then print its print output
                    (stderr) and its result (stdout, JSON); exits 1 unless it succeeded
                    (needs the admin token)
-  --poll-ms N      with --wait: milliseconds between polls (default: 200)
+${pollMsFlag(POLL_MS, 'with --wait: milliseconds between polls')}
 ${TARGET_FLAGS}`;
 
 /** A kwarg's value: its JSON when it parses, else the text itself. */
@@ -54,15 +55,13 @@ function parseCallArgs(args: readonly string[]): CallArgs {
   const positional: string[] = [];
   let isAsync = false;
   let wait = false;
-  let pollMs = 200;
+  let pollMs = POLL_MS;
   for (let i = 0; i < args.length; i += 1) {
     const arg = args[i]!;
     if (arg === '--async') isAsync = true;
     else if (arg === '--wait') wait = true;
-    else if (arg === '--poll-ms') {
-      pollMs = Number(args[(i += 1)]);
-      if (!Number.isInteger(pollMs) || pollMs < 1) throw new GitfuncError('CLIENT_USAGE', '--poll-ms needs a whole number of milliseconds');
-    } else if (arg.startsWith('--')) throw new GitfuncError('CLIENT_USAGE', `unknown flag '${arg}' (see gitfunc call --help)`);
+    else if (arg === '--poll-ms') pollMs = readPollMs(args[(i += 1)]);
+    else if (arg.startsWith('--')) throw new GitfuncError('CLIENT_USAGE', `unknown flag '${arg}' (see gitfunc call --help)`);
     else positional.push(arg);
   }
   const [api, ...pairs] = positional;
@@ -99,16 +98,7 @@ export async function callCommand(args: readonly string[], target: ServerTarget,
   return printEndedTask(await waitForTask(target, id, call.pollMs), out);
 }
 
-/** Polls `GET /api/v1/tasks/ID` until the task ends. */
-async function waitForTask(target: ServerTarget, id: string, pollMs: number): Promise<TaskRecord & { returnValue?: unknown }> {
-  for (;;) {
-    const record = (await requestData(target, 'GET', `/api/v1/tasks/${encodeURIComponent(id)}`)) as TaskRecord & { returnValue?: unknown };
-    if (FINISHED_STATUSES.includes(record.status)) return record;
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
-  }
-}
-
-function printEndedTask(record: TaskRecord & { returnValue?: unknown }, out: CommandOutput): number {
+function printEndedTask(record: TaskView, out: CommandOutput): number {
   if (record.printLogs) out.stderr(withNewline(record.printLogs));
   if (record.status === 'success') {
     out.stdout(`${JSON.stringify(record.returnValue ?? null)}\n`);

@@ -1,6 +1,6 @@
 /**
  * The HTTP side of the `gitfunc` commands that talk to a running server (`call`, `status`,
- * `tasks`, `reload`): where the server is, its admin token, one request and its DFF body.
+ * `tasks`, `reload`, `run-cron`): where the server is, its admin token, one request and its DFF body.
  */
 import { GitfuncError } from '../errors.js';
 
@@ -31,6 +31,8 @@ export interface ServerAnswer {
   text: string;
   /** The `X-Task-Id` header of a call. */
   taskId?: string;
+  /** The server's clock when it answered (its `Date` header, to the second), epoch ms. */
+  date?: number;
 }
 
 /** `--url`, `--token`, then GITFUNC_URL and GITFUNC_ADMIN_TOKEN; the rest of the arguments stay. */
@@ -66,7 +68,8 @@ export async function requestServer(target: ServerTarget, method: 'GET' | 'POST'
     throw new GitfuncError('CLIENT_UNREACHABLE', `cannot reach the server at ${target.url}: ${cause}`, { url: target.url });
   }
   const taskId = response.headers.get('x-task-id');
-  return { status: response.status, text: await response.text(), ...(taskId === null ? {} : { taskId }) };
+  const date = Date.parse(response.headers.get('date') ?? '');
+  return { status: response.status, text: await response.text(), ...(taskId === null ? {} : { taskId }), ...(Number.isNaN(date) ? {} : { date }) };
 }
 
 /** The answer's DFF body; CLIENT_ANSWER_INVALID when it is not one (a proxy's page, another server). */
@@ -85,11 +88,16 @@ export function dffBody(answer: ServerAnswer): DffBody {
   return body as DffBody;
 }
 
-/** An admin route's `data`; CLIENT_REFUSED with the server's error when it failed. */
-export async function requestData(target: ServerTarget, method: 'GET' | 'POST', path: string): Promise<unknown> {
-  const body = dffBody(await requestServer(target, method, path));
+/** The `data` of an admin route's answer; CLIENT_REFUSED with the server's error when it failed. */
+export function answerData(answer: ServerAnswer): unknown {
+  const body = dffBody(answer);
   if (!body.ok) throw new GitfuncError('CLIENT_REFUSED', describeFailure(body), { error: body.error });
   return body.data;
+}
+
+/** One admin request and its `data` (see answerData). */
+export async function requestData(target: ServerTarget, method: 'GET' | 'POST', path: string): Promise<unknown> {
+  return answerData(await requestServer(target, method, path));
 }
 
 /** A failed answer as one line: `error reason: message`. */

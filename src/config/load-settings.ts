@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { GitfuncError } from '../errors.js';
 import {
   emptyMerge,
+  ENV_SETTINGS,
   envLayer,
+  FLAG_SETTINGS,
   mergeLayer,
   nested,
   parseFlags,
@@ -18,6 +20,9 @@ import {
 import { pushRepoDir } from './push-repo-dir.js';
 import { redactUrl, type Settings } from './settings.js';
 import { settingsErrors } from './validate-settings.js';
+
+/** How the shipped defaults are named as a setting's source. */
+const DEFAULTS_SOURCE = 'config/default.yaml';
 
 export interface LoadSettingsOptions {
   /** The arguments after the subcommand, e.g. `['--port', '0']`. */
@@ -29,6 +34,11 @@ export interface LoadSettingsOptions {
   configFile?: string;
   /** Accept positional arguments in argv (they are ignored here). Default false: an error. */
   allowPositionals?: boolean;
+  /**
+   * `serve`: stop at once when no source sets repo.url and its default folder does not exist
+   * (an installed gitfunc run outside a checkout). Default false: `check` takes its folder as an argument.
+   */
+  requireRepo?: boolean;
 }
 
 /** Where config/default.yaml is shipped: the folder holding gitfunc's package.json. */
@@ -53,7 +63,7 @@ export function loadSettings(options: LoadSettingsOptions): Settings {
   const flags = parseFlags(options.argv, options.allowPositionals ?? false);
   const merged = emptyMerge();
 
-  mergeLayer(merged, readSettingsFile(defaultSettingsFile(), 'config/default.yaml'), 'config/default.yaml');
+  mergeLayer(merged, readSettingsFile(defaultSettingsFile(), DEFAULTS_SOURCE), DEFAULTS_SOURCE);
 
   const configFile = flags.config ?? nonEmpty(options.env.GITFUNC_CONFIG) ?? options.configFile;
   if (configFile !== undefined) {
@@ -73,6 +83,7 @@ export function loadSettings(options: LoadSettingsOptions): Settings {
   const dataDir = path.resolve(options.cwd, settings.dataDir);
   const pushRemote = { ...settings.pushRemote, enabled: settings.pushRemote.enabled || settings.pushRemote.token !== undefined };
   if (pushRemote.enabled && settings.redis.url !== '') refusePushWithReplicas(sourceOf);
+  if (options.requireRepo === true && !pushRemote.enabled) requireGivenRepo(settings.repo.url, options.cwd, sourceOf('repo.url'));
   return deepFreeze({
     ...settings,
     repo: {
@@ -111,7 +122,7 @@ function servedPushRepo(dataDir: string, token: string | undefined, sourceOf: (s
     });
   }
   const source = sourceOf('repo.url');
-  if (source !== 'config/default.yaml') {
+  if (source !== DEFAULTS_SOURCE) {
     throw new GitfuncError(
       'CONFIG_INVALID',
       `repo.url (from ${source}) cannot be set while the push remote is on: gitfunc serves what is pushed to it`,
@@ -133,13 +144,28 @@ function refusePushWithReplicas(sourceOf: (setting: string) => string): never {
   );
 }
 
+/**
+ * The default repo.url (./functions.example) only exists in a checkout; anywhere else a server
+ * left with it would start, then fail its first fetch. Say instead how to name the repository.
+ */
+function requireGivenRepo(url: string, cwd: string, source: string): void {
+  if (source !== DEFAULTS_SOURCE || existsSync(path.resolve(cwd, url))) return;
+  const flag = Object.entries(FLAG_SETTINGS).find(([, override]) => override.setting === 'repo.url')?.[0];
+  const env = Object.entries(ENV_SETTINGS).find(([, override]) => override.setting === 'repo.url')?.[0];
+  throw new GitfuncError(
+    'REPO_NOT_GIVEN',
+    `no functions repository given and the default ${url} is not in ${cwd}: pass --${flag} URL|PATH or set ${env}`,
+    { setting: 'repo.url' },
+  );
+}
+
 /** The source that set `setting`, or that set its nearest parent. */
 function originOf(merged: MergedSettings, setting: string): string {
   for (let name = setting; name !== ''; name = name.includes('.') ? name.slice(0, name.lastIndexOf('.')) : '') {
     const origin = merged.origins.get(name);
     if (origin !== undefined) return origin;
   }
-  return 'config/default.yaml';
+  return DEFAULTS_SOURCE;
 }
 
 /** http(s) URLs stay as given; file: URLs and local paths become absolute directories. */

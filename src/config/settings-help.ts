@@ -25,10 +25,19 @@ export interface SettingHelp {
 
 /** Every setting a flag or an environment variable sets: flags first, in their table's order. */
 export function settingsHelp(): SettingHelp[] {
+  const settings = [...new Set([...Object.values(FLAG_SETTINGS), ...Object.values(ENV_SETTINGS)].map(({ setting }) => setting))];
+  return helpOf(settings);
+}
+
+/** Every setting of the schema, config-file-only ones included, in the schema's order (docs/settings.md). */
+export function everySettingHelp(): SettingHelp[] {
+  return helpOf(leafSettings(settingsSchema, ''));
+}
+
+function helpOf(settings: string[]): SettingHelp[] {
   const defaults = readSettingsFile(defaultSettingsFile(), 'config/default.yaml');
   const envOf = new Map(Object.entries(ENV_SETTINGS).map(([name, { setting }]) => [setting, name]));
   const flagOf = new Map(Object.entries(FLAG_SETTINGS).map(([flag, { setting, kind }]) => [setting, `--${flag} ${PLACEHOLDERS[kind]}`]));
-  const settings = [...new Set([...flagOf.keys(), ...envOf.keys()])];
   return settings.map((setting) => {
     const value = valueAt(defaults, setting);
     const flag = flagOf.get(setting);
@@ -63,6 +72,13 @@ export function formatSettingsHelp(): string {
     '',
     'Sources, later ones win: config/default.yaml, the --config file, GITFUNC_* variables, flags.',
   ].join('\n');
+}
+
+/** Dotted names of the schema's leaves: settings whose value is not an object of further settings. */
+function leafSettings(node: JsonSchema, prefix: string): string[] {
+  const properties = node.properties as Record<string, JsonSchema> | undefined;
+  if (properties === undefined) return [prefix];
+  return Object.entries(properties).flatMap(([key, child]) => leafSettings(child, prefix === '' ? key : `${prefix}.${key}`));
 }
 
 function valueAt(values: Record<string, unknown>, setting: string): unknown {

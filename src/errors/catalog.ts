@@ -102,6 +102,9 @@ export const ERROR_CATALOG = {
 
   // Inside the server: logged, shown by `gitfunc check`, the status page or the CLI.
   CONFIG_INVALID: { description: 'a setting (config file, environment, flag) is missing or invalid' },
+  REPO_NOT_GIVEN: {
+    description: '`gitfunc serve` was given no repository (`--repo`, `GITFUNC_REPO`, a config file) and the default `./functions.example` is not in the working directory',
+  },
   DATA_DIR_LOCKED: { description: 'another gitfunc process uses the data dir' },
   STORE_TOO_NEW: { description: 'the task database was written by a newer gitfunc' },
   PORT_IN_USE: { description: 'another process listens on the port (`--port`, `GITFUNC_PORT`)' },

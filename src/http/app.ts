@@ -4,7 +4,9 @@ import type { Logger } from '../log.js';
 import { ApiError, ApiErrors, toApiError } from './api-error.js';
 import { type AsyncApiDeps, registerAsyncApi } from './async-api.js';
 import { type CronApiDeps, registerCronApi } from './cron-api.js';
+import { registerDocsPage } from './docs-page.js';
 import { type Readiness, registerHealthApi } from './health-api.js';
+import { registerOpenApi } from './openapi-api.js';
 import { type PushRemoteDeps, registerPushRemote } from './push-remote-api.js';
 import { registerReloadApi, type ReloadApiDeps } from './reload-api.js';
 import { sendApiError, startScope } from './respond.js';
@@ -55,5 +57,7 @@ export function createApp(deps: AppDeps): Polka {
   registerWebhookApi(app, deps.webhook);
   if (deps.pushRemote) registerPushRemote(app, deps.pushRemote);
   registerReloadApi(app, deps.reload);
+  registerOpenApi(app, deps.sync.holder);
+  registerDocsPage(app);
   return app;
 }

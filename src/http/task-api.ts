@@ -46,6 +46,10 @@ function recordQuery(req: Request): TaskRecordQuery {
   if (before !== undefined && !/^\d{1,15}$/.test(before)) {
     throw new ApiError(ApiErrors.badRequest, `Query parameter 'before' must be the 'next' value of a previous page`);
   }
+  const endedSince = single(req, 'endedSince');
+  if (endedSince !== undefined && !/^\d{1,15}$/.test(endedSince)) {
+    throw new ApiError(ApiErrors.badRequest, `Query parameter 'endedSince' must be a time in epoch milliseconds`);
+  }
   const query: TaskRecordQuery = { limit };
   const funcId = single(req, 'funcId');
   const originId = single(req, 'originId');
@@ -56,6 +60,7 @@ function recordQuery(req: Request): TaskRecordQuery {
   if (origin !== undefined) query.origin = origin;
   if (status !== undefined) query.status = status;
   if (before !== undefined) query.before = before;
+  if (endedSince !== undefined) query.endedSince = Number(endedSince);
   return query;
 }
 

@@ -26,9 +26,27 @@ export interface FunctionInfo {
    * takes `**kwargs` (any name) or its signature cannot be read.
    */
   keywordParameters?: string[];
+  /**
+   * Each parameter a caller can pass by keyword, for the API docs (OpenAPI); absent when its
+   * signature cannot be read.
+   */
+  parameters?: ParameterInfo[];
   /** Where the function is defined, for error positions. */
   file: string;
   line: number;
+}
+
+/** One keyword parameter of a function, as `inspect.signature` shows it. */
+export interface ParameterInfo {
+  name: string;
+  /** It has no default. */
+  required: boolean;
+  /** The default, when JSON can carry it. */
+  default?: unknown;
+  /** The default's `repr`, when JSON cannot carry it (a set, an object). */
+  defaultText?: string;
+  /** The annotation as written (`int`, `list[str]`, `int | None`). */
+  annotation?: string;
 }
 
 /** The functions of one revision, by function id. */

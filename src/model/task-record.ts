@@ -45,6 +45,8 @@ export interface TaskRecordQuery {
   limit: number;
   /** A page cursor from the previous page's `next`. */
   before?: string;
+  /** Only finished records that ended at or after this (epoch ms; a skip ends when triggered). */
+  endedSince?: number;
 }
 
 export interface TaskRecordPage {

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 
 /**
@@ -12,11 +11,6 @@ export class LuaScript {
 
   constructor(private readonly source: string) {
     this.sha = createHash('sha1').update(source).digest('hex');
-  }
-
-  /** A script of `src/redis/lua/` (copied beside the compiled code by scripts/copy-assets.mjs). */
-  static file(fileName: string): LuaScript {
-    return new LuaScript(readFileSync(new URL(`./lua/${fileName}`, import.meta.url), 'utf8'));
   }
 
   async run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {

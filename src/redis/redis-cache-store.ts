@@ -5,7 +5,7 @@ import { LuaScript } from './lua-script.js';
 /**
  * INCR with the in-memory store's rules rather than Redis' own: a value is an integer when it
  * matches -?digits (leading zeros allowed), and a sum must stay a JS safe integer. The expiry is
- * kept (KEEPTTL) unless a new one is given. Errors come back as replies naming the problem.
+ * kept (KEEPTTL) unless a new one is given. Errors come back as replies naming the problem (Redis puts 'ERR ' before them).
  */
 const INCR = new LuaScript(`
 local current = redis.call('GET', KEYS[1]) or '0'
@@ -42,8 +42,8 @@ export class RedisCacheStore implements CacheStore {
       return Number(await INCR.run(this.redis, [this.keyOf(key)], [step, expiresMs ?? '']));
     } catch (error) {
       if (!(error instanceof Error)) throw error;
-      if (error.message.startsWith('CACHE_NOT_INTEGER')) throw new CacheValueError('value is not an integer');
-      if (error.message.startsWith('CACHE_OVERFLOW')) throw new CacheValueError('increment would overflow');
+      if (error.message.includes('CACHE_NOT_INTEGER')) throw new CacheValueError('value is not an integer');
+      if (error.message.includes('CACHE_OVERFLOW')) throw new CacheValueError('increment would overflow');
       throw error;
     }
   }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { fromRow, type RecordRow, toRow } from '../tasks/sqlite/record-rows.js';
 import { withStoredKwargs } from '../tasks/stored-size.js';
@@ -5,7 +6,8 @@ import type { BudgetOutcome, RecordBatch, RecordBatchSink, StoreBudget, TaskReco
 import { FINISHED_STATUSES, type TaskRecord, type TaskRecordPage, type TaskRecordQuery } from '../model/task-record.js';
 import { LuaScript } from './lua-script.js';
 
-const WRITE_RECORDS = LuaScript.file('write-records.lua');
+/** A batch's records, trims and budget in one step (a script of its own file: it is long). */
+const WRITE_RECORDS = new LuaScript(readFileSync(new URL('./lua/write-records.lua', import.meta.url), 'utf8'));
 
 /** What a record costs beyond its texts, as SQLite counts it (its other fields and indexes). */
 const RECORD_OVERHEAD_BYTES = 200;

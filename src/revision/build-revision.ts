@@ -84,6 +84,8 @@ function endpoints(
       timeoutSeconds: detached ? declared : Math.min(declared, maxSeconds),
       usesHttpRequest: info?.usesHttpRequest ?? true,
     };
+    if (entry.title !== undefined) endpoint.title = entry.title;
+    if (entry.description !== undefined) endpoint.description = entry.description;
     if (detached) endpoint.waitSeconds = waitSeconds;
     if (info?.keywordParameters !== undefined) endpoint.keywordParameters = info.keywordParameters;
     if (info?.cacheResult !== undefined && info.cacheResult > 0) endpoint.cacheResultSeconds = info.cacheResult;

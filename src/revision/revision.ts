@@ -12,6 +12,9 @@ import type { ScriptFailure, UnscheduledCronJob } from './script-failures.js';
 export interface ApiEndpoint {
   id: string;
   funcId: string;
+  /** The manifest's `title` and `description` of the API, for its docs. */
+  title?: string;
+  description?: string;
   /** Declared kwargs (fixed values or INPUT_BY_CALLER); undefined lets the caller pass any. */
   kwargs?: Readonly<Record<string, unknown>>;
   /** Manifest override, else the function's own, else the default; capped for sync calls (unless waitSeconds is set). */

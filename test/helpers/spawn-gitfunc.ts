@@ -20,11 +20,18 @@ export interface GitfuncProcess {
 
 /**
  * Starts `gitfunc serve` with `flags` and `env`; resolves once it listens (before it is ready).
- * `launcher` is the command line before `serve`: the executable, node flags, the entry script.
+ * `launcher` is the command line before `serve`: the executable, node flags, the entry script;
+ * `cwd` the folder it runs in (default: this process's).
  */
-export async function spawnGitfunc(flags: string[], env: Record<string, string> = {}, launcher: string[] = FROM_SOURCES): Promise<GitfuncProcess> {
+export async function spawnGitfunc(
+  flags: string[],
+  env: Record<string, string> = {},
+  launcher: string[] = FROM_SOURCES,
+  cwd?: string,
+): Promise<GitfuncProcess> {
   const [executable, ...args] = launcher;
   const child = spawn(executable!, [...args, 'serve', '--port', '0', ...flags], {
+    cwd,
     env: { PATH: process.env.PATH, GITFUNC_SNAPSHOT_DIR: SHARED_SNAPSHOT_DIR, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -1,6 +1,7 @@
 --[[
   Writes one batch of task records atomically (RedisTaskRecords): the records, then each trim,
-  then the byte budget; the same rules as SqliteTaskRecords.
+  then the byte budget; the same rules as SqliteTaskRecords. Its keys are built from the prefix
+  argument, not passed as KEYS: one Redis node holds them all (a single Redis, not a cluster).
 
   ARGV[1] key prefix
   ARGV[2] the batch as JSON:

@@ -12,6 +12,7 @@ import importlib
 import inspect
 import json
 import linecache
+import reprlib
 import sys
 import time
 import traceback
@@ -164,16 +165,61 @@ def _module_location(module):
 _package_sets = PackageSets()
 
 
-def _keyword_parameters(func):
-    """Names `func` can take by keyword; None when it takes **kwargs or has no readable signature."""
+# The parameter kinds a caller's kwargs can fill.
+_BY_KEYWORD = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+
+
+def _signature_parameters(func):
+    """The parameters of `func`'s signature; None when it has no readable signature."""
     try:
-        parameters = inspect.signature(func).parameters.values()
+        return list(inspect.signature(func).parameters.values())
     except (TypeError, ValueError):
         return None
+
+
+def _keyword_parameters(parameters):
+    """Names a function can take by keyword; None when it takes **kwargs."""
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
         return None
-    by_keyword = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    return [p.name for p in parameters if p.kind in by_keyword]
+    return [p.name for p in parameters if p.kind in _BY_KEYWORD]
+
+
+# A default longer than this (as JSON) is shown by the start of its repr: the catalog stays small.
+_DEFAULT_TEXT_MAX = 1000
+# reprlib shortens long containers and strings (`[0, 1, 2, 3, 4, 5, ...]`).
+_default_repr = reprlib.Repr()
+_default_repr.maxstring = _default_repr.maxother = 200
+
+
+def _annotation_text(annotation):
+    """An annotation as a person writes it (`int`, `list[str]`, `int | None`); quoted ones as written."""
+    if isinstance(annotation, str):
+        return annotation
+    if isinstance(annotation, type) and not getattr(annotation, "__args__", None):
+        return annotation.__qualname__
+    return inspect.formatannotation(annotation)
+
+
+def _parameters(parameters):
+    """What the API docs show of each parameter a caller can pass by keyword: name, default, annotation."""
+    described = []
+    for p in parameters:
+        if p.kind not in _BY_KEYWORD:
+            continue
+        entry = {"name": p.name, "required": p.default is inspect.Parameter.empty}
+        if p.default is not inspect.Parameter.empty:
+            try:
+                # Checked as JSON the server can read back (no NaN); anything else, or a large
+                # value, is shown as the start of its repr.
+                if len(json.dumps(p.default, allow_nan=False)) > _DEFAULT_TEXT_MAX:
+                    raise ValueError("too large for the docs")
+                entry["default"] = p.default
+            except (TypeError, ValueError, RecursionError):
+                entry["defaultText"] = _default_repr.repr(p.default)
+        if p.annotation is not inspect.Parameter.empty:
+            entry["annotation"] = _annotation_text(p.annotation)
+        described.append(entry)
+    return described
 
 
 class Revision:
@@ -204,9 +250,12 @@ class Revision:
         # Only functions whose script mentions it get the request: building and parsing it
         # per call is a large share of a small call's cost.
         options["usesHttpRequest"] = "_DFF_HTTP_REQUEST" in self.sources[func.__module__][1]
-        keyword_names = _keyword_parameters(func)
-        if keyword_names is not None:
-            options["keywordParameters"] = keyword_names
+        parameters = _signature_parameters(func)
+        if parameters is not None:
+            keyword_names = _keyword_parameters(parameters)
+            if keyword_names is not None:
+                options["keywordParameters"] = keyword_names
+            options["parameters"] = _parameters(parameters)
         self.functions[func_id] = func
         self.catalog[func_id] = options
 

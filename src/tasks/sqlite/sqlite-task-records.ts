@@ -92,6 +92,11 @@ export class SqliteTaskRecords implements TaskRecordStore {
       where.push('seq < @before');
       params.before = Number(query.before);
     }
+    if (query.endedSince !== undefined) {
+      // A scan, like the other filters: trimming keeps the table small (see migration 1).
+      where.push(`status IN (${FINISHED_LIST}) AND ${ENDED} >= @ended_since`);
+      params.ended_since = query.endedSince;
+    }
     const sql = `SELECT * FROM task_records ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT @limit`;
     const rows = this.db.prepare<Record<string, string | number>, RecordRow>(sql).all(params);
     const more = rows.length > query.limit;
