@@ -44,7 +44,6 @@ async function startServers(count: number, prefix?: string): Promise<SpawnedGitf
       const env: Record<string, string> = {
         GITFUNC_ADMIN_TOKEN: ADMIN_TOKEN,
         GITFUNC_ASYNC_QUEUE_MAX: '100000000',
-        GITFUNC_LOG_LEVEL: 'warn',
         GITFUNC_SHUTDOWN_DRAIN_SECONDS: '0',
         GITFUNC_SHUTDOWN_GRACE_SECONDS: '5',
         ...(prefix === undefined ? {} : { GITFUNC_REDIS_URL: REDIS_URL, GITFUNC_REDIS_PREFIX: prefix }),
@@ -85,6 +84,7 @@ async function asyncRound(servers: SpawnedGitfunc[], tasks: number): Promise<{ a
   );
   const acceptSeconds = (Date.now() - started) / 1000;
   const accepted = results.reduce((sum, result) => sum + result['2xx'], 0);
+  console.error(`  accepted ${accepted} tasks in ${acceptSeconds.toFixed(1)} s; waiting for them to end`);
   const errors = results.reduce((sum, result) => sum + result.non2xx + result.errors, 0);
   const deadline = Date.now() + DRAIN_LIMIT_MS;
   while (await busy(servers[0]!)) {
@@ -114,6 +114,7 @@ async function main(): Promise<void> {
     ];
     const sync = new Map<string, number[]>();
     for (const [name, count, prefix] of setups) {
+      console.error(`${name}: starting`);
       const servers = await startServers(count, prefix);
       try {
         await asyncRound(servers, WARM_UP_TASKS);
