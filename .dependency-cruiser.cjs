@@ -19,10 +19,10 @@ const LAYERS = [
   ['runtime', 'access', 'push-remote', 'dev'],
   // A loaded revision (built with the runtime's import check); DFF.CACHE and cache_result; scripts' sockets; DFF.STORE's bridge ops; DFF.CONN's pools.
   ['revision', 'cache', 'network', 'store', 'connectors'],
-  // A call's life (sync path, background runs, records); `gitfunc check`; the storage ports on Redis; a revision's OpenAPI document.
+  // A call's life (sync path, background runs, records); `gitfunc check`; the storage ports on Redis (several replicas); a revision's OpenAPI document.
   ['invocation', 'check', 'redis', 'openapi'],
-  // When cron jobs fire.
-  ['schedule'],
+  // When cron jobs fire; several replicas on one Redis (heartbeat, reload fan-out).
+  ['schedule', 'replicas'],
   // Routes: read requests, map domain errors to DFF codes, write responses.
   ['http'],
   // The composition root, then the command line.

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MemoryThrottleStore } from './access/throttle.js';
+import { MemoryThrottleStore, type ThrottleStore } from './access/throttle.js';
 import { DigestNonces } from './access/digest-nonces.js';
 import { registerCacheOps } from './cache/cache-ops.js';
-import { MemoryCacheStore } from './cache/cache-store.js';
-import { MemoryResultCache } from './cache/result-cache.js';
+import { type CacheStore, MemoryCacheStore } from './cache/cache-store.js';
+import { MemoryResultCache, type ResultCache } from './cache/result-cache.js';
 import type { Settings } from './config/index.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { GitfuncError } from './errors.js';
@@ -48,7 +48,14 @@ import { CronRunner } from './schedule/cron-runner.js';
 import { CronScheduler } from './schedule/cron-scheduler.js';
 import { registerStoreOps } from './store/store-ops.js';
 import { RecordWriter } from './tasks/record-writer.js';
-import { openSqliteStorage } from './tasks/sqlite/index.js';
+import type { AsyncTaskQueue, CronFireLedger, RecordBatchSink, TaskRecordStore } from './tasks/ports.js';
+import type { ScriptStore } from './tasks/script-store.js';
+import type { DeployHistory } from './tasks/deploy-history.js';
+import { openSqliteDeployHistory, openSqliteStorage } from './tasks/sqlite/index.js';
+import { openRedisStorage, type RedisStorage } from './redis/index.js';
+import { ReloadFanOut } from './replicas/reload-fan-out.js';
+import { ReplicaHeartbeat } from './replicas/replica-heartbeat.js';
+import { replicaState } from './replicas/replica-state.js';
 import { UploadFolders } from './uploads/upload-folders.js';
 import { type Clock, systemClock } from './model/clock.js';
 
@@ -93,6 +100,9 @@ const RECORD_FLUSH_MS = 100;
 /** A batch is sent early after this many records; RecordBuffer keeps what it holds per API far smaller. */
 const RECORD_BATCH = 5000;
 
+/** How often a replica on Redis looks for async tasks while a background slot is free. */
+const SHARED_QUEUE_POLL_MS = 500;
+
 type Phase = 'loading' | 'ready' | 'draining' | 'stopped';
 
 /**
@@ -106,24 +116,25 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   const runtime = options.runtime ?? startPythonRuntime(settings, logger);
   const { pool, inspector } = runtime;
   const clock = options.clock ?? systemClock;
+  const uploadFolders = new UploadFolders(settings.dataDir, logger);
   let lock: ReturnType<typeof lockDataDir> | undefined;
-  let storage: ReturnType<typeof openSqliteStorage>;
+  let storage: Storage;
   try {
     lock = lockDataDir(settings.dataDir);
-    storage = openSqliteStorage(settings.dataDir, { clock, logger });
+    storage = await openStorage(settings, clock, logger, uploadFolders.root);
   } catch (error) {
     lock?.release();
     await runtime.close();
     throw error;
   }
-  registerCacheOps(pool.bridge, new MemoryCacheStore(CACHE_LIMITS, systemClock));
+  registerCacheOps(pool.bridge, storage.cache);
   registerStoreOps(pool.bridge, storage.scriptStore);
   registerNetworkOps(pool.bridge, {
     policy: egress,
     trust: new TlsTrust(runtime.caBundle),
     socketsPerCall: settings.limits.socketsPerCall,
   });
-  const resultCache = new MemoryResultCache(RESULT_CACHE_LIMITS, systemClock);
+  const { resultCache } = storage;
   const holder = new RevisionHolder();
   // A connector's host passes the scripts' egress rules, as a script's own connection would.
   const connectors = new ConnectorRegistry(CONNECTOR_FACTORIES, (host, port) => egressRefusal(egress, host, port), logger);
@@ -152,7 +163,6 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     },
     logger,
   );
-  const uploadFolders = new UploadFolders(settings.dataDir, logger);
   const syncCalls = new SyncCalls({ invoker, holder, records, resultCache, uploads: uploadFolders, outcomes });
   const uploads: UploadSupport = {
     folders: uploadFolders,
@@ -174,6 +184,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     queueMax: settings.limits.asyncQueueMax,
     concurrency: pool.backgroundSlots,
     uploads: uploadFolders,
+    ...(storage.shared === undefined ? {} : { pollMs: SHARED_QUEUE_POLL_MS }),
   });
   const cronRunner = new CronRunner({ holder, runs: backgroundRuns, records, logger, outcomes });
   const scheduler = new CronScheduler({ ledger: storage.cronLedger, clock: systemClock, logger, run: (fire) => cronRunner.runFire(fire) });
@@ -200,6 +211,14 @@ export async function startServer(settings: Settings, options: StartOptions = {}
     onReloaded: (outcome) => metrics.reloadEnded(outcome.result),
     logger,
   });
+  // With several replicas, a reload request reaching this one is announced to the others.
+  const fanOut =
+    storage.shared === undefined
+      ? undefined
+      : new ReloadFanOut({ reloader, redis: storage.shared.redis, url: settings.redis.url, keyPrefix: settings.redis.keyPrefix, logger });
+  const reloadTrigger = fanOut ?? reloader;
+  /** This replica's entry in the list of live replicas; set once the server listens. */
+  let heartbeat: ReplicaHeartbeat | undefined;
 
   // A push to the served ref is built before git accepts it, then served before git answers.
   const pushCheck = lazyPushCheck(
@@ -221,13 +240,15 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   let phase: Phase = 'loading';
   // Started with the push remote and nothing pushed yet, the server is up but serves nothing.
   const waitingForPush = (): boolean => phase === 'ready' && holder.current === undefined;
+  // With several replicas, one that cannot reach Redis takes no traffic until it is back.
+  const redisDown = (): boolean => phase === 'ready' && storage.shared !== undefined && !storage.shared.reachable();
   const readiness: Readiness = {
-    ready: () => phase === 'ready' && !waitingForPush(),
-    phase: () => (waitingForPush() ? 'waiting-for-push' : phase),
+    ready: () => phase === 'ready' && !waitingForPush() && !redisDown(),
+    phase: () => (waitingForPush() ? 'waiting-for-push' : redisDown() ? 'redis-unreachable' : phase),
   };
   const check = createAdminCheck(settings.adminToken);
   const gate: CallGate = {
-    throttle: new MemoryThrottleStore(),
+    throttle: storage.throttle,
     clock,
     nonces: new DigestNonces(),
     funcAuth: new FuncAuthCalls(invoker, logger),
@@ -255,12 +276,21 @@ export async function startServer(settings: Settings, options: StartOptions = {}
       running: () => backgroundRuns.running,
       loadMs: () => reloader.loadMs,
       reload: () => reloader.status(),
+      // The heartbeat starts once the server listens: until then the list is empty.
+      ...(storage.shared === undefined ? {} : { replicas: async () => (heartbeat === undefined ? [] : heartbeat.live()) }),
     },
-    reload: { check, reloader },
-    deploys: { check, holder, history: storage.deploys, historyKeep: settings.repo.historyKeep, reloader },
+    reload: { check, reloader: reloadTrigger },
+    deploys: {
+      check,
+      holder,
+      history: storage.deploys,
+      historyKeep: settings.repo.historyKeep,
+      reloader,
+      refuseRollback: storage.shared !== undefined,
+    },
     metrics: { check, metrics, holder, queue: storage.queue, workers: () => pool.workersByState() },
     cron: { check, holder, scheduler, runner: cronRunner },
-    webhook: { ...settings.webhook, secret: settings.webhookSecret, servedRef: settings.repo.ref, trigger: reloader, logger },
+    webhook: { ...settings.webhook, secret: settings.webhookSecret, servedRef: settings.repo.ref, trigger: reloadTrigger, logger },
     ...(settings.pushRemote.enabled && settings.pushRemote.token !== undefined
       ? {
           pushRemote: {
@@ -282,6 +312,8 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   const release = async (): Promise<void> => {
     phase = 'stopped';
     reloader.close();
+    fanOut?.close();
+    await heartbeat?.stop();
     await pushCheck.close();
     scheduler.stop();
     uploadFolders.stopSweeping();
@@ -304,6 +336,19 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   }
   // See the README, "What a script can reach".
   logger.info({ url, nodePermissionModel: permissionModel.permissionModelOn() }, 'listening');
+  if (storage.shared !== undefined) {
+    const replicaId = settings.redis.replicaId || `${new URL(url).host}:${process.pid}`;
+    const advertisedUrl = settings.redis.advertisedUrl || url;
+    heartbeat = new ReplicaHeartbeat({
+      redis: storage.shared.redis,
+      keyPrefix: settings.redis.keyPrefix,
+      id: replicaId,
+      url: advertisedUrl,
+      state: () => replicaState(holder, reloader.status(), pool),
+      logger,
+    });
+    logger.info({ replicaId, advertisedUrl, keyPrefix: settings.redis.keyPrefix }, 'one of several replicas on Redis');
+  }
 
   const closeNow = async (): Promise<void> => {
     server.closeAllConnections();
@@ -314,6 +359,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   try {
     // The push remote's bare repository is what is served (repo.url names it): it must exist to be read.
     if (settings.pushRemote.enabled) await ensurePushRepo(settings.repo.url, settings.repo.ref);
+    if (heartbeat !== undefined) await Promise.all([heartbeat.start(), fanOut?.start(heartbeat.id)]);
     await serveFirstRevision(reloader, settings.pushRemote.enabled, logger);
     await scheduler.catchUp();
     await asyncRunner.start();
@@ -335,6 +381,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
       if (phase === 'draining' || phase === 'stopped') return;
       phase = 'draining';
       reloader.close();
+      fanOut?.close();
       logger.info({ drainSeconds: settings.shutdown.drainSeconds }, 'draining: /readyz answers 503');
       scheduler.stop();
       const graceMs = settings.shutdown.graceSeconds * 1000;
@@ -365,3 +412,43 @@ async function serveFirstRevision(reloader: Reloader, pushRemoteOn: boolean, log
   }
 }
 
+/** Every store the server uses; `shared` is set when they live on Redis (several replicas). */
+interface Storage {
+  records: TaskRecordStore;
+  recordSink: RecordBatchSink;
+  queue: AsyncTaskQueue;
+  cronLedger: CronFireLedger;
+  scriptStore: ScriptStore;
+  cache: CacheStore;
+  resultCache: ResultCache;
+  throttle: ThrottleStore;
+  /** This server's own deploy history and pin, in its data dir (also with Redis). */
+  deploys: DeployHistory;
+  shared?: RedisStorage;
+  close(): Promise<void>;
+}
+
+/** The stores on Redis with `redis.url`; else the data dir's SQLite file and this process' memory. */
+async function openStorage(settings: Settings, clock: Clock, logger: Logger, uploadRoot: string): Promise<Storage> {
+  if (settings.redis.url !== '') {
+    const { url, keyPrefix } = settings.redis;
+    const shared = await openRedisStorage({ url, keyPrefix, logger, uploadRoot });
+    const local = openSqliteDeployHistory(settings.dataDir);
+    return {
+      ...shared,
+      deploys: local.deploys,
+      shared,
+      close: async () => {
+        await shared.close();
+        local.close();
+      },
+    };
+  }
+  const embedded = openSqliteStorage(settings.dataDir, { clock, logger });
+  return {
+    ...embedded,
+    cache: new MemoryCacheStore(CACHE_LIMITS, systemClock),
+    resultCache: new MemoryResultCache(RESULT_CACHE_LIMITS, systemClock),
+    throttle: new MemoryThrottleStore(),
+  };
+}

@@ -66,6 +66,7 @@ t.test('defaults from config/default.yaml', async (t) => {
     },
     packages: { wheelhouse: [], index: '', pyodidePackages: '' },
     trustProxy: false,
+    redis: { url: '', keyPrefix: 'gitfunc:', replicaId: '', advertisedUrl: '' },
   } satisfies Settings);
   t.ok(Object.isFrozen(settings) && Object.isFrozen(settings.repo) && Object.isFrozen(settings.envAllow), 'frozen');
   t.notOk('adminToken' in settings || 'webhookSecret' in settings || 'token' in settings.repo, 'secrets unset');
@@ -374,5 +375,23 @@ t.test('the push remote: GITFUNC_PUSH_TOKEN turns it on and gitfunc serves the p
     configError(['--config', 'hook.yaml'], {}, dir),
     'invalid setting webhook.maxBodyBytes (from hook.yaml): must be an integer of at least 1, got 0\n' +
       "invalid setting webhook.allowUnsigned (from hook.yaml): must be true or false, got 'yes'",
+  );
+});
+
+t.test('several servers: GITFUNC_REDIS_URL and its companions; the push remote is refused with them', async (t) => {
+  const env = {
+    GITFUNC_REDIS_URL: 'redis://user:pw@10.0.0.5:6379/2',
+    GITFUNC_REDIS_PREFIX: 'shop:',
+    GITFUNC_REPLICA_ID: 'eu-1',
+    GITFUNC_ADVERTISED_URL: 'http://10.0.0.7:8088',
+  };
+  const settings = loadSettings({ argv: [], env, cwd: '/srv' });
+  t.same(settings.redis, { url: 'redis://user:pw@10.0.0.5:6379/2', keyPrefix: 'shop:', replicaId: 'eu-1', advertisedUrl: 'http://10.0.0.7:8088' });
+  t.equal(redactedSettings(settings).redis.url, 'redis://***@10.0.0.5:6379/2', 'no password in the redacted form');
+  t.equal(loadSettings({ argv: [], env: {}, cwd: '/srv' }).redis.url, '', 'unset: the embedded store');
+  t.match(configError([], { GITFUNC_REDIS_URL: 'localhost:6379' }), /^invalid setting redis\.url \(from GITFUNC_REDIS_URL\)/);
+  t.equal(
+    configError([], { GITFUNC_REDIS_URL: 'redis://127.0.0.1:6379', GITFUNC_PUSH_TOKEN: 'push-secret' }),
+    'the push remote (pushRemote, from GITFUNC_PUSH_TOKEN) serves one server\'s own repository and cannot be used with redis.url (from GITFUNC_REDIS_URL): replicas fetch from a git server they all reach; reload them with a webhook or POST /api/v1/reload',
   );
 });

@@ -88,6 +88,7 @@ export function loadSettings(options: LoadSettingsOptions): Settings {
   const settings = merged.values as unknown as Settings;
   const dataDir = path.resolve(options.cwd, settings.dataDir);
   const pushRemote = { ...settings.pushRemote, enabled: settings.pushRemote.enabled || settings.pushRemote.token !== undefined };
+  if (pushRemote.enabled && settings.redis.url !== '') refusePushWithReplicas(sourceOf);
   if (options.requireRepo === true && !pushRemote.enabled) requireGivenRepo(settings.repo.url, options.cwd, sourceOf('repo.url'));
   return deepFreeze({
     ...settings,
@@ -135,6 +136,18 @@ function servedPushRepo(dataDir: string, token: string | undefined, sourceOf: (s
     );
   }
   return pushRepoDir(dataDir);
+}
+
+/**
+ * `git push` to gitfunc writes one server's bare repository; replicas on one Redis each fetch
+ * the served repository on their own, so they need a git server (and a webhook) they all reach.
+ */
+function refusePushWithReplicas(sourceOf: (setting: string) => string): never {
+  throw new GitfuncError(
+    'CONFIG_INVALID',
+    `the push remote (pushRemote, from ${sourceOf('pushRemote.token')}) serves one server's own repository and cannot be used with redis.url (from ${sourceOf('redis.url')}): replicas fetch from a git server they all reach; reload them with a webhook or POST /api/v1/reload`,
+    { setting: 'pushRemote.enabled' },
+  );
 }
 
 /**

@@ -58,6 +58,10 @@ export const ENV_SETTINGS: Readonly<Record<string, Override>> = Object.freeze({
   GITFUNC_WHEELHOUSE: { setting: 'packages.wheelhouse', kind: 'pathList' },
   GITFUNC_PACKAGE_INDEX: { setting: 'packages.index', kind: 'string' },
   GITFUNC_PYODIDE_PACKAGES: { setting: 'packages.pyodidePackages', kind: 'string' },
+  GITFUNC_REDIS_URL: { setting: 'redis.url', kind: 'string' },
+  GITFUNC_REDIS_PREFIX: { setting: 'redis.keyPrefix', kind: 'string' },
+  GITFUNC_REPLICA_ID: { setting: 'redis.replicaId', kind: 'string' },
+  GITFUNC_ADVERTISED_URL: { setting: 'redis.advertisedUrl', kind: 'string' },
 });
 
 /** CLI flags. Secrets have none on purpose: a command line is visible to every local user. */

@@ -136,6 +136,15 @@ export interface Settings {
   };
   /** Behind a reverse proxy: scripts see the client's address, host and protocol from X-Forwarded-* headers. */
   readonly trustProxy: boolean;
+  /** Several servers on one Redis (CONTRACT section 13); `url` '' for one server on its embedded store. */
+  readonly redis: {
+    readonly url: string;
+    readonly keyPrefix: string;
+    /** '' for host:port:pid, filled in once the port is known. */
+    readonly replicaId: string;
+    /** '' for the URL the server listens on. */
+    readonly advertisedUrl: string;
+  };
 }
 
 const MASK = '***';
@@ -154,6 +163,7 @@ export function redactedSettings(settings: Settings): Settings {
     ...(settings.webhookSecret !== undefined ? { webhookSecret: MASK } : {}),
     pushRemote: { ...settings.pushRemote, ...(settings.pushRemote.token !== undefined ? { token: MASK } : {}) },
     packages: { ...settings.packages, index: redactUrl(settings.packages.index) },
+    redis: { ...settings.redis, url: redactUrl(settings.redis.url) },
   };
 }
 

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://gitfunc.dev/schemas/gitfunc-settings.json","title":"gitfunc server settings","description":"config/default.yaml, then an optional --config file, then GITFUNC_* environment variables, then CLI flags.","type":"object","required":["host","port","repo","dataDir","workers","snapshot","envAllow","webhook","pushRemote","log","limits","network","tasks","shutdown","callTimeoutGraceMs","cors","packages","trustProxy"],"additionalProperties":false,"properties":{"host":{"description":"Address the HTTP server listens on.","type":"string","minLength":1},"port":{"description":"Port the HTTP server listens on (0: any free port).","type":"integer","minimum":0,"maximum":65535},"repo":{"type":"object","required":["url","ref","path","username","pollSeconds","historyKeep"],"additionalProperties":false,"properties":{"url":{"description":"The functions repository: an http(s) URL, or a local directory. The default serves a checkout's ./functions.example; where there is none, serve stops with REPO_NOT_GIVEN.","type":"string","minLength":1},"ref":{"description":"Branch (or tag) to serve.","type":"string","minLength":1},"path":{"description":"Folder inside the repository that holds gitfunc.yaml ('' for the root).","type":"string","pattern":"^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$"},"username":{"description":"User name sent with the token over http(s).","type":"string","minLength":1},"token":{"description":"Token for http(s) fetches; set it with GITFUNC_GIT_TOKEN.","type":"string","minLength":1},"pollSeconds":{"description":"Seconds between fetches of the ref when no webhook or reload request comes (0: off; always off when ref is a commit id).","type":"number","minimum":0,"maximum":86400},"historyKeep":{"description":"Reload attempts and rollbacks kept in the deploy history (GET /api/v1/deploys); a rollback names a commit served within them.","type":"integer","minimum":1,"maximum":10000}}},"dataDir":{"description":"Where revisions, task records and uploads are kept.","type":"string","minLength":1},"workers":{"description":"Python worker threads (each holds one Pyodide interpreter).","type":"integer","minimum":1,"maximum":256},"snapshot":{"description":"The interpreter snapshot (warmed Pyodide memory) every worker starts from, built once per Pyodide build, gitfunc version and shim.","type":"object","required":["enabled","dir"],"additionalProperties":false,"properties":{"enabled":{"description":"Start workers from the snapshot (false: every worker loads Pyodide from scratch).","type":"boolean"},"dir":{"description":"Directory of snapshot files; empty: <dataDir>/cache. Several servers may share one.","type":"string"}}},"envAllow":{"description":"Environment variable names the manifest may read with ${NAME}. GITFUNC_* names never resolve.","type":"array","items":{"type":"string","pattern":"^(?!GITFUNC_)[A-Za-z_][A-Za-z0-9_]*$"}},"adminToken":{"description":"Bearer token for the admin endpoints; without it they answer 403.","type":"string","minLength":1},"webhookSecret":{"description":"Secret that signs push webhooks.","type":"string","minLength":1},"webhook":{"type":"object","required":["path","maxBodyBytes","allowUnsigned"],"additionalProperties":false,"properties":{"path":{"description":"Path of the push webhook endpoint.","type":"string","pattern":"^/[^?#\\s]*$"},"maxBodyBytes":{"description":"Largest webhook body accepted, in bytes; larger ones are refused with 413 before they are read.","type":"integer","minimum":1},"allowUnsigned":{"description":"DANGEROUS: accept webhooks without a signature while no webhookSecret is set. Anyone who can reach the server can then make it fetch and reload.","type":"boolean"}}},"pushRemote":{"type":"object","required":["enabled","path","maxPushBytes"],"additionalProperties":false,"properties":{"enabled":{"description":"Serve a git remote to push the functions to; setting pushRemote.token turns it on too.","type":"boolean"},"path":{"description":"URL path of the push remote, e.g. /repo.git.","type":"string","pattern":"^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$"},"token":{"description":"Password of the push remote (HTTP Basic, any user name); set it with GITFUNC_PUSH_TOKEN.","type":"string","minLength":1},"maxPushBytes":{"description":"Largest pack one push may send, in bytes (git's receive.maxInputSize).","type":"integer","minimum":1}}},"log":{"type":"object","required":["level","format"],"additionalProperties":false,"properties":{"level":{"enum":["trace","debug","info","warn","error","fatal","silent"]},"format":{"description":"How log lines look: json (one JSON object per line), pretty (one short line per event for a person), or auto (pretty when stdout is a terminal, else json; `gitfunc dev` makes it pretty).","enum":["auto","json","pretty"]}}},"limits":{"type":"object","required":["bodyBytes","syncTimeoutMaxSeconds","importSeconds","syncQueuePerWorker","asyncQueueMax","headersTimeoutSeconds","bodyReadSeconds","uploadFileBytes","uploadTotalBytes","uploadFiles","workerMaxCalls","workerHeapMB","socketsPerCall"],"additionalProperties":false,"properties":{"bodyBytes":{"description":"Largest request body accepted, in bytes (413.1); for a multipart upload, the size of its text fields.","type":"integer","minimum":1},"syncTimeoutMaxSeconds":{"description":"Cap on the timeout of a sync call, in seconds.","type":"integer","minimum":1,"maximum":3600},"importSeconds":{"description":"Time allowed to import every script of a revision; past it the revision fails to load.","type":"integer","minimum":1,"maximum":600},"syncQueuePerWorker":{"description":"Sync calls that may wait for a free worker, per worker; past it new sync calls are refused at once with 503.1 (Retry-After: 1).","type":"integer","minimum":1},"asyncQueueMax":{"description":"Async tasks that may wait in the durable queue; past it new async calls are refused with 429.47.","type":"integer","minimum":1},"headersTimeoutSeconds":{"description":"Time a client has to send the request line and headers; past it the server answers 408 and closes the connection.","type":"number","minimum":0.1,"maximum":600},"bodyReadSeconds":{"description":"Time a client has, after the headers, to send the whole body; past it the server answers 408 and closes the connection.","type":"number","minimum":0.1,"maximum":3600},"uploadFileBytes":{"description":"Largest uploaded file, in bytes; a larger one is refused with 413.2 as soon as it passes the limit.","type":"integer","minimum":1},"uploadTotalBytes":{"description":"Largest total of the files of one upload, in bytes; past it the upload is refused with 413.1.","type":"integer","minimum":1},"uploadFiles":{"description":"Most files in one upload; more are refused with 413.3.","type":"integer","minimum":1},"workerMaxCalls":{"description":"A worker is recycled (exits after its answer; a fresh one replaces it, one worker at a time) after this many calls. 0: never.","type":"integer","minimum":0},"workerHeapMB":{"description":"A worker is recycled once its Pyodide WASM heap (which only grows) passes this many MiB, checked after each call batch. 0: never.","type":"integer","minimum":0},"socketsPerCall":{"description":"Sockets one call may hold open at once (a connect past it raises OSError EMFILE); every socket is closed when its call ends.","type":"integer","minimum":1,"maximum":4096}}},"network":{"description":"What scripts may connect to, and the CAs their TLS trusts (CONTRACT section 10).","type":"object","required":["allow","deny"],"additionalProperties":false,"properties":{"allow":{"description":"Egress rules a connection must match one of: host, *.domain, *, an IP address or a CIDR, each with an optional :port ([v6 address]:port).","type":"array","items":{"type":"string","minLength":1}},"deny":{"description":"Egress rules that refuse a connection even when an allow rule matches (default: the cloud metadata ranges).","type":"array","items":{"type":"string","minLength":1}},"caFile":{"description":"A PEM file of CA certificates scripts' TLS trusts besides the host's CA store.","type":"string","minLength":1}}},"tasks":{"type":"object","required":["keepPerApi","keepPerCronJob","keepSeconds","maxStoredMB"],"additionalProperties":false,"properties":{"keepPerApi":{"description":"Task records kept per sync/async API; older finished ones are trimmed.","type":"integer","minimum":1},"keepPerCronJob":{"description":"Task records kept per cron job; older finished ones are trimmed.","type":"integer","minimum":1},"keepSeconds":{"description":"An async task's record stays readable at least this long after it ended, whatever keepPerApi says (within maxStoredMB).","type":"integer","minimum":0},"maxStoredMB":{"description":"Most MiB the stored task records may take; past it the oldest finished ones are deleted, those past keepSeconds first.","type":"integer","minimum":1}}},"shutdown":{"type":"object","required":["drainSeconds","graceSeconds"],"additionalProperties":false,"properties":{"drainSeconds":{"description":"On SIGTERM, /readyz answers 503 at once while the server keeps serving this long, then stops accepting.","type":"number","minimum":0},"graceSeconds":{"description":"After the server stops accepting, how long in-flight calls may take to finish before the process exits anyway.","type":"number","minimum":0}}},"callTimeoutGraceMs":{"description":"After a call's timeout, how long an interrupted worker may take to stop before it is terminated.","type":"integer","minimum":0,"maximum":600000},"packages":{"description":"Where the wheels of the manifest's pinned packages come from, after the repository's own wheels/ folder (CONTRACT section 11).","type":"object","required":["wheelhouse","index","pyodidePackages"],"additionalProperties":false,"properties":{"wheelhouse":{"description":"Folders of wheel files, asked in order after the repository's wheels/.","type":"array","items":{"type":"string","minLength":1}},"index":{"description":"A PEP 503 simple index (a company mirror, or PyPI's /simple/), asked after the wheelhouse; '' for none. Plain http is allowed (a mirror on the local network).","type":"string","pattern":"^(|https?://\\S+)$"},"pyodidePackages":{"description":"A folder holding a copy of the Pyodide distribution that matches the bundled Pyodide (its pyodide-lock.json and wheels), asked last; '' for none.","type":"string"}}},"cors":{"description":"CORS headers of the function APIs (/api/v1/al, /sync, /bat, /async); admin routes never send them.","type":"object","required":["allowOrigins","allowCredentials","allowHeaders","exposeHeaders","maxAgeSeconds"],"additionalProperties":false,"properties":{"allowOrigins":{"description":"Origins allowed to call from a browser: '*' for any, or exact origins such as https://app.example.com. Empty: no CORS headers.","type":"array","items":{"type":"string","pattern":"^(\\*|https?://[^/\\s]+)$"}},"allowCredentials":{"description":"Send Access-Control-Allow-Credentials (cookies, Basic auth from the browser); the caller's origin is then echoed instead of '*'.","type":"boolean"},"allowHeaders":{"description":"Request headers a browser may send; the header fields of the API's own auth are added to each preflight answer.","type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"}},"exposeHeaders":{"description":"Response headers a browser script may read.","type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"}},"maxAgeSeconds":{"description":"How long a browser may cache a preflight answer.","type":"integer","minimum":0,"maximum":86400}}},"trustProxy":{"description":"Behind a reverse proxy: scripts' _DFF_HTTP_REQUEST takes ip, ips, hostname and protocol from its X-Forwarded-For, -Host and -Proto headers (as DFF's server does). Leave false when clients reach gitfunc directly: they could send those headers themselves.","type":"boolean"}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://gitfunc.dev/schemas/gitfunc-settings.json","title":"gitfunc server settings","description":"config/default.yaml, then an optional --config file, then GITFUNC_* environment variables, then CLI flags.","type":"object","required":["host","port","repo","dataDir","workers","snapshot","envAllow","webhook","pushRemote","log","limits","network","tasks","shutdown","callTimeoutGraceMs","cors","packages","trustProxy","redis"],"additionalProperties":false,"properties":{"host":{"description":"Address the HTTP server listens on.","type":"string","minLength":1},"port":{"description":"Port the HTTP server listens on (0: any free port).","type":"integer","minimum":0,"maximum":65535},"repo":{"type":"object","required":["url","ref","path","username","pollSeconds","historyKeep"],"additionalProperties":false,"properties":{"url":{"description":"The functions repository: an http(s) URL, or a local directory. The default serves a checkout's ./functions.example; where there is none, serve stops with REPO_NOT_GIVEN.","type":"string","minLength":1},"ref":{"description":"Branch (or tag) to serve.","type":"string","minLength":1},"path":{"description":"Folder inside the repository that holds gitfunc.yaml ('' for the root).","type":"string","pattern":"^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$"},"username":{"description":"User name sent with the token over http(s).","type":"string","minLength":1},"token":{"description":"Token for http(s) fetches; set it with GITFUNC_GIT_TOKEN.","type":"string","minLength":1},"pollSeconds":{"description":"Seconds between fetches of the ref when no webhook or reload request comes (0: off; always off when ref is a commit id).","type":"number","minimum":0,"maximum":86400},"historyKeep":{"description":"Reload attempts and rollbacks kept in the deploy history (GET /api/v1/deploys); a rollback names a commit served within them.","type":"integer","minimum":1,"maximum":10000}}},"dataDir":{"description":"Where revisions, task records and uploads are kept.","type":"string","minLength":1},"workers":{"description":"Python worker threads (each holds one Pyodide interpreter).","type":"integer","minimum":1,"maximum":256},"snapshot":{"description":"The interpreter snapshot (warmed Pyodide memory) every worker starts from, built once per Pyodide build, gitfunc version and shim.","type":"object","required":["enabled","dir"],"additionalProperties":false,"properties":{"enabled":{"description":"Start workers from the snapshot (false: every worker loads Pyodide from scratch).","type":"boolean"},"dir":{"description":"Directory of snapshot files; empty: <dataDir>/cache. Several servers may share one.","type":"string"}}},"envAllow":{"description":"Environment variable names the manifest may read with ${NAME}. GITFUNC_* names never resolve.","type":"array","items":{"type":"string","pattern":"^(?!GITFUNC_)[A-Za-z_][A-Za-z0-9_]*$"}},"adminToken":{"description":"Bearer token for the admin endpoints; without it they answer 403.","type":"string","minLength":1},"webhookSecret":{"description":"Secret that signs push webhooks.","type":"string","minLength":1},"webhook":{"type":"object","required":["path","maxBodyBytes","allowUnsigned"],"additionalProperties":false,"properties":{"path":{"description":"Path of the push webhook endpoint.","type":"string","pattern":"^/[^?#\\s]*$"},"maxBodyBytes":{"description":"Largest webhook body accepted, in bytes; larger ones are refused with 413 before they are read.","type":"integer","minimum":1},"allowUnsigned":{"description":"DANGEROUS: accept webhooks without a signature while no webhookSecret is set. Anyone who can reach the server can then make it fetch and reload.","type":"boolean"}}},"pushRemote":{"type":"object","required":["enabled","path","maxPushBytes"],"additionalProperties":false,"properties":{"enabled":{"description":"Serve a git remote to push the functions to; setting pushRemote.token turns it on too.","type":"boolean"},"path":{"description":"URL path of the push remote, e.g. /repo.git.","type":"string","pattern":"^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$"},"token":{"description":"Password of the push remote (HTTP Basic, any user name); set it with GITFUNC_PUSH_TOKEN.","type":"string","minLength":1},"maxPushBytes":{"description":"Largest pack one push may send, in bytes (git's receive.maxInputSize).","type":"integer","minimum":1}}},"log":{"type":"object","required":["level","format"],"additionalProperties":false,"properties":{"level":{"enum":["trace","debug","info","warn","error","fatal","silent"]},"format":{"description":"How log lines look: json (one JSON object per line), pretty (one short line per event for a person), or auto (pretty when stdout is a terminal, else json; `gitfunc dev` makes it pretty).","enum":["auto","json","pretty"]}}},"limits":{"type":"object","required":["bodyBytes","syncTimeoutMaxSeconds","importSeconds","syncQueuePerWorker","asyncQueueMax","headersTimeoutSeconds","bodyReadSeconds","uploadFileBytes","uploadTotalBytes","uploadFiles","workerMaxCalls","workerHeapMB","socketsPerCall"],"additionalProperties":false,"properties":{"bodyBytes":{"description":"Largest request body accepted, in bytes (413.1); for a multipart upload, the size of its text fields.","type":"integer","minimum":1},"syncTimeoutMaxSeconds":{"description":"Cap on the timeout of a sync call, in seconds.","type":"integer","minimum":1,"maximum":3600},"importSeconds":{"description":"Time allowed to import every script of a revision; past it the revision fails to load.","type":"integer","minimum":1,"maximum":600},"syncQueuePerWorker":{"description":"Sync calls that may wait for a free worker, per worker; past it new sync calls are refused at once with 503.1 (Retry-After: 1).","type":"integer","minimum":1},"asyncQueueMax":{"description":"Async tasks that may wait in the durable queue; past it new async calls are refused with 429.47.","type":"integer","minimum":1},"headersTimeoutSeconds":{"description":"Time a client has to send the request line and headers; past it the server answers 408 and closes the connection.","type":"number","minimum":0.1,"maximum":600},"bodyReadSeconds":{"description":"Time a client has, after the headers, to send the whole body; past it the server answers 408 and closes the connection.","type":"number","minimum":0.1,"maximum":3600},"uploadFileBytes":{"description":"Largest uploaded file, in bytes; a larger one is refused with 413.2 as soon as it passes the limit.","type":"integer","minimum":1},"uploadTotalBytes":{"description":"Largest total of the files of one upload, in bytes; past it the upload is refused with 413.1.","type":"integer","minimum":1},"uploadFiles":{"description":"Most files in one upload; more are refused with 413.3.","type":"integer","minimum":1},"workerMaxCalls":{"description":"A worker is recycled (exits after its answer; a fresh one replaces it, one worker at a time) after this many calls. 0: never.","type":"integer","minimum":0},"workerHeapMB":{"description":"A worker is recycled once its Pyodide WASM heap (which only grows) passes this many MiB, checked after each call batch. 0: never.","type":"integer","minimum":0},"socketsPerCall":{"description":"Sockets one call may hold open at once (a connect past it raises OSError EMFILE); every socket is closed when its call ends.","type":"integer","minimum":1,"maximum":4096}}},"network":{"description":"What scripts may connect to, and the CAs their TLS trusts (CONTRACT section 10).","type":"object","required":["allow","deny"],"additionalProperties":false,"properties":{"allow":{"description":"Egress rules a connection must match one of: host, *.domain, *, an IP address or a CIDR, each with an optional :port ([v6 address]:port).","type":"array","items":{"type":"string","minLength":1}},"deny":{"description":"Egress rules that refuse a connection even when an allow rule matches (default: the cloud metadata ranges).","type":"array","items":{"type":"string","minLength":1}},"caFile":{"description":"A PEM file of CA certificates scripts' TLS trusts besides the host's CA store.","type":"string","minLength":1}}},"tasks":{"type":"object","required":["keepPerApi","keepPerCronJob","keepSeconds","maxStoredMB"],"additionalProperties":false,"properties":{"keepPerApi":{"description":"Task records kept per sync/async API; older finished ones are trimmed.","type":"integer","minimum":1},"keepPerCronJob":{"description":"Task records kept per cron job; older finished ones are trimmed.","type":"integer","minimum":1},"keepSeconds":{"description":"An async task's record stays readable at least this long after it ended, whatever keepPerApi says (within maxStoredMB).","type":"integer","minimum":0},"maxStoredMB":{"description":"Most MiB the stored task records may take; past it the oldest finished ones are deleted, those past keepSeconds first.","type":"integer","minimum":1}}},"shutdown":{"type":"object","required":["drainSeconds","graceSeconds"],"additionalProperties":false,"properties":{"drainSeconds":{"description":"On SIGTERM, /readyz answers 503 at once while the server keeps serving this long, then stops accepting.","type":"number","minimum":0},"graceSeconds":{"description":"After the server stops accepting, how long in-flight calls may take to finish before the process exits anyway.","type":"number","minimum":0}}},"callTimeoutGraceMs":{"description":"After a call's timeout, how long an interrupted worker may take to stop before it is terminated.","type":"integer","minimum":0,"maximum":600000},"packages":{"description":"Where the wheels of the manifest's pinned packages come from, after the repository's own wheels/ folder (CONTRACT section 11).","type":"object","required":["wheelhouse","index","pyodidePackages"],"additionalProperties":false,"properties":{"wheelhouse":{"description":"Folders of wheel files, asked in order after the repository's wheels/.","type":"array","items":{"type":"string","minLength":1}},"index":{"description":"A PEP 503 simple index (a company mirror, or PyPI's /simple/), asked after the wheelhouse; '' for none. Plain http is allowed (a mirror on the local network).","type":"string","pattern":"^(|https?://\\S+)$"},"pyodidePackages":{"description":"A folder holding a copy of the Pyodide distribution that matches the bundled Pyodide (its pyodide-lock.json and wheels), asked last; '' for none.","type":"string"}}},"cors":{"description":"CORS headers of the function APIs (/api/v1/al, /sync, /bat, /async); admin routes never send them.","type":"object","required":["allowOrigins","allowCredentials","allowHeaders","exposeHeaders","maxAgeSeconds"],"additionalProperties":false,"properties":{"allowOrigins":{"description":"Origins allowed to call from a browser: '*' for any, or exact origins such as https://app.example.com. Empty: no CORS headers.","type":"array","items":{"type":"string","pattern":"^(\\*|https?://[^/\\s]+)$"}},"allowCredentials":{"description":"Send Access-Control-Allow-Credentials (cookies, Basic auth from the browser); the caller's origin is then echoed instead of '*'.","type":"boolean"},"allowHeaders":{"description":"Request headers a browser may send; the header fields of the API's own auth are added to each preflight answer.","type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"}},"exposeHeaders":{"description":"Response headers a browser script may read.","type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"}},"maxAgeSeconds":{"description":"How long a browser may cache a preflight answer.","type":"integer","minimum":0,"maximum":86400}}},"trustProxy":{"description":"Behind a reverse proxy: scripts' _DFF_HTTP_REQUEST takes ip, ips, hostname and protocol from its X-Forwarded-For, -Host and -Proto headers (as DFF's server does). Leave false when clients reach gitfunc directly: they could send those headers themselves.","type":"boolean"},"redis":{"description":"Several servers on one Redis (see docs/several-servers.md). With url unset, one server on its embedded store: no Redis is touched.","type":"object","required":["url","keyPrefix","replicaId","advertisedUrl"],"additionalProperties":false,"properties":{"url":{"description":"redis://[user:password@]host:port[/db] (rediss:// for TLS) shared by every replica; '' for none (the embedded store).","type":"string","pattern":"^(|rediss?://.+)$"},"keyPrefix":{"description":"Prefix of every Redis key gitfunc writes: replicas serving the same functions share it, other deployments on the same Redis take another.","type":"string","minLength":1},"replicaId":{"description":"This server's name among the replicas (GET /api/v1/status); '' for host:port:pid.","type":"string"},"advertisedUrl":{"description":"The URL other replicas and operators reach this server at, as listed by GET /api/v1/status; '' for the URL it listens on.","type":"string","pattern":"^(|https?://.+)$"}}}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = require("ajv/dist/runtime/ucs2length").default;
 const pattern0 = new RegExp("^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$", "u");
@@ -15,6 +15,8 @@ const pattern3 = new RegExp("^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$", "u");
 const pattern4 = new RegExp("^(|https?://\\S+)$", "u");
 const pattern5 = new RegExp("^(\\*|https?://[^/\\s]+)$", "u");
 const pattern6 = new RegExp("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", "u");
+const pattern8 = new RegExp("^(|rediss?://.+)$", "u");
+const pattern9 = new RegExp("^(|https?://.+)$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="https://gitfunc.dev/schemas/gitfunc-settings.json" */;
@@ -201,9 +203,8 @@ vErrors.push(err17);
 }
 errors++;
 }
-for(const key0 in data){
-if(!(func2.call(schema11.properties, key0))){
-const err18 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(data.redis === undefined){
+const err18 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "redis"},message:"must have required property '"+"redis"+"'"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -212,12 +213,9 @@ vErrors.push(err18);
 }
 errors++;
 }
-}
-if(data.host !== undefined){
-let data0 = data.host;
-if(typeof data0 === "string"){
-if(func3(data0) < 1){
-const err19 = {instancePath:instancePath+"/host",schemaPath:"#/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+for(const key0 in data){
+if(!(func2.call(schema11.properties, key0))){
+const err19 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -227,8 +225,11 @@ vErrors.push(err19);
 errors++;
 }
 }
-else {
-const err20 = {instancePath:instancePath+"/host",schemaPath:"#/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.host !== undefined){
+let data0 = data.host;
+if(typeof data0 === "string"){
+if(func3(data0) < 1){
+const err20 = {instancePath:instancePath+"/host",schemaPath:"#/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -238,10 +239,8 @@ vErrors.push(err20);
 errors++;
 }
 }
-if(data.port !== undefined){
-let data1 = data.port;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-const err21 = {instancePath:instancePath+"/port",schemaPath:"#/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err21 = {instancePath:instancePath+"/host",schemaPath:"#/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -250,9 +249,11 @@ vErrors.push(err21);
 }
 errors++;
 }
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 > 65535 || isNaN(data1)){
-const err22 = {instancePath:instancePath+"/port",schemaPath:"#/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+}
+if(data.port !== undefined){
+let data1 = data.port;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+const err22 = {instancePath:instancePath+"/port",schemaPath:"#/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -261,13 +262,24 @@ vErrors.push(err22);
 }
 errors++;
 }
-if(data1 < 0 || isNaN(data1)){
-const err23 = {instancePath:instancePath+"/port",schemaPath:"#/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 65535 || isNaN(data1)){
+const err23 = {instancePath:instancePath+"/port",schemaPath:"#/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
 if(vErrors === null){
 vErrors = [err23];
 }
 else {
 vErrors.push(err23);
+}
+errors++;
+}
+if(data1 < 0 || isNaN(data1)){
+const err24 = {instancePath:instancePath+"/port",schemaPath:"#/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
 }
 errors++;
 }
@@ -277,17 +289,7 @@ if(data.repo !== undefined){
 let data2 = data.repo;
 if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
 if(data2.url === undefined){
-const err24 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
-if(vErrors === null){
-vErrors = [err24];
-}
-else {
-vErrors.push(err24);
-}
-errors++;
-}
-if(data2.ref === undefined){
-const err25 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/required",keyword:"required",params:{missingProperty: "ref"},message:"must have required property '"+"ref"+"'"};
+const err25 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -296,8 +298,8 @@ vErrors.push(err25);
 }
 errors++;
 }
-if(data2.path === undefined){
-const err26 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data2.ref === undefined){
+const err26 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/required",keyword:"required",params:{missingProperty: "ref"},message:"must have required property '"+"ref"+"'"};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -306,8 +308,8 @@ vErrors.push(err26);
 }
 errors++;
 }
-if(data2.username === undefined){
-const err27 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/required",keyword:"required",params:{missingProperty: "username"},message:"must have required property '"+"username"+"'"};
+if(data2.path === undefined){
+const err27 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -316,8 +318,8 @@ vErrors.push(err27);
 }
 errors++;
 }
-if(data2.pollSeconds === undefined){
-const err28 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/required",keyword:"required",params:{missingProperty: "pollSeconds"},message:"must have required property '"+"pollSeconds"+"'"};
+if(data2.username === undefined){
+const err28 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/required",keyword:"required",params:{missingProperty: "username"},message:"must have required property '"+"username"+"'"};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -326,8 +328,8 @@ vErrors.push(err28);
 }
 errors++;
 }
-if(data2.historyKeep === undefined){
-const err29 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/required",keyword:"required",params:{missingProperty: "historyKeep"},message:"must have required property '"+"historyKeep"+"'"};
+if(data2.pollSeconds === undefined){
+const err29 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/required",keyword:"required",params:{missingProperty: "pollSeconds"},message:"must have required property '"+"pollSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -336,9 +338,8 @@ vErrors.push(err29);
 }
 errors++;
 }
-for(const key1 in data2){
-if(!(((((((key1 === "url") || (key1 === "ref")) || (key1 === "path")) || (key1 === "username")) || (key1 === "token")) || (key1 === "pollSeconds")) || (key1 === "historyKeep"))){
-const err30 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+if(data2.historyKeep === undefined){
+const err30 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/required",keyword:"required",params:{missingProperty: "historyKeep"},message:"must have required property '"+"historyKeep"+"'"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -347,12 +348,9 @@ vErrors.push(err30);
 }
 errors++;
 }
-}
-if(data2.url !== undefined){
-let data3 = data2.url;
-if(typeof data3 === "string"){
-if(func3(data3) < 1){
-const err31 = {instancePath:instancePath+"/repo/url",schemaPath:"#/properties/repo/properties/url/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+for(const key1 in data2){
+if(!(((((((key1 === "url") || (key1 === "ref")) || (key1 === "path")) || (key1 === "username")) || (key1 === "token")) || (key1 === "pollSeconds")) || (key1 === "historyKeep"))){
+const err31 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -362,8 +360,11 @@ vErrors.push(err31);
 errors++;
 }
 }
-else {
-const err32 = {instancePath:instancePath+"/repo/url",schemaPath:"#/properties/repo/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data2.url !== undefined){
+let data3 = data2.url;
+if(typeof data3 === "string"){
+if(func3(data3) < 1){
+const err32 = {instancePath:instancePath+"/repo/url",schemaPath:"#/properties/repo/properties/url/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -373,11 +374,8 @@ vErrors.push(err32);
 errors++;
 }
 }
-if(data2.ref !== undefined){
-let data4 = data2.ref;
-if(typeof data4 === "string"){
-if(func3(data4) < 1){
-const err33 = {instancePath:instancePath+"/repo/ref",schemaPath:"#/properties/repo/properties/ref/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err33 = {instancePath:instancePath+"/repo/url",schemaPath:"#/properties/repo/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -387,8 +385,11 @@ vErrors.push(err33);
 errors++;
 }
 }
-else {
-const err34 = {instancePath:instancePath+"/repo/ref",schemaPath:"#/properties/repo/properties/ref/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data2.ref !== undefined){
+let data4 = data2.ref;
+if(typeof data4 === "string"){
+if(func3(data4) < 1){
+const err34 = {instancePath:instancePath+"/repo/ref",schemaPath:"#/properties/repo/properties/ref/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -398,11 +399,8 @@ vErrors.push(err34);
 errors++;
 }
 }
-if(data2.path !== undefined){
-let data5 = data2.path;
-if(typeof data5 === "string"){
-if(!pattern0.test(data5)){
-const err35 = {instancePath:instancePath+"/repo/path",schemaPath:"#/properties/repo/properties/path/pattern",keyword:"pattern",params:{pattern: "^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$"},message:"must match pattern \""+"^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$"+"\""};
+else {
+const err35 = {instancePath:instancePath+"/repo/ref",schemaPath:"#/properties/repo/properties/ref/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -412,8 +410,11 @@ vErrors.push(err35);
 errors++;
 }
 }
-else {
-const err36 = {instancePath:instancePath+"/repo/path",schemaPath:"#/properties/repo/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data2.path !== undefined){
+let data5 = data2.path;
+if(typeof data5 === "string"){
+if(!pattern0.test(data5)){
+const err36 = {instancePath:instancePath+"/repo/path",schemaPath:"#/properties/repo/properties/path/pattern",keyword:"pattern",params:{pattern: "^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$"},message:"must match pattern \""+"^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$)).*$"+"\""};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -423,11 +424,8 @@ vErrors.push(err36);
 errors++;
 }
 }
-if(data2.username !== undefined){
-let data6 = data2.username;
-if(typeof data6 === "string"){
-if(func3(data6) < 1){
-const err37 = {instancePath:instancePath+"/repo/username",schemaPath:"#/properties/repo/properties/username/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err37 = {instancePath:instancePath+"/repo/path",schemaPath:"#/properties/repo/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -437,8 +435,11 @@ vErrors.push(err37);
 errors++;
 }
 }
-else {
-const err38 = {instancePath:instancePath+"/repo/username",schemaPath:"#/properties/repo/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data2.username !== undefined){
+let data6 = data2.username;
+if(typeof data6 === "string"){
+if(func3(data6) < 1){
+const err38 = {instancePath:instancePath+"/repo/username",schemaPath:"#/properties/repo/properties/username/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -448,11 +449,8 @@ vErrors.push(err38);
 errors++;
 }
 }
-if(data2.token !== undefined){
-let data7 = data2.token;
-if(typeof data7 === "string"){
-if(func3(data7) < 1){
-const err39 = {instancePath:instancePath+"/repo/token",schemaPath:"#/properties/repo/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err39 = {instancePath:instancePath+"/repo/username",schemaPath:"#/properties/repo/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -462,8 +460,11 @@ vErrors.push(err39);
 errors++;
 }
 }
-else {
-const err40 = {instancePath:instancePath+"/repo/token",schemaPath:"#/properties/repo/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data2.token !== undefined){
+let data7 = data2.token;
+if(typeof data7 === "string"){
+if(func3(data7) < 1){
+const err40 = {instancePath:instancePath+"/repo/token",schemaPath:"#/properties/repo/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -473,11 +474,8 @@ vErrors.push(err40);
 errors++;
 }
 }
-if(data2.pollSeconds !== undefined){
-let data8 = data2.pollSeconds;
-if((typeof data8 == "number") && (isFinite(data8))){
-if(data8 > 86400 || isNaN(data8)){
-const err41 = {instancePath:instancePath+"/repo/pollSeconds",schemaPath:"#/properties/repo/properties/pollSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
+else {
+const err41 = {instancePath:instancePath+"/repo/token",schemaPath:"#/properties/repo/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -486,8 +484,12 @@ vErrors.push(err41);
 }
 errors++;
 }
-if(data8 < 0 || isNaN(data8)){
-const err42 = {instancePath:instancePath+"/repo/pollSeconds",schemaPath:"#/properties/repo/properties/pollSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data2.pollSeconds !== undefined){
+let data8 = data2.pollSeconds;
+if((typeof data8 == "number") && (isFinite(data8))){
+if(data8 > 86400 || isNaN(data8)){
+const err42 = {instancePath:instancePath+"/repo/pollSeconds",schemaPath:"#/properties/repo/properties/pollSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -496,9 +498,8 @@ vErrors.push(err42);
 }
 errors++;
 }
-}
-else {
-const err43 = {instancePath:instancePath+"/repo/pollSeconds",schemaPath:"#/properties/repo/properties/pollSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data8 < 0 || isNaN(data8)){
+const err43 = {instancePath:instancePath+"/repo/pollSeconds",schemaPath:"#/properties/repo/properties/pollSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -508,10 +509,8 @@ vErrors.push(err43);
 errors++;
 }
 }
-if(data2.historyKeep !== undefined){
-let data9 = data2.historyKeep;
-if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
-const err44 = {instancePath:instancePath+"/repo/historyKeep",schemaPath:"#/properties/repo/properties/historyKeep/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err44 = {instancePath:instancePath+"/repo/pollSeconds",schemaPath:"#/properties/repo/properties/pollSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -520,9 +519,11 @@ vErrors.push(err44);
 }
 errors++;
 }
-if((typeof data9 == "number") && (isFinite(data9))){
-if(data9 > 10000 || isNaN(data9)){
-const err45 = {instancePath:instancePath+"/repo/historyKeep",schemaPath:"#/properties/repo/properties/historyKeep/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10000},message:"must be <= 10000"};
+}
+if(data2.historyKeep !== undefined){
+let data9 = data2.historyKeep;
+if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
+const err45 = {instancePath:instancePath+"/repo/historyKeep",schemaPath:"#/properties/repo/properties/historyKeep/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -531,8 +532,9 @@ vErrors.push(err45);
 }
 errors++;
 }
-if(data9 < 1 || isNaN(data9)){
-const err46 = {instancePath:instancePath+"/repo/historyKeep",schemaPath:"#/properties/repo/properties/historyKeep/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data9 == "number") && (isFinite(data9))){
+if(data9 > 10000 || isNaN(data9)){
+const err46 = {instancePath:instancePath+"/repo/historyKeep",schemaPath:"#/properties/repo/properties/historyKeep/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10000},message:"must be <= 10000"};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -541,11 +543,8 @@ vErrors.push(err46);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err47 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data9 < 1 || isNaN(data9)){
+const err47 = {instancePath:instancePath+"/repo/historyKeep",schemaPath:"#/properties/repo/properties/historyKeep/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -555,11 +554,10 @@ vErrors.push(err47);
 errors++;
 }
 }
-if(data.dataDir !== undefined){
-let data10 = data.dataDir;
-if(typeof data10 === "string"){
-if(func3(data10) < 1){
-const err48 = {instancePath:instancePath+"/dataDir",schemaPath:"#/properties/dataDir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+}
+else {
+const err48 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -569,8 +567,11 @@ vErrors.push(err48);
 errors++;
 }
 }
-else {
-const err49 = {instancePath:instancePath+"/dataDir",schemaPath:"#/properties/dataDir/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.dataDir !== undefined){
+let data10 = data.dataDir;
+if(typeof data10 === "string"){
+if(func3(data10) < 1){
+const err49 = {instancePath:instancePath+"/dataDir",schemaPath:"#/properties/dataDir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -580,10 +581,8 @@ vErrors.push(err49);
 errors++;
 }
 }
-if(data.workers !== undefined){
-let data11 = data.workers;
-if(!(((typeof data11 == "number") && (!(data11 % 1) && !isNaN(data11))) && (isFinite(data11)))){
-const err50 = {instancePath:instancePath+"/workers",schemaPath:"#/properties/workers/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err50 = {instancePath:instancePath+"/dataDir",schemaPath:"#/properties/dataDir/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -592,9 +591,11 @@ vErrors.push(err50);
 }
 errors++;
 }
-if((typeof data11 == "number") && (isFinite(data11))){
-if(data11 > 256 || isNaN(data11)){
-const err51 = {instancePath:instancePath+"/workers",schemaPath:"#/properties/workers/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256"};
+}
+if(data.workers !== undefined){
+let data11 = data.workers;
+if(!(((typeof data11 == "number") && (!(data11 % 1) && !isNaN(data11))) && (isFinite(data11)))){
+const err51 = {instancePath:instancePath+"/workers",schemaPath:"#/properties/workers/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -603,13 +604,24 @@ vErrors.push(err51);
 }
 errors++;
 }
-if(data11 < 1 || isNaN(data11)){
-const err52 = {instancePath:instancePath+"/workers",schemaPath:"#/properties/workers/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data11 == "number") && (isFinite(data11))){
+if(data11 > 256 || isNaN(data11)){
+const err52 = {instancePath:instancePath+"/workers",schemaPath:"#/properties/workers/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256"};
 if(vErrors === null){
 vErrors = [err52];
 }
 else {
 vErrors.push(err52);
+}
+errors++;
+}
+if(data11 < 1 || isNaN(data11)){
+const err53 = {instancePath:instancePath+"/workers",schemaPath:"#/properties/workers/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err53];
+}
+else {
+vErrors.push(err53);
 }
 errors++;
 }
@@ -619,17 +631,7 @@ if(data.snapshot !== undefined){
 let data12 = data.snapshot;
 if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
 if(data12.enabled === undefined){
-const err53 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'"};
-if(vErrors === null){
-vErrors = [err53];
-}
-else {
-vErrors.push(err53);
-}
-errors++;
-}
-if(data12.dir === undefined){
-const err54 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/required",keyword:"required",params:{missingProperty: "dir"},message:"must have required property '"+"dir"+"'"};
+const err54 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -638,9 +640,8 @@ vErrors.push(err54);
 }
 errors++;
 }
-for(const key2 in data12){
-if(!((key2 === "enabled") || (key2 === "dir"))){
-const err55 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+if(data12.dir === undefined){
+const err55 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/required",keyword:"required",params:{missingProperty: "dir"},message:"must have required property '"+"dir"+"'"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -649,10 +650,9 @@ vErrors.push(err55);
 }
 errors++;
 }
-}
-if(data12.enabled !== undefined){
-if(typeof data12.enabled !== "boolean"){
-const err56 = {instancePath:instancePath+"/snapshot/enabled",schemaPath:"#/properties/snapshot/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+for(const key2 in data12){
+if(!((key2 === "enabled") || (key2 === "dir"))){
+const err56 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -662,9 +662,9 @@ vErrors.push(err56);
 errors++;
 }
 }
-if(data12.dir !== undefined){
-if(typeof data12.dir !== "string"){
-const err57 = {instancePath:instancePath+"/snapshot/dir",schemaPath:"#/properties/snapshot/properties/dir/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data12.enabled !== undefined){
+if(typeof data12.enabled !== "boolean"){
+const err57 = {instancePath:instancePath+"/snapshot/enabled",schemaPath:"#/properties/snapshot/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -674,14 +674,26 @@ vErrors.push(err57);
 errors++;
 }
 }
-}
-else {
-const err58 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data12.dir !== undefined){
+if(typeof data12.dir !== "string"){
+const err58 = {instancePath:instancePath+"/snapshot/dir",schemaPath:"#/properties/snapshot/properties/dir/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err58];
 }
 else {
 vErrors.push(err58);
+}
+errors++;
+}
+}
+}
+else {
+const err59 = {instancePath:instancePath+"/snapshot",schemaPath:"#/properties/snapshot/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err59];
+}
+else {
+vErrors.push(err59);
 }
 errors++;
 }
@@ -694,18 +706,7 @@ for(let i0=0; i0<len0; i0++){
 let data16 = data15[i0];
 if(typeof data16 === "string"){
 if(!pattern1.test(data16)){
-const err59 = {instancePath:instancePath+"/envAllow/" + i0,schemaPath:"#/properties/envAllow/items/pattern",keyword:"pattern",params:{pattern: "^(?!GITFUNC_)[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^(?!GITFUNC_)[A-Za-z_][A-Za-z0-9_]*$"+"\""};
-if(vErrors === null){
-vErrors = [err59];
-}
-else {
-vErrors.push(err59);
-}
-errors++;
-}
-}
-else {
-const err60 = {instancePath:instancePath+"/envAllow/" + i0,schemaPath:"#/properties/envAllow/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err60 = {instancePath:instancePath+"/envAllow/" + i0,schemaPath:"#/properties/envAllow/items/pattern",keyword:"pattern",params:{pattern: "^(?!GITFUNC_)[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^(?!GITFUNC_)[A-Za-z_][A-Za-z0-9_]*$"+"\""};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -715,9 +716,8 @@ vErrors.push(err60);
 errors++;
 }
 }
-}
 else {
-const err61 = {instancePath:instancePath+"/envAllow",schemaPath:"#/properties/envAllow/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err61 = {instancePath:instancePath+"/envAllow/" + i0,schemaPath:"#/properties/envAllow/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -727,11 +727,9 @@ vErrors.push(err61);
 errors++;
 }
 }
-if(data.adminToken !== undefined){
-let data17 = data.adminToken;
-if(typeof data17 === "string"){
-if(func3(data17) < 1){
-const err62 = {instancePath:instancePath+"/adminToken",schemaPath:"#/properties/adminToken/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+else {
+const err62 = {instancePath:instancePath+"/envAllow",schemaPath:"#/properties/envAllow/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -741,8 +739,11 @@ vErrors.push(err62);
 errors++;
 }
 }
-else {
-const err63 = {instancePath:instancePath+"/adminToken",schemaPath:"#/properties/adminToken/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.adminToken !== undefined){
+let data17 = data.adminToken;
+if(typeof data17 === "string"){
+if(func3(data17) < 1){
+const err63 = {instancePath:instancePath+"/adminToken",schemaPath:"#/properties/adminToken/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -752,11 +753,8 @@ vErrors.push(err63);
 errors++;
 }
 }
-if(data.webhookSecret !== undefined){
-let data18 = data.webhookSecret;
-if(typeof data18 === "string"){
-if(func3(data18) < 1){
-const err64 = {instancePath:instancePath+"/webhookSecret",schemaPath:"#/properties/webhookSecret/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err64 = {instancePath:instancePath+"/adminToken",schemaPath:"#/properties/adminToken/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -766,8 +764,11 @@ vErrors.push(err64);
 errors++;
 }
 }
-else {
-const err65 = {instancePath:instancePath+"/webhookSecret",schemaPath:"#/properties/webhookSecret/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.webhookSecret !== undefined){
+let data18 = data.webhookSecret;
+if(typeof data18 === "string"){
+if(func3(data18) < 1){
+const err65 = {instancePath:instancePath+"/webhookSecret",schemaPath:"#/properties/webhookSecret/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -777,11 +778,8 @@ vErrors.push(err65);
 errors++;
 }
 }
-if(data.webhook !== undefined){
-let data19 = data.webhook;
-if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
-if(data19.path === undefined){
-const err66 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+else {
+const err66 = {instancePath:instancePath+"/webhookSecret",schemaPath:"#/properties/webhookSecret/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -790,8 +788,12 @@ vErrors.push(err66);
 }
 errors++;
 }
-if(data19.maxBodyBytes === undefined){
-const err67 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/required",keyword:"required",params:{missingProperty: "maxBodyBytes"},message:"must have required property '"+"maxBodyBytes"+"'"};
+}
+if(data.webhook !== undefined){
+let data19 = data.webhook;
+if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
+if(data19.path === undefined){
+const err67 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -800,8 +802,8 @@ vErrors.push(err67);
 }
 errors++;
 }
-if(data19.allowUnsigned === undefined){
-const err68 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/required",keyword:"required",params:{missingProperty: "allowUnsigned"},message:"must have required property '"+"allowUnsigned"+"'"};
+if(data19.maxBodyBytes === undefined){
+const err68 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/required",keyword:"required",params:{missingProperty: "maxBodyBytes"},message:"must have required property '"+"maxBodyBytes"+"'"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -810,9 +812,8 @@ vErrors.push(err68);
 }
 errors++;
 }
-for(const key3 in data19){
-if(!(((key3 === "path") || (key3 === "maxBodyBytes")) || (key3 === "allowUnsigned"))){
-const err69 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+if(data19.allowUnsigned === undefined){
+const err69 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/required",keyword:"required",params:{missingProperty: "allowUnsigned"},message:"must have required property '"+"allowUnsigned"+"'"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -821,12 +822,9 @@ vErrors.push(err69);
 }
 errors++;
 }
-}
-if(data19.path !== undefined){
-let data20 = data19.path;
-if(typeof data20 === "string"){
-if(!pattern2.test(data20)){
-const err70 = {instancePath:instancePath+"/webhook/path",schemaPath:"#/properties/webhook/properties/path/pattern",keyword:"pattern",params:{pattern: "^/[^?#\\s]*$"},message:"must match pattern \""+"^/[^?#\\s]*$"+"\""};
+for(const key3 in data19){
+if(!(((key3 === "path") || (key3 === "maxBodyBytes")) || (key3 === "allowUnsigned"))){
+const err70 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -836,8 +834,11 @@ vErrors.push(err70);
 errors++;
 }
 }
-else {
-const err71 = {instancePath:instancePath+"/webhook/path",schemaPath:"#/properties/webhook/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data19.path !== undefined){
+let data20 = data19.path;
+if(typeof data20 === "string"){
+if(!pattern2.test(data20)){
+const err71 = {instancePath:instancePath+"/webhook/path",schemaPath:"#/properties/webhook/properties/path/pattern",keyword:"pattern",params:{pattern: "^/[^?#\\s]*$"},message:"must match pattern \""+"^/[^?#\\s]*$"+"\""};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -847,10 +848,8 @@ vErrors.push(err71);
 errors++;
 }
 }
-if(data19.maxBodyBytes !== undefined){
-let data21 = data19.maxBodyBytes;
-if(!(((typeof data21 == "number") && (!(data21 % 1) && !isNaN(data21))) && (isFinite(data21)))){
-const err72 = {instancePath:instancePath+"/webhook/maxBodyBytes",schemaPath:"#/properties/webhook/properties/maxBodyBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err72 = {instancePath:instancePath+"/webhook/path",schemaPath:"#/properties/webhook/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -859,9 +858,11 @@ vErrors.push(err72);
 }
 errors++;
 }
-if((typeof data21 == "number") && (isFinite(data21))){
-if(data21 < 1 || isNaN(data21)){
-const err73 = {instancePath:instancePath+"/webhook/maxBodyBytes",schemaPath:"#/properties/webhook/properties/maxBodyBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data19.maxBodyBytes !== undefined){
+let data21 = data19.maxBodyBytes;
+if(!(((typeof data21 == "number") && (!(data21 % 1) && !isNaN(data21))) && (isFinite(data21)))){
+const err73 = {instancePath:instancePath+"/webhook/maxBodyBytes",schemaPath:"#/properties/webhook/properties/maxBodyBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -870,11 +871,9 @@ vErrors.push(err73);
 }
 errors++;
 }
-}
-}
-if(data19.allowUnsigned !== undefined){
-if(typeof data19.allowUnsigned !== "boolean"){
-const err74 = {instancePath:instancePath+"/webhook/allowUnsigned",schemaPath:"#/properties/webhook/properties/allowUnsigned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if((typeof data21 == "number") && (isFinite(data21))){
+if(data21 < 1 || isNaN(data21)){
+const err74 = {instancePath:instancePath+"/webhook/maxBodyBytes",schemaPath:"#/properties/webhook/properties/maxBodyBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -885,8 +884,9 @@ errors++;
 }
 }
 }
-else {
-const err75 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data19.allowUnsigned !== undefined){
+if(typeof data19.allowUnsigned !== "boolean"){
+const err75 = {instancePath:instancePath+"/webhook/allowUnsigned",schemaPath:"#/properties/webhook/properties/allowUnsigned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -896,11 +896,9 @@ vErrors.push(err75);
 errors++;
 }
 }
-if(data.pushRemote !== undefined){
-let data23 = data.pushRemote;
-if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
-if(data23.enabled === undefined){
-const err76 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'"};
+}
+else {
+const err76 = {instancePath:instancePath+"/webhook",schemaPath:"#/properties/webhook/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -909,8 +907,12 @@ vErrors.push(err76);
 }
 errors++;
 }
-if(data23.path === undefined){
-const err77 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+}
+if(data.pushRemote !== undefined){
+let data23 = data.pushRemote;
+if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
+if(data23.enabled === undefined){
+const err77 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'"};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -919,8 +921,8 @@ vErrors.push(err77);
 }
 errors++;
 }
-if(data23.maxPushBytes === undefined){
-const err78 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/required",keyword:"required",params:{missingProperty: "maxPushBytes"},message:"must have required property '"+"maxPushBytes"+"'"};
+if(data23.path === undefined){
+const err78 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -929,9 +931,8 @@ vErrors.push(err78);
 }
 errors++;
 }
-for(const key4 in data23){
-if(!((((key4 === "enabled") || (key4 === "path")) || (key4 === "token")) || (key4 === "maxPushBytes"))){
-const err79 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+if(data23.maxPushBytes === undefined){
+const err79 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/required",keyword:"required",params:{missingProperty: "maxPushBytes"},message:"must have required property '"+"maxPushBytes"+"'"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -940,10 +941,9 @@ vErrors.push(err79);
 }
 errors++;
 }
-}
-if(data23.enabled !== undefined){
-if(typeof data23.enabled !== "boolean"){
-const err80 = {instancePath:instancePath+"/pushRemote/enabled",schemaPath:"#/properties/pushRemote/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+for(const key4 in data23){
+if(!((((key4 === "enabled") || (key4 === "path")) || (key4 === "token")) || (key4 === "maxPushBytes"))){
+const err80 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -953,11 +953,9 @@ vErrors.push(err80);
 errors++;
 }
 }
-if(data23.path !== undefined){
-let data25 = data23.path;
-if(typeof data25 === "string"){
-if(!pattern3.test(data25)){
-const err81 = {instancePath:instancePath+"/pushRemote/path",schemaPath:"#/properties/pushRemote/properties/path/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$"},message:"must match pattern \""+"^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$"+"\""};
+if(data23.enabled !== undefined){
+if(typeof data23.enabled !== "boolean"){
+const err81 = {instancePath:instancePath+"/pushRemote/enabled",schemaPath:"#/properties/pushRemote/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -967,8 +965,11 @@ vErrors.push(err81);
 errors++;
 }
 }
-else {
-const err82 = {instancePath:instancePath+"/pushRemote/path",schemaPath:"#/properties/pushRemote/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data23.path !== undefined){
+let data25 = data23.path;
+if(typeof data25 === "string"){
+if(!pattern3.test(data25)){
+const err82 = {instancePath:instancePath+"/pushRemote/path",schemaPath:"#/properties/pushRemote/properties/path/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$"},message:"must match pattern \""+"^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$"+"\""};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -978,11 +979,8 @@ vErrors.push(err82);
 errors++;
 }
 }
-if(data23.token !== undefined){
-let data26 = data23.token;
-if(typeof data26 === "string"){
-if(func3(data26) < 1){
-const err83 = {instancePath:instancePath+"/pushRemote/token",schemaPath:"#/properties/pushRemote/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err83 = {instancePath:instancePath+"/pushRemote/path",schemaPath:"#/properties/pushRemote/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -992,8 +990,11 @@ vErrors.push(err83);
 errors++;
 }
 }
-else {
-const err84 = {instancePath:instancePath+"/pushRemote/token",schemaPath:"#/properties/pushRemote/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data23.token !== undefined){
+let data26 = data23.token;
+if(typeof data26 === "string"){
+if(func3(data26) < 1){
+const err84 = {instancePath:instancePath+"/pushRemote/token",schemaPath:"#/properties/pushRemote/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1003,10 +1004,8 @@ vErrors.push(err84);
 errors++;
 }
 }
-if(data23.maxPushBytes !== undefined){
-let data27 = data23.maxPushBytes;
-if(!(((typeof data27 == "number") && (!(data27 % 1) && !isNaN(data27))) && (isFinite(data27)))){
-const err85 = {instancePath:instancePath+"/pushRemote/maxPushBytes",schemaPath:"#/properties/pushRemote/properties/maxPushBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err85 = {instancePath:instancePath+"/pushRemote/token",schemaPath:"#/properties/pushRemote/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1015,9 +1014,11 @@ vErrors.push(err85);
 }
 errors++;
 }
-if((typeof data27 == "number") && (isFinite(data27))){
-if(data27 < 1 || isNaN(data27)){
-const err86 = {instancePath:instancePath+"/pushRemote/maxPushBytes",schemaPath:"#/properties/pushRemote/properties/maxPushBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data23.maxPushBytes !== undefined){
+let data27 = data23.maxPushBytes;
+if(!(((typeof data27 == "number") && (!(data27 % 1) && !isNaN(data27))) && (isFinite(data27)))){
+const err86 = {instancePath:instancePath+"/pushRemote/maxPushBytes",schemaPath:"#/properties/pushRemote/properties/maxPushBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1026,11 +1027,9 @@ vErrors.push(err86);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err87 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data27 == "number") && (isFinite(data27))){
+if(data27 < 1 || isNaN(data27)){
+const err87 = {instancePath:instancePath+"/pushRemote/maxPushBytes",schemaPath:"#/properties/pushRemote/properties/maxPushBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1040,11 +1039,10 @@ vErrors.push(err87);
 errors++;
 }
 }
-if(data.log !== undefined){
-let data28 = data.log;
-if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
-if(data28.level === undefined){
-const err88 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/required",keyword:"required",params:{missingProperty: "level"},message:"must have required property '"+"level"+"'"};
+}
+}
+else {
+const err88 = {instancePath:instancePath+"/pushRemote",schemaPath:"#/properties/pushRemote/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1053,8 +1051,12 @@ vErrors.push(err88);
 }
 errors++;
 }
-if(data28.format === undefined){
-const err89 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/required",keyword:"required",params:{missingProperty: "format"},message:"must have required property '"+"format"+"'"};
+}
+if(data.log !== undefined){
+let data28 = data.log;
+if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
+if(data28.level === undefined){
+const err89 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/required",keyword:"required",params:{missingProperty: "level"},message:"must have required property '"+"level"+"'"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1063,9 +1065,8 @@ vErrors.push(err89);
 }
 errors++;
 }
-for(const key5 in data28){
-if(!((key5 === "level") || (key5 === "format"))){
-const err90 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+if(data28.format === undefined){
+const err90 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/required",keyword:"required",params:{missingProperty: "format"},message:"must have required property '"+"format"+"'"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1074,11 +1075,9 @@ vErrors.push(err90);
 }
 errors++;
 }
-}
-if(data28.level !== undefined){
-let data29 = data28.level;
-if(!(((((((data29 === "trace") || (data29 === "debug")) || (data29 === "info")) || (data29 === "warn")) || (data29 === "error")) || (data29 === "fatal")) || (data29 === "silent"))){
-const err91 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/enum",keyword:"enum",params:{allowedValues: schema11.properties.log.properties.level.enum},message:"must be equal to one of the allowed values"};
+for(const key5 in data28){
+if(!((key5 === "level") || (key5 === "format"))){
+const err91 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1088,10 +1087,10 @@ vErrors.push(err91);
 errors++;
 }
 }
-if(data28.format !== undefined){
-let data30 = data28.format;
-if(!(((data30 === "auto") || (data30 === "json")) || (data30 === "pretty"))){
-const err92 = {instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/enum",keyword:"enum",params:{allowedValues: schema11.properties.log.properties.format.enum},message:"must be equal to one of the allowed values"};
+if(data28.level !== undefined){
+let data29 = data28.level;
+if(!(((((((data29 === "trace") || (data29 === "debug")) || (data29 === "info")) || (data29 === "warn")) || (data29 === "error")) || (data29 === "fatal")) || (data29 === "silent"))){
+const err92 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/enum",keyword:"enum",params:{allowedValues: schema11.properties.log.properties.level.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1101,9 +1100,10 @@ vErrors.push(err92);
 errors++;
 }
 }
-}
-else {
-const err93 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data28.format !== undefined){
+let data30 = data28.format;
+if(!(((data30 === "auto") || (data30 === "json")) || (data30 === "pretty"))){
+const err93 = {instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/enum",keyword:"enum",params:{allowedValues: schema11.properties.log.properties.format.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1113,11 +1113,9 @@ vErrors.push(err93);
 errors++;
 }
 }
-if(data.limits !== undefined){
-let data31 = data.limits;
-if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
-if(data31.bodyBytes === undefined){
-const err94 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "bodyBytes"},message:"must have required property '"+"bodyBytes"+"'"};
+}
+else {
+const err94 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1126,8 +1124,12 @@ vErrors.push(err94);
 }
 errors++;
 }
-if(data31.syncTimeoutMaxSeconds === undefined){
-const err95 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "syncTimeoutMaxSeconds"},message:"must have required property '"+"syncTimeoutMaxSeconds"+"'"};
+}
+if(data.limits !== undefined){
+let data31 = data.limits;
+if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
+if(data31.bodyBytes === undefined){
+const err95 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "bodyBytes"},message:"must have required property '"+"bodyBytes"+"'"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1136,8 +1138,8 @@ vErrors.push(err95);
 }
 errors++;
 }
-if(data31.importSeconds === undefined){
-const err96 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "importSeconds"},message:"must have required property '"+"importSeconds"+"'"};
+if(data31.syncTimeoutMaxSeconds === undefined){
+const err96 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "syncTimeoutMaxSeconds"},message:"must have required property '"+"syncTimeoutMaxSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1146,8 +1148,8 @@ vErrors.push(err96);
 }
 errors++;
 }
-if(data31.syncQueuePerWorker === undefined){
-const err97 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "syncQueuePerWorker"},message:"must have required property '"+"syncQueuePerWorker"+"'"};
+if(data31.importSeconds === undefined){
+const err97 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "importSeconds"},message:"must have required property '"+"importSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1156,8 +1158,8 @@ vErrors.push(err97);
 }
 errors++;
 }
-if(data31.asyncQueueMax === undefined){
-const err98 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "asyncQueueMax"},message:"must have required property '"+"asyncQueueMax"+"'"};
+if(data31.syncQueuePerWorker === undefined){
+const err98 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "syncQueuePerWorker"},message:"must have required property '"+"syncQueuePerWorker"+"'"};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1166,8 +1168,8 @@ vErrors.push(err98);
 }
 errors++;
 }
-if(data31.headersTimeoutSeconds === undefined){
-const err99 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "headersTimeoutSeconds"},message:"must have required property '"+"headersTimeoutSeconds"+"'"};
+if(data31.asyncQueueMax === undefined){
+const err99 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "asyncQueueMax"},message:"must have required property '"+"asyncQueueMax"+"'"};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1176,8 +1178,8 @@ vErrors.push(err99);
 }
 errors++;
 }
-if(data31.bodyReadSeconds === undefined){
-const err100 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "bodyReadSeconds"},message:"must have required property '"+"bodyReadSeconds"+"'"};
+if(data31.headersTimeoutSeconds === undefined){
+const err100 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "headersTimeoutSeconds"},message:"must have required property '"+"headersTimeoutSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1186,8 +1188,8 @@ vErrors.push(err100);
 }
 errors++;
 }
-if(data31.uploadFileBytes === undefined){
-const err101 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadFileBytes"},message:"must have required property '"+"uploadFileBytes"+"'"};
+if(data31.bodyReadSeconds === undefined){
+const err101 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "bodyReadSeconds"},message:"must have required property '"+"bodyReadSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1196,8 +1198,8 @@ vErrors.push(err101);
 }
 errors++;
 }
-if(data31.uploadTotalBytes === undefined){
-const err102 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadTotalBytes"},message:"must have required property '"+"uploadTotalBytes"+"'"};
+if(data31.uploadFileBytes === undefined){
+const err102 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadFileBytes"},message:"must have required property '"+"uploadFileBytes"+"'"};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1206,8 +1208,8 @@ vErrors.push(err102);
 }
 errors++;
 }
-if(data31.uploadFiles === undefined){
-const err103 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadFiles"},message:"must have required property '"+"uploadFiles"+"'"};
+if(data31.uploadTotalBytes === undefined){
+const err103 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadTotalBytes"},message:"must have required property '"+"uploadTotalBytes"+"'"};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1216,8 +1218,8 @@ vErrors.push(err103);
 }
 errors++;
 }
-if(data31.workerMaxCalls === undefined){
-const err104 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "workerMaxCalls"},message:"must have required property '"+"workerMaxCalls"+"'"};
+if(data31.uploadFiles === undefined){
+const err104 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "uploadFiles"},message:"must have required property '"+"uploadFiles"+"'"};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1226,8 +1228,8 @@ vErrors.push(err104);
 }
 errors++;
 }
-if(data31.workerHeapMB === undefined){
-const err105 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "workerHeapMB"},message:"must have required property '"+"workerHeapMB"+"'"};
+if(data31.workerMaxCalls === undefined){
+const err105 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "workerMaxCalls"},message:"must have required property '"+"workerMaxCalls"+"'"};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1236,8 +1238,8 @@ vErrors.push(err105);
 }
 errors++;
 }
-if(data31.socketsPerCall === undefined){
-const err106 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "socketsPerCall"},message:"must have required property '"+"socketsPerCall"+"'"};
+if(data31.workerHeapMB === undefined){
+const err106 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "workerHeapMB"},message:"must have required property '"+"workerHeapMB"+"'"};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1246,9 +1248,8 @@ vErrors.push(err106);
 }
 errors++;
 }
-for(const key6 in data31){
-if(!(func2.call(schema11.properties.limits.properties, key6))){
-const err107 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+if(data31.socketsPerCall === undefined){
+const err107 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/required",keyword:"required",params:{missingProperty: "socketsPerCall"},message:"must have required property '"+"socketsPerCall"+"'"};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1257,11 +1258,9 @@ vErrors.push(err107);
 }
 errors++;
 }
-}
-if(data31.bodyBytes !== undefined){
-let data32 = data31.bodyBytes;
-if(!(((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32))) && (isFinite(data32)))){
-const err108 = {instancePath:instancePath+"/limits/bodyBytes",schemaPath:"#/properties/limits/properties/bodyBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+for(const key6 in data31){
+if(!(func2.call(schema11.properties.limits.properties, key6))){
+const err108 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1270,9 +1269,11 @@ vErrors.push(err108);
 }
 errors++;
 }
-if((typeof data32 == "number") && (isFinite(data32))){
-if(data32 < 1 || isNaN(data32)){
-const err109 = {instancePath:instancePath+"/limits/bodyBytes",schemaPath:"#/properties/limits/properties/bodyBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data31.bodyBytes !== undefined){
+let data32 = data31.bodyBytes;
+if(!(((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32))) && (isFinite(data32)))){
+const err109 = {instancePath:instancePath+"/limits/bodyBytes",schemaPath:"#/properties/limits/properties/bodyBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1281,12 +1282,9 @@ vErrors.push(err109);
 }
 errors++;
 }
-}
-}
-if(data31.syncTimeoutMaxSeconds !== undefined){
-let data33 = data31.syncTimeoutMaxSeconds;
-if(!(((typeof data33 == "number") && (!(data33 % 1) && !isNaN(data33))) && (isFinite(data33)))){
-const err110 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data32 == "number") && (isFinite(data32))){
+if(data32 < 1 || isNaN(data32)){
+const err110 = {instancePath:instancePath+"/limits/bodyBytes",schemaPath:"#/properties/limits/properties/bodyBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1295,9 +1293,12 @@ vErrors.push(err110);
 }
 errors++;
 }
-if((typeof data33 == "number") && (isFinite(data33))){
-if(data33 > 3600 || isNaN(data33)){
-const err111 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600"};
+}
+}
+if(data31.syncTimeoutMaxSeconds !== undefined){
+let data33 = data31.syncTimeoutMaxSeconds;
+if(!(((typeof data33 == "number") && (!(data33 % 1) && !isNaN(data33))) && (isFinite(data33)))){
+const err111 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1306,8 +1307,9 @@ vErrors.push(err111);
 }
 errors++;
 }
-if(data33 < 1 || isNaN(data33)){
-const err112 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data33 == "number") && (isFinite(data33))){
+if(data33 > 3600 || isNaN(data33)){
+const err112 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600"};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1316,12 +1318,8 @@ vErrors.push(err112);
 }
 errors++;
 }
-}
-}
-if(data31.importSeconds !== undefined){
-let data34 = data31.importSeconds;
-if(!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))){
-const err113 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data33 < 1 || isNaN(data33)){
+const err113 = {instancePath:instancePath+"/limits/syncTimeoutMaxSeconds",schemaPath:"#/properties/limits/properties/syncTimeoutMaxSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1330,9 +1328,12 @@ vErrors.push(err113);
 }
 errors++;
 }
-if((typeof data34 == "number") && (isFinite(data34))){
-if(data34 > 600 || isNaN(data34)){
-const err114 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600},message:"must be <= 600"};
+}
+}
+if(data31.importSeconds !== undefined){
+let data34 = data31.importSeconds;
+if(!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))){
+const err114 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1341,8 +1342,9 @@ vErrors.push(err114);
 }
 errors++;
 }
-if(data34 < 1 || isNaN(data34)){
-const err115 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data34 == "number") && (isFinite(data34))){
+if(data34 > 600 || isNaN(data34)){
+const err115 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600},message:"must be <= 600"};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1351,12 +1353,8 @@ vErrors.push(err115);
 }
 errors++;
 }
-}
-}
-if(data31.syncQueuePerWorker !== undefined){
-let data35 = data31.syncQueuePerWorker;
-if(!(((typeof data35 == "number") && (!(data35 % 1) && !isNaN(data35))) && (isFinite(data35)))){
-const err116 = {instancePath:instancePath+"/limits/syncQueuePerWorker",schemaPath:"#/properties/limits/properties/syncQueuePerWorker/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data34 < 1 || isNaN(data34)){
+const err116 = {instancePath:instancePath+"/limits/importSeconds",schemaPath:"#/properties/limits/properties/importSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1365,9 +1363,12 @@ vErrors.push(err116);
 }
 errors++;
 }
-if((typeof data35 == "number") && (isFinite(data35))){
-if(data35 < 1 || isNaN(data35)){
-const err117 = {instancePath:instancePath+"/limits/syncQueuePerWorker",schemaPath:"#/properties/limits/properties/syncQueuePerWorker/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data31.syncQueuePerWorker !== undefined){
+let data35 = data31.syncQueuePerWorker;
+if(!(((typeof data35 == "number") && (!(data35 % 1) && !isNaN(data35))) && (isFinite(data35)))){
+const err117 = {instancePath:instancePath+"/limits/syncQueuePerWorker",schemaPath:"#/properties/limits/properties/syncQueuePerWorker/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1376,12 +1377,9 @@ vErrors.push(err117);
 }
 errors++;
 }
-}
-}
-if(data31.asyncQueueMax !== undefined){
-let data36 = data31.asyncQueueMax;
-if(!(((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36))) && (isFinite(data36)))){
-const err118 = {instancePath:instancePath+"/limits/asyncQueueMax",schemaPath:"#/properties/limits/properties/asyncQueueMax/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data35 == "number") && (isFinite(data35))){
+if(data35 < 1 || isNaN(data35)){
+const err118 = {instancePath:instancePath+"/limits/syncQueuePerWorker",schemaPath:"#/properties/limits/properties/syncQueuePerWorker/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1390,14 +1388,28 @@ vErrors.push(err118);
 }
 errors++;
 }
-if((typeof data36 == "number") && (isFinite(data36))){
-if(data36 < 1 || isNaN(data36)){
-const err119 = {instancePath:instancePath+"/limits/asyncQueueMax",schemaPath:"#/properties/limits/properties/asyncQueueMax/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data31.asyncQueueMax !== undefined){
+let data36 = data31.asyncQueueMax;
+if(!(((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36))) && (isFinite(data36)))){
+const err119 = {instancePath:instancePath+"/limits/asyncQueueMax",schemaPath:"#/properties/limits/properties/asyncQueueMax/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err119];
 }
 else {
 vErrors.push(err119);
+}
+errors++;
+}
+if((typeof data36 == "number") && (isFinite(data36))){
+if(data36 < 1 || isNaN(data36)){
+const err120 = {instancePath:instancePath+"/limits/asyncQueueMax",schemaPath:"#/properties/limits/properties/asyncQueueMax/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err120];
+}
+else {
+vErrors.push(err120);
 }
 errors++;
 }
@@ -1407,17 +1419,7 @@ if(data31.headersTimeoutSeconds !== undefined){
 let data37 = data31.headersTimeoutSeconds;
 if((typeof data37 == "number") && (isFinite(data37))){
 if(data37 > 600 || isNaN(data37)){
-const err120 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600},message:"must be <= 600"};
-if(vErrors === null){
-vErrors = [err120];
-}
-else {
-vErrors.push(err120);
-}
-errors++;
-}
-if(data37 < 0.1 || isNaN(data37)){
-const err121 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.1},message:"must be >= 0.1"};
+const err121 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600},message:"must be <= 600"};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1426,9 +1428,8 @@ vErrors.push(err121);
 }
 errors++;
 }
-}
-else {
-const err122 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data37 < 0.1 || isNaN(data37)){
+const err122 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.1},message:"must be >= 0.1"};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1438,11 +1439,8 @@ vErrors.push(err122);
 errors++;
 }
 }
-if(data31.bodyReadSeconds !== undefined){
-let data38 = data31.bodyReadSeconds;
-if((typeof data38 == "number") && (isFinite(data38))){
-if(data38 > 3600 || isNaN(data38)){
-const err123 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600"};
+else {
+const err123 = {instancePath:instancePath+"/limits/headersTimeoutSeconds",schemaPath:"#/properties/limits/properties/headersTimeoutSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1451,8 +1449,12 @@ vErrors.push(err123);
 }
 errors++;
 }
-if(data38 < 0.1 || isNaN(data38)){
-const err124 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.1},message:"must be >= 0.1"};
+}
+if(data31.bodyReadSeconds !== undefined){
+let data38 = data31.bodyReadSeconds;
+if((typeof data38 == "number") && (isFinite(data38))){
+if(data38 > 3600 || isNaN(data38)){
+const err124 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600"};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1461,9 +1463,8 @@ vErrors.push(err124);
 }
 errors++;
 }
-}
-else {
-const err125 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data38 < 0.1 || isNaN(data38)){
+const err125 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.1},message:"must be >= 0.1"};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1473,10 +1474,8 @@ vErrors.push(err125);
 errors++;
 }
 }
-if(data31.uploadFileBytes !== undefined){
-let data39 = data31.uploadFileBytes;
-if(!(((typeof data39 == "number") && (!(data39 % 1) && !isNaN(data39))) && (isFinite(data39)))){
-const err126 = {instancePath:instancePath+"/limits/uploadFileBytes",schemaPath:"#/properties/limits/properties/uploadFileBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err126 = {instancePath:instancePath+"/limits/bodyReadSeconds",schemaPath:"#/properties/limits/properties/bodyReadSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1485,9 +1484,11 @@ vErrors.push(err126);
 }
 errors++;
 }
-if((typeof data39 == "number") && (isFinite(data39))){
-if(data39 < 1 || isNaN(data39)){
-const err127 = {instancePath:instancePath+"/limits/uploadFileBytes",schemaPath:"#/properties/limits/properties/uploadFileBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data31.uploadFileBytes !== undefined){
+let data39 = data31.uploadFileBytes;
+if(!(((typeof data39 == "number") && (!(data39 % 1) && !isNaN(data39))) && (isFinite(data39)))){
+const err127 = {instancePath:instancePath+"/limits/uploadFileBytes",schemaPath:"#/properties/limits/properties/uploadFileBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1496,12 +1497,9 @@ vErrors.push(err127);
 }
 errors++;
 }
-}
-}
-if(data31.uploadTotalBytes !== undefined){
-let data40 = data31.uploadTotalBytes;
-if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
-const err128 = {instancePath:instancePath+"/limits/uploadTotalBytes",schemaPath:"#/properties/limits/properties/uploadTotalBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data39 == "number") && (isFinite(data39))){
+if(data39 < 1 || isNaN(data39)){
+const err128 = {instancePath:instancePath+"/limits/uploadFileBytes",schemaPath:"#/properties/limits/properties/uploadFileBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1510,9 +1508,12 @@ vErrors.push(err128);
 }
 errors++;
 }
-if((typeof data40 == "number") && (isFinite(data40))){
-if(data40 < 1 || isNaN(data40)){
-const err129 = {instancePath:instancePath+"/limits/uploadTotalBytes",schemaPath:"#/properties/limits/properties/uploadTotalBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data31.uploadTotalBytes !== undefined){
+let data40 = data31.uploadTotalBytes;
+if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
+const err129 = {instancePath:instancePath+"/limits/uploadTotalBytes",schemaPath:"#/properties/limits/properties/uploadTotalBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1521,12 +1522,9 @@ vErrors.push(err129);
 }
 errors++;
 }
-}
-}
-if(data31.uploadFiles !== undefined){
-let data41 = data31.uploadFiles;
-if(!(((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41))) && (isFinite(data41)))){
-const err130 = {instancePath:instancePath+"/limits/uploadFiles",schemaPath:"#/properties/limits/properties/uploadFiles/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data40 == "number") && (isFinite(data40))){
+if(data40 < 1 || isNaN(data40)){
+const err130 = {instancePath:instancePath+"/limits/uploadTotalBytes",schemaPath:"#/properties/limits/properties/uploadTotalBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1535,9 +1533,12 @@ vErrors.push(err130);
 }
 errors++;
 }
-if((typeof data41 == "number") && (isFinite(data41))){
-if(data41 < 1 || isNaN(data41)){
-const err131 = {instancePath:instancePath+"/limits/uploadFiles",schemaPath:"#/properties/limits/properties/uploadFiles/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data31.uploadFiles !== undefined){
+let data41 = data31.uploadFiles;
+if(!(((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41))) && (isFinite(data41)))){
+const err131 = {instancePath:instancePath+"/limits/uploadFiles",schemaPath:"#/properties/limits/properties/uploadFiles/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1546,12 +1547,9 @@ vErrors.push(err131);
 }
 errors++;
 }
-}
-}
-if(data31.workerMaxCalls !== undefined){
-let data42 = data31.workerMaxCalls;
-if(!(((typeof data42 == "number") && (!(data42 % 1) && !isNaN(data42))) && (isFinite(data42)))){
-const err132 = {instancePath:instancePath+"/limits/workerMaxCalls",schemaPath:"#/properties/limits/properties/workerMaxCalls/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data41 == "number") && (isFinite(data41))){
+if(data41 < 1 || isNaN(data41)){
+const err132 = {instancePath:instancePath+"/limits/uploadFiles",schemaPath:"#/properties/limits/properties/uploadFiles/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1560,9 +1558,12 @@ vErrors.push(err132);
 }
 errors++;
 }
-if((typeof data42 == "number") && (isFinite(data42))){
-if(data42 < 0 || isNaN(data42)){
-const err133 = {instancePath:instancePath+"/limits/workerMaxCalls",schemaPath:"#/properties/limits/properties/workerMaxCalls/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+}
+if(data31.workerMaxCalls !== undefined){
+let data42 = data31.workerMaxCalls;
+if(!(((typeof data42 == "number") && (!(data42 % 1) && !isNaN(data42))) && (isFinite(data42)))){
+const err133 = {instancePath:instancePath+"/limits/workerMaxCalls",schemaPath:"#/properties/limits/properties/workerMaxCalls/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1571,12 +1572,9 @@ vErrors.push(err133);
 }
 errors++;
 }
-}
-}
-if(data31.workerHeapMB !== undefined){
-let data43 = data31.workerHeapMB;
-if(!(((typeof data43 == "number") && (!(data43 % 1) && !isNaN(data43))) && (isFinite(data43)))){
-const err134 = {instancePath:instancePath+"/limits/workerHeapMB",schemaPath:"#/properties/limits/properties/workerHeapMB/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data42 == "number") && (isFinite(data42))){
+if(data42 < 0 || isNaN(data42)){
+const err134 = {instancePath:instancePath+"/limits/workerMaxCalls",schemaPath:"#/properties/limits/properties/workerMaxCalls/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1585,9 +1583,12 @@ vErrors.push(err134);
 }
 errors++;
 }
-if((typeof data43 == "number") && (isFinite(data43))){
-if(data43 < 0 || isNaN(data43)){
-const err135 = {instancePath:instancePath+"/limits/workerHeapMB",schemaPath:"#/properties/limits/properties/workerHeapMB/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+}
+if(data31.workerHeapMB !== undefined){
+let data43 = data31.workerHeapMB;
+if(!(((typeof data43 == "number") && (!(data43 % 1) && !isNaN(data43))) && (isFinite(data43)))){
+const err135 = {instancePath:instancePath+"/limits/workerHeapMB",schemaPath:"#/properties/limits/properties/workerHeapMB/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1596,12 +1597,9 @@ vErrors.push(err135);
 }
 errors++;
 }
-}
-}
-if(data31.socketsPerCall !== undefined){
-let data44 = data31.socketsPerCall;
-if(!(((typeof data44 == "number") && (!(data44 % 1) && !isNaN(data44))) && (isFinite(data44)))){
-const err136 = {instancePath:instancePath+"/limits/socketsPerCall",schemaPath:"#/properties/limits/properties/socketsPerCall/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data43 == "number") && (isFinite(data43))){
+if(data43 < 0 || isNaN(data43)){
+const err136 = {instancePath:instancePath+"/limits/workerHeapMB",schemaPath:"#/properties/limits/properties/workerHeapMB/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1610,9 +1608,12 @@ vErrors.push(err136);
 }
 errors++;
 }
-if((typeof data44 == "number") && (isFinite(data44))){
-if(data44 > 4096 || isNaN(data44)){
-const err137 = {instancePath:instancePath+"/limits/socketsPerCall",schemaPath:"#/properties/limits/properties/socketsPerCall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096"};
+}
+}
+if(data31.socketsPerCall !== undefined){
+let data44 = data31.socketsPerCall;
+if(!(((typeof data44 == "number") && (!(data44 % 1) && !isNaN(data44))) && (isFinite(data44)))){
+const err137 = {instancePath:instancePath+"/limits/socketsPerCall",schemaPath:"#/properties/limits/properties/socketsPerCall/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1621,8 +1622,9 @@ vErrors.push(err137);
 }
 errors++;
 }
-if(data44 < 1 || isNaN(data44)){
-const err138 = {instancePath:instancePath+"/limits/socketsPerCall",schemaPath:"#/properties/limits/properties/socketsPerCall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data44 == "number") && (isFinite(data44))){
+if(data44 > 4096 || isNaN(data44)){
+const err138 = {instancePath:instancePath+"/limits/socketsPerCall",schemaPath:"#/properties/limits/properties/socketsPerCall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096"};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1631,11 +1633,8 @@ vErrors.push(err138);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err139 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data44 < 1 || isNaN(data44)){
+const err139 = {instancePath:instancePath+"/limits/socketsPerCall",schemaPath:"#/properties/limits/properties/socketsPerCall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1645,11 +1644,10 @@ vErrors.push(err139);
 errors++;
 }
 }
-if(data.network !== undefined){
-let data45 = data.network;
-if(data45 && typeof data45 == "object" && !Array.isArray(data45)){
-if(data45.allow === undefined){
-const err140 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/required",keyword:"required",params:{missingProperty: "allow"},message:"must have required property '"+"allow"+"'"};
+}
+}
+else {
+const err140 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1658,8 +1656,12 @@ vErrors.push(err140);
 }
 errors++;
 }
-if(data45.deny === undefined){
-const err141 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/required",keyword:"required",params:{missingProperty: "deny"},message:"must have required property '"+"deny"+"'"};
+}
+if(data.network !== undefined){
+let data45 = data.network;
+if(data45 && typeof data45 == "object" && !Array.isArray(data45)){
+if(data45.allow === undefined){
+const err141 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/required",keyword:"required",params:{missingProperty: "allow"},message:"must have required property '"+"allow"+"'"};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1668,14 +1670,24 @@ vErrors.push(err141);
 }
 errors++;
 }
-for(const key7 in data45){
-if(!(((key7 === "allow") || (key7 === "deny")) || (key7 === "caFile"))){
-const err142 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+if(data45.deny === undefined){
+const err142 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/required",keyword:"required",params:{missingProperty: "deny"},message:"must have required property '"+"deny"+"'"};
 if(vErrors === null){
 vErrors = [err142];
 }
 else {
 vErrors.push(err142);
+}
+errors++;
+}
+for(const key7 in data45){
+if(!(((key7 === "allow") || (key7 === "deny")) || (key7 === "caFile"))){
+const err143 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err143];
+}
+else {
+vErrors.push(err143);
 }
 errors++;
 }
@@ -1688,18 +1700,7 @@ for(let i1=0; i1<len1; i1++){
 let data47 = data46[i1];
 if(typeof data47 === "string"){
 if(func3(data47) < 1){
-const err143 = {instancePath:instancePath+"/network/allow/" + i1,schemaPath:"#/properties/network/properties/allow/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err143];
-}
-else {
-vErrors.push(err143);
-}
-errors++;
-}
-}
-else {
-const err144 = {instancePath:instancePath+"/network/allow/" + i1,schemaPath:"#/properties/network/properties/allow/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err144 = {instancePath:instancePath+"/network/allow/" + i1,schemaPath:"#/properties/network/properties/allow/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1709,14 +1710,25 @@ vErrors.push(err144);
 errors++;
 }
 }
-}
 else {
-const err145 = {instancePath:instancePath+"/network/allow",schemaPath:"#/properties/network/properties/allow/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err145 = {instancePath:instancePath+"/network/allow/" + i1,schemaPath:"#/properties/network/properties/allow/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err145];
 }
 else {
 vErrors.push(err145);
+}
+errors++;
+}
+}
+}
+else {
+const err146 = {instancePath:instancePath+"/network/allow",schemaPath:"#/properties/network/properties/allow/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err146];
+}
+else {
+vErrors.push(err146);
 }
 errors++;
 }
@@ -1729,18 +1741,7 @@ for(let i2=0; i2<len2; i2++){
 let data49 = data48[i2];
 if(typeof data49 === "string"){
 if(func3(data49) < 1){
-const err146 = {instancePath:instancePath+"/network/deny/" + i2,schemaPath:"#/properties/network/properties/deny/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err146];
-}
-else {
-vErrors.push(err146);
-}
-errors++;
-}
-}
-else {
-const err147 = {instancePath:instancePath+"/network/deny/" + i2,schemaPath:"#/properties/network/properties/deny/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err147 = {instancePath:instancePath+"/network/deny/" + i2,schemaPath:"#/properties/network/properties/deny/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1750,9 +1751,8 @@ vErrors.push(err147);
 errors++;
 }
 }
-}
 else {
-const err148 = {instancePath:instancePath+"/network/deny",schemaPath:"#/properties/network/properties/deny/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err148 = {instancePath:instancePath+"/network/deny/" + i2,schemaPath:"#/properties/network/properties/deny/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1762,11 +1762,9 @@ vErrors.push(err148);
 errors++;
 }
 }
-if(data45.caFile !== undefined){
-let data50 = data45.caFile;
-if(typeof data50 === "string"){
-if(func3(data50) < 1){
-const err149 = {instancePath:instancePath+"/network/caFile",schemaPath:"#/properties/network/properties/caFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+else {
+const err149 = {instancePath:instancePath+"/network/deny",schemaPath:"#/properties/network/properties/deny/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1776,8 +1774,11 @@ vErrors.push(err149);
 errors++;
 }
 }
-else {
-const err150 = {instancePath:instancePath+"/network/caFile",schemaPath:"#/properties/network/properties/caFile/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data45.caFile !== undefined){
+let data50 = data45.caFile;
+if(typeof data50 === "string"){
+if(func3(data50) < 1){
+const err150 = {instancePath:instancePath+"/network/caFile",schemaPath:"#/properties/network/properties/caFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1787,9 +1788,8 @@ vErrors.push(err150);
 errors++;
 }
 }
-}
 else {
-const err151 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err151 = {instancePath:instancePath+"/network/caFile",schemaPath:"#/properties/network/properties/caFile/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1799,11 +1799,9 @@ vErrors.push(err151);
 errors++;
 }
 }
-if(data.tasks !== undefined){
-let data51 = data.tasks;
-if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
-if(data51.keepPerApi === undefined){
-const err152 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "keepPerApi"},message:"must have required property '"+"keepPerApi"+"'"};
+}
+else {
+const err152 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1812,8 +1810,12 @@ vErrors.push(err152);
 }
 errors++;
 }
-if(data51.keepPerCronJob === undefined){
-const err153 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "keepPerCronJob"},message:"must have required property '"+"keepPerCronJob"+"'"};
+}
+if(data.tasks !== undefined){
+let data51 = data.tasks;
+if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
+if(data51.keepPerApi === undefined){
+const err153 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "keepPerApi"},message:"must have required property '"+"keepPerApi"+"'"};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -1822,8 +1824,8 @@ vErrors.push(err153);
 }
 errors++;
 }
-if(data51.keepSeconds === undefined){
-const err154 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "keepSeconds"},message:"must have required property '"+"keepSeconds"+"'"};
+if(data51.keepPerCronJob === undefined){
+const err154 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "keepPerCronJob"},message:"must have required property '"+"keepPerCronJob"+"'"};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -1832,8 +1834,8 @@ vErrors.push(err154);
 }
 errors++;
 }
-if(data51.maxStoredMB === undefined){
-const err155 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "maxStoredMB"},message:"must have required property '"+"maxStoredMB"+"'"};
+if(data51.keepSeconds === undefined){
+const err155 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "keepSeconds"},message:"must have required property '"+"keepSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -1842,9 +1844,8 @@ vErrors.push(err155);
 }
 errors++;
 }
-for(const key8 in data51){
-if(!((((key8 === "keepPerApi") || (key8 === "keepPerCronJob")) || (key8 === "keepSeconds")) || (key8 === "maxStoredMB"))){
-const err156 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
+if(data51.maxStoredMB === undefined){
+const err156 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/required",keyword:"required",params:{missingProperty: "maxStoredMB"},message:"must have required property '"+"maxStoredMB"+"'"};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -1853,11 +1854,9 @@ vErrors.push(err156);
 }
 errors++;
 }
-}
-if(data51.keepPerApi !== undefined){
-let data52 = data51.keepPerApi;
-if(!(((typeof data52 == "number") && (!(data52 % 1) && !isNaN(data52))) && (isFinite(data52)))){
-const err157 = {instancePath:instancePath+"/tasks/keepPerApi",schemaPath:"#/properties/tasks/properties/keepPerApi/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+for(const key8 in data51){
+if(!((((key8 === "keepPerApi") || (key8 === "keepPerCronJob")) || (key8 === "keepSeconds")) || (key8 === "maxStoredMB"))){
+const err157 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -1866,9 +1865,11 @@ vErrors.push(err157);
 }
 errors++;
 }
-if((typeof data52 == "number") && (isFinite(data52))){
-if(data52 < 1 || isNaN(data52)){
-const err158 = {instancePath:instancePath+"/tasks/keepPerApi",schemaPath:"#/properties/tasks/properties/keepPerApi/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data51.keepPerApi !== undefined){
+let data52 = data51.keepPerApi;
+if(!(((typeof data52 == "number") && (!(data52 % 1) && !isNaN(data52))) && (isFinite(data52)))){
+const err158 = {instancePath:instancePath+"/tasks/keepPerApi",schemaPath:"#/properties/tasks/properties/keepPerApi/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -1877,12 +1878,9 @@ vErrors.push(err158);
 }
 errors++;
 }
-}
-}
-if(data51.keepPerCronJob !== undefined){
-let data53 = data51.keepPerCronJob;
-if(!(((typeof data53 == "number") && (!(data53 % 1) && !isNaN(data53))) && (isFinite(data53)))){
-const err159 = {instancePath:instancePath+"/tasks/keepPerCronJob",schemaPath:"#/properties/tasks/properties/keepPerCronJob/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data52 == "number") && (isFinite(data52))){
+if(data52 < 1 || isNaN(data52)){
+const err159 = {instancePath:instancePath+"/tasks/keepPerApi",schemaPath:"#/properties/tasks/properties/keepPerApi/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -1891,9 +1889,12 @@ vErrors.push(err159);
 }
 errors++;
 }
-if((typeof data53 == "number") && (isFinite(data53))){
-if(data53 < 1 || isNaN(data53)){
-const err160 = {instancePath:instancePath+"/tasks/keepPerCronJob",schemaPath:"#/properties/tasks/properties/keepPerCronJob/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data51.keepPerCronJob !== undefined){
+let data53 = data51.keepPerCronJob;
+if(!(((typeof data53 == "number") && (!(data53 % 1) && !isNaN(data53))) && (isFinite(data53)))){
+const err160 = {instancePath:instancePath+"/tasks/keepPerCronJob",schemaPath:"#/properties/tasks/properties/keepPerCronJob/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -1902,12 +1903,9 @@ vErrors.push(err160);
 }
 errors++;
 }
-}
-}
-if(data51.keepSeconds !== undefined){
-let data54 = data51.keepSeconds;
-if(!(((typeof data54 == "number") && (!(data54 % 1) && !isNaN(data54))) && (isFinite(data54)))){
-const err161 = {instancePath:instancePath+"/tasks/keepSeconds",schemaPath:"#/properties/tasks/properties/keepSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data53 == "number") && (isFinite(data53))){
+if(data53 < 1 || isNaN(data53)){
+const err161 = {instancePath:instancePath+"/tasks/keepPerCronJob",schemaPath:"#/properties/tasks/properties/keepPerCronJob/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -1916,9 +1914,12 @@ vErrors.push(err161);
 }
 errors++;
 }
-if((typeof data54 == "number") && (isFinite(data54))){
-if(data54 < 0 || isNaN(data54)){
-const err162 = {instancePath:instancePath+"/tasks/keepSeconds",schemaPath:"#/properties/tasks/properties/keepSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+}
+if(data51.keepSeconds !== undefined){
+let data54 = data51.keepSeconds;
+if(!(((typeof data54 == "number") && (!(data54 % 1) && !isNaN(data54))) && (isFinite(data54)))){
+const err162 = {instancePath:instancePath+"/tasks/keepSeconds",schemaPath:"#/properties/tasks/properties/keepSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -1927,12 +1928,9 @@ vErrors.push(err162);
 }
 errors++;
 }
-}
-}
-if(data51.maxStoredMB !== undefined){
-let data55 = data51.maxStoredMB;
-if(!(((typeof data55 == "number") && (!(data55 % 1) && !isNaN(data55))) && (isFinite(data55)))){
-const err163 = {instancePath:instancePath+"/tasks/maxStoredMB",schemaPath:"#/properties/tasks/properties/maxStoredMB/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data54 == "number") && (isFinite(data54))){
+if(data54 < 0 || isNaN(data54)){
+const err163 = {instancePath:instancePath+"/tasks/keepSeconds",schemaPath:"#/properties/tasks/properties/keepSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -1941,9 +1939,12 @@ vErrors.push(err163);
 }
 errors++;
 }
-if((typeof data55 == "number") && (isFinite(data55))){
-if(data55 < 1 || isNaN(data55)){
-const err164 = {instancePath:instancePath+"/tasks/maxStoredMB",schemaPath:"#/properties/tasks/properties/maxStoredMB/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data51.maxStoredMB !== undefined){
+let data55 = data51.maxStoredMB;
+if(!(((typeof data55 == "number") && (!(data55 % 1) && !isNaN(data55))) && (isFinite(data55)))){
+const err164 = {instancePath:instancePath+"/tasks/maxStoredMB",schemaPath:"#/properties/tasks/properties/maxStoredMB/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -1952,11 +1953,9 @@ vErrors.push(err164);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err165 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data55 == "number") && (isFinite(data55))){
+if(data55 < 1 || isNaN(data55)){
+const err165 = {instancePath:instancePath+"/tasks/maxStoredMB",schemaPath:"#/properties/tasks/properties/maxStoredMB/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -1966,11 +1965,10 @@ vErrors.push(err165);
 errors++;
 }
 }
-if(data.shutdown !== undefined){
-let data56 = data.shutdown;
-if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
-if(data56.drainSeconds === undefined){
-const err166 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/required",keyword:"required",params:{missingProperty: "drainSeconds"},message:"must have required property '"+"drainSeconds"+"'"};
+}
+}
+else {
+const err166 = {instancePath:instancePath+"/tasks",schemaPath:"#/properties/tasks/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -1979,8 +1977,12 @@ vErrors.push(err166);
 }
 errors++;
 }
-if(data56.graceSeconds === undefined){
-const err167 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/required",keyword:"required",params:{missingProperty: "graceSeconds"},message:"must have required property '"+"graceSeconds"+"'"};
+}
+if(data.shutdown !== undefined){
+let data56 = data.shutdown;
+if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
+if(data56.drainSeconds === undefined){
+const err167 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/required",keyword:"required",params:{missingProperty: "drainSeconds"},message:"must have required property '"+"drainSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -1989,9 +1991,8 @@ vErrors.push(err167);
 }
 errors++;
 }
-for(const key9 in data56){
-if(!((key9 === "drainSeconds") || (key9 === "graceSeconds"))){
-const err168 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
+if(data56.graceSeconds === undefined){
+const err168 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/required",keyword:"required",params:{missingProperty: "graceSeconds"},message:"must have required property '"+"graceSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2000,12 +2001,9 @@ vErrors.push(err168);
 }
 errors++;
 }
-}
-if(data56.drainSeconds !== undefined){
-let data57 = data56.drainSeconds;
-if((typeof data57 == "number") && (isFinite(data57))){
-if(data57 < 0 || isNaN(data57)){
-const err169 = {instancePath:instancePath+"/shutdown/drainSeconds",schemaPath:"#/properties/shutdown/properties/drainSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+for(const key9 in data56){
+if(!((key9 === "drainSeconds") || (key9 === "graceSeconds"))){
+const err169 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2015,8 +2013,11 @@ vErrors.push(err169);
 errors++;
 }
 }
-else {
-const err170 = {instancePath:instancePath+"/shutdown/drainSeconds",schemaPath:"#/properties/shutdown/properties/drainSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data56.drainSeconds !== undefined){
+let data57 = data56.drainSeconds;
+if((typeof data57 == "number") && (isFinite(data57))){
+if(data57 < 0 || isNaN(data57)){
+const err170 = {instancePath:instancePath+"/shutdown/drainSeconds",schemaPath:"#/properties/shutdown/properties/drainSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2026,11 +2027,8 @@ vErrors.push(err170);
 errors++;
 }
 }
-if(data56.graceSeconds !== undefined){
-let data58 = data56.graceSeconds;
-if((typeof data58 == "number") && (isFinite(data58))){
-if(data58 < 0 || isNaN(data58)){
-const err171 = {instancePath:instancePath+"/shutdown/graceSeconds",schemaPath:"#/properties/shutdown/properties/graceSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+else {
+const err171 = {instancePath:instancePath+"/shutdown/drainSeconds",schemaPath:"#/properties/shutdown/properties/drainSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2040,8 +2038,11 @@ vErrors.push(err171);
 errors++;
 }
 }
-else {
-const err172 = {instancePath:instancePath+"/shutdown/graceSeconds",schemaPath:"#/properties/shutdown/properties/graceSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data56.graceSeconds !== undefined){
+let data58 = data56.graceSeconds;
+if((typeof data58 == "number") && (isFinite(data58))){
+if(data58 < 0 || isNaN(data58)){
+const err172 = {instancePath:instancePath+"/shutdown/graceSeconds",schemaPath:"#/properties/shutdown/properties/graceSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2051,9 +2052,8 @@ vErrors.push(err172);
 errors++;
 }
 }
-}
 else {
-const err173 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err173 = {instancePath:instancePath+"/shutdown/graceSeconds",schemaPath:"#/properties/shutdown/properties/graceSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2063,10 +2063,9 @@ vErrors.push(err173);
 errors++;
 }
 }
-if(data.callTimeoutGraceMs !== undefined){
-let data59 = data.callTimeoutGraceMs;
-if(!(((typeof data59 == "number") && (!(data59 % 1) && !isNaN(data59))) && (isFinite(data59)))){
-const err174 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+else {
+const err174 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2075,9 +2074,11 @@ vErrors.push(err174);
 }
 errors++;
 }
-if((typeof data59 == "number") && (isFinite(data59))){
-if(data59 > 600000 || isNaN(data59)){
-const err175 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
+}
+if(data.callTimeoutGraceMs !== undefined){
+let data59 = data.callTimeoutGraceMs;
+if(!(((typeof data59 == "number") && (!(data59 % 1) && !isNaN(data59))) && (isFinite(data59)))){
+const err175 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2086,13 +2087,24 @@ vErrors.push(err175);
 }
 errors++;
 }
-if(data59 < 0 || isNaN(data59)){
-const err176 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if((typeof data59 == "number") && (isFinite(data59))){
+if(data59 > 600000 || isNaN(data59)){
+const err176 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
 if(vErrors === null){
 vErrors = [err176];
 }
 else {
 vErrors.push(err176);
+}
+errors++;
+}
+if(data59 < 0 || isNaN(data59)){
+const err177 = {instancePath:instancePath+"/callTimeoutGraceMs",schemaPath:"#/properties/callTimeoutGraceMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err177];
+}
+else {
+vErrors.push(err177);
 }
 errors++;
 }
@@ -2102,17 +2114,7 @@ if(data.packages !== undefined){
 let data60 = data.packages;
 if(data60 && typeof data60 == "object" && !Array.isArray(data60)){
 if(data60.wheelhouse === undefined){
-const err177 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/required",keyword:"required",params:{missingProperty: "wheelhouse"},message:"must have required property '"+"wheelhouse"+"'"};
-if(vErrors === null){
-vErrors = [err177];
-}
-else {
-vErrors.push(err177);
-}
-errors++;
-}
-if(data60.index === undefined){
-const err178 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/required",keyword:"required",params:{missingProperty: "index"},message:"must have required property '"+"index"+"'"};
+const err178 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/required",keyword:"required",params:{missingProperty: "wheelhouse"},message:"must have required property '"+"wheelhouse"+"'"};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2121,8 +2123,8 @@ vErrors.push(err178);
 }
 errors++;
 }
-if(data60.pyodidePackages === undefined){
-const err179 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/required",keyword:"required",params:{missingProperty: "pyodidePackages"},message:"must have required property '"+"pyodidePackages"+"'"};
+if(data60.index === undefined){
+const err179 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/required",keyword:"required",params:{missingProperty: "index"},message:"must have required property '"+"index"+"'"};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2131,14 +2133,24 @@ vErrors.push(err179);
 }
 errors++;
 }
-for(const key10 in data60){
-if(!(((key10 === "wheelhouse") || (key10 === "index")) || (key10 === "pyodidePackages"))){
-const err180 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
+if(data60.pyodidePackages === undefined){
+const err180 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/required",keyword:"required",params:{missingProperty: "pyodidePackages"},message:"must have required property '"+"pyodidePackages"+"'"};
 if(vErrors === null){
 vErrors = [err180];
 }
 else {
 vErrors.push(err180);
+}
+errors++;
+}
+for(const key10 in data60){
+if(!(((key10 === "wheelhouse") || (key10 === "index")) || (key10 === "pyodidePackages"))){
+const err181 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err181];
+}
+else {
+vErrors.push(err181);
 }
 errors++;
 }
@@ -2151,18 +2163,7 @@ for(let i3=0; i3<len3; i3++){
 let data62 = data61[i3];
 if(typeof data62 === "string"){
 if(func3(data62) < 1){
-const err181 = {instancePath:instancePath+"/packages/wheelhouse/" + i3,schemaPath:"#/properties/packages/properties/wheelhouse/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err181];
-}
-else {
-vErrors.push(err181);
-}
-errors++;
-}
-}
-else {
-const err182 = {instancePath:instancePath+"/packages/wheelhouse/" + i3,schemaPath:"#/properties/packages/properties/wheelhouse/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err182 = {instancePath:instancePath+"/packages/wheelhouse/" + i3,schemaPath:"#/properties/packages/properties/wheelhouse/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2172,9 +2173,8 @@ vErrors.push(err182);
 errors++;
 }
 }
-}
 else {
-const err183 = {instancePath:instancePath+"/packages/wheelhouse",schemaPath:"#/properties/packages/properties/wheelhouse/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err183 = {instancePath:instancePath+"/packages/wheelhouse/" + i3,schemaPath:"#/properties/packages/properties/wheelhouse/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2184,11 +2184,9 @@ vErrors.push(err183);
 errors++;
 }
 }
-if(data60.index !== undefined){
-let data63 = data60.index;
-if(typeof data63 === "string"){
-if(!pattern4.test(data63)){
-const err184 = {instancePath:instancePath+"/packages/index",schemaPath:"#/properties/packages/properties/index/pattern",keyword:"pattern",params:{pattern: "^(|https?://\\S+)$"},message:"must match pattern \""+"^(|https?://\\S+)$"+"\""};
+}
+else {
+const err184 = {instancePath:instancePath+"/packages/wheelhouse",schemaPath:"#/properties/packages/properties/wheelhouse/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2198,8 +2196,11 @@ vErrors.push(err184);
 errors++;
 }
 }
-else {
-const err185 = {instancePath:instancePath+"/packages/index",schemaPath:"#/properties/packages/properties/index/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data60.index !== undefined){
+let data63 = data60.index;
+if(typeof data63 === "string"){
+if(!pattern4.test(data63)){
+const err185 = {instancePath:instancePath+"/packages/index",schemaPath:"#/properties/packages/properties/index/pattern",keyword:"pattern",params:{pattern: "^(|https?://\\S+)$"},message:"must match pattern \""+"^(|https?://\\S+)$"+"\""};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2209,9 +2210,8 @@ vErrors.push(err185);
 errors++;
 }
 }
-if(data60.pyodidePackages !== undefined){
-if(typeof data60.pyodidePackages !== "string"){
-const err186 = {instancePath:instancePath+"/packages/pyodidePackages",schemaPath:"#/properties/packages/properties/pyodidePackages/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+const err186 = {instancePath:instancePath+"/packages/index",schemaPath:"#/properties/packages/properties/index/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2221,9 +2221,9 @@ vErrors.push(err186);
 errors++;
 }
 }
-}
-else {
-const err187 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data60.pyodidePackages !== undefined){
+if(typeof data60.pyodidePackages !== "string"){
+const err187 = {instancePath:instancePath+"/packages/pyodidePackages",schemaPath:"#/properties/packages/properties/pyodidePackages/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2233,11 +2233,9 @@ vErrors.push(err187);
 errors++;
 }
 }
-if(data.cors !== undefined){
-let data65 = data.cors;
-if(data65 && typeof data65 == "object" && !Array.isArray(data65)){
-if(data65.allowOrigins === undefined){
-const err188 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowOrigins"},message:"must have required property '"+"allowOrigins"+"'"};
+}
+else {
+const err188 = {instancePath:instancePath+"/packages",schemaPath:"#/properties/packages/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2246,8 +2244,12 @@ vErrors.push(err188);
 }
 errors++;
 }
-if(data65.allowCredentials === undefined){
-const err189 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowCredentials"},message:"must have required property '"+"allowCredentials"+"'"};
+}
+if(data.cors !== undefined){
+let data65 = data.cors;
+if(data65 && typeof data65 == "object" && !Array.isArray(data65)){
+if(data65.allowOrigins === undefined){
+const err189 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowOrigins"},message:"must have required property '"+"allowOrigins"+"'"};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2256,8 +2258,8 @@ vErrors.push(err189);
 }
 errors++;
 }
-if(data65.allowHeaders === undefined){
-const err190 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowHeaders"},message:"must have required property '"+"allowHeaders"+"'"};
+if(data65.allowCredentials === undefined){
+const err190 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowCredentials"},message:"must have required property '"+"allowCredentials"+"'"};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2266,8 +2268,8 @@ vErrors.push(err190);
 }
 errors++;
 }
-if(data65.exposeHeaders === undefined){
-const err191 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "exposeHeaders"},message:"must have required property '"+"exposeHeaders"+"'"};
+if(data65.allowHeaders === undefined){
+const err191 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "allowHeaders"},message:"must have required property '"+"allowHeaders"+"'"};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2276,8 +2278,8 @@ vErrors.push(err191);
 }
 errors++;
 }
-if(data65.maxAgeSeconds === undefined){
-const err192 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "maxAgeSeconds"},message:"must have required property '"+"maxAgeSeconds"+"'"};
+if(data65.exposeHeaders === undefined){
+const err192 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "exposeHeaders"},message:"must have required property '"+"exposeHeaders"+"'"};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2286,14 +2288,24 @@ vErrors.push(err192);
 }
 errors++;
 }
-for(const key11 in data65){
-if(!(((((key11 === "allowOrigins") || (key11 === "allowCredentials")) || (key11 === "allowHeaders")) || (key11 === "exposeHeaders")) || (key11 === "maxAgeSeconds"))){
-const err193 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
+if(data65.maxAgeSeconds === undefined){
+const err193 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/required",keyword:"required",params:{missingProperty: "maxAgeSeconds"},message:"must have required property '"+"maxAgeSeconds"+"'"};
 if(vErrors === null){
 vErrors = [err193];
 }
 else {
 vErrors.push(err193);
+}
+errors++;
+}
+for(const key11 in data65){
+if(!(((((key11 === "allowOrigins") || (key11 === "allowCredentials")) || (key11 === "allowHeaders")) || (key11 === "exposeHeaders")) || (key11 === "maxAgeSeconds"))){
+const err194 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err194];
+}
+else {
+vErrors.push(err194);
 }
 errors++;
 }
@@ -2306,18 +2318,7 @@ for(let i4=0; i4<len4; i4++){
 let data67 = data66[i4];
 if(typeof data67 === "string"){
 if(!pattern5.test(data67)){
-const err194 = {instancePath:instancePath+"/cors/allowOrigins/" + i4,schemaPath:"#/properties/cors/properties/allowOrigins/items/pattern",keyword:"pattern",params:{pattern: "^(\\*|https?://[^/\\s]+)$"},message:"must match pattern \""+"^(\\*|https?://[^/\\s]+)$"+"\""};
-if(vErrors === null){
-vErrors = [err194];
-}
-else {
-vErrors.push(err194);
-}
-errors++;
-}
-}
-else {
-const err195 = {instancePath:instancePath+"/cors/allowOrigins/" + i4,schemaPath:"#/properties/cors/properties/allowOrigins/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err195 = {instancePath:instancePath+"/cors/allowOrigins/" + i4,schemaPath:"#/properties/cors/properties/allowOrigins/items/pattern",keyword:"pattern",params:{pattern: "^(\\*|https?://[^/\\s]+)$"},message:"must match pattern \""+"^(\\*|https?://[^/\\s]+)$"+"\""};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2327,9 +2328,8 @@ vErrors.push(err195);
 errors++;
 }
 }
-}
 else {
-const err196 = {instancePath:instancePath+"/cors/allowOrigins",schemaPath:"#/properties/cors/properties/allowOrigins/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err196 = {instancePath:instancePath+"/cors/allowOrigins/" + i4,schemaPath:"#/properties/cors/properties/allowOrigins/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2339,14 +2339,26 @@ vErrors.push(err196);
 errors++;
 }
 }
-if(data65.allowCredentials !== undefined){
-if(typeof data65.allowCredentials !== "boolean"){
-const err197 = {instancePath:instancePath+"/cors/allowCredentials",schemaPath:"#/properties/cors/properties/allowCredentials/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+}
+else {
+const err197 = {instancePath:instancePath+"/cors/allowOrigins",schemaPath:"#/properties/cors/properties/allowOrigins/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err197];
 }
 else {
 vErrors.push(err197);
+}
+errors++;
+}
+}
+if(data65.allowCredentials !== undefined){
+if(typeof data65.allowCredentials !== "boolean"){
+const err198 = {instancePath:instancePath+"/cors/allowCredentials",schemaPath:"#/properties/cors/properties/allowCredentials/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err198];
+}
+else {
+vErrors.push(err198);
 }
 errors++;
 }
@@ -2359,18 +2371,7 @@ for(let i5=0; i5<len5; i5++){
 let data70 = data69[i5];
 if(typeof data70 === "string"){
 if(!pattern6.test(data70)){
-const err198 = {instancePath:instancePath+"/cors/allowHeaders/" + i5,schemaPath:"#/properties/cors/properties/allowHeaders/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\""};
-if(vErrors === null){
-vErrors = [err198];
-}
-else {
-vErrors.push(err198);
-}
-errors++;
-}
-}
-else {
-const err199 = {instancePath:instancePath+"/cors/allowHeaders/" + i5,schemaPath:"#/properties/cors/properties/allowHeaders/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err199 = {instancePath:instancePath+"/cors/allowHeaders/" + i5,schemaPath:"#/properties/cors/properties/allowHeaders/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2380,14 +2381,25 @@ vErrors.push(err199);
 errors++;
 }
 }
-}
 else {
-const err200 = {instancePath:instancePath+"/cors/allowHeaders",schemaPath:"#/properties/cors/properties/allowHeaders/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err200 = {instancePath:instancePath+"/cors/allowHeaders/" + i5,schemaPath:"#/properties/cors/properties/allowHeaders/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err200];
 }
 else {
 vErrors.push(err200);
+}
+errors++;
+}
+}
+}
+else {
+const err201 = {instancePath:instancePath+"/cors/allowHeaders",schemaPath:"#/properties/cors/properties/allowHeaders/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err201];
+}
+else {
+vErrors.push(err201);
 }
 errors++;
 }
@@ -2400,18 +2412,7 @@ for(let i6=0; i6<len6; i6++){
 let data72 = data71[i6];
 if(typeof data72 === "string"){
 if(!pattern6.test(data72)){
-const err201 = {instancePath:instancePath+"/cors/exposeHeaders/" + i6,schemaPath:"#/properties/cors/properties/exposeHeaders/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\""};
-if(vErrors === null){
-vErrors = [err201];
-}
-else {
-vErrors.push(err201);
-}
-errors++;
-}
-}
-else {
-const err202 = {instancePath:instancePath+"/cors/exposeHeaders/" + i6,schemaPath:"#/properties/cors/properties/exposeHeaders/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err202 = {instancePath:instancePath+"/cors/exposeHeaders/" + i6,schemaPath:"#/properties/cors/properties/exposeHeaders/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2421,9 +2422,8 @@ vErrors.push(err202);
 errors++;
 }
 }
-}
 else {
-const err203 = {instancePath:instancePath+"/cors/exposeHeaders",schemaPath:"#/properties/cors/properties/exposeHeaders/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err203 = {instancePath:instancePath+"/cors/exposeHeaders/" + i6,schemaPath:"#/properties/cors/properties/exposeHeaders/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2433,10 +2433,9 @@ vErrors.push(err203);
 errors++;
 }
 }
-if(data65.maxAgeSeconds !== undefined){
-let data73 = data65.maxAgeSeconds;
-if(!(((typeof data73 == "number") && (!(data73 % 1) && !isNaN(data73))) && (isFinite(data73)))){
-const err204 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+else {
+const err204 = {instancePath:instancePath+"/cors/exposeHeaders",schemaPath:"#/properties/cors/properties/exposeHeaders/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2445,9 +2444,11 @@ vErrors.push(err204);
 }
 errors++;
 }
-if((typeof data73 == "number") && (isFinite(data73))){
-if(data73 > 86400 || isNaN(data73)){
-const err205 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
+}
+if(data65.maxAgeSeconds !== undefined){
+let data73 = data65.maxAgeSeconds;
+if(!(((typeof data73 == "number") && (!(data73 % 1) && !isNaN(data73))) && (isFinite(data73)))){
+const err205 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2456,8 +2457,9 @@ vErrors.push(err205);
 }
 errors++;
 }
-if(data73 < 0 || isNaN(data73)){
-const err206 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if((typeof data73 == "number") && (isFinite(data73))){
+if(data73 > 86400 || isNaN(data73)){
+const err206 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2466,11 +2468,8 @@ vErrors.push(err206);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err207 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data73 < 0 || isNaN(data73)){
+const err207 = {instancePath:instancePath+"/cors/maxAgeSeconds",schemaPath:"#/properties/cors/properties/maxAgeSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2480,9 +2479,10 @@ vErrors.push(err207);
 errors++;
 }
 }
-if(data.trustProxy !== undefined){
-if(typeof data.trustProxy !== "boolean"){
-const err208 = {instancePath:instancePath+"/trustProxy",schemaPath:"#/properties/trustProxy/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+}
+}
+else {
+const err208 = {instancePath:instancePath+"/cors",schemaPath:"#/properties/cors/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2492,14 +2492,180 @@ vErrors.push(err208);
 errors++;
 }
 }
-}
-else {
-const err209 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.trustProxy !== undefined){
+if(typeof data.trustProxy !== "boolean"){
+const err209 = {instancePath:instancePath+"/trustProxy",schemaPath:"#/properties/trustProxy/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err209];
 }
 else {
 vErrors.push(err209);
+}
+errors++;
+}
+}
+if(data.redis !== undefined){
+let data75 = data.redis;
+if(data75 && typeof data75 == "object" && !Array.isArray(data75)){
+if(data75.url === undefined){
+const err210 = {instancePath:instancePath+"/redis",schemaPath:"#/properties/redis/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
+if(vErrors === null){
+vErrors = [err210];
+}
+else {
+vErrors.push(err210);
+}
+errors++;
+}
+if(data75.keyPrefix === undefined){
+const err211 = {instancePath:instancePath+"/redis",schemaPath:"#/properties/redis/required",keyword:"required",params:{missingProperty: "keyPrefix"},message:"must have required property '"+"keyPrefix"+"'"};
+if(vErrors === null){
+vErrors = [err211];
+}
+else {
+vErrors.push(err211);
+}
+errors++;
+}
+if(data75.replicaId === undefined){
+const err212 = {instancePath:instancePath+"/redis",schemaPath:"#/properties/redis/required",keyword:"required",params:{missingProperty: "replicaId"},message:"must have required property '"+"replicaId"+"'"};
+if(vErrors === null){
+vErrors = [err212];
+}
+else {
+vErrors.push(err212);
+}
+errors++;
+}
+if(data75.advertisedUrl === undefined){
+const err213 = {instancePath:instancePath+"/redis",schemaPath:"#/properties/redis/required",keyword:"required",params:{missingProperty: "advertisedUrl"},message:"must have required property '"+"advertisedUrl"+"'"};
+if(vErrors === null){
+vErrors = [err213];
+}
+else {
+vErrors.push(err213);
+}
+errors++;
+}
+for(const key12 in data75){
+if(!((((key12 === "url") || (key12 === "keyPrefix")) || (key12 === "replicaId")) || (key12 === "advertisedUrl"))){
+const err214 = {instancePath:instancePath+"/redis",schemaPath:"#/properties/redis/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err214];
+}
+else {
+vErrors.push(err214);
+}
+errors++;
+}
+}
+if(data75.url !== undefined){
+let data76 = data75.url;
+if(typeof data76 === "string"){
+if(!pattern8.test(data76)){
+const err215 = {instancePath:instancePath+"/redis/url",schemaPath:"#/properties/redis/properties/url/pattern",keyword:"pattern",params:{pattern: "^(|rediss?://.+)$"},message:"must match pattern \""+"^(|rediss?://.+)$"+"\""};
+if(vErrors === null){
+vErrors = [err215];
+}
+else {
+vErrors.push(err215);
+}
+errors++;
+}
+}
+else {
+const err216 = {instancePath:instancePath+"/redis/url",schemaPath:"#/properties/redis/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err216];
+}
+else {
+vErrors.push(err216);
+}
+errors++;
+}
+}
+if(data75.keyPrefix !== undefined){
+let data77 = data75.keyPrefix;
+if(typeof data77 === "string"){
+if(func3(data77) < 1){
+const err217 = {instancePath:instancePath+"/redis/keyPrefix",schemaPath:"#/properties/redis/properties/keyPrefix/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err217];
+}
+else {
+vErrors.push(err217);
+}
+errors++;
+}
+}
+else {
+const err218 = {instancePath:instancePath+"/redis/keyPrefix",schemaPath:"#/properties/redis/properties/keyPrefix/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err218];
+}
+else {
+vErrors.push(err218);
+}
+errors++;
+}
+}
+if(data75.replicaId !== undefined){
+if(typeof data75.replicaId !== "string"){
+const err219 = {instancePath:instancePath+"/redis/replicaId",schemaPath:"#/properties/redis/properties/replicaId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err219];
+}
+else {
+vErrors.push(err219);
+}
+errors++;
+}
+}
+if(data75.advertisedUrl !== undefined){
+let data79 = data75.advertisedUrl;
+if(typeof data79 === "string"){
+if(!pattern9.test(data79)){
+const err220 = {instancePath:instancePath+"/redis/advertisedUrl",schemaPath:"#/properties/redis/properties/advertisedUrl/pattern",keyword:"pattern",params:{pattern: "^(|https?://.+)$"},message:"must match pattern \""+"^(|https?://.+)$"+"\""};
+if(vErrors === null){
+vErrors = [err220];
+}
+else {
+vErrors.push(err220);
+}
+errors++;
+}
+}
+else {
+const err221 = {instancePath:instancePath+"/redis/advertisedUrl",schemaPath:"#/properties/redis/properties/advertisedUrl/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err221];
+}
+else {
+vErrors.push(err221);
+}
+errors++;
+}
+}
+}
+else {
+const err222 = {instancePath:instancePath+"/redis",schemaPath:"#/properties/redis/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err222];
+}
+else {
+vErrors.push(err222);
+}
+errors++;
+}
+}
+}
+else {
+const err223 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err223];
+}
+else {
+vErrors.push(err223);
 }
 errors++;
 }
@@ -2532,7 +2698,8 @@ export const schema = {
     "callTimeoutGraceMs",
     "cors",
     "packages",
-    "trustProxy"
+    "trustProxy",
+    "redis"
   ],
   "additionalProperties": false,
   "properties": {
@@ -2991,6 +3158,38 @@ export const schema = {
     "trustProxy": {
       "description": "Behind a reverse proxy: scripts' _DFF_HTTP_REQUEST takes ip, ips, hostname and protocol from its X-Forwarded-For, -Host and -Proto headers (as DFF's server does). Leave false when clients reach gitfunc directly: they could send those headers themselves.",
       "type": "boolean"
+    },
+    "redis": {
+      "description": "Several servers on one Redis (see docs/several-servers.md). With url unset, one server on its embedded store: no Redis is touched.",
+      "type": "object",
+      "required": [
+        "url",
+        "keyPrefix",
+        "replicaId",
+        "advertisedUrl"
+      ],
+      "additionalProperties": false,
+      "properties": {
+        "url": {
+          "description": "redis://[user:password@]host:port[/db] (rediss:// for TLS) shared by every replica; '' for none (the embedded store).",
+          "type": "string",
+          "pattern": "^(|rediss?://.+)$"
+        },
+        "keyPrefix": {
+          "description": "Prefix of every Redis key gitfunc writes: replicas serving the same functions share it, other deployments on the same Redis take another.",
+          "type": "string",
+          "minLength": 1
+        },
+        "replicaId": {
+          "description": "This server's name among the replicas (GET /api/v1/status); '' for host:port:pid.",
+          "type": "string"
+        },
+        "advertisedUrl": {
+          "description": "The URL other replicas and operators reach this server at, as listed by GET /api/v1/status; '' for the URL it listens on.",
+          "type": "string",
+          "pattern": "^(|https?://.+)$"
+        }
+      }
     }
   }
 };

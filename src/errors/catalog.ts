@@ -56,6 +56,11 @@ export const ERROR_CATALOG = {
   UPLOAD_FILE_TOO_LARGE: { error: 413.2, reason: 'EUploadFileTooLarge', description: 'an uploaded file larger than `limits.uploadFileBytes`' },
   UPLOAD_TOO_MANY_FILES: { error: 413.3, reason: 'EUploadTooManyFiles', description: 'more than `limits.uploadFiles` files in one upload' },
   TASK_ENDED: { error: 409.1, reason: 'ETaskEnded', description: 'cancelling a task that already ended (`detail.status`)' },
+  ROLLBACK_WITH_REPLICAS: {
+    error: 409.2,
+    reason: 'ERollbackWithReplicas',
+    description: 'a rollback or unpin on a server sharing Redis with others (`redis.url`): it would pin this server alone',
+  },
   THROTTLED: { error: 429.46, reason: 'EThrottled', description: 'API over its `throttling` limit (with `Retry-After`)' },
   ASYNC_QUEUE_FULL: {
     error: 429.47,
@@ -81,6 +86,13 @@ export const ERROR_CATALOG = {
     reason: 'EScriptImportFailed',
     description:
       'the script of the API\'s or cron job\'s function failed to import, in a revision served with `scriptErrors: isolate` (`detail.script`, `detail.file`, `detail.line`, `detail.col`, `detail.importError`)',
+  },
+  SHARED_STORE_UNAVAILABLE: {
+    error: 503.4,
+    reason: 'ESharedStoreUnavailable',
+    retryAfterSeconds: 5,
+    description:
+      'with several servers (`redis.url`), Redis cannot be reached: an async call is refused rather than lost, as is a sync call whose API needs it (throttling, `cache_result`) (with `Retry-After`)',
   },
   FUNC_FAILED: {
     error: 599.1,

@@ -31,6 +31,7 @@ export const ApiErrors = {
   adminDisabled: kind('ADMIN_DISABLED'),
   webhookDisabled: kind('WEBHOOK_DISABLED'),
   asyncQueueFull: kind('ASYNC_QUEUE_FULL'),
+  rollbackWithReplicas: kind('ROLLBACK_WITH_REPLICAS'),
   busy: kind('SERVER_BUSY'),
   notReady: kind('SERVER_NOT_READY'),
   internal: kind('INTERNAL'),

@@ -14,6 +14,20 @@ export interface DeployApiDeps {
   /** Entries kept: `GET /api/v1/deploys` shows at most this many. */
   historyKeep: number;
   reloader: Pick<Reloader, 'rollback' | 'unpin' | 'pin'>;
+  /**
+   * Set when the server shares Redis with other replicas: a pin is one server's own, so a
+   * rollback would leave the replicas serving different commits; it is refused with this.
+   */
+  refuseRollback?: boolean;
+}
+
+function refuseWithReplicas(deps: DeployApiDeps): void {
+  if (deps.refuseRollback === true) {
+    throw new ApiError(
+      ApiErrors.rollbackWithReplicas,
+      'Rollback and unpin act on one server, and this one shares Redis with other replicas: revert the commit in git and push it instead',
+    );
+  }
 }
 
 /** A rollback's body is one small JSON object. */
@@ -62,6 +76,7 @@ export function registerDeployApi(app: Polka, deps: DeployApiDeps): void {
     '/api/v1/rollback',
     adminRoute(deps.check, async (req) => {
       const prefix = await rollbackCommit(req);
+      refuseWithReplicas(deps);
       const answer = await deps.reloader.rollback(prefix);
       if (answer.target.kind === 'unknown') {
         throw new ApiError(ApiErrors.notFound, `No commit starting with '${prefix}' was served within the deploy history`);
@@ -76,6 +91,7 @@ export function registerDeployApi(app: Polka, deps: DeployApiDeps): void {
     '/api/v1/unpin',
     adminRoute(deps.check, async (req) => {
       req.resume(); // no body is read
+      refuseWithReplicas(deps);
       return { unpinned: await deps.reloader.unpin() };
     }),
   );

@@ -1,4 +1,5 @@
 import type { Polka } from 'polka';
+import type { ReplicaInfo } from '../replicas/replica-heartbeat.js';
 import type { ReloadStatus } from '../revision/reload-status.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
 import type { Revision } from '../revision/revision.js';
@@ -22,6 +23,8 @@ export interface StatusApiDeps {
   loadMs(): number | undefined;
   /** The reload pipeline: last fetch, commit being built, last failed commit with its errors. */
   reload(): ReloadStatus;
+  /** With several servers on Redis: every live replica (this one too); absent for one server. */
+  replicas?(): Promise<ReplicaInfo[]>;
 }
 
 /** Each script left out of `revision` (`scriptErrors: isolate`): its import error and what answers 503.3 because of it. */
@@ -78,6 +81,7 @@ export function registerStatusApi(app: Polka, deps: StatusApiDeps): void {
         queue: { asyncWaiting: await deps.queue.depth(), ...deps.running() },
         pool: { workers: deps.pool.workers, backgroundSlots: deps.pool.backgroundSlots, ...deps.pool.stats(), ...deps.pool.workerStatus() },
         reload: deps.reload(),
+        ...(deps.replicas === undefined ? {} : { replicas: await deps.replicas() }),
       };
     }),
   );

@@ -1,6 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { GitfuncError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Invocation } from '../model/invocation.js';
+import type { TaskRecord } from '../model/task-record.js';
 import type { RevisionHolder } from '../revision/revision-holder.js';
 import type { Revision } from '../revision/revision.js';
 import { ScriptImportFailed, scriptOfFunction } from '../revision/script-failures.js';
@@ -13,6 +15,8 @@ import type { OutcomeLog } from './outcome-log.js';
 
 /** Wait before taking tasks again after the store failed to hand them out. */
 const CLAIM_RETRY_MS = 1000;
+/** How often a task's end is written again while a shared store is out of reach. */
+const COMPLETE_RETRY_MS = 1000;
 /** Runs of one task cut by a server crash or kill before it is given up. */
 export const MAX_TASK_ATTEMPTS = 3;
 
@@ -31,6 +35,12 @@ export interface AsyncTaskRunnerDeps {
   concurrency: number;
   /** A task's uploads are removed when it ends. */
   uploads: UploadFolders;
+  /**
+   * With a queue shared by several servers, tasks arrive (accepted elsewhere, or put back after
+   * another server died) without this runner hearing of it: it looks for them this often while
+   * a slot is free. Unset: it looks only when it accepts a task or one ends.
+   */
+  pollMs?: number;
 }
 
 /** The async queue already holds `queueMax` waiting tasks: a new one is refused, never lost. */
@@ -49,6 +59,7 @@ export class AsyncQueueFull extends GitfuncError {
 export class AsyncTaskRunner {
   private stopped = true;
   private retry: NodeJS.Timeout | undefined;
+  private poller: NodeJS.Timeout | undefined;
   /** A claim is in flight; `pumpAgain` asks for one more once it is back (never two at once: both would count the same free slots). */
   private pumping = false;
   private pumpAgain = false;
@@ -62,6 +73,7 @@ export class AsyncTaskRunner {
     if (abandoned > 0) this.deps.logger.error({ tasks: abandoned, maxAttempts: MAX_TASK_ATTEMPTS }, 'async tasks given up after repeated crashes');
     this.stopped = false;
     this.pump();
+    if (this.deps.pollMs !== undefined) this.poller = setInterval(() => this.pump(), this.deps.pollMs).unref();
   }
 
   /**
@@ -90,6 +102,7 @@ export class AsyncTaskRunner {
   stop(graceMs: number): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retry);
+    clearInterval(this.poller);
     return this.deps.runs.drain('asyncTasks', graceMs);
   }
 
@@ -118,8 +131,9 @@ export class AsyncTaskRunner {
     try {
       claimed = await this.deps.queue.claim(free, Date.now(), revision.commit);
     } catch (error) {
-      // The store failed (disk full, I/O error, locked too long): the tasks stay queued.
-      this.deps.logger.error({ err: error }, 'could not take async tasks from the queue; retrying');
+      // The store failed (disk full, I/O error, locked too long, Redis out of reach): the tasks stay queued.
+      // A Redis outage is logged once by its connection; the polls meanwhile would repeat it twice a second.
+      this.deps.logger[sharedStoreDown(error) ? 'debug' : 'error']({ err: error }, 'could not take async tasks from the queue; retrying');
       this.retry ??= setTimeout(() => {
         this.retry = undefined;
         this.pump();
@@ -144,6 +158,23 @@ export class AsyncTaskRunner {
     if (ended && task.call.uploadDir !== undefined) await this.deps.uploads.remove(record.id);
   }
 
+  /**
+   * Stores the final record and ends the task in the queue. While a shared store is out of
+   * reach the result is kept and the write tried again each second (a re-run would redo the
+   * work); a stop gives up, leaving the task claimed to run again.
+   */
+  private async complete(record: TaskRecord): Promise<void> {
+    for (;;) {
+      try {
+        await this.deps.queue.complete(record);
+        return;
+      } catch (error) {
+        if (!sharedStoreDown(error) || this.stopped) throw error;
+        await sleep(COMPLETE_RETRY_MS);
+      }
+    }
+  }
+
   /** Runs the task on `revision` and completes it in the queue; false when a shutdown cut it (it stays claimed). */
   private async runOn(revision: Revision, { record, call }: QueuedTask): Promise<boolean> {
     const invocation: Invocation = {
@@ -160,17 +191,22 @@ export class AsyncTaskRunner {
     };
     if (!revision.catalog.has(record.funcId)) {
       const notRun = notRunRecord(invocation, revision.commit, record.triggerTime, 'failure', notInRevision(revision, record.funcId));
-      await this.deps.queue.complete(notRun);
+      await this.complete(notRun);
       this.deps.outcomes.ended(notRun);
       return true;
     }
     const { record: final, cutByShutdown } = await this.deps.runs.run('asyncTasks', revision, invocation, record.triggerTime);
     // Cut short by a shutdown: left claimed in the queue, so the next start runs it again.
     if (cutByShutdown) return false;
-    await this.deps.queue.complete(final);
+    await this.complete(final);
     this.deps.outcomes.ended(final);
     return true;
   }
+}
+
+/** Whether the queue's store is a shared one out of reach for now (a Redis outage). */
+function sharedStoreDown(error: unknown): boolean {
+  return error instanceof GitfuncError && error.code === 'SHARED_STORE_UNAVAILABLE';
 }
 
 /** Why a task queued for `funcId` does not run on `revision`, which lacks the function. */

@@ -66,4 +66,13 @@ export function openSqliteStorage(dataDir: string, options: StorageOptions = {})
   };
 }
 
+/**
+ * The deploy history alone, for a server whose other stores are shared (Redis): each server
+ * keeps its own reloads and pin in its data dir.
+ */
+export function openSqliteDeployHistory(dataDir: string): { deploys: DeployHistory; close(): void } {
+  const db = openDatabase(dataDir);
+  return { deploys: new SqliteDeployHistory(db), close: () => db.close() };
+}
+
 export { openDatabase } from './database.js';
