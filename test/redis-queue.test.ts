@@ -204,7 +204,8 @@ t.test('cancel: a waiting task is removed and its record ends cancelled; a claim
   t.match(await records.get(waiting.record.id), { status: 'cancelled', endTime: 5000, ...reason });
   t.notOk(await a.holds(waiting.record.id), 'out of the queue');
   t.same(await b.claim(1, 1234, 'd'.repeat(40)), [], 'never handed out');
-  t.equal(await a.cancel(running.record.id, 5000, reason), 'claimed', 'a running task is left to its replica');
+  t.equal(await a.cancel(running.record.id, 5000, reason), 'claimedElsewhere', 'a task another replica runs is left to it');
+  t.equal(await b.cancel(running.record.id, 5000, reason), 'claimed', 'the replica running it is told so');
   t.match(await records.get(running.record.id), { status: 'running' });
   t.equal(await a.cancel('task-never-queued', 5000, reason), 'absent');
 });

@@ -56,6 +56,11 @@ export const ERROR_CATALOG = {
   UPLOAD_FILE_TOO_LARGE: { error: 413.2, reason: 'EUploadFileTooLarge', description: 'an uploaded file larger than `limits.uploadFileBytes`' },
   UPLOAD_TOO_MANY_FILES: { error: 413.3, reason: 'EUploadTooManyFiles', description: 'more than `limits.uploadFiles` files in one upload' },
   TASK_ENDED: { error: 409.1, reason: 'ETaskEnded', description: 'cancelling a task that already ended (`detail.status`)' },
+  TASK_RUNS_ELSEWHERE: {
+    error: 409.3,
+    reason: 'ETaskRunsElsewhere',
+    description: 'cancelling a running task on a replica that does not run it (several servers on Redis)',
+  },
   ROLLBACK_WITH_REPLICAS: {
     error: 409.2,
     reason: 'ERollbackWithReplicas',

@@ -12,6 +12,14 @@ export class TaskAlreadyEnded extends GitfuncError {
   }
 }
 
+/** A cancel reaching one replica for a task another replica runs: only that one can interrupt it. */
+export class TaskRunsElsewhere extends GitfuncError {
+  constructor(taskId: string) {
+    super('TASK_RUNS_ELSEWHERE', `Task '${taskId}' runs on another replica: send the cancel to the replica running it (GET /api/v1/status lists them)`, {});
+    this.name = 'TaskRunsElsewhere';
+  }
+}
+
 export interface TaskCancelDeps {
   queue: AsyncTaskQueue;
   runs: BackgroundRuns;
@@ -39,6 +47,7 @@ export class TaskCanceller {
       await uploads.remove(taskId);
       return 'cancelled';
     }
+    if (queued === 'claimedElsewhere') throw new TaskRunsElsewhere(taskId);
     // A claimed task may not have reached its run yet: it is then ended without running.
     if (runs.cancel(taskId, queued === 'claimed')) return 'cancelling';
     const record = await records.get(taskId);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { type Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
-import type { AsyncCall, AsyncTaskQueue, QueuedTask } from '../tasks/ports.js';
+import type { AsyncCall, AsyncTaskQueue, QueueCancel, QueuedTask } from '../tasks/ports.js';
 import type { TaskRecord } from '../model/task-record.js';
 import { type JobUploads, kwargsWithUploadsIn, packUploads, unpackUploads } from './job-uploads.js';
 import type { RedisTaskRecords } from './redis-task-records.js';
@@ -170,12 +170,13 @@ export class BullmqAsyncQueue implements AsyncTaskQueue {
    * A waiting task is removed (BullMQ refuses to remove a job a worker has locked, so a task
    * claimed meanwhile stays claimed), then its record ends `cancelled`.
    */
-  async cancel(taskId: string, endTime: number, reason: { exceptionType: string; exceptionText: string }): Promise<'cancelled' | 'claimed' | 'absent'> {
+  async cancel(taskId: string, endTime: number, reason: { exceptionType: string; exceptionText: string }): Promise<QueueCancel> {
+    const claimedBy = (): QueueCancel => (this.claimed.has(taskId) ? 'claimed' : 'claimedElsewhere');
     const state = await this.queue.getJobState(taskId);
     if (state === 'unknown' || state === 'completed' || state === 'failed') return 'absent';
-    if (state === 'active') return 'claimed';
+    if (state === 'active') return claimedBy();
     // 0: locked by a worker (claimed since the state was read) or gone.
-    if ((await this.queue.remove(taskId)) === 0) return (await this.holds(taskId)) ? 'claimed' : 'absent';
+    if ((await this.queue.remove(taskId)) === 0) return (await this.holds(taskId)) ? claimedBy() : 'absent';
     const record = await this.records.get(taskId);
     if (record !== undefined) await this.records.save([{ ...record, status: 'cancelled', endTime, ...reason }]);
     return 'cancelled';

@@ -71,6 +71,9 @@ export interface QueuedTask {
   call: AsyncCall;
 }
 
+/** What cancelling a queued task did (AsyncTaskQueue.cancel). */
+export type QueueCancel = 'cancelled' | 'claimed' | 'claimedElsewhere' | 'absent';
+
 /** The durable, bounded queue of async API tasks (at least once). */
 export interface AsyncTaskQueue {
   /**
@@ -90,10 +93,11 @@ export interface AsyncTaskQueue {
   recoverClaimed(maxAttempts: number, now: number): Promise<{ requeued: number; abandoned: number }>;
   /**
    * Cancels a waiting task: removed from the queue, its record ended `cancelled` at `endTime`
-   * with `reason`, together. `claimed`: it is running (or about to), left as it is for its
-   * runner to interrupt; `absent`: not in the queue (finished, or unknown).
+   * with `reason`, together. `claimed`: this process claimed it (it is running, or about to),
+   * left as it is for its runner to interrupt; `claimedElsewhere`: another replica of a shared
+   * queue runs it; `absent`: not in the queue (finished, or unknown).
    */
-  cancel(taskId: string, endTime: number, reason: { exceptionType: string; exceptionText: string }): Promise<'cancelled' | 'claimed' | 'absent'>;
+  cancel(taskId: string, endTime: number, reason: { exceptionType: string; exceptionText: string }): Promise<QueueCancel>;
   /** Tasks waiting (not claimed). */
   depth(): Promise<number>;
   /** Whether the task is still in the queue: waiting, or running (claimed). */

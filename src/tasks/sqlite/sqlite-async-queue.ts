@@ -1,4 +1,4 @@
-import type { AsyncCall, AsyncTaskQueue, QueuedTask } from '../ports.js';
+import type { AsyncCall, AsyncTaskQueue, QueueCancel, QueuedTask } from '../ports.js';
 import type { SqliteDatabase } from './database.js';
 import { fromRow, type RecordRow } from './record-rows.js';
 import type { SqliteTaskRecords } from './sqlite-task-records.js';
@@ -92,7 +92,7 @@ export class SqliteAsyncQueue implements AsyncTaskQueue {
     this.completeTx(record);
   }
 
-  async cancel(taskId: string, endTime: number, reason: { exceptionType: string; exceptionText: string }): Promise<'cancelled' | 'claimed' | 'absent'> {
+  async cancel(taskId: string, endTime: number, reason: { exceptionType: string; exceptionText: string }): Promise<QueueCancel> {
     const outcome = this.cancelTx(taskId, endTime, reason);
     if (outcome === 'cancelled') this.waiting--;
     return outcome;
