@@ -182,8 +182,9 @@ t.test('migrating to the sized schema counts the records already stored', async 
 t.test('once keepSeconds has passed, the writer trims an API by count again without another task coming', async (t) => {
   const storage = openSqliteStorage(tempDir(t));
   t.teardown(() => storage.close());
-  // A fraction of a second: the later trim runs keepSeconds + 1 s after the last task's end.
-  const keepSeconds = 0.3;
+  // The later trim runs keepSeconds + 1 s after the last task's end. Long enough that a loaded
+  // machine still flushes the first batch while keepSeconds holds the records (0.3 s was not).
+  const keepSeconds = 2;
   const writer = new RecordWriter(
     storage.recordSink,
     {
