@@ -47,7 +47,7 @@ t.test('kill -9 with async tasks queued: the restarted server runs every one', a
   // Re-run first after the restart, the nap leaves the restarted server time to fetch and
   // serve the head (its import check worker starts for the head, after the last good commit)
   // before the task of the removed function runs.
-  const napping = await submit(first.url, '/api/v1/async/nap/s', { seconds: 6 });
+  const napping = await submit(first.url, '/api/v1/async/nap/s', { seconds: 10 });
   await waitForTask(first.url, napping, (r) => r.status === 'running');
   const waiting = await submit(first.url, '/api/v1/async/context');
   const removed = await submit(first.url, '/api/v1/async/gone');
