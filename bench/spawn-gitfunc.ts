@@ -38,12 +38,14 @@ export async function spawnGitfunc(options: {
   workers?: number;
   env?: Record<string, string>;
   root?: string;
+  /** Node flags before the CLI (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+  nodeArgs?: string[];
   onSpawn?: (child: ChildProcess) => void;
 }): Promise<SpawnedGitfunc> {
   const root = options.root ?? ROOT;
   const flags = ['serve', '--port', '0', '--repo', options.repo, '--workers', String(options.workers ?? 2), '--poll-seconds', '0', '--data-dir', options.dataDir];
   const env = { PATH: process.env.PATH, ...options.env };
-  const child = spawn(process.execPath, [...cliOf(root), ...flags], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...cliOf(root), ...flags], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
   options.onSpawn?.(child);
   const url = await new Promise<string>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
