@@ -1,46 +1,15 @@
 // GET /docs in a real browser (CONTRACT section 14): Debian's chromium, driven by
 // playwright-core, lists the served APIs, calls one with try-it and shows its real answer,
 // with no console error and no request leaving 127.0.0.1.
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
 import t from 'tap';
+import { openBrowserPage } from './helpers/browser.js';
 import { startOpenApiStand } from './helpers/openapi-fixture.js';
 
 const stand = await startOpenApiStand();
 t.teardown(() => stand.close());
 const base = stand.gitfunc.url;
 
-// A new, empty profile, and every switch that would make chromium call home.
-const userDataDir = mkdtempSync(path.join(os.tmpdir(), 'gitfunc-chromium-'));
-const browser = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
-t.teardown(async () => {
-  await browser.close();
-  rmSync(userDataDir, { recursive: true, force: true });
-});
-
-const page = browser.pages()[0] ?? (await browser.newPage());
-const requests: string[] = [];
-const consoleErrors: string[] = [];
-page.on('request', (request) => requests.push(request.url()));
-page.on('console', (message) => {
-  if (message.type() === 'error') consoleErrors.push(message.text());
-});
-page.on('pageerror', (error) => consoleErrors.push(String(error)));
+const { page, requests, consoleErrors } = await openBrowserPage(t);
 
 const operation = (method: string, apiPath: string) =>
   page.locator(`.opblock-${method}`, { has: page.locator(`.opblock-summary-path[data-path="${apiPath}"]`) });

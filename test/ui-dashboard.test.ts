@@ -4,11 +4,11 @@
 // appearing without a reload, a broken push's error position, cancel, rollback and unpin. No
 // console error, no request leaving 127.0.0.1. UPDATE_SCREENSHOTS=1 writes docs/screenshots/*.png.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import t from 'tap';
+import { openBrowserPage } from './helpers/browser.js';
 import { ADMIN_TOKEN, waitForTask } from './helpers/admin-client.js';
 import { createWorkRepo } from './helpers/git-repo.js';
 import { startGitServer } from './helpers/git-server.js';
@@ -79,36 +79,7 @@ const gitfunc = await startGitfunc(['--repo', git.url('funcs'), '--ref', 'main',
 t.teardown(() => gitfunc.close());
 const base = gitfunc.url;
 
-// A new, empty profile, and every switch that would make chromium call home.
-const userDataDir = mkdtempSync(path.join(os.tmpdir(), 'gitfunc-chromium-'));
-const browser = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  viewport: { width: 1280, height: 860 },
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
-t.teardown(async () => {
-  await browser.close();
-  rmSync(userDataDir, { recursive: true, force: true });
-});
-
-const page = browser.pages()[0] ?? (await browser.newPage());
-const requests: string[] = [];
-const consoleErrors: string[] = [];
-page.on('request', (request) => requests.push(request.url()));
-page.on('console', (message) => {
-  if (message.type() === 'error') consoleErrors.push(message.text());
-});
-page.on('pageerror', (error) => consoleErrors.push(String(error)));
+const { page, requests, consoleErrors } = await openBrowserPage(t, { width: 1280, height: 860 });
 // Rollback and cancel ask first.
 page.on('dialog', (dialog) => void dialog.accept());
 
