@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MemoryThrottleStore, type ThrottleStore } from './access/throttle.js';
+import { MemoryThrottleStore } from './access/throttle.js';
 import { DigestNonces } from './access/digest-nonces.js';
 import { registerCacheOps } from './cache/cache-ops.js';
-import { type CacheStore, MemoryCacheStore } from './cache/cache-store.js';
-import { MemoryResultCache, type ResultCache } from './cache/result-cache.js';
+import { MemoryCacheStore } from './cache/cache-store.js';
+import { MemoryResultCache } from './cache/result-cache.js';
 import type { Settings } from './config/index.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { GitfuncError } from './errors.js';
@@ -48,8 +48,6 @@ import { CronRunner } from './schedule/cron-runner.js';
 import { CronScheduler } from './schedule/cron-scheduler.js';
 import { registerStoreOps } from './store/store-ops.js';
 import { RecordWriter } from './tasks/record-writer.js';
-import type { AsyncTaskQueue, CronFireLedger, RecordBatchSink, TaskRecordStore } from './tasks/ports.js';
-import type { ScriptStore } from './tasks/script-store.js';
 import type { DeployHistory } from './tasks/deploy-history.js';
 import { openSqliteDeployHistory, openSqliteStorage } from './tasks/sqlite/index.js';
 import { openRedisStorage, type RedisStorage } from './redis/index.js';
@@ -412,16 +410,8 @@ async function serveFirstRevision(reloader: Reloader, pushRemoteOn: boolean, log
   }
 }
 
-/** Every store the server uses; `shared` is set when they live on Redis (several replicas). */
-interface Storage {
-  records: TaskRecordStore;
-  recordSink: RecordBatchSink;
-  queue: AsyncTaskQueue;
-  cronLedger: CronFireLedger;
-  scriptStore: ScriptStore;
-  cache: CacheStore;
-  resultCache: ResultCache;
-  throttle: ThrottleStore;
+/** Every store the server uses (the ports RedisStorage also has); `shared` is set when they live on Redis (several replicas). */
+interface Storage extends Omit<RedisStorage, 'redis' | 'reachable'> {
   /** This server's own deploy history and pin, in its data dir (also with Redis). */
   deploys: DeployHistory;
   shared?: RedisStorage;
