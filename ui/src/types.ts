@@ -36,22 +36,9 @@ export interface Status {
   };
 }
 
-export interface ApiStats {
-  id: string;
-  kind: 'sync' | 'async';
-  calls: number;
-  errors: number;
-  p50Ms: number | null;
-  p99Ms: number | null;
-}
-
-export interface CronStats {
-  id: string;
-  runs: number;
-  failures: number;
-  lastRunAt: string | null;
-  lastStatus: string | null;
-}
+// The server's own types for /api/v1/stats: type-only, so nothing of the server is bundled.
+export type { ApiStats, CronStats } from '../../src/model/call-stats.js';
+import type { ApiStats, CronStats } from '../../src/model/call-stats.js';
 
 export interface Stats {
   since: string;
