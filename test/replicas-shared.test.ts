@@ -23,9 +23,16 @@ t.test('three replicas on one Redis', async (t) => {
   });
 
   t.test('300 DFF.CACHE.incr spread over the three read 300', async (t) => {
-    const calls = Array.from({ length: 300 }, (_, index) => callSync(urls[index % 3]!, 'incr', { key: 'spread' }).then((res) => res.status));
-    const statuses = await Promise.all(calls);
-    t.ok(statuses.every((status) => status === 200), 'every call answered 200');
+    // 20 at a time per replica: each has one worker, and a burst past its sync queue
+    // (limits.syncQueuePerWorker, 64) is rightly refused with 503.1, which is not what this tests.
+    const statuses: number[] = [];
+    for (let wave = 0; wave < 5; wave++) {
+      const calls = Array.from({ length: 60 }, (_, index) => callSync(urls[index % 3]!, 'incr', { key: 'spread' }).then((res) => res.status));
+      statuses.push(...(await Promise.all(calls)));
+    }
+    const byStatus: Record<number, number> = {};
+    for (const status of statuses) byStatus[status] = (byStatus[status] ?? 0) + 1;
+    t.same(byStatus, { 200: 300 }, 'every call answered 200');
     for (const url of urls) t.equal(await (await callSync(url, 'read', { key: 'spread' })).text(), '300', `${url} reads 300`);
   });
 
