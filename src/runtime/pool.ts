@@ -143,7 +143,8 @@ export class WorkerPool {
     );
   }
 
-  // Each call's result is posted on its own as soon as it ends (see CallDispatcher).
+  // Each call's result is posted on its own as soon as it ends (see CallDispatcher), on the
+  // worker's call channel; the rest comes on its parentPort (see WorkerSlot).
   private readonly onWorkerMessage = (message: unknown): void => {
     if (isCallResult(message)) this.dispatcher.onResult(message.callId, message.outcome);
     else if (isBridgeHello(message)) this.bridge.attach(message);

@@ -2,11 +2,13 @@
  * Messages between the server thread and a Pyodide worker. Types only; a `.cts` file so the
  * CommonJS worker entry and the ESM server code can both import it.
  */
+import type { MessagePort } from 'node:worker_threads';
 import type { ErrorJSON } from '../errors.js' with { 'resolution-mode': 'import' };
 import type { CallOutcome } from '../model/call-result.js' with { 'resolution-mode': 'import' };
 import type { FunctionInfo } from '../model/function-info.js' with { 'resolution-mode': 'import' };
 import type { ReturnType } from '../model/invocation.js' with { 'resolution-mode': 'import' };
 import type { RevisionRef } from '../model/revision-ref.js' with { 'resolution-mode': 'import' };
+import type { BatchReport } from './worker-health.cjs';
 
 export type { CallOutcome, RevisionRef };
 
@@ -72,10 +74,33 @@ export interface WarmTask extends RevisionTask {
 
 export type WorkerTask = CallBatchTask | InspectTask | WarmTask;
 
-/** Posted on the worker's parentPort as each call of a batch ends. */
+/** Posted on the worker's call channel as each call of a batch ends. */
 export interface CallResultMessage {
   callId: number;
   outcome: CallOutcome;
+}
+
+/**
+ * Posted on the worker's parentPort once its interpreter is up, before it says it is ready:
+ * the end of a MessageChannel that carries call batches and their results from then on.
+ * A batch through Piscina cost a task round trip of its own besides the results (its task
+ * bookkeeping, a second message back, a wake-up of the server thread): twice what a bare
+ * port costs (docs/performance.md). Piscina still owns the thread (start, restart, the
+ * import checks and warm-ups), and a worker whose interpreter failed to start offers none.
+ */
+export interface CallChannelOffer {
+  callChannel: MessagePort;
+}
+
+export function isCallChannelOffer(message: unknown): message is CallChannelOffer {
+  return typeof message === 'object' && message !== null && 'callChannel' in message;
+}
+
+/** Posted on the call channel after a batch's last result: the batch's report, or why it failed. */
+export type BatchEnd = { batchReport: BatchReport } | { batchFailed: ErrorJSON };
+
+export function isBatchEnd(message: unknown): message is BatchEnd {
+  return typeof message === 'object' && message !== null && ('batchReport' in message || 'batchFailed' in message);
 }
 
 export interface ImportProblem {

@@ -1,10 +1,19 @@
+import type { MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { GitfuncError, isErrorJSON, WorkerError } from '../errors.js';
-// Default import: named imports of a CommonJS module depend on the loader detecting them.
+// Default imports: named imports of a CommonJS module depend on the loader detecting them.
 import workerHealth from './worker-health.cjs';
-import type { WorkerTask } from './worker-protocol.cjs';
+import workerProtocol from './worker-protocol.cjs';
+import type { CallBatchTask, WorkerTask } from './worker-protocol.cjs';
 
 const { isWorkerStarted } = workerHealth;
+const { isBatchEnd, isCallChannelOffer } = workerProtocol;
+
+/** The batch sent on the call channel and not ended yet (one at a time: a slot runs one task). */
+interface BatchInFlight {
+  resolve(report: unknown): void;
+  reject(error: GitfuncError): void;
+}
 
 /** What a slot's thread reports to the pool. */
 export interface WorkerSlotEvents {
@@ -31,8 +40,14 @@ export class WorkerSlot {
   private whenIdle: (() => void) | undefined;
   /** Its thread is past its interpreter start (false from its exit until a new thread is). */
   private isStarted = false;
+  /** The running thread's call channel (see CallChannelOffer); undefined when it offered none. */
+  private callChannel: MessagePort | undefined;
+  private batch: BatchInFlight | undefined;
 
-  constructor(options: ConstructorParameters<typeof Piscina>[0], events: WorkerSlotEvents) {
+  constructor(
+    options: ConstructorParameters<typeof Piscina>[0],
+    private readonly events: WorkerSlotEvents,
+  ) {
     this.piscina = new Piscina({
       ...options,
       minThreads: 1,
@@ -40,8 +55,11 @@ export class WorkerSlot {
       // A dropped worker costs seconds to reload Pyodide: never drop an idle one.
       idleTimeout: Infinity,
       concurrentTasksPerWorker: 1,
+      // An idle worker waits in its event loop, not in Atomics.wait: it must hear its call channel.
+      atomics: 'disabled',
     });
     this.piscina.on('message', (message: unknown) => {
+      if (isCallChannelOffer(message)) return this.openCallChannel(message.callChannel);
       events.onMessage(message);
       if (!isWorkerStarted(message)) return;
       this.isStarted = true;
@@ -52,9 +70,53 @@ export class WorkerSlot {
     // come after the thread's own started message (they travel on different ports).
     this.piscina.on('workerDestroy', () => {
       this.isStarted = false;
+      // The channel's own close ends its batch once its last messages are read; this is in
+      // case the thread went before its close reached this side.
+      const channel = this.callChannel;
+      setImmediate(() => {
+        if (this.callChannel === channel) this.closeCallChannel();
+      });
       events.onDestroy();
     });
     this.piscina.on('error', events.onError);
+  }
+
+  private openCallChannel(channel: MessagePort): void {
+    this.closeCallChannel();
+    this.callChannel = channel;
+    channel.on('message', (message: unknown) => {
+      if (!isBatchEnd(message)) return this.events.onMessage(message);
+      const batch = this.batch;
+      this.batch = undefined;
+      if ('batchReport' in message) batch?.resolve(message.batchReport);
+      else batch?.reject(GitfuncError.fromJSON(message.batchFailed));
+    });
+    // The thread ended (crash, terminate, recycle): results it posted were read before this.
+    // Piscina may tell of the exit later: until its new thread starts, this slot takes no task.
+    channel.once('close', () => {
+      if (this.callChannel !== channel) return;
+      this.isStarted = false;
+      this.closeCallChannel();
+    });
+  }
+
+  /** Forgets the call channel; a batch still on it failed with its thread. */
+  private closeCallChannel(): void {
+    const channel = this.callChannel;
+    if (channel === undefined) return;
+    this.callChannel = undefined;
+    channel.close();
+    const batch = this.batch;
+    this.batch = undefined;
+    batch?.reject(new WorkerError('WORKER_FAILED', 'the worker thread exited during a call batch'));
+  }
+
+  /** Posts a batch on the call channel; settles with its report, or fails with its thread. */
+  private runOnChannel(channel: MessagePort, task: CallBatchTask): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.batch = { resolve, reject };
+      channel.postMessage(task);
+    });
   }
 
   /** The thread's id; undefined while none runs (between a crash and its restart). */
@@ -72,7 +134,10 @@ export class WorkerSlot {
   /** Runs `task` on the thread; rejects with a GitfuncError (see taskError). */
   run(task: WorkerTask): Promise<unknown> {
     this.inFlight++;
-    return this.piscina.run(task).then(
+    const channel = this.callChannel;
+    // A worker that offered no channel failed to start: Piscina's task fails with why.
+    const ran = task.type === 'calls' && channel !== undefined ? this.runOnChannel(channel, task) : this.piscina.run(task);
+    return ran.then(
       (result: unknown) => {
         this.settled();
         return result;
@@ -101,16 +166,18 @@ export class WorkerSlot {
   }
 
   destroy(): Promise<void> {
+    this.closeCallChannel();
     return this.piscina.destroy();
   }
 }
 
 /**
  * The typed error of a failed task: the worker throws its error's JSON (see worker.cts), revived
- * here as the same class; Piscina's own errors (the thread exited or was terminated) are the
- * worker failing.
+ * here as the same class (a batch of the call channel comes revived already); Piscina's own
+ * errors (the thread exited or was terminated) are the worker failing.
  */
 function taskError(error: unknown): GitfuncError {
+  if (error instanceof GitfuncError) return error;
   if (isErrorJSON(error)) return GitfuncError.fromJSON(error);
   return new WorkerError('WORKER_FAILED', error instanceof Error ? error.message : String(error));
 }

@@ -6,7 +6,7 @@
  */
 import fs = require('node:fs');
 import path = require('node:path');
-import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, parentPort, threadId, workerData } from 'node:worker_threads';
 import type { PyodideInterface } from 'pyodide';
 import type { PyCallable, PyProxy } from 'pyodide/ffi';
 import type { ErrorJSON } from '../errors.js' with { 'resolution-mode': 'import' };
@@ -17,8 +17,10 @@ import { type SnapshotSource, startInterpreter } from './snapshot/interpreter.cj
 import { INTERRUPT_SLOT, TASK_STATE_BYTES, THREAD_SLOT } from './task-state.cjs';
 import { announceStartFailed, askToBeReplaced, type BatchReport, WorkerHealth } from './worker-health.cjs';
 import type {
+  BatchEnd,
   CaBundleFile,
   CallBatchTask,
+  CallChannelOffer,
   CallOutcome,
   CallResultMessage,
   CallTask,
@@ -50,6 +52,7 @@ let health: WorkerHealth | undefined;
 // A failed start is reported by the task handler, which awaits `runtime` too.
 runtime.then((rt) => {
   health = new WorkerHealth(() => wasmHeapBytes(rt.pyodide));
+  offerCallChannel(rt);
   health.announceReady();
 }, announceStartFailed);
 let lastLive = '';
@@ -305,14 +308,38 @@ function exitAfterReply(): void {
 }
 let interpreterDead = false;
 
-/** Runs a batch in order, posting each result as soon as its call ends. */
-function runBatch(rt: Runtime, batch: CallBatchTask): BatchReport {
+/** Runs a batch in order, posting each result on `channel` as soon as its call ends. */
+function runBatch(rt: Runtime, batch: CallBatchTask, channel: MessagePort): BatchReport {
   for (const call of batch.calls) {
     ensureRevision(rt, call.revision, call.live);
     const message: CallResultMessage = { callId: call.callId, outcome: runCall(rt, call) };
-    parentPort!.postMessage(message);
+    channel.postMessage(message);
   }
   return health!.afterBatch(batch.calls.length);
+}
+
+/**
+ * Call batches come on a channel of their own from now on (see CallChannelOffer). Its
+ * messages are handled between Piscina's tasks, which run with `atomics: 'disabled'` so
+ * that this thread's event loop turns while it waits for work (see WorkerSlot).
+ */
+function offerCallChannel(rt: Runtime): void {
+  const { port1: channel, port2 } = new MessageChannel();
+  channel.on('message', (batch: CallBatchTask) => {
+    // A batch posted before the exit below: leave unanswered, so the pool runs it elsewhere.
+    if (interpreterDead) process.exit(1);
+    let end: BatchEnd;
+    try {
+      end = { batchReport: runBatch(rt, batch, channel) };
+    } catch (error) {
+      const failure = taskFailure(error);
+      if (failure.code === 'WORKER_INTERPRETER_FAILED') exitAfterReply();
+      end = { batchFailed: failure };
+    }
+    channel.postMessage(end);
+  });
+  const offer: CallChannelOffer = { callChannel: port2 };
+  parentPort!.postMessage(offer, [port2]);
 }
 
 /**
@@ -320,7 +347,7 @@ function runBatch(rt: Runtime, batch: CallBatchTask): BatchReport {
  * posts what is thrown by structured clone, which keeps a plain object whole but drops an
  * Error's class and own properties; the server's WorkerSlot revives it.
  */
-async function handle(task: WorkerTask): Promise<InspectOutcome | BatchReport | undefined> {
+async function handle(task: WorkerTask): Promise<InspectOutcome | undefined> {
   // A task posted before the exit below: leave unanswered, so the pool runs it elsewhere.
   if (interpreterDead) process.exit(1);
   let rt: Runtime;
@@ -333,7 +360,9 @@ async function handle(task: WorkerTask): Promise<InspectOutcome | BatchReport | 
   try {
     switch (task.type) {
       case 'calls':
-        return runBatch(rt, task);
+        // Batches come through Piscina only to a worker that offered no call channel, one
+        // whose interpreter failed to start: it failed them above.
+        throw new Error('a call batch came through Piscina to a worker that has a call channel');
       case 'inspect': {
         ensureRevision(rt, task.revision, task.live);
         const outcome = inspectUnderDeadline(rt, task);
