@@ -31,7 +31,9 @@ export interface WorkerSlotEvents {
  * One Pyodide worker thread, as a Piscina pool of exactly one thread. The pool picks the
  * worker of every task itself, so it can start a replacement before it retires a worker
  * (a shared Piscina pool cannot go past its maxThreads, nor be told which worker runs a task).
- * Piscina still restarts the thread when it dies.
+ * Piscina still restarts the thread when it dies. Call batches go on the thread's own call
+ * channel, not through Piscina (docs/architecture.md, "Calls travel on a channel of each
+ * worker's own").
  */
 export class WorkerSlot {
   private readonly piscina: Piscina;
