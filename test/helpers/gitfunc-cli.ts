@@ -3,7 +3,7 @@
 // The built dist/ when it is current, the sources through tsx when it is not:
 // - dist/ because a process through tsx starts ~0.4 s of CPU later (measured 0.6 s against
 //   0.2 s for `--version`), and every worker thread of a spawned server loads tsx again; the
-//   suite spawns the CLI ~80 times. CI builds dist/ (`npm run build`) before `npm test`.
+//   suite spawns the CLI ~75 times. CI builds dist/ (`npm run build`) before `npm test`.
 // - the sources when dist/ is older than a file of src/: a developer who edits src/ and runs
 //   `npx tap test/x.test.ts` without building tests the edit, not the old build. The test says
 //   so on stderr, once. It does not build dist/ itself: test files run in parallel, and a build
