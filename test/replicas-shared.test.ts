@@ -6,7 +6,10 @@ import { servedVersion, waitUntil } from './helpers/reload-repo.js';
 import { acceptTask, callSync, githubPush, liveReplicas, replicaRepo, startReplicas } from './helpers/replicas.js';
 
 t.test('three replicas on one Redis', async (t) => {
-  const replicas = await startReplicas(t, { label: 'replicas-shared', files: replicaRepo('v1') });
+  // The 300 calls below come at once, 100 to each replica's one worker: past the default 64
+  // waiting calls a worker refuses the rest (503.1) whenever it drains slower than they arrive,
+  // as on a loaded machine (259 of 300 counted in a CI run). The queue bound is not under test here.
+  const replicas = await startReplicas(t, { label: 'replicas-shared', files: replicaRepo('v1'), env: { GITFUNC_SYNC_QUEUE_PER_WORKER: '128' } });
   const urls = replicas.urls();
 
   t.test('an async task accepted by one runs, and its record reads the same on every replica', async (t) => {
@@ -25,7 +28,7 @@ t.test('three replicas on one Redis', async (t) => {
   t.test('300 DFF.CACHE.incr spread over the three read 300', async (t) => {
     const calls = Array.from({ length: 300 }, (_, index) => callSync(urls[index % 3]!, 'incr', { key: 'spread' }).then((res) => res.status));
     const statuses = await Promise.all(calls);
-    t.ok(statuses.every((status) => status === 200), 'every call answered 200');
+    t.same(statuses.filter((status) => status !== 200), [], 'every call answered 200');
     for (const url of urls) t.equal(await (await callSync(url, 'read', { key: 'spread' })).text(), '300', `${url} reads 300`);
   });
 
