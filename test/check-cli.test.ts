@@ -8,11 +8,14 @@ import t from 'tap';
 import { checkInProcess } from './helpers/check-in-process.js';
 import { createLogger } from '../src/log.js';
 import { EXAMPLE_REPO, FIXTURES, SHARED_SNAPSHOT_DIR } from './helpers/start-gitfunc.js';
+import { gitfuncCli } from './helpers/gitfunc-cli.js';
 
-const MAIN = path.resolve(import.meta.dirname, '..', 'src', 'main.ts');
+/** The CLI: the built dist/ when current, else the sources through tsx (see the helper). */
+const [executable, ...launcher] = gitfuncCli() as [string, ...string[]];
+
 
 function check(dir: string, env: Record<string, string> = {}, flags: string[] = []): { code: number | null; out: string } {
-  const run = spawnSync(process.execPath, ['--import=tsx', MAIN, 'check', dir, ...flags], {
+  const run = spawnSync(executable, [...launcher, 'check', dir, ...flags], {
     encoding: 'utf8',
     // The suite's snapshot dir: each check restores its interpreter instead of loading Pyodide.
     env: { PATH: process.env.PATH, GITFUNC_SNAPSHOT_DIR: SHARED_SNAPSHOT_DIR, ...env },
@@ -140,7 +143,7 @@ t.test("a manifest kwarg the function cannot take is an error at its key, with a
 });
 
 function cli(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const run = spawnSync(process.execPath, ['--import=tsx', MAIN, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: 60_000 });
+  const run = spawnSync(executable, [...launcher, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: 60_000 });
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 

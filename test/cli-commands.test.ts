@@ -1,10 +1,12 @@
 // `gitfunc call`, `status`, `reload`, `tasks`, run as a user runs them: processes talking HTTP to one started server.
 import { execFile } from 'node:child_process';
-import path from 'node:path';
 import t from 'tap';
 import { EXAMPLE_REPO, startGitfunc } from './helpers/start-gitfunc.js';
+import { gitfuncCli } from './helpers/gitfunc-cli.js';
 
-const MAIN = path.resolve(import.meta.dirname, '..', 'src', 'main.ts');
+/** The CLI: the built dist/ when current, else the sources through tsx (see the helper). */
+const [executable, ...launcher] = gitfuncCli() as [string, ...string[]];
+
 const TOKEN = 'cli-commands-admin-token';
 const gitfunc = await startGitfunc(['--repo', EXAMPLE_REPO], { GITFUNC_ADMIN_TOKEN: TOKEN });
 t.teardown(() => gitfunc.close());
@@ -12,7 +14,7 @@ t.teardown(() => gitfunc.close());
 /** The CLI as a child process (async: the server answers from this process's event loop). */
 function cli(args: string[], env: Record<string, string> = { GITFUNC_URL: gitfunc.url, GITFUNC_ADMIN_TOKEN: TOKEN }): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import=tsx', MAIN, ...args], { env: { PATH: process.env.PATH, ...env }, timeout: 30_000 }, (error, stdout, stderr) => {
+    execFile(executable, [...launcher, ...args], { env: { PATH: process.env.PATH, ...env }, timeout: 30_000 }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
     });
   });

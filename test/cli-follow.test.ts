@@ -5,8 +5,11 @@ import path from 'node:path';
 import t from 'tap';
 import { followTasks } from '../src/client/follow-tasks.js';
 import { FIXTURES, startGitfunc } from './helpers/start-gitfunc.js';
+import { gitfuncCli } from './helpers/gitfunc-cli.js';
 
-const MAIN = path.resolve(import.meta.dirname, '..', 'src', 'main.ts');
+/** The CLI: the built dist/ when current, else the sources through tsx (see the helper). */
+const [executable, ...launcher] = gitfuncCli() as [string, ...string[]];
+
 const TOKEN = 'cli-follow-admin-token';
 const gitfunc = await startGitfunc(['--repo', path.join(FIXTURES, 'cli-tail')], { GITFUNC_ADMIN_TOKEN: TOKEN });
 t.teardown(() => gitfunc.close());
@@ -17,7 +20,7 @@ type Run = { code: number; stdout: string; stderr: string };
 /** The CLI as a child process (async: the server answers from this process's event loop). */
 function cli(args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import=tsx', MAIN, ...args], { env: ENV, timeout: 30_000 }, (error, stdout, stderr) => {
+    execFile(executable, [...launcher, ...args], { env: ENV, timeout: 30_000 }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
     });
   });
@@ -75,7 +78,7 @@ t.test('run-cron: an unknown job id is a clear error and exit code 1', async (t)
 
 t.test('tasks --follow prints the runs that end after it started, until SIGINT (exit 0)', async (t) => {
   const before = await callShout('early');
-  const child = spawn(process.execPath, ['--import=tsx', MAIN, 'tasks', '--follow', '--poll-ms', '100'], { env: ENV });
+  const child = spawn(executable, [...launcher, 'tasks', '--follow', '--poll-ms', '100'], { env: ENV });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

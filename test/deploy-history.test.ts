@@ -13,6 +13,10 @@ import { createWorkRepo, GIT_TEST_ENV, runGit } from './helpers/git-repo.js';
 import { startGitServer } from './helpers/git-server.js';
 import { postReload, servedVersion, versionRepo, waitUntil } from './helpers/reload-repo.js';
 import { startGitfunc, type TestServer } from './helpers/start-gitfunc.js';
+import { gitfuncCli } from './helpers/gitfunc-cli.js';
+
+/** The CLI: the built dist/ when current, else the sources through tsx (see the helper). */
+const [executable, ...launcher] = gitfuncCli() as [string, ...string[]];
 
 const SECRET = 'deploy-history-secret';
 const git = await startGitServer();
@@ -184,13 +188,12 @@ t.test('the history and the pin survive a restart; a new push ends the pin', asy
   t.match(await deploys(), { served: v6, pinned: null, deploys: [{ trigger: 'webhook', result: 'served', commit: v6, previousCommit: v2 }] });
 });
 
-const MAIN = path.resolve(import.meta.dirname, '..', 'src', 'main.ts');
 
 /** The gitfunc CLI as a child process. */
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const env = { PATH: process.env.PATH, GITFUNC_URL: base(), GITFUNC_ADMIN_TOKEN: ADMIN_TOKEN };
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import=tsx', MAIN, ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(executable, [...launcher, ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
     });
   });

@@ -1,4 +1,4 @@
-// `gitfunc dev DIR` through the real CLI (bin/gitfunc.js, the built dist/): a local folder served,
+// `gitfunc dev DIR` through the real CLI (bin/gitfunc.js when dist/ is current): a local folder served,
 // each saved edit served within a second, a broken edit refused with its file:line:col.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -7,10 +7,12 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import t from 'tap';
 import { formatPrettyLine } from '../src/log/pretty-line.js';
+import { gitfuncCli } from './helpers/gitfunc-cli.js';
 import { waitReady } from './helpers/spawn-gitfunc.js';
 import { SHARED_SNAPSHOT_DIR } from './helpers/start-gitfunc.js';
 
-const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'gitfunc.js');
+/** The CLI: the built dist/ when current, else the sources through tsx (see the helper). */
+const [executable, ...launcher] = gitfuncCli() as [string, ...string[]];
 const MANIFEST = 'version: 1\nsyncAPIs:\n  - id: greet\n    func: demo__greet.greet\n';
 const script = (word: string): string => `@DFF.API('Greet')\ndef greet(name='world'):\n    return '${word} ' + name\n`;
 /** A pretty line: time, level padded to 5, message; or an indented position line under it. */
@@ -34,7 +36,7 @@ t.test('formatPrettyLine: time, level, message, key fields; positions on lines o
 });
 
 t.test('gitfunc dev --help names the command and the settings', async (t) => {
-  const help = spawnSync(process.execPath, [BIN, 'dev', '--help'], { encoding: 'utf8' });
+  const help = spawnSync(executable, [...launcher, 'dev', '--help'], { encoding: 'utf8' });
   t.equal(help.status, 0);
   t.match(help.stdout, /^Usage: gitfunc dev DIR \[FLAGS\]/);
   t.match(help.stdout, /--log-format TEXT  \(env GITFUNC_LOG_FORMAT; default: auto\)/);
@@ -46,7 +48,7 @@ t.test('gitfunc dev serves a folder and each saved edit', async (t) => {
   mkdirSync(path.join(funcs, 'demo'), { recursive: true });
   writeFileSync(path.join(funcs, 'gitfunc.yaml'), MANIFEST);
   writeFileSync(path.join(funcs, 'demo', 'greet.py'), script('hello'));
-  const child: ChildProcess = spawn(process.execPath, [BIN, 'dev', funcs, '--port', '0', '--workers', '1', '--data-dir', path.join(work, 'data')], {
+  const child: ChildProcess = spawn(executable, [...launcher, 'dev', funcs, '--port', '0', '--workers', '1', '--data-dir', path.join(work, 'data')], {
     env: { PATH: process.env.PATH, GITFUNC_SNAPSHOT_DIR: SHARED_SNAPSHOT_DIR },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

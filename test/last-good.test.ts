@@ -11,8 +11,11 @@ import { createWorkRepo } from './helpers/git-repo.js';
 import { startGitServer } from './helpers/git-server.js';
 import { reloadStatus, servedVersion, versionRepo, waitUntil } from './helpers/reload-repo.js';
 import { startGitfunc, type TestServer } from './helpers/start-gitfunc.js';
+import { gitfuncCli } from './helpers/gitfunc-cli.js';
 
-const MAIN = path.resolve(import.meta.dirname, '..', 'src', 'main.ts');
+/** The CLI: the built dist/ when current, else the sources through tsx (see the helper). */
+const [executable, ...launcher] = gitfuncCli() as [string, ...string[]];
+
 
 const git = await startGitServer();
 let gitDown = false;
@@ -56,7 +59,7 @@ t.test('one data dir, one process', async (t) => {
   t.equal(readFileSync(lockFile, 'utf8').trim(), String(process.pid), 'the lock file names the holder');
 
   await t.rejects(start(), { code: 'DATA_DIR_LOCKED' }, 'a second server in this process is refused');
-  const second = await promisify(execFile)(process.execPath, ['--import=tsx', MAIN, 'serve', '--port', '0', '--data-dir', dataDir, '--repo', repoUrl], {
+  const second = await promisify(execFile)(executable, [...launcher, 'serve', '--port', '0', '--data-dir', dataDir, '--repo', repoUrl], {
     env: { PATH: process.env.PATH },
   }).then(
     () => ({ code: 0, stderr: '' }),

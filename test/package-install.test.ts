@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
+import { distIsCurrent } from './helpers/gitfunc-cli.js';
 import { spawnGitfunc, waitReady } from './helpers/spawn-gitfunc.js';
 import { EXAMPLE_REPO, SHARED_SNAPSHOT_DIR } from './helpers/start-gitfunc.js';
 
@@ -25,10 +26,11 @@ const npmEnv: NodeJS.ProcessEnv = { ...process.env };
 delete npmEnv.NODE_OPTIONS;
 const npm = (args: string[], cwd: string): string => execFileSync('npm', args, { cwd, env: npmEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
-// The build is incremental: where dist/ is current (CI's `npm ci` built it) it compiles nothing.
-// The pack skips the lifecycle scripts: `prepack` empties dist/ for `prepare` to rebuild, and
-// other test files run from dist/ meanwhile.
-npm(['run', 'build', '--silent'], ROOT);
+// dist/ is built here only when it is older than src/ (CI builds it before the tests): a build
+// of a current dist/ still rewrites its copied assets, under other test files' processes running
+// from it. The pack skips the lifecycle scripts: `prepack` empties dist/ for `prepare` to
+// rebuild, and other test files run from dist/ meanwhile.
+if (!distIsCurrent()) npm(['run', 'build', '--silent'], ROOT);
 const [packed] = JSON.parse(npm(['pack', '--ignore-scripts', '--json', '--pack-destination', work], ROOT)) as [
   { filename: string; files: { path: string }[] },
 ];

@@ -7,8 +7,11 @@ import path from 'node:path';
 import t from 'tap';
 import { SHARED_SNAPSHOT_DIR } from './helpers/start-gitfunc.js';
 import { buildWheel } from './helpers/wheels.js';
+import { gitfuncCli } from './helpers/gitfunc-cli.js';
 
-const MAIN = path.resolve(import.meta.dirname, '..', 'src', 'main.ts');
+/** The CLI: the built dist/ when current, else the sources through tsx (see the helper). */
+const [executable, ...launcher] = gitfuncCli() as [string, ...string[]];
+
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'gitfunc-packages-check-'));
 t.teardown(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -20,7 +23,7 @@ const manifest = (pins: string[]): string =>
   ['version: 1', 'packages:', ...pins.map((p) => `  - ${p}`), 'syncAPIs:', '  - id: version', '    func: demo__v.version', ''].join('\n');
 
 function check(): { code: number | null; out: string } {
-  const run = spawnSync(process.execPath, ['--import=tsx', MAIN, 'check', repo], {
+  const run = spawnSync(executable, [...launcher, 'check', repo], {
     encoding: 'utf8',
     env: { PATH: process.env.PATH, GITFUNC_SNAPSHOT_DIR: SHARED_SNAPSHOT_DIR, GITFUNC_DATA_DIR: path.join(scratch, 'data') },
     timeout: 120_000,

@@ -1,18 +1,22 @@
 // gitfunc runs under Node's permission model: reads only its package, the data dir and the
 // shared snapshot dir, writes only those two, spawns no process. Run from dist/, as the README
-// shows: tsx compiles through an esbuild child process, which the model refuses. The build is
-// incremental: where dist/ is current (CI builds it before the tests) it compiles nothing.
+// shows: tsx compiles through an esbuild child process, which the model refuses. dist/ is built
+// here only when it is older than src/ (CI builds it before the tests): a build of a current
+// dist/ still rewrites its copied assets, under other test files' processes running from it.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
+import { distIsCurrent } from './helpers/gitfunc-cli.js';
 import { spawnGitfunc, waitReady } from './helpers/spawn-gitfunc.js';
 import { EXAMPLE_REPO, SHARED_SNAPSHOT_DIR } from './helpers/start-gitfunc.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT });
-execFileSync(process.execPath, ['scripts/copy-assets.mjs'], { cwd: ROOT });
+if (!distIsCurrent()) {
+  execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT });
+  execFileSync(process.execPath, ['scripts/copy-assets.mjs'], { cwd: ROOT });
+}
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gitfunc-permission-'));
 const launcher = [

@@ -7,8 +7,11 @@ import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { EXAMPLE_REPO, SHARED_SNAPSHOT_DIR } from './helpers/start-gitfunc.js';
+import { gitfuncCli } from './helpers/gitfunc-cli.js';
 
-const MAIN = path.resolve(import.meta.dirname, '..', 'src', 'main.ts');
+/** The CLI: the built dist/ when current, else the sources through tsx (see the helper). */
+const [executable, ...launcher] = gitfuncCli() as [string, ...string[]];
+
 
 t.test('a port in use is one line naming the port and how to change it', async (t) => {
   const occupier = net.createServer();
@@ -19,8 +22,8 @@ t.test('a port in use is one line naming the port and how to change it', async (
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
 
   const child = spawn(
-    process.execPath,
-    ['--import=tsx', MAIN, 'serve', '--repo', EXAMPLE_REPO, '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir, '--workers', '1'],
+    executable,
+    [...launcher, 'serve', '--repo', EXAMPLE_REPO, '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir, '--workers', '1'],
     { env: { PATH: process.env.PATH, GITFUNC_SNAPSHOT_DIR: SHARED_SNAPSHOT_DIR }, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';

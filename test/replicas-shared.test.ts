@@ -6,7 +6,10 @@ import { servedVersion, waitUntil } from './helpers/reload-repo.js';
 import { acceptTask, callSync, githubPush, liveReplicas, replicaRepo, startReplicas } from './helpers/replicas.js';
 
 t.test('three replicas on one Redis', async (t) => {
-  const replicas = await startReplicas(t, { label: 'replicas-shared', files: replicaRepo('v1') });
+  // The 300 calls below come at once, 100 to each replica's one worker: past the default 64
+  // waiting calls a worker refuses the rest (503.1) whenever it drains slower than they arrive,
+  // as on a loaded machine (259 of 300 counted in a CI run). The queue bound is not under test here.
+  const replicas = await startReplicas(t, { label: 'replicas-shared', files: replicaRepo('v1'), env: { GITFUNC_SYNC_QUEUE_PER_WORKER: '128' } });
   const urls = replicas.urls();
 
   t.test('an async task accepted by one runs, and its record reads the same on every replica', async (t) => {
@@ -23,16 +26,9 @@ t.test('three replicas on one Redis', async (t) => {
   });
 
   t.test('300 DFF.CACHE.incr spread over the three read 300', async (t) => {
-    // 20 at a time per replica: each has one worker, and a burst past its sync queue
-    // (limits.syncQueuePerWorker, 64) is rightly refused with 503.1, which is not what this tests.
-    const statuses: number[] = [];
-    for (let wave = 0; wave < 5; wave++) {
-      const calls = Array.from({ length: 60 }, (_, index) => callSync(urls[index % 3]!, 'incr', { key: 'spread' }).then((res) => res.status));
-      statuses.push(...(await Promise.all(calls)));
-    }
-    const byStatus: Record<number, number> = {};
-    for (const status of statuses) byStatus[status] = (byStatus[status] ?? 0) + 1;
-    t.same(byStatus, { 200: 300 }, 'every call answered 200');
+    const calls = Array.from({ length: 300 }, (_, index) => callSync(urls[index % 3]!, 'incr', { key: 'spread' }).then((res) => res.status));
+    const statuses = await Promise.all(calls);
+    t.same(statuses.filter((status) => status !== 200), [], 'every call answered 200');
     for (const url of urls) t.equal(await (await callSync(url, 'read', { key: 'spread' })).text(), '300', `${url} reads 300`);
   });
 

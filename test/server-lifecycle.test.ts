@@ -5,8 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { ADMIN_TOKEN, ended, waitForTask } from './helpers/admin-client.js';
+import { createWorkRepo } from './helpers/git-repo.js';
+import { startGitServer } from './helpers/git-server.js';
 import { spawnGitfunc, waitReady } from './helpers/spawn-gitfunc.js';
-import { FIXTURES } from './helpers/start-gitfunc.js';
+import { FIXTURES, readTree } from './helpers/start-gitfunc.js';
 
 function tempDir(prefix: string): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -19,6 +21,22 @@ function functionsDir(): string {
   const dir = tempDir('gitfunc-lifecycle-repo-');
   cpSync(path.join(FIXTURES, 'tasks'), dir, { recursive: true });
   return dir;
+}
+
+/**
+ * The `tasks` fixture served over git by a server that holds every answer until `release()`:
+ * a gitfunc fetching from it stays loading until then, however fast it starts.
+ */
+async function heldRepo(): Promise<{ url: string; release: () => void }> {
+  let release = (): void => {};
+  const git = await startGitServer({ hold: new Promise<void>((resolve) => (release = resolve)) });
+  t.teardown(async () => {
+    release();
+    await git.close();
+  });
+  const work = await createWorkRepo(readTree(path.join(FIXTURES, 'tasks')));
+  await git.publish('tasks', work.dir);
+  return { url: git.url('tasks'), release };
 }
 
 /** Submits an async call; `kwargs` go in the body (a POST's query carries none). */
@@ -71,9 +89,9 @@ t.test('kill -9 with async tasks queued: the restarted server runs every one', a
 });
 
 t.test('SIGTERM: not ready at once, drains, finishes in-flight work, keeps the queue, exits 0', async (t) => {
-  const repo = functionsDir();
+  const repo = await heldRepo();
   const dataDir = tempDir('gitfunc-lifecycle-data-');
-  const flags = ['--repo', repo, '--data-dir', dataDir, '--workers', '2'];
+  const flags = ['--repo', repo.url, '--ref', 'main', '--poll-seconds', '0', '--data-dir', dataDir, '--workers', '2'];
   const env = { GITFUNC_SHUTDOWN_DRAIN_SECONDS: '1', GITFUNC_SHUTDOWN_GRACE_SECONDS: '20' };
   const server = await spawnGitfunc(flags, env);
   t.teardown(() => server.child.kill('SIGKILL'));
@@ -84,6 +102,7 @@ t.test('SIGTERM: not ready at once, drains, finishes in-flight work, keeps the q
   t.equal((await fetch(`${server.url}/healthz`)).status, 200, '/healthz answers while loading');
   const notYet = await fetch(`${server.url}/api/v1/al/echo/s`);
   t.match([notYet.status, await notYet.json()], [503, { error: 503.2 }], 'calls before the load answer 503.2');
+  repo.release();
   await waitReady(server.url);
 
   const status = await fetch(`${server.url}/api/v1/status`, { headers: { authorization: 'Bearer anything' } });
@@ -129,7 +148,8 @@ t.test('SIGTERM: not ready at once, drains, finishes in-flight work, keeps the q
 });
 
 t.test('SIGTERM while the revision still loads exits 0 at once', async (t) => {
-  const server = await spawnGitfunc(['--repo', functionsDir(), '--data-dir', tempDir('gitfunc-lifecycle-data-'), '--workers', '1']);
+  const repo = await heldRepo();
+  const server = await spawnGitfunc(['--repo', repo.url, '--ref', 'main', '--poll-seconds', '0', '--data-dir', tempDir('gitfunc-lifecycle-data-'), '--workers', '1']);
   t.teardown(() => server.child.kill('SIGKILL'));
   t.equal((await fetch(`${server.url}/readyz`)).status, 503, 'still loading');
   server.child.kill('SIGTERM');

@@ -19,8 +19,8 @@ function authorizedUser(req: IncomingMessage, token: string | undefined): string
   return decoded.slice(0, colon) || 'token';
 }
 
-/** Serve bare repositories under `root` over git smart HTTP on 127.0.0.1 (random port) via gitfunc's own `git http-backend` bridge (src/push-remote/git-http-backend.ts; http.receivepack enabled so `git push` works). When `token` is given every request must carry HTTP Basic auth whose password equals token, else 401 with WWW-Authenticate: Basic. */
-export async function startGitServer(opts: { token?: string } = {}): Promise<{
+/** Serve bare repositories under `root` over git smart HTTP on 127.0.0.1 (random port) via gitfunc's own `git http-backend` bridge (src/push-remote/git-http-backend.ts; http.receivepack enabled so `git push` works). When `token` is given every request must carry HTTP Basic auth whose password equals token, else 401 with WWW-Authenticate: Basic. When `hold` is given every answer waits for it: a server fetching from here stays loading until the test lets it go on. */
+export async function startGitServer(opts: { token?: string; hold?: Promise<unknown> } = {}): Promise<{
   root: string;
   url(name: string): string;
   publish(name: string, workDir: string): Promise<void>;
@@ -28,7 +28,8 @@ export async function startGitServer(opts: { token?: string } = {}): Promise<{
 }> {
   const root = mkdtempSync(join(tmpdir(), 'gitfunc-gitserver-'));
 
-  const server = createServer((req, res) => {
+  const server = createServer(async (req, res) => {
+    if (opts.hold !== undefined) await opts.hold;
     const user = authorizedUser(req, opts.token);
     if (user === null) {
       req.resume();

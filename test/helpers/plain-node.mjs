@@ -7,18 +7,20 @@
 // ~30% of the whole suite's CPU. processinfo only serves coverage and `tap --changed`, neither
 // used here (coverage is disabled).
 //
-// This preload runs before the test file, starts it again as `node --import=tsx <file>` without
-// the processinfo import (through `env`, since processinfo's spawn hook would put it back into
-// NODE_OPTIONS), keeps tap's environment (TAP_*), relays tap's IPC messages (timeouts) and
-// signals, and exits as the child did. The test file is never loaded in this process: the
-// preload does not return before its child has ended.
+// This preload runs before the test file, starts it again as `node --import=tsx-main-thread.mjs
+// <file>` (tsx, in its main thread only: see that file) without the processinfo import (through
+// `env`, since processinfo's spawn hook would put it back into NODE_OPTIONS), keeps tap's
+// environment (TAP_*), relays tap's IPC messages (timeouts) and signals, and exits as the child
+// did. The test file is never loaded in this process: the preload does not return before its
+// child has ended.
 import { spawn } from 'node:child_process';
 
 const PROCESSINFO = /\s*"?--(?:import|loader)=[^\s"]*@tapjs\/processinfo[^\s"]*"?/g;
 const nodeOptions = (process.env.NODE_OPTIONS ?? '').replace(PROCESSINFO, '').trim();
+const TSX_MAIN_THREAD = new URL('./tsx-main-thread.mjs', import.meta.url).href;
 const withoutProcessinfo = nodeOptions === '' ? ['-u', 'NODE_OPTIONS'] : [`NODE_OPTIONS=${nodeOptions}`];
 
-const child = spawn('env', [...withoutProcessinfo, process.execPath, '--import=tsx', ...process.argv.slice(1)], {
+const child = spawn('env', [...withoutProcessinfo, process.execPath, `--import=${TSX_MAIN_THREAD}`, ...process.argv.slice(1)], {
   stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
 });
 child.on('message', (message) => process.send?.(message));

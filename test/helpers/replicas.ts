@@ -82,6 +82,8 @@ export interface ReplicaOptions {
   redisUrl?: string;
   /** Names the key prefix. */
   label: string;
+  /** More settings of every replica, as GITFUNC_* variables. */
+  env?: Record<string, string>;
 }
 
 /** Starts `count` replicas (3 by default) serving `files`; everything is stopped and removed at the end of `t`. */
@@ -111,6 +113,7 @@ export async function startReplicas(t: { teardown(fn: () => unknown): void }, op
       GITFUNC_REDIS_PREFIX: prefix,
       GITFUNC_SHUTDOWN_DRAIN_SECONDS: '0',
       GITFUNC_SHUTDOWN_GRACE_SECONDS: '1',
+      ...options.env,
     });
     procs[index] = proc;
     await waitReady(proc.url);

@@ -1,12 +1,8 @@
 // gitfunc as its own process, as an operator runs it: for tests of signals, crashes and restarts.
 import { type ChildProcess, spawn } from 'node:child_process';
-import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { gitfuncCli } from './gitfunc-cli.js';
 import { SHARED_SNAPSHOT_DIR } from './start-gitfunc.js';
-
-const MAIN = path.resolve(import.meta.dirname, '..', '..', 'src', 'main.ts');
-/** The sources through tsx, as the other tests run them. */
-const FROM_SOURCES = [process.execPath, '--import=tsx', MAIN];
 
 export interface GitfuncProcess {
   child: ChildProcess;
@@ -20,13 +16,13 @@ export interface GitfuncProcess {
 
 /**
  * Starts `gitfunc serve` with `flags` and `env`; resolves once it listens (before it is ready).
- * `launcher` is the command line before `serve`: the executable, node flags, the entry script;
- * `cwd` the folder it runs in (default: this process's).
+ * `launcher` is the command line before `serve`: the executable, node flags, the entry script
+ * (default: gitfuncCli(), the built dist/ when current); `cwd` the folder it runs in (default: this process's).
  */
 export async function spawnGitfunc(
   flags: string[],
   env: Record<string, string> = {},
-  launcher: string[] = FROM_SOURCES,
+  launcher: string[] = gitfuncCli(),
   cwd?: string,
 ): Promise<GitfuncProcess> {
   const [executable, ...args] = launcher;
