@@ -110,8 +110,9 @@ export class FunctionRaisedError extends GitfuncError {
 }
 
 /**
- * A driver module gitfunc imports only when a setup uses it (a connector of its type,
- * `redis.url`) could not be loaded: a broken or partial installation, not a setting.
+ * A module gitfunc imports only when a setup uses it (a connector's driver, the Redis client
+ * for `redis.url`, the multipart parser, the wheel unzipper) could not be loaded: a broken or
+ * partial installation, not a setting.
  */
 export class DriverNotLoaded extends GitfuncError {
   constructor(driver: string, cause: unknown) {

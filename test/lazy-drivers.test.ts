@@ -1,7 +1,8 @@
-// The connector and Redis drivers (mysql2, pg, ioredis, BullMQ) are imported only when a setup
-// uses them: the server's own modules load none, a connector's type loads its driver when it is
-// first opened, and a driver that cannot be loaded is a typed error (DRIVER_NOT_LOADED), for the
-// script using the connector as for the server.
+// Modules only some setups use are imported only when used: the connector and Redis drivers
+// (mysql2, pg, ioredis, BullMQ), formidable (multipart bodies), yauzl (wheels). The server's own
+// modules load none of them; a connector's type loads its driver when it is first opened; and a
+// module that cannot be loaded is a typed error (DRIVER_NOT_LOADED), for the script using the
+// connector as for the server.
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import t from 'tap';
@@ -12,12 +13,13 @@ import { createLogger } from '../src/log.js';
 import { BridgePeer } from '../src/runtime/bridge/bridge-server.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const DRIVERS = ['mysql2', 'pg', 'ioredis', 'bullmq'];
+/** CommonJS packages each lazily loaded module brings (formidable is ESM: its dependency cuid2 stands for it). */
+const DRIVERS = ['mysql2', 'pg', 'ioredis', 'bullmq', 'yauzl', '@paralleldrive/cuid2'];
 
 /**
  * The node_modules packages a fresh process holds in its CommonJS cache after importing the
- * server, then after loading every connector type and the Redis storage (every driver is, or
- * loads, CommonJS).
+ * server, then after loading every connector type, the Redis storage and the modules the
+ * multipart reader and the wheel unpacker import.
  */
 const probe = `
 import { createRequire } from 'node:module';
@@ -28,10 +30,11 @@ const afterServer = packages();
 const { CONNECTOR_LOADERS } = await import('./src/connectors/connector-types.ts');
 for (const load of Object.values(CONNECTOR_LOADERS)) await load();
 await import('./src/redis/index.ts');
+await Promise.all([import('formidable'), import('yauzl')]);
 console.log(JSON.stringify({ afterServer, afterLoaders: packages() }));
 `;
 
-t.test('importing the server loads no driver; the connector loaders and the Redis storage load them', async (t) => {
+t.test('importing the server loads none of them; the connector loaders, the Redis storage, an upload and a wheel do', async (t) => {
   const out = execFileSync(process.execPath, ['--import=tsx', '--input-type=module', '-e', probe], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
   const { afterServer, afterLoaders } = JSON.parse(out) as { afterServer: string[]; afterLoaders: string[] };
   t.ok(afterServer.includes('better-sqlite3'), 'the probe sees the packages the server imports');

@@ -118,7 +118,7 @@ export const ERROR_CATALOG = {
   },
   DATA_DIR_LOCKED: { description: 'another gitfunc process uses the data dir' },
   DRIVER_NOT_LOADED: {
-    description: 'a driver loaded only when a setup uses it (mysql2, pg, ioredis for a connector of its type; ioredis and BullMQ for `redis.url`) could not be loaded: the installation is incomplete',
+    description: 'a module loaded only when a setup uses it (mysql2, pg, ioredis for a connector of its type; ioredis and BullMQ for `redis.url`; formidable at the first upload; yauzl at the first wheel) could not be loaded: the installation is incomplete',
   },
   STORE_TOO_NEW: { description: 'the task database was written by a newer gitfunc' },
   PORT_IN_USE: { description: 'another process listens on the port (`--port`, `GITFUNC_PORT`)' },
