@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import { ImportCheckError, WorkerError } from '../errors.js';
 import { BridgeServer, isBridgeHello } from './bridge/bridge-server.js';
@@ -6,6 +7,8 @@ import { type CallClient, type CallLane, CallDispatcher, type DispatcherStats } 
 import { armDeadlineAtStart } from './deadline.js';
 import { blockCodeGenerationInNewContexts, WORKER_ISOLATION_OPTIONS } from './worker-isolation.js';
 import type { SnapshotSource } from './snapshot/interpreter.cjs';
+import startTurns from './snapshot/start-turns.cjs';
+import type { StartTurn } from './snapshot/start-turns.cjs';
 import type { CaBundleFile } from './worker-protocol.cjs';
 import { InterpreterStartLog, isInterpreterStart } from './snapshot/start-reports.js';
 import type { BatchReport, WorkerHealthLimits } from './worker-health.cjs';
@@ -120,7 +123,10 @@ export class WorkerPool {
     this.bridge = options.bridge ?? new BridgeServer(logger);
     this.starts = new InterpreterStartLog(logger);
     blockCodeGenerationInNewContexts();
-    for (let i = 0; i < options.workers; i++) this.slots.push(this.newSlot());
+    // The first workers start their interpreters a core's worth at a time (start-turns.cts);
+    // a replacement starts at once.
+    const gate = options.workers > 1 ? startTurns.openStartTurns(availableParallelism() - 1) : undefined;
+    for (let i = 0; i < options.workers; i++) this.slots.push(this.newSlot(gate === undefined ? undefined : { gate, turn: i }));
     this.dispatcher = new CallDispatcher(
       {
         slots: options.workers,
@@ -133,13 +139,13 @@ export class WorkerPool {
     );
   }
 
-  private newSlot(): WorkerSlot {
+  private newSlot(startTurn?: StartTurn): WorkerSlot {
     const health: WorkerHealthLimits = {
       maxCalls: this.options.workerMaxCalls ?? 0,
       maxHeapBytes: (this.options.workerHeapMB ?? 0) * 1024 * 1024,
     };
     return new WorkerSlot(
-      { ...WORKER_ISOLATION_OPTIONS, resourceLimits: WORKER_RESOURCE_LIMITS, filename: WORKER_FILE.href, workerData: { snapshot: this.options.snapshot, health, caBundle: this.options.caBundle } },
+      { ...WORKER_ISOLATION_OPTIONS, resourceLimits: WORKER_RESOURCE_LIMITS, filename: WORKER_FILE.href, workerData: { snapshot: this.options.snapshot, health, caBundle: this.options.caBundle, startTurn } },
       {
         onMessage: this.onWorkerMessage,
         onStarted: () => this.serveWaiting(),
