@@ -72,6 +72,9 @@ t.test('kill -9 with async tasks queued: the restarted server runs every one', a
 
 t.test('SIGTERM: not ready at once, drains, finishes in-flight work, keeps the queue, exits 0', async (t) => {
   const repo = functionsDir();
+  // Keeps the revision loading a second after the server listens, so the probes below meet it
+  // loading however soon a worker is up (one restored before the server listened served within ms).
+  writeFileSync(path.join(repo, 'jobs', 'slow_import.py'), 'import time\n\ntime.sleep(1)\n');
   const dataDir = tempDir('gitfunc-lifecycle-data-');
   const flags = ['--repo', repo, '--data-dir', dataDir, '--workers', '2'];
   const env = { GITFUNC_SHUTDOWN_DRAIN_SECONDS: '1', GITFUNC_SHUTDOWN_GRACE_SECONDS: '20' };

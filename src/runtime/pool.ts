@@ -93,6 +93,8 @@ export class WorkerPool {
   private noRecycleBefore = 0;
   /** The revisions the last warm-up loaded: a replacement loads them before it serves. */
   private lastWarm: WarmTask | undefined;
+  /** The first workers' start turns, open until the first revision is loaded (see constructor). */
+  private startGate: SharedArrayBuffer | undefined;
   /** Tasks waiting for a started, idle worker (see `run`). */
   private readonly waiting: { task: WorkerTask; resolve(value: unknown): void; reject(error: unknown): void }[] = [];
   /** Background calls (async tasks, cron runs) that may run at once. */
@@ -123,9 +125,10 @@ export class WorkerPool {
     this.bridge = options.bridge ?? new BridgeServer(logger);
     this.starts = new InterpreterStartLog(logger);
     blockCodeGenerationInNewContexts();
-    // The first workers start their interpreters a core's worth at a time (start-turns.cts);
-    // a replacement starts at once.
+    // Until the first revision is loaded, the first workers start their interpreters a core's
+    // worth at a time (start-turns.cts); a replacement starts at once.
     const gate = options.workers > 1 ? startTurns.openStartTurns(availableParallelism() - 1) : undefined;
+    this.startGate = gate;
     for (let i = 0; i < options.workers; i++) this.slots.push(this.newSlot(gate === undefined ? undefined : { gate, turn: i }));
     this.dispatcher = new CallDispatcher(
       {
@@ -345,6 +348,10 @@ export class WorkerPool {
         await Promise.any(loads);
       } catch (error) {
         throw (error as AggregateError).errors[0];
+      } finally {
+        // Served from now on: workers still to start no longer wait for each other.
+        if (this.startGate !== undefined) startTurns.openAllTurns(this.startGate);
+        this.startGate = undefined;
       }
       for (const load of loads) {
         load.catch((error: unknown) => this.logger.warn({ err: error, commit: revision.id }, 'a worker failed to load the revision: it loads it on its next call'));
