@@ -109,6 +109,29 @@ export class FunctionRaisedError extends GitfuncError {
   }
 }
 
+/**
+ * A module gitfunc imports only when a setup uses it (a connector's driver, the Redis client
+ * for `redis.url`, the multipart parser, the wheel unzipper) could not be loaded: a broken or
+ * partial installation, not a setting.
+ */
+export class DriverNotLoaded extends GitfuncError {
+  constructor(driver: string, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super('DRIVER_NOT_LOADED', `${driver} could not be loaded (is gitfunc fully installed?): ${reason}`, { driver });
+    this.name = 'DriverNotLoaded';
+    this.cause = cause;
+  }
+}
+
+/** `load()`'s module (a dynamic import), or DriverNotLoaded naming `driver` when it cannot be loaded. */
+export async function loadDriver<M>(driver: string, load: () => Promise<M>): Promise<M> {
+  try {
+    return await load();
+  } catch (error) {
+    throw new DriverNotLoaded(driver, error);
+  }
+}
+
 type Reviver = (json: ErrorJSON) => GitfuncError;
 
 /** The class each code revives as; a code not listed revives as a plain GitfuncError. */

@@ -6,7 +6,7 @@ import { MemoryCacheStore } from './cache/cache-store.js';
 import { MemoryResultCache } from './cache/result-cache.js';
 import type { Settings } from './config/index.js';
 import { lockDataDir } from './data-dir-lock.js';
-import { GitfuncError } from './errors.js';
+import { GitfuncError, loadDriver } from './errors.js';
 import { createAdminCheck } from './http/admin-auth.js';
 import type { CallReading } from './http/api-call.js';
 import { createApp } from './http/app.js';
@@ -40,7 +40,7 @@ import { registerNetworkOps } from './network/network-ops.js';
 import { egressRefusal } from './network/host-egress.js';
 import { registerConnectorOps } from './connectors/connector-ops.js';
 import { ConnectorRegistry } from './connectors/connector-registry.js';
-import { CONNECTOR_FACTORIES } from './connectors/connector-types.js';
+import { CONNECTOR_LOADERS } from './connectors/connector-types.js';
 import { TlsTrust } from './network/tls-trust.js';
 // Default import: named imports of a CommonJS module depend on the loader detecting them.
 import permissionModel from './runtime/snapshot/permission-model.cjs';
@@ -50,7 +50,7 @@ import { registerStoreOps } from './store/store-ops.js';
 import { RecordWriter } from './tasks/record-writer.js';
 import type { DeployHistory } from './tasks/deploy-history.js';
 import { openSqliteDeployHistory, openSqliteStorage } from './tasks/sqlite/index.js';
-import { openRedisStorage, type RedisStorage } from './redis/index.js';
+import type { RedisStorage } from './redis/index.js';
 import { ReloadFanOut } from './replicas/reload-fan-out.js';
 import { ReplicaHeartbeat } from './replicas/replica-heartbeat.js';
 import { replicaState } from './replicas/replica-state.js';
@@ -135,7 +135,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   const { resultCache } = storage;
   const holder = new RevisionHolder();
   // A connector's host passes the scripts' egress rules, as a script's own connection would.
-  const connectors = new ConnectorRegistry(CONNECTOR_FACTORIES, (host, port) => egressRefusal(egress, host, port), logger);
+  const connectors = new ConnectorRegistry(CONNECTOR_LOADERS, (host, port) => egressRefusal(egress, host, port), logger);
   registerConnectorOps(pool.bridge, connectors);
   // Pools follow the revisions in use: opened on first use, closed once no such revision declares them.
   holder.onRevisionsChange((revisions) => connectors.update(revisions));
@@ -213,7 +213,7 @@ export async function startServer(settings: Settings, options: StartOptions = {}
   const fanOut =
     storage.shared === undefined
       ? undefined
-      : new ReloadFanOut({ reloader, redis: storage.shared.redis, url: settings.redis.url, keyPrefix: settings.redis.keyPrefix, logger });
+      : new ReloadFanOut({ reloader, redis: storage.shared.redis, connect: storage.shared.connect, keyPrefix: settings.redis.keyPrefix, logger });
   const reloadTrigger = fanOut ?? reloader;
   /** This replica's entry in the list of live replicas; set once the server listens. */
   let heartbeat: ReplicaHeartbeat | undefined;
@@ -411,7 +411,7 @@ async function serveFirstRevision(reloader: Reloader, pushRemoteOn: boolean, log
 }
 
 /** Every store the server uses (the ports RedisStorage also has); `shared` is set when they live on Redis (several replicas). */
-interface Storage extends Omit<RedisStorage, 'redis' | 'reachable'> {
+interface Storage extends Omit<RedisStorage, 'redis' | 'connect' | 'reachable'> {
   /** This server's own deploy history and pin, in its data dir (also with Redis). */
   deploys: DeployHistory;
   shared?: RedisStorage;
@@ -422,6 +422,8 @@ interface Storage extends Omit<RedisStorage, 'redis' | 'reachable'> {
 async function openStorage(settings: Settings, clock: Clock, logger: Logger, uploadRoot: string): Promise<Storage> {
   if (settings.redis.url !== '') {
     const { url, keyPrefix } = settings.redis;
+    // Imported only here: ioredis and BullMQ (with OpenTelemetry's API) cost every other start ~0.1 s.
+    const { openRedisStorage } = await loadDriver('ioredis and bullmq (redis.url)', () => import('./redis/index.js'));
     const shared = await openRedisStorage({ url, keyPrefix, logger, uploadRoot });
     const local = openSqliteDeployHistory(settings.dataDir);
     return {

@@ -43,6 +43,13 @@ export interface ConnectorContext {
 export type ConnectorFactory = (config: Readonly<Record<string, unknown>>, context: ConnectorContext) => ConnectorClient;
 
 /**
+ * A type's factory, its module (and driver: mysql2, pg, ioredis) imported when a connector of
+ * the type is first opened, so a server whose manifests declare none never loads the driver.
+ * @throws DriverNotLoaded when the module cannot be loaded
+ */
+export type ConnectorLoader = () => Promise<ConnectorFactory>;
+
+/**
  * A driver's error, raised in the script as its own exception with the driver's message and
  * code (gitfunc_connector_bridge.py: ConnectorError). The message must never hold a password.
  */

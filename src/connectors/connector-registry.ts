@@ -8,7 +8,7 @@
 import type { Logger } from '../log.js';
 import type { ConnectorType } from '../manifest/index.js';
 import { BridgeRefusal, type BridgePeer } from '../runtime/bridge/bridge-server.js';
-import { ConnectorDriverError, type ConnectorClient, type ConnectorFactory, type ConnectorOperation } from './connector-client.js';
+import { ConnectorDriverError, type ConnectorClient, type ConnectorFactory, type ConnectorLoader, type ConnectorOperation } from './connector-client.js';
 
 /** A connector as a revision declares it, its settings resolved. */
 export interface DeclaredConnector {
@@ -56,7 +56,7 @@ export class ConnectorRegistry {
   private readonly closing = new Set<Promise<void>>();
 
   constructor(
-    private readonly factories: Readonly<Partial<Record<ConnectorType, ConnectorFactory>>>,
+    private readonly loaders: Readonly<Partial<Record<ConnectorType, ConnectorLoader>>>,
     private readonly egress: EgressCheck,
     private readonly logger: Logger,
   ) {}
@@ -117,10 +117,18 @@ export class ConnectorRegistry {
   /** Makes the entry's client once the egress rules allow its host; a failure is tried again on the next use. */
   private async open(entry: Entry): Promise<ConnectorClient> {
     const { id, type, config } = entry.declared;
-    const factory = this.factories[type];
-    if (factory === undefined) throw new BridgeRefusal(`connectors of type ${type} are not available in this gitfunc`);
+    const load = this.loaders[type];
+    if (load === undefined) throw new BridgeRefusal(`connectors of type ${type} are not available in this gitfunc`);
     const refusal = await this.egress(String(config.host), Number(config.port));
     if (refusal !== undefined) throw new ConnectorDriverError(`connector '${id}': ${refusal}`, 'EACCES');
+    let factory: ConnectorFactory;
+    try {
+      factory = await load();
+    } catch (error) {
+      // DriverNotLoaded (errors.ts): the installation's fault, so the server's log says it too.
+      this.logger.error({ connector: id, type, reason: messageOf(error) }, 'a connector driver could not be loaded');
+      throw new ConnectorDriverError(`connector '${id}' cannot be opened: ${messageOf(error)}`, 'DRIVER_NOT_LOADED');
+    }
     let client: ConnectorClient;
     try {
       client = factory(config, { id, logger: this.logger });

@@ -117,6 +117,9 @@ export const ERROR_CATALOG = {
     description: '`gitfunc serve` was given no repository (`--repo`, `GITFUNC_REPO`, a config file) and the default `./functions.example` is not in the working directory',
   },
   DATA_DIR_LOCKED: { description: 'another gitfunc process uses the data dir' },
+  DRIVER_NOT_LOADED: {
+    description: 'a module loaded only when a setup uses it (mysql2, pg, ioredis for a connector of its type; ioredis and BullMQ for `redis.url`; formidable at the first upload; yauzl at the first wheel) could not be loaded: the installation is incomplete',
+  },
   STORE_TOO_NEW: { description: 'the task database was written by a newer gitfunc' },
   PORT_IN_USE: { description: 'another process listens on the port (`--port`, `GITFUNC_PORT`)' },
   GIT_URL_UNSUPPORTED: { description: 'the repository is neither an http(s) URL nor a local directory' },

@@ -3,7 +3,8 @@ import type { IncomingMessage } from 'node:http';
 import { once } from 'node:events';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import formidable, { errors, type Fields, type FormidableError, multipart, type Options, type Part } from 'formidable';
+import type { Fields, FormidableError, Options, Part } from 'formidable';
+import { loadDriver } from '../errors.js';
 import { ApiError, ApiErrors } from './api-error.js';
 
 /** An uploaded file as the function gets it in `files` (CONTRACT section 4, DFF's names). */
@@ -58,6 +59,8 @@ export async function readMultipartBody(req: IncomingMessage, dir: string, limit
   const parts = new Map<string, StoredPart>();
   // Indexed by part order: a small file written after a big one can finish first.
   const files: UploadedFile[] = [];
+  // Imported at the first upload: most servers never get one, and it cost every start's imports ~40 ms.
+  const { default: formidable, errors, multipart } = await loadDriver('formidable (multipart bodies)', () => import('formidable'));
   const form = formidable({
     uploadDir: dir,
     enabledPlugins: [multipart],
@@ -90,7 +93,7 @@ export async function readMultipartBody(req: IncomingMessage, dir: string, limit
     req.resume();
     // Formidable may open a file after it failed (a file past `maxFiles`) and never close it.
     for (const stream of opened) stream.destroy();
-    throw multipartError(error, limits);
+    throw multipartError(error, limits, errors);
   } finally {
     await Promise.all(opened.map((stream) => (stream.closed ? undefined : once(stream, 'close'))));
   }
@@ -145,8 +148,11 @@ function isFormidableError(error: unknown): error is FormidableError {
   return error instanceof Error && typeof (error as Partial<FormidableError>).httpCode === 'number';
 }
 
+/** formidable's error codes (its `errors` export). */
+type FormidableErrorCodes = typeof import('formidable').errors;
+
 /** A DFF error for a refused multipart body; anything else (a disk error) is the server's own. */
-function multipartError(error: unknown, limits: UploadLimits): unknown {
+function multipartError(error: unknown, limits: UploadLimits, errors: FormidableErrorCodes): unknown {
   // Close the connection: the rest of a refused upload is not worth reading.
   const close = { Connection: 'close' };
   if (error instanceof FileTooLargeError) {

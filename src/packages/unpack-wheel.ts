@@ -11,8 +11,8 @@ import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import yauzl from 'yauzl';
-import { GitfuncError } from '../errors.js';
+import type { Entry, ZipFile } from 'yauzl';
+import { GitfuncError, loadDriver } from '../errors.js';
 
 /** Together a wheel's files may not unpack to more than this (a zip bomb stops here). */
 const UNPACKED_MAX_BYTES = 2 * 1024 * 1024 * 1024;
@@ -20,7 +20,9 @@ const UNPACKED_MAX_BYTES = 2 * 1024 * 1024 * 1024;
 /** Unzips the wheel at `wheelFile` into `siteDir`; `label` names the wheel in errors. */
 export async function unpackWheel(wheelFile: string, siteDir: string, label: string): Promise<void> {
   const invalid = (reason: string): GitfuncError => new GitfuncError('PACKAGE_WHEEL_INVALID', `${label} cannot be installed: ${reason}`, {});
-  let zip: yauzl.ZipFile;
+  // Imported at the first wheel to unpack: most revisions pin no package, and it cost every start's imports.
+  const { default: yauzl } = await loadDriver('yauzl (unpacking wheels)', () => import('yauzl'));
+  let zip: ZipFile;
   try {
     zip = await yauzl.openPromise(wheelFile, { lazyEntries: true, strictFileNames: true });
   } catch (error) {
@@ -56,14 +58,14 @@ function installedPath(fileName: string): string | undefined {
 }
 
 /** The next entry of a lazily read zip, undefined at the end; yauzl's own errors (bad names) reject. */
-function nextEntry(zip: yauzl.ZipFile): Promise<yauzl.Entry | undefined> {
+function nextEntry(zip: ZipFile): Promise<Entry | undefined> {
   return new Promise((resolve, reject) => {
     const cleanup = (): void => {
       zip.off('entry', onEntry);
       zip.off('end', onEnd);
       zip.off('error', onError);
     };
-    const onEntry = (entry: yauzl.Entry): void => {
+    const onEntry = (entry: Entry): void => {
       cleanup();
       resolve(entry);
     };

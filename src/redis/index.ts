@@ -42,6 +42,8 @@ export interface RedisStorage {
   throttle: ThrottleStore;
   /** The client the stores share, for the replicas' own keys (heartbeats, reload fan-out). */
   redis: Redis;
+  /** A client of its own on the same Redis (a subscriber sends no other command); `role` names it in the logs. */
+  connect(role: string): Promise<Redis>;
   /** Whether Redis answers right now (`/readyz`). */
   reachable(): boolean;
   close(): Promise<void>;
@@ -66,6 +68,7 @@ export async function openRedisStorage(options: RedisStorageOptions): Promise<Re
     resultCache: reportingUnavailable<ResultCache>(new RedisResultCache(redis, keyPrefix), 'resultCache', rules),
     throttle: reportingUnavailable<ThrottleStore>(new RedisThrottleStore(redis, keyPrefix), 'throttle', rules),
     redis,
+    connect: (role) => connectRedis({ url, logger, role }),
     reachable,
     close: async () => {
       await queue.close();

@@ -5,7 +5,6 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
-import { connectRedis } from '../redis/redis-connection.js';
 import type { ReloadOutcome, ReloadStatus } from '../revision/reload-status.js';
 import type { ReloadRequest, ReloadSource, ReloadTrigger } from '../revision/reload-trigger.js';
 
@@ -25,8 +24,8 @@ export interface ReloadFanOutOptions {
   reloader: LocalReloader;
   /** The client publishing. */
   redis: Redis;
-  /** The subscriber gets a client of its own (a subscribed client sends no other command). */
-  url: string;
+  /** Makes the subscriber's own client (a subscribed client sends no other command). */
+  connect: (role: string) => Promise<Redis>;
   keyPrefix: string;
   logger: Logger;
 }
@@ -44,9 +43,9 @@ export class ReloadFanOut implements LocalReloader {
 
   /** Listens for the other replicas' reloads, and announces this one's as `replicaId`. */
   async start(replicaId: string): Promise<void> {
-    const { url, logger, reloader } = this.options;
+    const { connect, logger, reloader } = this.options;
     this.replicaId = replicaId;
-    const subscriber = await connectRedis({ url, logger, role: 'reload fan-out' });
+    const subscriber = await connect('reload fan-out');
     this.subscriber = subscriber;
     subscriber.on('message', (_channel: string, message: string) => {
       const announcement = parseAnnouncement(message);

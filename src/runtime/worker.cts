@@ -14,6 +14,7 @@ import { createBridgeClient } from './bridge/bridge-client.cjs';
 import { createInterruptibleSleep } from './interruptible-sleep.cjs';
 import { assertNoCodeGeneration, lockDown, refuseHostModules } from './sandbox.cjs';
 import { type SnapshotSource, startInterpreter } from './snapshot/interpreter.cjs';
+import type { StartTurn } from './snapshot/start-turns.cjs';
 import { INTERRUPT_SLOT, TASK_STATE_BYTES, THREAD_SLOT } from './task-state.cjs';
 import { announceStartFailed, askToBeReplaced, type BatchReport, WorkerHealth } from './worker-health.cjs';
 import type {
@@ -70,8 +71,8 @@ const packageMounts = new Map<string, number>();
 
 async function startRuntime(): Promise<Runtime> {
   assertNoCodeGeneration();
-  const data = workerData as { snapshot?: SnapshotSource; caBundle?: CaBundleFile } | null;
-  const { pyodide, start } = await startInterpreter(data?.snapshot);
+  const data = workerData as { snapshot?: SnapshotSource; caBundle?: CaBundleFile; startTurn?: StartTurn } | null;
+  const { pyodide, start } = await startInterpreter(data?.snapshot, data?.startTurn);
   parentPort!.postMessage({ interpreterStart: start });
   if (data?.caBundle !== undefined) writeCaBundle(pyodide, data.caBundle);
   // A JS object cannot be in a snapshot: the transport is set after the interpreter starts.

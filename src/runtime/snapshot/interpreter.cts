@@ -12,6 +12,7 @@ import type { PyCallable, PyProxy } from 'pyodide/ffi';
 import { SANDBOX_JS_GLOBALS } from '../sandbox.cjs';
 import { letPyodideStartUnderPermissionModel } from './permission-model.cjs';
 import { openSnapshot } from './snapshot-format.cjs';
+import { endTurn, type StartTurn, waitForTurn } from './start-turns.cjs';
 
 const PYTHON_DIR = path.join(__dirname, '..', 'python');
 const PYTHON_HOME = '/home/pyodide/gitfunc';
@@ -50,12 +51,25 @@ export interface InterpreterStart {
   fallback?: string;
 }
 
-/** Restores the snapshot when it is (or becomes) ready and sound; loads Pyodide normally otherwise. */
-export async function startInterpreter(source: SnapshotSource | undefined): Promise<{ pyodide: PyodideInterface; start: InterpreterStart }> {
+/**
+ * Restores the snapshot when it is (or becomes) ready and sound; loads Pyodide normally
+ * otherwise. With a `turn`, the start waits for it (see start-turns.cts) and ends it.
+ */
+export async function startInterpreter(source: SnapshotSource | undefined, turn?: StartTurn): Promise<{ pyodide: PyodideInterface; start: InterpreterStart }> {
   letPyodideStartUnderPermissionModel();
-  let fallback: string | undefined;
   const { state, waitedMs } = source === undefined ? { state: SNAPSHOT_UNUSABLE, waitedMs: 0 } : await snapshotReady(source);
-  const startedAt = Date.now() - waitedMs; // a snapshot being built is waited for; that wait is not start time
+  // An earlier worker's start is not this start's time (nor is a snapshot being built).
+  await waitForTurn(turn);
+  const startedAt = Date.now() - waitedMs;
+  try {
+    return await restoreOrLoad(source, state, startedAt);
+  } finally {
+    endTurn(turn);
+  }
+}
+
+async function restoreOrLoad(source: SnapshotSource | undefined, state: number, startedAt: number): Promise<{ pyodide: PyodideInterface; start: InterpreterStart }> {
+  let fallback: string | undefined;
   if (source !== undefined && state === SNAPSHOT_READY) {
     try {
       const pyodide = await restore(source);
