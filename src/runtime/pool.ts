@@ -54,13 +54,6 @@ export interface WorkerPoolOptions {
 }
 
 const WORKER_FILE = new URL('./worker-entry.cjs', import.meta.url);
-/**
- * V8 limits of each worker thread: a young generation of 3 MB (1 MB semi-spaces) instead of
- * V8's default (16 MB semi-spaces here). A worker's JS allocates little once its interpreter is
- * up (its memory is the WASM heap), and the default's pages stay resident: RSS with 2 workers
- * measured 8-17 MB less, with no more CPU per call (issue 19).
- */
-const WORKER_RESOURCE_LIMITS = Object.freeze({ maxYoungGenerationSizeMb: 3 });
 /** After a replacement failed to start, the worker it was for goes on serving this long before another try. */
 const RECYCLE_RETRY_MS = 30_000;
 
@@ -148,7 +141,7 @@ export class WorkerPool {
       maxHeapBytes: (this.options.workerHeapMB ?? 0) * 1024 * 1024,
     };
     return new WorkerSlot(
-      { ...WORKER_ISOLATION_OPTIONS, resourceLimits: WORKER_RESOURCE_LIMITS, filename: WORKER_FILE.href, workerData: { snapshot: this.options.snapshot, health, caBundle: this.options.caBundle, startTurn } },
+      { ...WORKER_ISOLATION_OPTIONS, filename: WORKER_FILE.href, workerData: { snapshot: this.options.snapshot, health, caBundle: this.options.caBundle, startTurn } },
       {
         onMessage: this.onWorkerMessage,
         onStarted: () => this.serveWaiting(),
