@@ -1,9 +1,10 @@
 /**
  * Turns for the interpreter starts of a pool's first workers: until the first revision is
  * loaded, at most `cores - 1` of them restore (or load) at once, each starting when an earlier
- * one is up, so the server thread keeps a core for loading the rest of the server. Restoring is CPU-bound: on 2 cores, two
- * workers restoring beside the server thread each took about twice as long, and the first call
- * waits for the first worker (start to first call 1.91 s -> 1.49 s, p50 of 8 alternating, load 9).
+ * one is up, so the server thread keeps a core for loading the rest of the server. Restoring
+ * is CPU-bound: on 2 cores, two workers restoring beside the server thread each took about
+ * twice as long, and the first call waits for the first worker (start to first call
+ * 1.91 s -> 1.49 s, p50 of 8 alternating, load 9).
  *
  * CommonJS: the server thread opens the turns (pool.ts), the workers take them (interpreter.cts).
  */
