@@ -4,7 +4,8 @@ import { deployStatusLines } from './deploy-commands.js';
 import { FOLLOW_POLL_MS, followTasks } from './follow-tasks.js';
 import type { CommandOutput } from './output.js';
 import { requestData, type ServerTarget, TARGET_FLAGS } from './server-client.js';
-import { fetchTask, pollMsFlag, readPollMs, recordDetail, recordLine, type TaskView } from './task-view.js';
+import { fetchTask, pollMsFlag, readPollMs, recordDetail, recordLine } from './task-view.js';
+import type { TaskRecordView } from '../model/task-record.js';
 
 export const STATUS_USAGE = `Usage: gitfunc status [--url URL] [--token TOKEN]\n\nWhat a running server serves (GET /api/v1/status): its commit, workers, queue and failed scripts;
 and a rollback's pin with the newest deploys (GET /api/v1/deploys).\n\n${TARGET_FLAGS}`;
@@ -73,7 +74,7 @@ export async function tasksCommand(args: readonly string[], target: ServerTarget
   if (extra.length > 0 || (follow && id !== undefined)) throw new GitfuncError('CLIENT_USAGE', 'gitfunc tasks [ID | --follow]');
   if (follow) return followTasks(target, pollMs, out, untilStopped());
   if (id === undefined) {
-    const page = (await requestData(target, 'GET', '/api/v1/task-records')) as { records: TaskView[] };
+    const page = (await requestData(target, 'GET', '/api/v1/task-records')) as { records: TaskRecordView[] };
     for (const record of page.records) out.stdout(`${recordLine(record)}\n`);
     return 0;
   }

@@ -5,7 +5,8 @@
 import { GitfuncError } from '../errors.js';
 import { describeFailure, dffBody, requestServer, type ServerTarget, TARGET_FLAGS } from './server-client.js';
 import type { CommandOutput } from './output.js';
-import { pollMsFlag, readPollMs, type TaskView, waitForTask } from './task-view.js';
+import { pollMsFlag, readPollMs, waitForTask } from './task-view.js';
+import type { TaskRecordView } from '../model/task-record.js';
 
 const POLL_MS = 200;
 
@@ -98,7 +99,7 @@ export async function callCommand(args: readonly string[], target: ServerTarget,
   return printEndedTask(await waitForTask(target, id, call.pollMs), out);
 }
 
-function printEndedTask(record: TaskView, out: CommandOutput): number {
+function printEndedTask(record: TaskRecordView, out: CommandOutput): number {
   if (record.printLogs) out.stderr(withNewline(record.printLogs));
   if (record.status === 'success') {
     out.stdout(`${JSON.stringify(record.returnValue ?? null)}\n`);

@@ -8,7 +8,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CommandOutput } from './output.js';
 import { answerData, requestServer, type ServerTarget } from './server-client.js';
-import { recordLine, type TaskView } from './task-view.js';
+import { recordLine } from './task-view.js';
+import type { TaskRecordView } from '../model/task-record.js';
 
 export const FOLLOW_POLL_MS = 1000;
 /** How far before the previous answer a poll reaches back: the `Date` header's second, plus a run stored late. */
@@ -17,7 +18,7 @@ const OVERLAP_MS = 2000;
 const PAGE_LIMIT = 500;
 
 interface Poll {
-  records: TaskView[];
+  records: TaskRecordView[];
   /** The server's time when it answered (to the second; the client's when it sent no `Date`). */
   serverNow: number;
 }
@@ -25,7 +26,7 @@ interface Poll {
 /** One page of `GET /api/v1/task-records` with the query `query`. */
 async function recordPage(target: ServerTarget, query: string): Promise<Poll & { next: string | null }> {
   const answer = await requestServer(target, 'GET', `/api/v1/task-records?${query}`);
-  const page = answerData(answer) as { records: TaskView[]; next: string | null };
+  const page = answerData(answer) as { records: TaskRecordView[]; next: string | null };
   return { records: page.records, next: page.next, serverNow: answer.date ?? Date.now() };
 }
 
@@ -41,7 +42,7 @@ async function pollEnded(target: ServerTarget, endedSince: number): Promise<Poll
   return { records, serverNow: first.serverNow };
 }
 
-const ended = (r: TaskView): number => r.endTime ?? r.triggerTime;
+const ended = (r: TaskRecordView): number => r.endTime ?? r.triggerTime;
 
 /** Prints records as they end until `stop` aborts; resolves to 0 then. */
 export async function followTasks(target: ServerTarget, pollMs: number, out: CommandOutput, stop: AbortSignal): Promise<number> {

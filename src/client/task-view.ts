@@ -4,11 +4,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GitfuncError } from '../errors.js';
-import { FINISHED_STATUSES, type TaskRecord } from '../model/task-record.js';
+import { FINISHED_STATUSES, type TaskRecordView } from '../model/task-record.js';
 import { requestData, type ServerTarget } from './server-client.js';
-
-/** A record as `GET /api/v1/tasks/:id` and `/api/v1/task-records` answer it. */
-export type TaskView = TaskRecord & { returnValue?: unknown };
 
 /** The `--poll-ms` lines of `--help`, with the command's default. */
 export function pollMsFlag(defaultMs: number, what: string): string {
@@ -27,14 +24,14 @@ function when(ms: number | undefined): string {
 }
 
 /** One record on one line: id, trigger time, status, origin, API or job, duration, and a failure's error. */
-export function recordLine(r: TaskView): string {
+export function recordLine(r: TaskRecordView): string {
   const ms = r.startTime !== undefined && r.endTime !== undefined ? `${r.endTime - r.startTime}ms` : '-';
   const error = r.exceptionType === undefined ? '' : `  ${r.exceptionType}: ${(r.exceptionText ?? '').split('\n')[0]}`;
   return `${r.id}  ${when(r.triggerTime)}  ${r.status.padEnd(9)} ${r.origin.padEnd(9)} ${r.originId}  ${ms}${error}`;
 }
 
 /** One record in full, as `gitfunc tasks ID` prints it: its result, print output and traceback. */
-export function recordDetail(record: TaskView): string {
+export function recordDetail(record: TaskRecordView): string {
   const lines = [
     `id:        ${record.id}`,
     `status:    ${record.status}`,
@@ -51,12 +48,12 @@ export function recordDetail(record: TaskView): string {
 }
 
 /** `GET /api/v1/tasks/ID`. */
-export async function fetchTask(target: ServerTarget, id: string): Promise<TaskView> {
-  return (await requestData(target, 'GET', `/api/v1/tasks/${encodeURIComponent(id)}`)) as TaskView;
+export async function fetchTask(target: ServerTarget, id: string): Promise<TaskRecordView> {
+  return (await requestData(target, 'GET', `/api/v1/tasks/${encodeURIComponent(id)}`)) as TaskRecordView;
 }
 
 /** Polls the task until it ends. */
-export async function waitForTask(target: ServerTarget, id: string, pollMs: number): Promise<TaskView> {
+export async function waitForTask(target: ServerTarget, id: string, pollMs: number): Promise<TaskRecordView> {
   for (;;) {
     const record = await fetchTask(target, id);
     if (FINISHED_STATUSES.includes(record.status)) return record;

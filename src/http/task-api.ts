@@ -3,7 +3,7 @@ import type { TaskCanceller } from '../invocation/task-cancel.js';
 import type { TaskRecordStore } from '../tasks/ports.js';
 import { type AdminCheck, adminRoute } from './admin-route.js';
 import { ApiError, ApiErrors } from './api-error.js';
-import type { TaskOrigin, TaskRecord, TaskRecordQuery, TaskStatus } from '../model/task-record.js';
+import type { TaskOrigin, TaskRecord, TaskRecordQuery, TaskRecordView, TaskStatus } from '../model/task-record.js';
 
 export interface TaskApiDeps {
   check: AdminCheck;
@@ -19,7 +19,7 @@ const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 500;
 
 /** A record as the API shows it: the return value as JSON, not JSON text. */
-export function recordView(record: TaskRecord): Record<string, unknown> {
+export function recordView(record: TaskRecord): TaskRecordView {
   const { returnValueJson, ...rest } = record;
   return returnValueJson === undefined ? rest : { ...rest, returnValue: JSON.parse(returnValueJson) as unknown };
 }

@@ -36,6 +36,12 @@ export interface TaskRecord {
   printLogs?: string;
 }
 
+/**
+ * A record as the API answers it (`GET /api/v1/tasks/:id`, `GET /api/v1/task-records`) and the
+ * CLI and the dashboard read it: the return value parsed from its JSON text.
+ */
+export type TaskRecordView = Omit<TaskRecord, 'returnValueJson'> & { returnValue?: unknown };
+
 /** Filters of `GET /api/v1/task-records`; newest first. */
 export interface TaskRecordQuery {
   funcId?: string;

@@ -67,29 +67,13 @@ export interface Deploys {
   deploys: DeployEntry[];
 }
 
-export type TaskStatus = 'queued' | 'running' | 'success' | 'failure' | 'timeout' | 'skip' | 'cancelled';
+// The server's own record types, type-only as above.
+export type { TaskStatus, TaskRecordView as TaskRecord } from '../../src/model/task-record.js';
+import type { TaskRecordView, TaskStatus } from '../../src/model/task-record.js';
+
 export const TASK_STATUSES: readonly TaskStatus[] = ['queued', 'running', 'success', 'failure', 'timeout', 'skip', 'cancelled'];
 
-export interface TaskRecord {
-  id: string;
-  funcId: string;
-  origin: string;
-  originId: string;
-  kwargs: Record<string, unknown>;
-  commit: string;
-  triggerTime: number;
-  startTime?: number;
-  endTime?: number;
-  attempt: number;
-  status: TaskStatus;
-  exceptionType?: string;
-  exceptionText?: string;
-  traceback?: string;
-  returnValue?: unknown;
-  printLogs?: string;
-}
-
 export interface TaskPage {
-  records: TaskRecord[];
+  records: TaskRecordView[];
   next: string | null;
 }
