@@ -10,6 +10,7 @@ import type { RecordBatchSink, StoreBudget, TaskRecordStore } from '../src/tasks
 import { openSqliteStorage } from '../src/tasks/sqlite/index.js';
 import type { TaskRecord } from '../src/model/task-record.js';
 import { testRedis } from './helpers/redis-test-keys.js';
+import { record, T0 } from './helpers/task-record-factory.js';
 
 interface Records {
   store: TaskRecordStore;
@@ -37,24 +38,6 @@ const BACKENDS: Record<string, (t: Teardown) => Records> = {
     return { store: records, sink: records };
   },
 };
-
-const T0 = 1_700_000_000_000;
-let counter = 0;
-function record(fields: Partial<TaskRecord> = {}): TaskRecord {
-  counter++;
-  return {
-    id: `task-${counter}`,
-    funcId: 'demo__basic.f',
-    origin: 'syncAPI',
-    originId: 'api-a',
-    kwargs: { n: counter },
-    commit: 'c'.repeat(40),
-    triggerTime: T0 + counter,
-    attempt: 1,
-    status: 'success',
-    ...fields,
-  };
-}
 
 /** A finished async record that ended at `endTime`. */
 function ended(endTime: number, fields: Partial<TaskRecord> = {}): TaskRecord {

@@ -7,29 +7,12 @@ import t from 'tap';
 import { openDatabase } from '../src/tasks/sqlite/database.js';
 import { MIGRATIONS } from '../src/tasks/sqlite/migrations.js';
 import { openSqliteStorage } from '../src/tasks/sqlite/index.js';
-import type { TaskRecord } from '../src/model/task-record.js';
+import { record } from './helpers/task-record-factory.js';
 
 function tempDir(t: { teardown(fn: () => void): void }): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gitfunc-store-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
-}
-
-let counter = 0;
-function record(fields: Partial<TaskRecord> = {}): TaskRecord {
-  counter++;
-  return {
-    id: `task-${counter}`,
-    funcId: 'demo__basic.f',
-    origin: 'syncAPI',
-    originId: 'api-a',
-    kwargs: { n: counter },
-    commit: 'c'.repeat(40),
-    triggerTime: 1_700_000_000_000 + counter,
-    attempt: 1,
-    status: 'success',
-    ...fields,
-  };
 }
 
 t.test('records round-trip, newest first, filtered and paged', async (t) => {
