@@ -1,15 +1,18 @@
 // Workers start from the interpreter snapshot: built once into the snapshot dir, restored by
 // every later worker, refused (with a normal load) when corrupt or made for another key, and
 // each restored worker draws its own random numbers.
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import { loadPyodide } from 'pyodide';
 import t from 'tap';
 import { createLogger } from '../src/log.js';
 // Default import: named imports of a CommonJS module depend on the loader detecting them.
 import interpreter from '../src/runtime/snapshot/interpreter.cjs';
 import { InterpreterSnapshot } from '../src/runtime/snapshot/snapshot-cache.js';
+import format from '../src/runtime/snapshot/snapshot-format.cjs';
+import zeroPages from '../src/runtime/snapshot/zero-pages.cjs';
 import { snapshotKey } from '../src/runtime/snapshot/snapshot-key.js';
 import { createWorkRepo } from './helpers/git-repo.js';
 import { startGitServer } from './helpers/git-server.js';
@@ -96,6 +99,40 @@ t.test('a server finding the snapshot starts its workers from it; each worker ha
   t.not(a.first, b.first, "random's first draw differs between workers restored from one snapshot");
   t.not(a.random, b.random);
   t.not(a.uuid, b.uuid, 'uuid4 differs');
+});
+
+// The restore writes neither the snapshot's zero pages past the heap's break nor those in the data
+// stack (zero-pages.cts): whatever it skipped must read as the snapshot's bytes all the same.
+t.test('a heap restored page by page holds the snapshot image byte for byte, but for the data stack', async (t) => {
+  const { key, buildId } = snapshotKey();
+  const shared = zeroPages.sharedPagedMemory(statSync(snapshotFile).size);
+  const file = zeroPages.readFilePages(snapshotFile, shared)!;
+  const image = format.openSnapshot(file, { key, buildId }, true);
+  t.ok(file.zeroPages.filter((zero) => zero === 1).length > 1000, 'the snapshot has zero pages to skip');
+
+  // The heap as the restore left it, before Python runs on it.
+  let restored: { heap: Buffer; stackLow: number; stackHigh: number } | undefined;
+  const restoring = interpreter.restoringPageByPage(file);
+  const pyodide = await loadPyodide({
+    _loadSnapshot: image,
+    createPyodideModule: async (settings) => {
+      const module = await restoring(settings);
+      const internals = module as unknown as { API: { restoreSnapshot(bytes: Uint8Array): unknown }; HEAP8: Int8Array; _emscripten_stack_get_end(): number; _emscripten_stack_get_base(): number };
+      const restoreSnapshot = internals.API.restoreSnapshot;
+      internals.API.restoreSnapshot = (bytes) => {
+        const config = restoreSnapshot(bytes);
+        restored = { heap: Buffer.from(internals.HEAP8.buffer.slice(0)), stackLow: internals._emscripten_stack_get_end(), stackHigh: internals._emscripten_stack_get_base() };
+        return config;
+      };
+      return module;
+    },
+  });
+  const heapImage = Buffer.from(image.buffer, image.byteOffset + new DataView(image.buffer, image.byteOffset).getUint32(4, true), image.length - new DataView(image.buffer, image.byteOffset).getUint32(4, true));
+  const { heap, stackLow, stackHigh } = restored!;
+  t.ok(heap.length >= heapImage.length, 'the heap is the image\'s size');
+  t.ok(heap.subarray(0, stackLow).equals(heapImage.subarray(0, stackLow)), 'below the stack: the image');
+  t.ok(heap.subarray(stackHigh, heapImage.length).equals(heapImage.subarray(stackHigh)), 'above the stack: the image, zero pages past the break included');
+  t.equal(pyodide.runPython('sum(range(10))'), 45, 'the restored interpreter runs Python');
 });
 
 t.test('a corrupt snapshot is refused and removed; the workers load Pyodide normally and serve', async (t) => {

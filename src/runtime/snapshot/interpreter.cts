@@ -5,14 +5,15 @@
  */
 import fs = require('node:fs');
 import path = require('node:path');
-import { pathToFileURL } from 'node:url';
 import { loadPyodide } from 'pyodide';
 import type { PyodideInterface } from 'pyodide';
 import type { PyCallable, PyProxy } from 'pyodide/ffi';
 import { SANDBOX_JS_GLOBALS } from '../sandbox.cjs';
 import { letPyodideStartUnderPermissionModel } from './permission-model.cjs';
-import { openSnapshot } from './snapshot-format.cjs';
+import { type CreatePyodideModule, importPyodideModule } from './pyodide-module.cjs';
+import { openSnapshot, SnapshotUnusableError } from './snapshot-format.cjs';
 import { endTurn, type StartTurn, waitForTurn } from './start-turns.cjs';
+import { copyPages, type PagedBytes, pagedView, readFilePages, type SharedPagedMemory } from './zero-pages.cjs';
 
 const PYTHON_DIR = path.join(__dirname, '..', 'python');
 const PYTHON_HOME = '/home/pyodide/gitfunc';
@@ -35,11 +36,11 @@ export interface SnapshotSource {
   /** One Int32: SNAPSHOT_BUILDING until the server thread has a verified file (or gave up). */
   state: SharedArrayBuffer;
   /**
-   * The file's bytes, read and verified once by the server thread when the file was there at
-   * start (reading 31 MB into fresh memory costs ~0.13 s per thread on a VM); else absent, and
-   * each worker reads the file.
+   * The file's bytes and page map, read and verified once by the server thread when the file
+   * was there at start (reading 31 MB into fresh memory costs ~0.13 s per thread on a VM);
+   * else absent, and each worker reads the file.
    */
-  bytes?: SharedArrayBuffer;
+  shared?: SharedPagedMemory;
 }
 
 /** How a worker's interpreter started, reported to the server thread for its log. */
@@ -78,7 +79,7 @@ async function restoreOrLoad(source: SnapshotSource | undefined, state: number, 
       fallback = error instanceof Error ? error.message : String(error);
     }
   }
-  const pyodide = await loadPyodide(QUIET);
+  const pyodide = await loadPyodide({ ...QUIET, createPyodideModule });
   installShim(pyodide);
   return { pyodide, start: { from: 'load', ms: Date.now() - startedAt, ...(fallback === undefined ? {} : { fallback }) } };
 }
@@ -98,38 +99,26 @@ export async function makeInterpreterSnapshot(): Promise<{ snapshot: Uint8Array;
 
 /**
  * Waits (without blocking the thread) while the server thread still verifies or builds the
- * snapshot, compiling Pyodide's own code meanwhile. `waitedMs`: how long the wait outlasted it.
+ * snapshot, importing Pyodide's own code meanwhile. `waitedMs`: how long the wait outlasted it.
  */
 async function snapshotReady(source: SnapshotSource): Promise<{ state: number; waitedMs: number }> {
   const cell = new Int32Array(source.state);
-  const [preloadedAt, settledAt] = await Promise.all([
-    preloadPyodideCode().then(() => Date.now()),
+  const [importedAt, settledAt] = await Promise.all([
+    importPyodideModule().then(() => Date.now()),
     Promise.resolve(Atomics.waitAsync(cell, 0, SNAPSHOT_BUILDING).value).then(() => Date.now()),
   ]);
-  return { state: Atomics.load(cell, 0), waitedMs: Math.max(0, settledAt - preloadedAt) };
+  return { state: Atomics.load(cell, 0), waitedMs: Math.max(0, settledAt - importedAt) };
 }
 
-/**
- * Imports pyodide.asm.mjs (1.2 MB of JS, ~0.17 s to compile), as loadPyodide does next: it
- * imports it by the same URL, which Node then answers from its module cache. Only a head
- * start: where it fails, loadPyodide imports the file itself. (It fails when the sources run
- * through tsx's CommonJS API, as in tests: tsx adds a `?namespace=` query to this URL, which
- * only its ESM hooks resolve, and those are not registered in a worker.)
- */
-async function preloadPyodideCode(): Promise<void> {
-  try {
-    await import(pathToFileURL(require.resolve('pyodide/pyodide.asm.mjs')).href);
-  } catch {
-    // See above: nothing is lost but the head start.
-  }
-}
+const createPyodideModule: CreatePyodideModule = async (settings) => (await importPyodideModule())(settings);
 
 async function restore(source: SnapshotSource): Promise<PyodideInterface> {
   // The server thread checked the whole file's checksum once; the key and build id are rechecked
   // here in case the file was replaced since.
-  const file = source.bytes === undefined ? fs.readFileSync(source.file) : new Uint8Array(source.bytes);
+  const file = source.shared === undefined ? readFilePages(source.file) : pagedView(source.shared);
+  if (file === undefined) throw new SnapshotUnusableError('snapshot file replaced while read');
   const snapshot = openSnapshot(file, source, false);
-  const pyodide = await loadPyodide({ ...QUIET, _loadSnapshot: snapshot });
+  const pyodide = await loadPyodide({ ...QUIET, _loadSnapshot: snapshot, createPyodideModule: restoringPageByPage(file) });
   // The modules are in the restored memory, their files are not (the file system lives in JS):
   // tracebacks and lazy imports need them.
   writeShimFiles(pyodide);
@@ -137,6 +126,49 @@ async function restore(source: SnapshotSource): Promise<PyodideInterface> {
   warm.after_restore();
   warm.destroy();
   return pyodide;
+}
+
+/** What restoringPageByPage touches of Pyodide's Emscripten module (private, as of 314.0). */
+interface PyodideModuleInternals {
+  API: { restoreSnapshot(snapshot: Uint8Array): unknown };
+  HEAP8: Int8Array;
+  _sbrk(increment: number): number;
+  _emscripten_stack_get_base(): number;
+  _emscripten_stack_get_end(): number;
+}
+
+/**
+ * Pyodide's module factory, made to copy the snapshot into the new WASM heap without writing
+ * (or reading) its zero pages where the heap needs none (see zero-pages.cts): past the break,
+ * where nothing was allocated yet and the heap reads as zeros, and in the data stack, where
+ * nothing is live between calls (what start-up left there is dead). Pyodide copies the heap
+ * with one `HEAP8.set(image)` inside `API.restoreSnapshot`, so that one call on that one array
+ * copies page by page.
+ */
+export function restoringPageByPage(file: PagedBytes): CreatePyodideModule {
+  return async (settings) => {
+    const module = await createPyodideModule(settings);
+    const internals = module as unknown as PyodideModuleInternals;
+    const restoreSnapshot = internals.API.restoreSnapshot.bind(internals.API);
+    internals.API.restoreSnapshot = (snapshot) => {
+      const heap = internals.HEAP8;
+      const brk = internals._sbrk(0);
+      const [stackLow, stackHigh] = [internals._emscripten_stack_get_end(), internals._emscripten_stack_get_base()];
+      const canSkip = (start: number, end: number): boolean => start >= brk || (start >= stackLow && end <= stackHigh);
+      const heapBytes = new Uint8Array(heap.buffer, heap.byteOffset, heap.length);
+      const copyImage = (image: Uint8Array, at = 0): void => {
+        if (image.buffer !== file.bytes.buffer) Int8Array.prototype.set.call(heap, image, at);
+        else copyPages(file, image.byteOffset - file.bytes.byteOffset, image.length, heapBytes, at, canSkip);
+      };
+      Object.defineProperty(heap, 'set', { configurable: true, value: copyImage });
+      try {
+        return restoreSnapshot(snapshot);
+      } finally {
+        delete (heap as { set?: unknown }).set;
+      }
+    };
+    return module;
+  };
 }
 
 function installShim(pyodide: PyodideInterface): void {

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
@@ -8,6 +8,7 @@ import { tryLockFile } from '../../lock-file.js';
 import interpreter from './interpreter.cjs';
 import type { SnapshotSource } from './interpreter.cjs';
 import format from './snapshot-format.cjs';
+import zeroPages from './zero-pages.cjs';
 import { snapshotKey } from './snapshot-key.js';
 
 const { SNAPSHOT_READY, SNAPSHOT_UNUSABLE } = interpreter;
@@ -61,7 +62,7 @@ export class InterpreterSnapshot {
       const { key, buildId, fileName } = snapshotKey();
       const file = path.join(dir, fileName);
       const size = fileSize(file);
-      return { file, key, buildId, state: new SharedArrayBuffer(4), ...(size === undefined ? {} : { bytes: new SharedArrayBuffer(size) }) };
+      return { file, key, buildId, state: new SharedArrayBuffer(4), ...(size === undefined ? {} : { shared: zeroPages.sharedPagedMemory(size) }) };
     } catch (error) {
       this.logger.warn({ err: error }, 'interpreter snapshot off: workers load Pyodide normally');
       return undefined;
@@ -85,7 +86,8 @@ export class InterpreterSnapshot {
     mkdirSync(path.dirname(source.file), { recursive: true });
     if (!existsSync(source.file)) await this.buildOnce(source);
     if (this.closed) return SNAPSHOT_UNUSABLE;
-    const file = readSnapshot(source);
+    // Into the memory the workers share, when they share it; memory of its own otherwise.
+    const file = zeroPages.readFilePages(source.file, source.shared);
     if (file === undefined) {
       this.logger.warn({ file: source.file }, 'interpreter snapshot replaced while starting: workers load Pyodide normally');
       return SNAPSHOT_UNUSABLE;
@@ -147,27 +149,5 @@ function fileSize(file: string): number | undefined {
     return statSync(file).size;
   } catch {
     return undefined; // not built yet: workers read it once it is
-  }
-}
-
-/**
- * The snapshot file's bytes: into `source.bytes` when the workers share them, else a buffer of
- * its own. Undefined when the file no longer has the size `source.bytes` was made for (another
- * server replaced it since): then the workers cannot use the shared bytes.
- */
-function readSnapshot(source: SnapshotSource): Uint8Array | undefined {
-  if (source.bytes === undefined) return readFileSync(source.file);
-  const fd = openSync(source.file, 'r');
-  try {
-    const bytes = new Uint8Array(source.bytes);
-    if (fstatSync(fd).size !== bytes.length) return undefined;
-    for (let read = 0; read < bytes.length; ) {
-      const n = readSync(fd, bytes, read, bytes.length - read, read);
-      if (n === 0) return undefined; // shrank while read
-      read += n;
-    }
-    return bytes;
-  } finally {
-    closeSync(fd);
   }
 }

@@ -6,6 +6,7 @@
  * CommonJS: read by the worker threads (worker.cts) and by the server thread alike.
  */
 import crypto = require('node:crypto');
+import { hashPages, type PagedBytes } from './zero-pages.cjs';
 import type { ErrorCode } from '../../errors/catalog.js' with { 'resolution-mode': 'import' };
 
 const TRAILER_MAGIC = Buffer.from('GFSNAP01');
@@ -30,11 +31,12 @@ export function sealSnapshot(snapshot: Uint8Array, key: string): Buffer {
 }
 
 /**
- * Pyodide's snapshot bytes out of a sealed file, after checking the trailer's key and
- * Pyodide's build id (cheap checks, done by every worker). `verifyDigest` also hashes the
- * whole snapshot (~30 MB): done once per process, before any worker reads it.
+ * Pyodide's snapshot bytes out of a sealed file (as zero-pages.cts read it), after checking the
+ * trailer's key and Pyodide's build id (cheap checks, done by every worker). `verifyDigest` also
+ * hashes the whole snapshot (~30 MB): done once per process, before any worker reads it.
  */
-export function openSnapshot(file: Uint8Array, expected: { key: string; buildId: string }, verifyDigest: boolean): Uint8Array {
+export function openSnapshot(paged: PagedBytes, expected: { key: string; buildId: string }, verifyDigest: boolean): Uint8Array {
+  const file = paged.bytes;
   if (file.length < TRAILER_BYTES + BUILD_ID_OFFSET + BUILD_ID_WORDS * 4) throw new SnapshotUnusableError('snapshot file is truncated');
   const trailer = Buffer.from(file.buffer, file.byteOffset + file.length - TRAILER_BYTES, TRAILER_BYTES);
   if (!trailer.subarray(0, TRAILER_MAGIC.length).equals(TRAILER_MAGIC)) throw new SnapshotUnusableError('snapshot file has no gitfunc trailer (truncated or not a snapshot)');
@@ -46,7 +48,9 @@ export function openSnapshot(file: Uint8Array, expected: { key: string; buildId:
   const buildId = buildIdOf(header);
   if (buildId !== expected.buildId) throw new SnapshotUnusableError(`snapshot was made by Pyodide build ${buildId}, this is ${expected.buildId}`);
   if (verifyDigest) {
-    const digest = crypto.createHash('sha256').update(snapshot).digest();
+    const hash = crypto.createHash('sha256');
+    hashPages(hash, paged, snapshot.length);
+    const digest = hash.digest();
     if (!digest.equals(trailer.subarray(TRAILER_BYTES - DIGEST_BYTES))) throw new SnapshotUnusableError('snapshot checksum mismatch (corrupt file)');
   }
   return snapshot;
