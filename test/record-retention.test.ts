@@ -12,8 +12,8 @@ import { openDatabase } from '../src/tasks/sqlite/database.js';
 import { openSqliteStorage } from '../src/tasks/sqlite/index.js';
 import { MIGRATIONS } from '../src/tasks/sqlite/migrations.js';
 import type { TaskRecord } from '../src/model/task-record.js';
+import { record, T0 } from './helpers/task-record-factory.js';
 
-const T0 = 1_700_000_000_000;
 /** What a record costs beyond its texts (STORED_BYTES in sqlite-task-records.ts). */
 const ROW_OVERHEAD = 200;
 
@@ -23,28 +23,13 @@ function tempDir(t: { teardown(fn: () => void): void }): string {
   return dir;
 }
 
-let counter = 0;
 /** A finished async record that ended at `endTime`. */
 function ended(endTime: number, fields: Partial<TaskRecord> = {}): TaskRecord {
-  counter++;
-  return {
-    id: `task-${counter}`,
-    funcId: 'jobs__work.echo',
-    origin: 'asyncAPI',
-    originId: 'echo',
-    kwargs: {},
-    commit: 'c'.repeat(40),
-    triggerTime: endTime - 10,
-    startTime: endTime - 5,
-    endTime,
-    attempt: 1,
-    status: 'success',
-    ...fields,
-  };
+  return record({ funcId: 'jobs__work.echo', origin: 'asyncAPI', originId: 'echo', kwargs: {}, triggerTime: endTime - 10, startTime: endTime - 5, endTime, ...fields });
 }
 
 function ids(records: readonly TaskRecord[]): string[] {
-  return records.map((record) => record.id);
+  return records.map((each) => each.id);
 }
 
 /** Ids stored, oldest first. */
