@@ -72,7 +72,7 @@ export class OnePiscinaPool {
     this.piscina.on('error', (error: unknown) => logger.error({ err: error }, 'piscina error'));
     this.dispatcher = new CallDispatcher(
       { slots: options.workers, backgroundSlots: Math.max(1, options.workers - 1), timeoutGraceMs: 1000, maxQueue: 1024 },
-      { runBatch: (calls) => this.run({ type: 'calls', calls }), terminateThread: (id) => this.terminateThread(id) },
+      { runBatch: (calls) => this.run({ type: 'calls', calls, waitInPlace: false }), terminateThread: (id) => this.terminateThread(id) },
       logger,
     );
   }

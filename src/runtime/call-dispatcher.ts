@@ -16,8 +16,11 @@ export interface CallClient {
 
 /** What the dispatcher needs from the thread pool. */
 export interface BatchRunner {
-  /** Runs calls in order on one worker; each result arrives through `onResult`. */
-  runBatch(calls: CallTask[]): Promise<unknown>;
+  /**
+   * Runs calls in order on one worker; each result arrives through `onResult`. With
+   * `waitInPlace` the worker and the server thread poll for a while instead of parking (see QUIET_MS).
+   */
+  runBatch(calls: CallTask[], waitInPlace: boolean): Promise<unknown>;
   /** Ends a worker thread (it gets replaced). */
   terminateThread(threadId: number): void;
 }
@@ -38,6 +41,16 @@ const ABANDONED: CallResult = { kind: 'abandoned' };
 function abandoned(pending: PendingCall): boolean {
   return pending.client?.destroyed === true;
 }
+
+/**
+ * A sync call is run "waiting in place" when no other call was in flight for this long: the
+ * server thread polls for its result, and its worker for the next batch, for a fraction of a
+ * millisecond instead of parking in their event loops. A lone client's calls then skip two
+ * thread wake-ups each, which on a VM cost tens of µs (docs/performance.md, "Waiting in place
+ * when quiet"). Under load the polling would take the CPU the other calls need, so a server that
+ * had two calls at once within this window never does it.
+ */
+const QUIET_MS = 50;
 
 /** Most calls one batch takes; small enough that a slow call holds few others behind it. */
 const MAX_BATCH = 16;
@@ -89,6 +102,8 @@ export class CallDispatcher {
   private runningBackground = 0;
   private closed = false;
   private lastCallId = 0;
+  /** When a call last came while another was in flight (performance.now()); see QUIET_MS. */
+  private lastBusyAt = -Infinity;
 
   constructor(
     private readonly options: CallDispatcherOptions,
@@ -109,6 +124,7 @@ export class CallDispatcher {
     if (this.closed) return Promise.resolve(SHUT_DOWN);
     // Background producers admit work by `backgroundSlots` themselves; only sync calls pile up.
     if (lane === 'sync' && this.queue.length >= this.options.maxQueue) return Promise.resolve({ kind: 'busy' });
+    if (this.calls.size > 0) this.lastBusyAt = performance.now();
     return new Promise((resolve) => {
       const slot = this.states.acquire();
       const pending: PendingCall = {
@@ -276,7 +292,10 @@ export class CallDispatcher {
   private runBatch(batch: PendingCall[]): void {
     this.running++;
     this.runner
-      .runBatch(batch.map((pending) => pending.task))
+      .runBatch(
+        batch.map((pending) => pending.task),
+        this.isQuiet(batch),
+      )
       .then(
         () => undefined,
         (error: unknown) => {
@@ -289,6 +308,11 @@ export class CallDispatcher {
         if (batch[0]!.lane === 'background') this.runningBackground--;
         this.dispatch();
       });
+  }
+
+  /** A lone sync call on a server that had no other for QUIET_MS. */
+  private isQuiet(batch: PendingCall[]): boolean {
+    return batch.length === 1 && batch[0]!.lane === 'sync' && this.calls.size === 1 && performance.now() - this.lastBusyAt > QUIET_MS;
   }
 
   /** The worker died mid-batch: calls it had not started run again once, elsewhere. */

@@ -130,7 +130,7 @@ export class WorkerPool {
         timeoutGraceMs: options.timeoutGraceMs,
         maxQueue: options.maxQueue,
       },
-      { runBatch: (calls) => this.run({ type: 'calls', calls }).then(this.onBatchReport), terminateThread: (id) => this.terminateThread(id, 'timeout') },
+      { runBatch: (calls, waitInPlace) => this.run({ type: 'calls', calls, waitInPlace }).then(this.onBatchReport), terminateThread: (id) => this.terminateThread(id, 'timeout') },
       logger,
     );
   }

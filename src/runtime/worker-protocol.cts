@@ -58,6 +58,11 @@ export type CallRequest = Omit<CallTask, 'callId' | 'interrupt' | 'interruptOffs
 export interface CallBatchTask {
   type: 'calls';
   calls: CallTask[];
+  /**
+   * The server is quiet (see CallDispatcher): the worker polls its call channel for a while
+   * after this batch before it parks, and the server thread polls for this batch's result.
+   */
+  waitInPlace: boolean;
 }
 
 export interface InspectTask extends RevisionTask {
@@ -90,6 +95,11 @@ export interface CallResultMessage {
  */
 export interface CallChannelOffer {
   callChannel: MessagePort;
+  /**
+   * An Int32 flag the worker sets before each bridge request: a server thread polling for a
+   * batch's result stops then and goes back to its event loop, which the request needs.
+   */
+  bridgeAsked: SharedArrayBuffer;
 }
 
 export function isCallChannelOffer(message: unknown): message is CallChannelOffer {

@@ -1,4 +1,4 @@
-import type { MessagePort } from 'node:worker_threads';
+import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { GitfuncError, isErrorJSON, WorkerError } from '../errors.js';
 // Default imports: named imports of a CommonJS module depend on the loader detecting them.
@@ -14,6 +14,13 @@ interface BatchInFlight {
   resolve(report: unknown): void;
   reject(error: GitfuncError): void;
 }
+
+/**
+ * How long the server thread polls for a quiet batch's result before it goes back to its event
+ * loop: a lone client's call of a small function ends within it (see CallDispatcher, and
+ * WAIT_IN_PLACE_MS in worker.cts for the worker's side).
+ */
+const RESULT_POLL_MS = 0.3;
 
 /** What a slot's thread reports to the pool. */
 export interface WorkerSlotEvents {
@@ -44,6 +51,8 @@ export class WorkerSlot {
   private isStarted = false;
   /** The running thread's call channel (see CallChannelOffer); undefined when it offered none. */
   private callChannel: MessagePort | undefined;
+  /** The running thread's flag for a bridge request it posted (see CallChannelOffer). */
+  private bridgeAsked: Int32Array<ArrayBufferLike> = new Int32Array(1);
   private batch: BatchInFlight | undefined;
 
   constructor(
@@ -61,7 +70,7 @@ export class WorkerSlot {
       atomics: 'disabled',
     });
     this.piscina.on('message', (message: unknown) => {
-      if (isCallChannelOffer(message)) return this.openCallChannel(message.callChannel);
+      if (isCallChannelOffer(message)) return this.openCallChannel(message.callChannel, new Int32Array(message.bridgeAsked));
       events.onMessage(message);
       if (!isWorkerStarted(message)) return;
       this.isStarted = true;
@@ -83,16 +92,19 @@ export class WorkerSlot {
     this.piscina.on('error', events.onError);
   }
 
-  private openCallChannel(channel: MessagePort): void {
+  private readonly onChannelMessage = (message: unknown): void => {
+    if (!isBatchEnd(message)) return this.events.onMessage(message);
+    const batch = this.batch;
+    this.batch = undefined;
+    if ('batchReport' in message) batch?.resolve(message.batchReport);
+    else batch?.reject(GitfuncError.fromJSON(message.batchFailed));
+  };
+
+  private openCallChannel(channel: MessagePort, bridgeAsked: Int32Array): void {
     this.closeCallChannel();
     this.callChannel = channel;
-    channel.on('message', (message: unknown) => {
-      if (!isBatchEnd(message)) return this.events.onMessage(message);
-      const batch = this.batch;
-      this.batch = undefined;
-      if ('batchReport' in message) batch?.resolve(message.batchReport);
-      else batch?.reject(GitfuncError.fromJSON(message.batchFailed));
-    });
+    this.bridgeAsked = bridgeAsked;
+    channel.on('message', this.onChannelMessage);
     // The thread ended (crash, terminate, recycle): results it posted were read before this.
     // Piscina may tell of the exit later: until its new thread starts, this slot takes no task.
     channel.once('close', () => {
@@ -117,8 +129,22 @@ export class WorkerSlot {
   private runOnChannel(channel: MessagePort, task: CallBatchTask): Promise<unknown> {
     return new Promise((resolve, reject) => {
       this.batch = { resolve, reject };
+      if (task.waitInPlace) Atomics.store(this.bridgeAsked, 0, 0);
       channel.postMessage(task);
+      if (task.waitInPlace) this.pollForBatchEnd(channel);
     });
+  }
+
+  /**
+   * Takes the batch's messages as they come for up to RESULT_POLL_MS, instead of waiting for
+   * them in the event loop; stops early when the worker asks the bridge (served by the loop).
+   */
+  private pollForBatchEnd(channel: MessagePort): void {
+    const until = performance.now() + RESULT_POLL_MS;
+    while (this.batch !== undefined && Atomics.load(this.bridgeAsked, 0) === 0 && performance.now() < until) {
+      const received = receiveMessageOnPort(channel);
+      if (received !== undefined) this.onChannelMessage(received.message);
+    }
   }
 
   /** The thread's id; undefined while none runs (between a crash and its restart). */

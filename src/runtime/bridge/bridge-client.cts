@@ -15,6 +15,8 @@ export interface BridgeClientOptions {
   timeoutMs: number;
   /** The wait is cut into slices this long, so a deadline stops it promptly. */
   sliceMs: number;
+  /** Told before each request is posted (the server thread may be waiting in place: see worker.cts). */
+  onRequest?(): void;
 }
 
 interface Channel {
@@ -47,6 +49,7 @@ export function createBridgeClient(options: BridgeClientOptions): (op: string, a
   };
 
   return (op, argsJson, waitMs = options.timeoutMs) => {
+    options.onRequest?.();
     channel ??= open();
     if (waitMs === NO_ANSWER) {
       channel.port.postMessage({ id: UNANSWERED_ID, op, argsJson } satisfies BridgeRequest);
