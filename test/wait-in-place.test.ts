@@ -11,24 +11,11 @@ import { createLogger } from '../src/log.js';
 import type { CallResult } from '../src/model/call-result.js';
 import { CallDispatcher } from '../src/runtime/call-dispatcher.js';
 import { WorkerPool } from '../src/runtime/pool.js';
-import type { CallRequest, CallTask } from '../src/runtime/worker-protocol.cjs';
-import { callInPool } from './helpers/pool-call.js';
+import type { CallTask } from '../src/runtime/worker-protocol.cjs';
+import { callInPool, manualCall } from './helpers/pool-call.js';
 import { sharedSnapshot } from './helpers/shared-snapshot.js';
 
-const REQUEST: CallRequest = {
-  revision: { id: 'f'.repeat(40), dir: '/nowhere', env: {} },
-  live: [],
-  funcId: 'demo__main.f',
-  kwargsJson: '{}',
-  taskId: 'task-test',
-  origin: 'manual',
-  originId: 'test',
-  attempt: 1,
-  httpRequestJson: null,
-  cronExpr: null,
-  uploadDir: null,
-  returnType: 'raw',
-};
+const REQUEST = manualCall({ id: 'f'.repeat(40), dir: '/nowhere', env: {} }, [], 'demo__main.f');
 
 /** A dispatcher whose batches are answered on the next turn of the event loop; `waits` gets each batch's flag. */
 function recordingDispatcher(): { dispatcher: CallDispatcher; waits: boolean[] } {

@@ -292,10 +292,7 @@ export class CallDispatcher {
   private runBatch(batch: PendingCall[]): void {
     this.running++;
     this.runner
-      .runBatch(
-        batch.map((pending) => pending.task),
-        this.isQuiet(batch),
-      )
+      .runBatch(batch.map((pending) => pending.task), this.isQuiet(batch))
       .then(
         () => undefined,
         (error: unknown) => {
