@@ -319,7 +319,7 @@ const bridgeAsked = new Int32Array(new SharedArrayBuffer(4));
  * from a thread that did not sleep saves its wake-up, which on a VM is an interrupt to a halted
  * virtual CPU paid by both threads (docs/performance.md, "Waiting in place when quiet").
  */
-const WAIT_IN_PLACE_MS = 0.2;
+const WAIT_IN_PLACE_MS = 0.5;
 
 /** Runs a batch in order, posting each result on `channel` as soon as its call ends. */
 function runBatch(rt: Runtime, batch: CallBatchTask, channel: MessagePort): BatchReport {
