@@ -315,9 +315,10 @@ const bridgeAsked = new Int32Array(new SharedArrayBuffer(4));
 
 /**
  * How long a worker polls its call channel after a batch of a quiet server before it parks in
- * its event loop. The next call of a lone client comes ~100-200 µs after a result; taking it
- * from a thread that did not sleep saves its wake-up, which on a VM is an interrupt to a halted
- * virtual CPU paid by both threads (docs/performance.md, "Waiting in place when quiet").
+ * its event loop. The next call of a lone client comes ~200 µs or more after a result (0.2 ms
+ * mostly missed it); taking it from a thread that did not sleep saves its wake-up, which on a VM
+ * is an interrupt to a halted virtual CPU paid by both threads (docs/performance.md, "Waiting in
+ * place when quiet").
  */
 const WAIT_IN_PLACE_MS = 0.5;
 
